@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Installs the real NuGet clients that Pawket's end-to-end tests drive (run by `npm test` as `pretest`):
+#   - mono-complete (Debian): the runtime that runs nuget.exe on Linux;
+#   - nuget.exe (NuGet.CommandLine, from the NuGet registry) into .tools/ of this repo (git-ignored).
+# The dotnet SDK itself is expected on the machine (the dotnet CLI tests warn and skip without it).
+# Idempotent: each tool is skipped when it is already there, so a second run takes a second or two.
+# To add a tool: write one install_<tool> function below and call it from main.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+
+NUGET_EXE_VERSION="6.13.1"
+# Where the tests look for nuget.exe (keep in step with test/e2e/support/clients.ts).
+NUGET_EXE="$TOOLS/nuget/$NUGET_EXE_VERSION/NuGet.exe"
+
+log() { printf '[install-test-deps] %s\n' "$*"; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+# Installs Debian packages unless all of them are installed already.
+apt_install() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "apt: already installed: $*"
+    return 0
+  fi
+  log "apt: installing ${missing[*]}"
+  # Wait for another apt/dpkg (for example an unattended install) instead of failing on the lock.
+  local apt_opts=(-o DPkg::Lock::Timeout=900 -y -q)
+  if [ "$apt_updated" -eq 0 ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" update
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
+}
+
+# mono runs nuget.exe (the classic NuGet client) on Linux.
+install_mono() {
+  if command -v mono >/dev/null 2>&1 && dpkg-query -W -f='${Status}' mono-complete 2>/dev/null | grep -q 'install ok installed'; then
+    log "mono: present ($(mono --version | head -n 1))"
+    return 0
+  fi
+  apt_install mono-complete
+}
+
+# nuget.exe comes from the NuGet.CommandLine package (tools/NuGet.exe). We fetch it the way a user's machine is set
+# up to reach NuGet: a throwaway project with a PackageDownload, restored by dotnet with the machine's own NuGet
+# configuration (sources, proxies), into a private packages folder.
+install_nuget_exe() {
+  if [ -s "$NUGET_EXE" ]; then
+    log "nuget.exe: present ($NUGET_EXE_VERSION)"
+    return 0
+  fi
+  if ! command -v dotnet >/dev/null 2>&1; then
+    log "nuget.exe: SKIPPED, dotnet is needed to fetch it from the NuGet registry and is not installed"
+    return 0
+  fi
+  log "nuget.exe: fetching NuGet.CommandLine $NUGET_EXE_VERSION"
+  local work
+  work="$(mktemp -d "${TMPDIR:-/tmp}/pawket-nuget-exe.XXXXXX")"
+  # shellcheck disable=SC2064
+  trap "rm -rf '$work'" RETURN
+  cat >"$work/fetch.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <RestorePackagesPath>$work/packages</RestorePackagesPath>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageDownload Include="NuGet.CommandLine" Version="[$NUGET_EXE_VERSION]" />
+  </ItemGroup>
+</Project>
+XML
+  (cd "$work" && dotnet restore fetch.csproj --nologo -v q)
+  local exe="$work/packages/nuget.commandline/$NUGET_EXE_VERSION/tools/NuGet.exe"
+  if [ ! -s "$exe" ]; then
+    log "nuget.exe: restore finished but $exe is missing"
+    return 1
+  fi
+  mkdir -p "$(dirname "$NUGET_EXE")"
+  cp "$exe" "$NUGET_EXE.tmp"
+  mv "$NUGET_EXE.tmp" "$NUGET_EXE"
+  log "nuget.exe: installed at .tools/nuget/$NUGET_EXE_VERSION/NuGet.exe"
+}
+
+main() {
+  install_mono
+  install_nuget_exe
+}
+
+main "$@"

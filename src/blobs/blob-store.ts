@@ -1,0 +1,26 @@
+import type { Readable } from 'node:stream';
+
+export interface BlobContent {
+  readonly stream: Readable;
+  readonly size: number;
+}
+
+/**
+ * Where package files live (local filesystem by default, S3-compatible for scale-out).
+ * Keys are '/'-separated relative paths built only from validated, lower-cased ids and normalized versions.
+ */
+export interface BlobListing {
+  readonly key: string;
+  readonly modified: Date;
+}
+
+export interface BlobStore {
+  /** Takes ownership of a finished temporary file and stores it under `key` (replacing any previous content). */
+  putFile(key: string, tempFile: string): Promise<void>;
+  /** Opens a blob for streaming, or null when it does not exist. */
+  open(key: string): Promise<BlobContent | null>;
+  /** Removes a blob; removing a missing blob is not an error. */
+  delete(key: string): Promise<void>;
+  /** Every blob in the store with its last write time (orphan clean-up). */
+  list(): AsyncIterable<BlobListing>;
+}

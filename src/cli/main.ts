@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { serve } from './serve.js';
+
+const program = new Command('pawket').description('A self-hosted NuGet package server.').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('Run the feed (SQLite and packages on disk under the data dir by default).')
+  .addOption(new Option('--host <host>', 'interface to listen on (default 0.0.0.0)'))
+  .addOption(new Option('--port <port>', 'port to listen on, 0 for any free one (default 5000)'))
+  .addOption(new Option('--data-dir <dir>', 'where the database and packages live (default ./data)'))
+  .addOption(new Option('--base-url <url>', 'public URL of the feed when behind a proxy'))
+  .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'))
+  .action(async (flags: { host?: string; port?: string; dataDir?: string; baseUrl?: string; config?: string }) => {
+    const { config: file, ...settings } = flags;
+    await serve(loadConfig({ flags: settings, env: process.env, file: file ?? process.env.PAWKET_CONFIG }));
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`pawket: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`pawket: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/schema.js';
+import { openFeed } from '../feed/feed.js';
+import { buildApp } from '../http/app.js';
+import { routes } from '../http/routes.js';
+
+/** Starts the feed and prints how to use it; stops cleanly on SIGINT/SIGTERM. */
+export async function serve(config: Config): Promise<void> {
+  const feed = await openFeed(config);
+  const app = await buildApp(feed, config);
+  await app.listen({ host: config.host, port: config.port });
+
+  const { port } = app.server.address() as AddressInfo;
+  const shownHost = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const base = config.baseUrl?.replace(/\/+$/, '') ?? `http://${shownHost}:${port}`;
+  const lines = [
+    `Pawket is serving the feed in ${feed.tempDir.replace(/[\\/]tmp$/, '')}`,
+    `Feed URL: ${base}${routes.serviceIndex}`,
+    config.apiKeys.length > 0
+      ? `Push:     dotnet nuget push My.Package.1.0.0.nupkg --source ${base}${routes.serviceIndex} --api-key <your key>`
+      : 'Push:     disabled until an API key is set (PAWKET_API_KEY=... or "apiKeys" in the config file)',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+
+  void feed.sweepOrphans().then(
+    (removed) => removed.length && app.log.info({ count: removed.length }, 'removed orphaned package files'),
+    (err: unknown) => app.log.warn({ err }, 'orphan sweep failed'),
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await feed.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}

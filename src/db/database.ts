@@ -1,0 +1,44 @@
+/** A package version as the database holds it. */
+export interface PackageRecord {
+  readonly id: string;
+  readonly lowerId: string;
+  readonly version: string;
+  readonly lowerVersion: string;
+  readonly fullVersion: string;
+  readonly originalVersion: string;
+  readonly isPrerelease: boolean;
+  readonly isSemVer2: boolean;
+  readonly listed: boolean;
+  readonly published: string;
+  readonly size: number;
+  readonly sha512: string;
+  readonly blobKey: string;
+  /** PackageMetadata as stored (JSON text); parsed by the feed layer. */
+  readonly metadata: string;
+}
+
+export interface NewPackage extends PackageRecord {
+  readonly nuspec: Buffer;
+}
+
+/**
+ * The narrow interface every database backend implements (SQLite embedded, PostgreSQL for scale-out).
+ * The database is the source of truth for what exists; uniqueness of (lowerId, lowerVersion) is enforced here.
+ */
+export interface PackageDatabase {
+  /** Inserts unless the identity exists; `false` means another push won. */
+  insertPackage(pkg: NewPackage): Promise<boolean>;
+  /** Replaces an existing identity (overwrite mode) or inserts it; returns the replaced blob key, if any. */
+  replacePackage(pkg: NewPackage): Promise<string | null>;
+  getPackage(lowerId: string, lowerVersion: string): Promise<PackageRecord | null>;
+  getNuspec(lowerId: string, lowerVersion: string): Promise<Buffer | null>;
+  /** Every version of one id, listed or not, in no particular order. */
+  listVersions(lowerId: string): Promise<PackageRecord[]>;
+  /** Returns false when the package does not exist. */
+  setListed(lowerId: string, lowerVersion: string, listed: boolean): Promise<boolean>;
+  /** Removes the row; returns its blob key, or null when it did not exist. */
+  deletePackage(lowerId: string, lowerVersion: string): Promise<string | null>;
+  /** Whether some row references this blob (orphan clean-up). */
+  isBlobReferenced(blobKey: string): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,160 @@
+import { Migrator, type Kysely, type Selectable } from 'kysely';
+import type { NewPackage, PackageDatabase, PackageRecord } from './database.js';
+import { migrationProvider, type SqlDialectName } from './migrations.js';
+import type { PackagesTable, Tables } from './schema.js';
+
+const recordColumns = [
+  'id',
+  'lower_id',
+  'version',
+  'lower_version',
+  'full_version',
+  'original_version',
+  'is_prerelease',
+  'is_semver2',
+  'listed',
+  'published',
+  'size',
+  'sha512',
+  'blob_key',
+  'metadata',
+] as const;
+
+type RecordRow = Pick<Selectable<PackagesTable>, (typeof recordColumns)[number]>;
+
+function toRecord(r: RecordRow): PackageRecord {
+  return {
+    id: r.id,
+    lowerId: r.lower_id,
+    version: r.version,
+    lowerVersion: r.lower_version,
+    fullVersion: r.full_version,
+    originalVersion: r.original_version,
+    isPrerelease: r.is_prerelease === 1,
+    isSemVer2: r.is_semver2 === 1,
+    listed: r.listed === 1,
+    published: r.published,
+    size: Number(r.size),
+    sha512: r.sha512,
+    blobKey: r.blob_key,
+    metadata: r.metadata,
+  };
+}
+
+function toRow(p: NewPackage): Omit<PackagesTable, 'key'> {
+  return {
+    id: p.id,
+    lower_id: p.lowerId,
+    version: p.version,
+    lower_version: p.lowerVersion,
+    full_version: p.fullVersion,
+    original_version: p.originalVersion,
+    is_prerelease: p.isPrerelease ? 1 : 0,
+    is_semver2: p.isSemVer2 ? 1 : 0,
+    listed: p.listed ? 1 : 0,
+    published: p.published,
+    size: p.size,
+    sha512: p.sha512,
+    blob_key: p.blobKey,
+    metadata: p.metadata,
+    nuspec: p.nuspec,
+  };
+}
+
+/** PackageDatabase over Kysely: the same queries for every SQL dialect Pawket supports. */
+export class KyselyPackageDatabase implements PackageDatabase {
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly dialect: SqlDialectName,
+  ) {}
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (error || failed) {
+      throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${String((error as Error)?.message ?? error)}`);
+    }
+  }
+
+  async insertPackage(pkg: NewPackage): Promise<boolean> {
+    const result = await this.db
+      .insertInto('packages')
+      .values(toRow(pkg))
+      .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  async replacePackage(pkg: NewPackage): Promise<string | null> {
+    return this.db.transaction().execute(async (tx) => {
+      const previous = await tx
+        .selectFrom('packages')
+        .select('blob_key')
+        .where('lower_id', '=', pkg.lowerId)
+        .where('lower_version', '=', pkg.lowerVersion)
+        .executeTakeFirst();
+      const { lower_id, lower_version, ...rest } = toRow(pkg);
+      await tx
+        .insertInto('packages')
+        .values({ lower_id, lower_version, ...rest })
+        .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doUpdateSet(rest))
+        .execute();
+      return previous?.blob_key ?? null;
+    });
+  }
+
+  async getPackage(lowerId: string, lowerVersion: string): Promise<PackageRecord | null> {
+    const row = await this.db
+      .selectFrom('packages')
+      .select(recordColumns)
+      .where('lower_id', '=', lowerId)
+      .where('lower_version', '=', lowerVersion)
+      .executeTakeFirst();
+    return row ? toRecord(row) : null;
+  }
+
+  async getNuspec(lowerId: string, lowerVersion: string): Promise<Buffer | null> {
+    const row = await this.db
+      .selectFrom('packages')
+      .select('nuspec')
+      .where('lower_id', '=', lowerId)
+      .where('lower_version', '=', lowerVersion)
+      .executeTakeFirst();
+    return row ? Buffer.from(row.nuspec) : null;
+  }
+
+  async listVersions(lowerId: string): Promise<PackageRecord[]> {
+    const rows = await this.db.selectFrom('packages').select(recordColumns).where('lower_id', '=', lowerId).execute();
+    return rows.map(toRecord);
+  }
+
+  async setListed(lowerId: string, lowerVersion: string, listed: boolean): Promise<boolean> {
+    const result = await this.db
+      .updateTable('packages')
+      .set({ listed: listed ? 1 : 0 })
+      .where('lower_id', '=', lowerId)
+      .where('lower_version', '=', lowerVersion)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async deletePackage(lowerId: string, lowerVersion: string): Promise<string | null> {
+    const row = await this.db
+      .deleteFrom('packages')
+      .where('lower_id', '=', lowerId)
+      .where('lower_version', '=', lowerVersion)
+      .returning('blob_key')
+      .executeTakeFirst();
+    return row?.blob_key ?? null;
+  }
+
+  async isBlobReferenced(blobKey: string): Promise<boolean> {
+    const row = await this.db.selectFrom('packages').select('key').where('blob_key', '=', blobKey).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

@@ -1,0 +1,50 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+/**
+ * Schema migrations, in order; written with Kysely's schema builder so one list serves SQLite and PostgreSQL.
+ * Never edit a migration that has shipped: add a new one.
+ */
+function migrations(dialect: SqlDialectName): Record<string, Migration> {
+  const bytes = dialect === 'postgres' ? sql`bytea` : sql`blob`;
+  return {
+  '0001_packages': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('packages')
+        .addColumn('key', dialect === 'postgres' ? 'serial' : 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('lower_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('lower_version', 'text', (c) => c.notNull())
+        .addColumn('full_version', 'text', (c) => c.notNull())
+        .addColumn('original_version', 'text', (c) => c.notNull())
+        .addColumn('is_prerelease', 'integer', (c) => c.notNull())
+        .addColumn('is_semver2', 'integer', (c) => c.notNull())
+        .addColumn('listed', 'integer', (c) => c.notNull())
+        .addColumn('published', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('sha512', 'text', (c) => c.notNull())
+        .addColumn('blob_key', 'text', (c) => c.notNull())
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('nuspec', bytes, (c) => c.notNull())
+        .execute();
+      // Decides concurrent pushes of one id+version: the database, not a lock in one process.
+      await db.schema
+        .createIndex('packages_identity')
+        .on('packages')
+        .columns(['lower_id', 'lower_version'])
+        .unique()
+        .execute();
+      await db.schema.createIndex('packages_blob_key').on('packages').column('blob_key').execute();
+    },
+  },
+  };
+}
+
+export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}

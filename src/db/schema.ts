@@ -1,0 +1,30 @@
+import type { Generated } from 'kysely';
+
+/** Table shapes as Kysely sees them; booleans are 0/1 integers so SQLite and PostgreSQL share one schema. */
+export interface PackagesTable {
+  key: Generated<number>;
+  id: string;
+  lower_id: string;
+  /** Normalized version (NuGet's ToNormalizedString), original case. */
+  version: string;
+  lower_version: string;
+  /** Normalized version with build metadata (ToFullString): what clients display. */
+  full_version: string;
+  original_version: string;
+  is_prerelease: number;
+  is_semver2: number;
+  listed: number;
+  /** ISO 8601 UTC time of the push. */
+  published: string;
+  size: number;
+  /** Base64 SHA-512 of the .nupkg, as NuGet's packageHash. */
+  sha512: string;
+  blob_key: string;
+  /** PackageMetadata as JSON (the version as its full string). */
+  metadata: string;
+  nuspec: Uint8Array;
+}
+
+export interface Tables {
+  packages: PackagesTable;
+}

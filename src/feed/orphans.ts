@@ -1,0 +1,22 @@
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { PackageDatabase } from '../db/database.js';
+
+/**
+ * Removes package files no row points to: left by a crash between writing a file and committing its row.
+ * Only files older than `minAge` go, so a push in flight on another node keeps its file.
+ */
+export async function sweepOrphanBlobs(
+  db: PackageDatabase,
+  blobs: BlobStore,
+  minAgeMs: number,
+  now = Date.now(),
+): Promise<string[]> {
+  const removed: string[] = [];
+  for await (const blob of blobs.list()) {
+    if (now - blob.modified.getTime() < minAgeMs) continue;
+    if (await db.isBlobReferenced(blob.key)) continue;
+    await blobs.delete(blob.key);
+    removed.push(blob.key);
+  }
+  return removed;
+}

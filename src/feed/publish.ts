@@ -1,0 +1,96 @@
+import { rm } from 'node:fs/promises';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { PackageDatabase } from '../db/database.js';
+import { PawketError } from '../errors.js';
+import { identityKey } from '../nuget/identity.js';
+import { fullVersion, isPrerelease, normalizeVersion } from '../nuget/version.js';
+import { readPackageFile, type PackageLimits } from '../package/read.js';
+import type { ApiKeyAuthenticator, Principal } from './auth.js';
+import type { FeedEvents } from './events.js';
+import { toStoredMetadata } from './stored-metadata.js';
+
+/** A pushed body, already streamed to a temporary file and hashed. */
+export interface ReceivedUpload {
+  readonly file: string;
+  readonly size: number;
+  /** Base64 SHA-512. */
+  readonly sha512: string;
+}
+
+export interface PublishResult {
+  readonly id: string;
+  readonly version: string;
+  readonly replaced: boolean;
+}
+
+export interface PublishOptions {
+  readonly allowOverwrite: boolean;
+  readonly limits: PackageLimits;
+}
+
+/**
+ * Push: read the untrusted package, decide, store the file, then commit the row.
+ * The file is written before the row so a visible package always has its file; a crash in between leaves an orphan
+ * file that is never served (nothing points to it) and is removed by the orphan sweep.
+ */
+export class PublishService {
+  constructor(
+    private readonly db: PackageDatabase,
+    private readonly blobs: BlobStore,
+    private readonly auth: ApiKeyAuthenticator,
+    private readonly events: FeedEvents,
+    private readonly options: PublishOptions,
+  ) {}
+
+  async publish(upload: ReceivedUpload, principal: Principal): Promise<PublishResult> {
+    try {
+      return await this.store(upload, principal);
+    } finally {
+      await rm(upload.file, { force: true });
+    }
+  }
+
+  private async store(upload: ReceivedUpload, principal: Principal): Promise<PublishResult> {
+    const { metadata, nuspec } = await readPackageFile(upload.file, this.options.limits);
+    this.auth.authorizePush(principal, metadata.id);
+    const key = identityKey(metadata.id, metadata.version);
+    const display = `${metadata.id} ${fullVersion(metadata.version)}`;
+    const conflict = () =>
+      new PawketError(409, `Package ${display} already exists and cannot be modified. Push a new version instead.`);
+
+    if (!this.options.allowOverwrite && (await this.db.getPackage(key.lowerId, key.lowerVersion))) throw conflict();
+
+    // The hash in the key lets an overwrite store its file beside the old one until the row switches over.
+    const blobKey = `packages/${key.lowerId}/${key.lowerVersion}/${Buffer.from(upload.sha512, 'base64').toString('hex').slice(0, 16)}.nupkg`;
+    await this.blobs.putFile(blobKey, upload.file);
+    const row = {
+      id: metadata.id,
+      ...key,
+      version: normalizeVersion(metadata.version),
+      fullVersion: fullVersion(metadata.version),
+      originalVersion: metadata.version.original,
+      isPrerelease: isPrerelease(metadata.version),
+      isSemVer2: metadata.isSemVer2,
+      listed: true,
+      published: new Date().toISOString(),
+      size: upload.size,
+      sha512: upload.sha512,
+      blobKey,
+      metadata: toStoredMetadata(metadata),
+      nuspec,
+    };
+
+    let replaced = false;
+    if (this.options.allowOverwrite) {
+      const previous = await this.db.replacePackage(row);
+      replaced = previous !== null;
+      if (previous && previous !== blobKey) await this.blobs.delete(previous);
+    } else if (!(await this.db.insertPackage(row))) {
+      // Lost a race with a concurrent push of the same identity; the winner's file may share our key (same bytes).
+      if (!(await this.db.isBlobReferenced(blobKey))) await this.blobs.delete(blobKey);
+      throw conflict();
+    }
+    this.events.packageChanged(key.lowerId);
+    return { id: metadata.id, version: fullVersion(metadata.version), replaced };
+  }
+}

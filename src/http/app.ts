@@ -1,0 +1,43 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Config } from '../config/schema.js';
+import type { Feed } from '../feed/feed.js';
+import { installErrorHandling } from './errors.js';
+import { publishRoutes } from './publish.js';
+import { ResponseCache } from './response-cache.js';
+import { flatContainerRoutes } from './v3/flat-container.js';
+import { registrationRoutes } from './v3/registration.js';
+import { serviceIndexRoutes } from './v3/service-index.js';
+import { staticResourceRoutes } from './v3/static-resources.js';
+
+/** Assembles the web server: one module per protocol resource, one error handler, one response cache. */
+export async function buildApp(feed: Feed, config: Config): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      // Keys travel in these headers; they never reach a log line.
+      redact: ['req.headers["x-nuget-apikey"]', 'req.headers.authorization'],
+    },
+    // Per-request lines only when debugging: restore traffic is thousands of requests a minute.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 300 },
+    // Big pushes on slow links take long; the body size limit bounds them instead.
+    requestTimeout: 0,
+  });
+  installErrorHandling(app);
+
+  const cache = new ResponseCache();
+  feed.events.onPackageChanged((lowerId) => cache.invalidate(lowerId));
+
+  serviceIndexRoutes(app, config.baseUrl);
+  staticResourceRoutes(app, config.baseUrl);
+  flatContainerRoutes(app, feed.reader, cache, { allowOverwrite: config.allowOverwrite });
+  registrationRoutes(app, feed.reader, cache, config.baseUrl);
+  publishRoutes(app, {
+    auth: feed.auth,
+    publish: feed.publish,
+    manage: feed.manage,
+    tempDir: feed.tempDir,
+    maxPackageSize: config.maxPackageSize,
+  });
+  return app;
+}

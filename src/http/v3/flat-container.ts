@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { notFound } from '../../errors.js';
+import type { PackageReader } from '../../feed/package-reader.js';
+import { lowerId } from '../../nuget/id.js';
+import { IMMUTABLE, REVALIDATE, etagMatches, sendDocument, type ResponseCache } from '../response-cache.js';
+import { routes } from '../routes.js';
+
+interface FileParams {
+  id: string;
+  version: string;
+  file: string;
+}
+
+/**
+ * PackageBaseAddress: the hot path of every restore. The versions list is one indexed query, rendered once and
+ * cached until the id changes; package files stream from blob storage.
+ */
+export function flatContainerRoutes(
+  app: FastifyInstance,
+  reader: PackageReader,
+  cache: ResponseCache,
+  opts: { allowOverwrite: boolean },
+): void {
+  // With overwrite on, a URL's bytes may change: revalidate by hash instead of caching forever.
+  const fileCacheControl = opts.allowOverwrite ? REVALIDATE : IMMUTABLE;
+
+  app.get<{ Params: { id: string } }>(`${routes.flatContainer}:id/index.json`, async (request, reply) => {
+    const id = request.params.id;
+    const doc = await cache.get(`flat|${lowerId(id)}`, lowerId(id), async () => {
+      const versions = await reader.versions(id);
+      return versions.length ? { versions: versions.map((v) => v.record.lowerVersion) } : null;
+    });
+    if (!doc) throw notFound(`Package ${id} was not found on this feed.`);
+    return sendDocument(request, reply, doc, REVALIDATE);
+  });
+
+  app.get<{ Params: FileParams }>(`${routes.flatContainer}:id/:version/:file`, async (request, reply) => {
+    const { id, version, file } = request.params;
+    const record = await reader.find(id, version);
+    if (!record) throw notFound(`Package ${id} ${version} was not found on this feed.`);
+    const name = `${record.lowerId}.${record.lowerVersion}`;
+    const requested = file.toLowerCase();
+    if (requested === `${name}.nuspec`) {
+      const nuspec = await reader.nuspec(id, version);
+      if (!nuspec) throw notFound(`Package ${id} ${version} was not found on this feed.`);
+      return reply.header('cache-control', fileCacheControl).type('application/xml; charset=utf-8').send(nuspec);
+    }
+    if (requested !== `${name}.nupkg`) throw notFound(`${file} is not a file of package ${record.id} ${record.fullVersion}.`);
+    return sendPackage(request, reply, reader, record, fileCacheControl);
+  });
+}
+
+async function sendPackage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  reader: PackageReader,
+  record: NonNullable<Awaited<ReturnType<PackageReader['find']>>>,
+  cacheControl: string,
+) {
+  const etag = `"${record.sha512}"`;
+  reply.header('etag', etag).header('cache-control', cacheControl);
+  if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+  const content = await reader.open(record);
+  if (!content) {
+    request.log.error({ blob: record.blobKey }, 'package file missing from storage');
+    throw notFound(`The file of package ${record.id} ${record.fullVersion} is missing from storage.`);
+  }
+  return reply
+    .type('application/octet-stream')
+    .header('content-length', content.size)
+    .header('content-disposition', `attachment; filename="${record.lowerId}.${record.lowerVersion}.nupkg"`)
+    .send(content.stream);
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { notFound } from '../../errors.js';
+import type { PackageReader, SortedVersion } from '../../feed/package-reader.js';
+import { lowerId } from '../../nuget/id.js';
+import { baseUrl } from '../base-url.js';
+import { REVALIDATE, sendDocument, type ResponseCache } from '../response-cache.js';
+import { routes, type RegistrationHive } from '../routes.js';
+import {
+  registrationIndex,
+  registrationLeaf,
+  registrationPage,
+  type RegistrationUrls,
+} from './registration-documents.js';
+
+/** RegistrationsBaseUrl in its three hives; the plain hives hide SemVer 2.0.0 versions from older clients. */
+export function registrationRoutes(
+  app: FastifyInstance,
+  reader: PackageReader,
+  cache: ResponseCache,
+  configuredBase: string | undefined,
+): void {
+  for (const hive of Object.values(routes.registration)) {
+    const context = (request: FastifyRequest, id: string) => {
+      const base = baseUrl(request, configuredBase);
+      const urls: RegistrationUrls = { hive: base + hive.path, flatContainer: base + routes.flatContainer };
+      const visible = async () => filterHive(await reader.versions(id), hive);
+      return { urls, visible, key: (suffix: string) => `${hive.path}|${base}|${lowerId(id)}|${suffix}` };
+    };
+
+    app.get<{ Params: { id: string } }>(`${hive.path}:id/index.json`, async (request, reply) => {
+      const { id } = request.params;
+      const c = context(request, id);
+      const doc = await cache.get(c.key('index'), lowerId(id), async () => {
+        const versions = await c.visible();
+        return versions.length ? registrationIndex(c.urls, lowerId(id), versions) : null;
+      });
+      if (!doc) throw notFound(`Package ${id} was not found on this feed.`);
+      return sendDocument(request, reply, doc, REVALIDATE);
+    });
+
+    app.get<{ Params: { id: string; lower: string; upper: string } }>(
+      `${hive.path}:id/page/:lower/:upper.json`,
+      async (request, reply) => {
+        const { id, lower, upper } = request.params;
+        const c = context(request, id);
+        const doc = await cache.get(c.key(`page|${lower}|${upper}`), lowerId(id), async () =>
+          registrationPage(c.urls, lowerId(id), await c.visible(), lower, upper),
+        );
+        if (!doc) throw notFound(`Registration page ${lower}/${upper} of ${id} does not exist.`);
+        return sendDocument(request, reply, doc, REVALIDATE);
+      },
+    );
+
+    app.get<{ Params: { id: string; version: string } }>(`${hive.path}:id/:version.json`, async (request, reply) => {
+      const { id, version } = request.params;
+      const c = context(request, id);
+      const doc = await cache.get(c.key(`leaf|${version}`), lowerId(id), async () => {
+        const record = await reader.find(id, version);
+        const leaf = record && (await c.visible()).find((v) => v.record.lowerVersion === record.lowerVersion);
+        return leaf ? registrationLeaf(c.urls, leaf) : null;
+      });
+      if (!doc) throw notFound(`Package ${id} ${version} was not found on this feed.`);
+      return sendDocument(request, reply, doc, REVALIDATE);
+    });
+  }
+}
+
+function filterHive(versions: SortedVersion[], hive: RegistrationHive): SortedVersion[] {
+  return hive.semVer2 ? versions : versions.filter((v) => !v.record.isSemVer2);
+}

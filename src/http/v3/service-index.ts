@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { baseUrl } from '../base-url.js';
+import { CachedDocument, REVALIDATE, sendDocument } from '../response-cache.js';
+import { routes } from '../routes.js';
+
+/** Every resource type and version string the clients look for; a client that misses one silently does less. */
+function serviceIndex(base: string) {
+  const r = (path: string, types: string[], comment: string, extra: Record<string, string> = {}) =>
+    types.map((type) => ({ '@id': base + path, '@type': type, comment, ...extra }));
+  const reg = routes.registration;
+  return {
+    version: '3.0.0',
+    resources: [
+      ...r(routes.publish, ['PackagePublish/2.0.0'], 'Push, delete (unlist) and relist packages.'),
+      ...r(routes.flatContainer, ['PackageBaseAddress/3.0.0'], 'Package versions, .nupkg and .nuspec files.'),
+      ...r(reg.plain.path, ['RegistrationsBaseUrl', 'RegistrationsBaseUrl/3.0.0-beta', 'RegistrationsBaseUrl/3.0.0-rc'], 'Package metadata, SemVer 2.0.0 packages hidden.'),
+      ...r(reg.gzip.path, ['RegistrationsBaseUrl/3.4.0'], 'Package metadata (gzip), SemVer 2.0.0 packages hidden.'),
+      ...r(reg.semVer2.path, ['RegistrationsBaseUrl/3.6.0', 'RegistrationsBaseUrl/Versioned'], 'Package metadata (gzip), SemVer 2.0.0 packages included.', { clientVersion: '4.3.0' }),
+      ...r(`${routes.vulnerabilities}index.json`, ['VulnerabilityInfo/6.7.0'], 'Known vulnerabilities of packages on this feed.'),
+      ...r(routes.repositorySignatures, ['RepositorySignatures/4.7.0', 'RepositorySignatures/5.0.0'], 'This feed does not sign packages.'),
+    ],
+    '@context': { '@vocab': 'http://schema.nuget.org/services#', comment: 'http://www.w3.org/2000/01/rdf-schema#comment' },
+  };
+}
+
+export function serviceIndexRoutes(app: FastifyInstance, configuredBase: string | undefined): void {
+  const byBase = new Map<string, CachedDocument>();
+  app.get(routes.serviceIndex, (request, reply) => {
+    const base = baseUrl(request, configuredBase);
+    let doc = byBase.get(base);
+    if (!doc) {
+      doc = new CachedDocument(Buffer.from(JSON.stringify(serviceIndex(base))));
+      if (byBase.size < 16) byBase.set(base, doc);
+    }
+    return sendDocument(request, reply, doc, REVALIDATE);
+  });
+}

@@ -1,0 +1,519 @@
+/**
+ * Reading a package's `.nuspec` manifest: untrusted XML in, validated {@link PackageMetadata} out. Pure, no I/O.
+ *
+ * Follows NuGet's `NuspecReader`: the root is `<package>`, its `<metadata>` child is found by local name whatever the
+ * namespace (every nuspec schema version, and legacy packages that put the namespace on `<metadata>`), and every
+ * element is matched by local name. Simple text fields are matched case-insensitively and the first non-empty one
+ * wins, as `GetMetadataValue` does; `<id>` and `<version>` are matched exactly, as `GetId`/`GetVersion` do.
+ *
+ * Safety: any DTD (`<!DOCTYPE`, `<!ENTITY`, ...) is refused before parsing, the parser never expands entities
+ * (we decode the five XML built-ins and character references ourselves), nesting is capped by the parser, and every
+ * field has a length limit ({@link NUSPEC_LIMITS}).
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { badRequest } from '../errors.js';
+import type {
+  Dependency,
+  DependencyGroup,
+  License,
+  PackageMetadata,
+  PackageType,
+  Repository,
+} from '../package/metadata.js';
+import { parseFramework, shortFolderName } from './framework.js';
+import { isValidPackageId, MAX_PACKAGE_ID_LENGTH } from './id.js';
+import { parseRange, rangeIsSemVer2 } from './range.js';
+import { isSemVer2, parseVersion } from './version.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * A nuspec bigger than this is refused before parsing. Real ones are a few KiB (the largest on nuget.org are a few
+ * hundred KiB, from huge dependency lists); 1 MiB bounds parse time and memory per push.
+ */
+export const DEFAULT_MAX_NUSPEC_BYTES = 1 * MiB;
+
+/**
+ * Length limits per field, in characters. A longer value is a 400 naming the field. Where nuget.org has a limit we
+ * allow at least as much (a package nuget.org took must be mirrorable); the rest keep rows, search entries and pages
+ * small.
+ */
+export const NUSPEC_LIMITS = {
+  /** nuget.org stores 64 characters normalized; room for long build metadata. */
+  version: 256,
+  /** nuget.org: 256; private feeds get headroom. */
+  title: 1024,
+  /** nuget.org: 4000. */
+  authors: 4000,
+  owners: 4000,
+  /** nuget.org: 4000; private packages often paste their readme here. */
+  description: 32 * KiB,
+  /** nuget.org: 4000. */
+  summary: 4000,
+  /** nuget.org: 35,000; changelogs get pasted. */
+  releaseNotes: 64 * KiB,
+  copyright: 4000,
+  /** A culture name (nuget.org: 20). */
+  language: 100,
+  /** The whole `<tags>` text (nuget.org: 4000). */
+  tags: 4000,
+  /** URLs (nuget.org: 4000 each). */
+  url: 4000,
+  /** Paths inside the package (`<icon>`, `<readme>`, license file): same cap as zip entry names. */
+  path: 1024,
+  /** A license expression or file path. */
+  license: 1024,
+  /** nuget.org: 256. */
+  dependencyRange: 256,
+  /** Short attribute values: versions of things, repository type/branch/commit, include/exclude flags, type names. */
+  short: 256,
+  /** Dependency groups per package: one per target framework; real packages have a few dozen at most. */
+  dependencyGroups: 1000,
+  /** Dependencies over all groups; the biggest meta-packages have a few hundred per framework. */
+  dependencies: 10_000,
+  packageTypes: 100,
+} as const;
+
+/** Options for {@link parseNuspec}. */
+export interface NuspecOptions {
+  /** Refuse a nuspec larger than this many bytes; default {@link DEFAULT_MAX_NUSPEC_BYTES}. */
+  readonly maxBytes?: number;
+}
+
+/**
+ * Parses and validates a nuspec. Every problem is a `PawketError` 400 whose message names it, for the pushing client
+ * to print. `frameworks` holds the dependency-group frameworks only; the package reader adds the asset folders.
+ *
+ * @example
+ * const m = parseNuspec(Buffer.from('<package><metadata><id>Foo</id><version>1.0</version>' +
+ *   '<authors>me</authors><description>d</description></metadata></package>'));
+ * m.id // 'Foo'
+ */
+export function parseNuspec(xml: Buffer | string, options: NuspecOptions = {}): PackageMetadata {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_NUSPEC_BYTES;
+  const size = typeof xml === 'string' ? Buffer.byteLength(xml) : xml.length;
+  if (size > maxBytes) throw badRequest(`The nuspec is ${size} bytes; at most ${maxBytes} bytes are allowed.`);
+  // A BOM left in a string (or read as a character) is no part of the document.
+  const text = (typeof xml === 'string' ? xml : decodeXmlBytes(xml)).replace(/^\uFEFF/, '');
+  const root = parseXmlDocument(text);
+  if (root.name !== 'package') {
+    throw badRequest(`The nuspec's root element must be <package>, not <${shown(root.name)}>.`);
+  }
+  const metadata = root.children.find((e) => e.name === 'metadata');
+  if (!metadata) throw badRequest('The nuspec has no <metadata> element.');
+  return readMetadata(metadata);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// XML: a small element tree over fast-xml-parser, with no DTDs and no entity expansion.
+
+/** One XML element; names are local names (namespace prefixes removed). */
+interface XmlElement {
+  readonly name: string;
+  readonly attributes: ReadonlyMap<string, string>;
+  readonly children: readonly XmlElement[];
+  /** The element's own text and CDATA (not its children's), entities decoded, untrimmed. */
+  readonly text: string;
+}
+
+/**
+ * Every tag and attribute name gets this mark, so no XML name can collide with the parser's own keys (`#text`,
+ * `:@`) or trip its prototype-pollution guard (`<constructor>` would make it throw). XML names never contain `~`.
+ */
+const MARK = '~';
+const TEXT = '#text';
+const CDATA = '#cdata';
+const ATTRIBUTES = ':@';
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: MARK,
+  transformTagName: (name) => MARK + name,
+  removeNSPrefix: true,
+  // Entities stay as written; decodeEntities handles the XML built-ins. Nothing else is ever expanded.
+  processEntities: false,
+  htmlEntities: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  cdataPropName: CDATA,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  // Real nuspecs nest 5 deep; the cap stops deep-nesting attacks on the parser and on our recursion.
+  maxNestedTags: 64,
+});
+
+/** A DTD in any form: a nuspec never needs one, and refusing it outright rules out XXE and entity bombs. */
+const DTD_MARKUP = /<!\s*(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
+
+/** Parses an XML document into its root element. Refuses DTDs, malformed XML, several roots and unknown entities. */
+function parseXmlDocument(text: string): XmlElement {
+  if (DTD_MARKUP.test(text)) {
+    throw badRequest('The nuspec contains a DTD (<!DOCTYPE> or <!ENTITY>); a nuspec may not declare a DTD or entities.');
+  }
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) {
+    const reason = shown(valid.err.msg).replace(/\.$/, '');
+    throw badRequest(`The nuspec is not well-formed XML: ${reason} (line ${valid.err.line}).`);
+  }
+  let nodes: unknown;
+  try {
+    nodes = parser.parse(text);
+  } catch (error) {
+    throw badRequest(`The nuspec is not well-formed XML: ${shown((error as Error).message)}`);
+  }
+  const roots = toElements(nodes);
+  const [root] = roots;
+  if (roots.length !== 1 || !root) throw badRequest('The nuspec must have exactly one root element, <package>.');
+  return root;
+}
+
+/** Decodes nuspec bytes: UTF-8 (with or without BOM) or UTF-16 (BOM, or a NUL byte beside the first `<`). */
+function decodeXmlBytes(bytes: Buffer): string {
+  const [b0, b1, b2] = bytes;
+  if (b0 === 0xef && b1 === 0xbb && b2 === 0xbf) return bytes.toString('utf8', 3);
+  if (b0 === 0xff && b1 === 0xfe) return bytes.toString('utf16le', 2);
+  if (b0 === 0xfe && b1 === 0xff) return swapToLittleEndian(bytes.subarray(2)).toString('utf16le');
+  if (b0 === 0x3c && b1 === 0x00) return bytes.toString('utf16le');
+  if (b0 === 0x00 && b1 === 0x3c) return swapToLittleEndian(bytes).toString('utf16le');
+  return bytes.toString('utf8');
+}
+
+function swapToLittleEndian(bytes: Buffer): Buffer {
+  const copy = Buffer.from(bytes.subarray(0, bytes.length - (bytes.length % 2)));
+  return copy.swap16();
+}
+
+type ParsedNode = Record<string, unknown>;
+
+function toElements(nodes: unknown): XmlElement[] {
+  const elements: XmlElement[] = [];
+  for (const node of asNodes(nodes)) {
+    const key = Object.keys(node).find((k) => k.startsWith(MARK));
+    if (key !== undefined) elements.push(toElement(key, node[key], node[ATTRIBUTES]));
+  }
+  return elements;
+}
+
+function toElement(key: string, content: unknown, attributes: unknown): XmlElement {
+  let text = '';
+  const children: XmlElement[] = [];
+  for (const node of asNodes(content)) {
+    if (TEXT in node) text += decodeEntities(String(node[TEXT]));
+    else if (CDATA in node) text += asNodes(node[CDATA]).map((n) => String(n[TEXT] ?? '')).join('');
+    else children.push(...toElements([node]));
+  }
+  return { name: localName(key), attributes: toAttributes(attributes), children, text };
+}
+
+function toAttributes(attributes: unknown): Map<string, string> {
+  const map = new Map<string, string>();
+  if (attributes === null || typeof attributes !== 'object') return map;
+  for (const [key, value] of Object.entries(attributes as ParsedNode)) {
+    if (typeof value === 'string') map.set(localName(key), decodeEntities(value));
+  }
+  return map;
+}
+
+function asNodes(value: unknown): ParsedNode[] {
+  return Array.isArray(value) ? value.filter((n): n is ParsedNode => n !== null && typeof n === 'object') : [];
+}
+
+/** Drops our marks (the parser can apply the tag transform twice to self-closing tags) and any namespace prefix. */
+function localName(key: string): string {
+  let start = 0;
+  while (key[start] === MARK) start++;
+  const name = key.slice(start);
+  return name.slice(name.lastIndexOf(':') + 1);
+}
+
+const BUILT_IN_ENTITIES: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const ENTITY_REFERENCE = /&(?:#([0-9]+)|#x([0-9a-fA-F]+)|([^\s&;<>]+));/g;
+
+/** Decodes the five XML built-in entities and character references; anything else is a 400. */
+function decodeEntities(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(ENTITY_REFERENCE, (reference, decimal?: string, hex?: string, name?: string) => {
+    if (name !== undefined) {
+      const value = BUILT_IN_ENTITIES[name];
+      if (value === undefined) {
+        throw badRequest(
+          `The nuspec uses the undefined entity '${shown(reference)}'; only &lt; &gt; &amp; &quot; &apos; and character references are allowed.`,
+        );
+      }
+      return value;
+    }
+    const code = decimal !== undefined ? Number.parseInt(decimal, 10) : Number.parseInt(hex ?? '', 16);
+    if (!isXmlChar(code)) throw badRequest(`The nuspec contains an invalid character reference '${shown(reference)}'.`);
+    return String.fromCodePoint(code);
+  });
+}
+
+/** XML 1.0's `Char` production. */
+function isXmlChar(code: number): boolean {
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Metadata
+
+function readMetadata(metadata: XmlElement): PackageMetadata {
+  const id = readId(metadata);
+  const versionText = required(metadata, 'version', NUSPEC_LIMITS.version, true);
+  const version = parseVersion(versionText);
+  if (!version) throw badRequest(`'${shown(versionText)}' is not a valid NuGet version.`);
+  const dependencyGroups = readDependencyGroups(metadata);
+  const tagsText = field(metadata, 'tags', NUSPEC_LIMITS.tags);
+  return {
+    id,
+    version,
+    title: field(metadata, 'title', NUSPEC_LIMITS.title),
+    authors: required(metadata, 'authors', NUSPEC_LIMITS.authors),
+    owners: field(metadata, 'owners', NUSPEC_LIMITS.owners),
+    description: required(metadata, 'description', NUSPEC_LIMITS.description),
+    summary: field(metadata, 'summary', NUSPEC_LIMITS.summary),
+    releaseNotes: field(metadata, 'releaseNotes', NUSPEC_LIMITS.releaseNotes),
+    copyright: field(metadata, 'copyright', NUSPEC_LIMITS.copyright),
+    language: field(metadata, 'language', NUSPEC_LIMITS.language),
+    tags: tagsText === null ? [] : splitTags(tagsText),
+    projectUrl: field(metadata, 'projectUrl', NUSPEC_LIMITS.url),
+    iconUrl: field(metadata, 'iconUrl', NUSPEC_LIMITS.url),
+    icon: field(metadata, 'icon', NUSPEC_LIMITS.path),
+    readme: field(metadata, 'readme', NUSPEC_LIMITS.path),
+    licenseUrl: field(metadata, 'licenseUrl', NUSPEC_LIMITS.url),
+    license: readLicense(metadata),
+    repository: readRepository(metadata),
+    // NuGet reads requireLicenseAcceptance leniently (only "true" is true) but throws on a bad value of the other two.
+    requireLicenseAcceptance: field(metadata, 'requireLicenseAcceptance', NUSPEC_LIMITS.short)?.toLowerCase() === 'true',
+    developmentDependency: readBoolean(metadata, 'developmentDependency'),
+    serviceable: readBoolean(metadata, 'serviceable'),
+    minClientVersion: readMinClientVersion(metadata),
+    dependencyGroups,
+    packageTypes: readPackageTypes(metadata),
+    frameworks: dependencyFrameworks(dependencyGroups),
+    isSemVer2: isSemVer2(version) || dependencyGroups.some((g) => g.dependencies.some(hasSemVer2Range)),
+  };
+}
+
+function readId(metadata: XmlElement): string {
+  // No length cap here: checkId gives the better message, and the nuspec size already bounds the text.
+  const id = required(metadata, 'id', Number.POSITIVE_INFINITY, true);
+  checkId(id, 'The package id');
+  return id;
+}
+
+/** Throws a 400 saying why `id` is not a valid package id. */
+function checkId(id: string, what: string): void {
+  if (id.length > MAX_PACKAGE_ID_LENGTH) {
+    throw badRequest(`${what} '${shown(id)}' is ${id.length} characters long; at most ${MAX_PACKAGE_ID_LENGTH} are allowed.`);
+  }
+  if (!isValidPackageId(id)) {
+    throw badRequest(
+      `${what} '${shown(id)}' is not valid: an id is letters, digits and underscores, joined by single '.' or '-' (no spaces, and no leading, trailing or doubled separators).`,
+    );
+  }
+}
+
+/**
+ * The first child named `name` that has no child elements and non-empty text, trimmed; `null` when none.
+ * `exact` matches the name case-sensitively (NuGet does for id and version), otherwise case-insensitively.
+ */
+function field(parent: XmlElement, name: string, limit: number, exact = false): string | null {
+  const lower = name.toLowerCase();
+  for (const child of parent.children) {
+    if (exact ? child.name !== name : child.name.toLowerCase() !== lower) continue;
+    if (child.children.length > 0) continue;
+    const value = child.text.trim();
+    if (value.length === 0) continue;
+    return bounded(value, `<${name}>`, limit);
+  }
+  return null;
+}
+
+function required(parent: XmlElement, name: string, limit: number, exact = false): string {
+  const value = field(parent, name, limit, exact);
+  if (value !== null) return value;
+  // NuGet ignores an element with child elements, so unescaped markup (`<b>`) reads as a missing value.
+  if (parent.children.some((c) => c.name.toLowerCase() === name.toLowerCase() && c.children.length > 0)) {
+    throw badRequest(`The nuspec element <${name}> contains XML elements; escape '<' as &lt; or wrap the text in CDATA.`);
+  }
+  throw badRequest(`The nuspec is missing the required element <${name}>.`);
+}
+
+function bounded(value: string, what: string, limit: number): string {
+  if (value.length > limit) {
+    throw badRequest(`The nuspec ${what} is ${value.length} characters long; at most ${limit} are allowed.`);
+  }
+  return value;
+}
+
+/** An attribute trimmed; `null` when absent or empty. */
+function attribute(element: XmlElement, name: string, limit: number): string | null {
+  const value = element.attributes.get(name)?.trim() ?? '';
+  return value.length === 0 ? null : bounded(value, `${element.name} attribute '${name}'`, limit);
+}
+
+function childrenNamed(parent: XmlElement, name: string): XmlElement[] {
+  return parent.children.filter((c) => c.name === name);
+}
+
+/**
+ * Splits tags on whitespace, commas and semicolons, as nuget.org does; empty and repeated tags are dropped.
+ * @example splitTags('json, xml;  yaml json') // ['json', 'xml', 'yaml']
+ */
+export function splitTags(text: string): string[] {
+  return [...new Set(text.split(/[\s,;]+/).filter((t) => t.length > 0))];
+}
+
+function readBoolean(metadata: XmlElement, name: string): boolean {
+  const value = field(metadata, name, NUSPEC_LIMITS.short);
+  if (value === null) return false;
+  const lower = value.toLowerCase();
+  if (lower === 'true' || lower === '1') return true;
+  if (lower === 'false' || lower === '0') return false;
+  throw badRequest(`The nuspec element <${name}> must be 'true' or 'false', not '${shown(value)}'.`);
+}
+
+/** `minClientVersion` is an attribute of `<metadata>`, not an element. */
+function readMinClientVersion(metadata: XmlElement): string | null {
+  const value = attribute(metadata, 'minClientVersion', NUSPEC_LIMITS.short);
+  if (value !== null && parseVersion(value) === null) {
+    throw badRequest(`The nuspec minClientVersion '${shown(value)}' is not a valid version.`);
+  }
+  return value;
+}
+
+function readLicense(metadata: XmlElement): License | null {
+  const element = metadata.children.find((c) => c.name === 'license');
+  if (!element) return null;
+  const type = element.attributes.get('type')?.trim().toLowerCase() ?? '';
+  if (type !== 'expression' && type !== 'file') {
+    throw badRequest(`The nuspec <license> element needs type="expression" or type="file", not '${shown(type)}'.`);
+  }
+  const value = element.text.trim();
+  if (value.length === 0) throw badRequest('The nuspec <license> element is empty.');
+  return {
+    type,
+    value: bounded(value, '<license>', NUSPEC_LIMITS.license),
+    version: attribute(element, 'version', NUSPEC_LIMITS.short),
+  };
+}
+
+function readRepository(metadata: XmlElement): Repository | null {
+  const element = metadata.children.find((c) => c.name === 'repository');
+  if (!element) return null;
+  const repository: Repository = {
+    type: attribute(element, 'type', NUSPEC_LIMITS.short),
+    url: attribute(element, 'url', NUSPEC_LIMITS.url),
+    branch: attribute(element, 'branch', NUSPEC_LIMITS.short),
+    commit: attribute(element, 'commit', NUSPEC_LIMITS.short),
+  };
+  return Object.values(repository).every((v) => v === null) ? null : repository;
+}
+
+function readPackageTypes(metadata: XmlElement): PackageType[] {
+  const elements = childrenNamed(metadata, 'packageTypes').flatMap((e) => childrenNamed(e, 'packageType'));
+  if (elements.length > NUSPEC_LIMITS.packageTypes) {
+    throw badRequest(`The nuspec declares ${elements.length} package types; at most ${NUSPEC_LIMITS.packageTypes} are allowed.`);
+  }
+  return elements.map((element) => {
+    const name = attribute(element, 'name', NUSPEC_LIMITS.short);
+    if (name === null) throw badRequest('A nuspec <packageType> element has no name attribute.');
+    const version = attribute(element, 'version', NUSPEC_LIMITS.short);
+    // NuGet reads it as a System.Version: numbers only, no release label.
+    const parsed = version === null ? null : parseVersion(version);
+    if (version !== null && (parsed === null || parsed.releaseLabels.length > 0 || parsed.metadata !== null)) {
+      throw badRequest(`The package type '${shown(name)}' has an invalid version '${shown(version)}'.`);
+    }
+    return { name, version };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dependencies
+
+/**
+ * `<group>` elements under `<dependencies>`; without any group, the legacy flat `<dependency>` list becomes one
+ * framework-agnostic group (and is ignored when groups exist, as NuGet does).
+ */
+function readDependencyGroups(metadata: XmlElement): DependencyGroup[] {
+  const containers = childrenNamed(metadata, 'dependencies');
+  const groups = containers.flatMap((c) => childrenNamed(c, 'group'));
+  if (groups.length > NUSPEC_LIMITS.dependencyGroups) {
+    throw badRequest(`The nuspec has ${groups.length} dependency groups; at most ${NUSPEC_LIMITS.dependencyGroups} are allowed.`);
+  }
+  const result: DependencyGroup[] =
+    groups.length > 0
+      ? groups.map((g) => ({ targetFramework: readGroupFramework(g), dependencies: readDependencies(g) }))
+      : flatGroup(containers);
+  const total = result.reduce((n, g) => n + g.dependencies.length, 0);
+  if (total > NUSPEC_LIMITS.dependencies) {
+    throw badRequest(`The nuspec declares ${total} dependencies; at most ${NUSPEC_LIMITS.dependencies} are allowed.`);
+  }
+  return result;
+}
+
+function flatGroup(containers: readonly XmlElement[]): DependencyGroup[] {
+  const dependencies = containers.flatMap(readDependencies);
+  return dependencies.length > 0 ? [{ targetFramework: null, dependencies }] : [];
+}
+
+/** Framework names NuGet uses for "no particular framework" or "could not parse". */
+const NON_FRAMEWORKS = new Set(['any', 'agnostic', 'unsupported']);
+
+function readGroupFramework(group: XmlElement): string | null {
+  const text = attribute(group, 'targetFramework', NUSPEC_LIMITS.short);
+  if (text === null) return null;
+  const short = shortFolderName(parseFramework(text));
+  if (short === 'unsupported') {
+    throw badRequest(`The dependency group targetFramework '${shown(text)}' is not a target framework NuGet understands.`);
+  }
+  return short;
+}
+
+function readDependencies(parent: XmlElement): Dependency[] {
+  // Children of the group only: a <group> nested in a flat list is not a dependency.
+  return childrenNamed(parent, 'dependency').map(readDependency);
+}
+
+function readDependency(element: XmlElement): Dependency {
+  const id = attribute(element, 'id', Number.POSITIVE_INFINITY);
+  if (id === null) throw badRequest('A nuspec <dependency> element has no id attribute.');
+  checkId(id, 'The dependency id');
+  const range = element.attributes.get('version')?.trim() ?? '';
+  if (range.length > NUSPEC_LIMITS.dependencyRange || (range.length > 0 && parseRange(range) === null)) {
+    throw badRequest(`The dependency '${id}' has an invalid version range '${shown(range)}'.`);
+  }
+  const include = attribute(element, 'include', NUSPEC_LIMITS.short);
+  const exclude = attribute(element, 'exclude', NUSPEC_LIMITS.short);
+  return {
+    id,
+    range: range.length > 0 ? range : null,
+    ...(include !== null ? { include } : {}),
+    ...(exclude !== null ? { exclude } : {}),
+  };
+}
+
+function hasSemVer2Range(dependency: Dependency): boolean {
+  const range = dependency.range === null ? null : parseRange(dependency.range);
+  return range !== null && rangeIsSemVer2(range);
+}
+
+function dependencyFrameworks(groups: readonly DependencyGroup[]): string[] {
+  const names = groups.map((g) => g.targetFramework).filter((f): f is string => f !== null && !NON_FRAMEWORKS.has(f));
+  return [...new Set(names)].sort();
+}
+
+/** A value for an error message: long values are cut so a hostile nuspec cannot make huge responses. */
+function shown(value: string): string {
+  return value.length > 120 ? `${value.slice(0, 120)}…` : value;
+}

@@ -1,0 +1,170 @@
+/**
+ * Differential test: our NuGet rules against NuGet's own libraries (NuGet.Versioning, NuGet.Frameworks,
+ * NuGet.Packaging 8.0.0) run by the C# oracle in test/oracle. Curated corner cases plus seeded generated inputs;
+ * any disagreement fails with the input and both answers.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isValidPackageId, lowerId, MAX_PACKAGE_ID_LENGTH } from '../../../src/nuget/id.js';
+import { frameworkAnswer } from '../../../src/nuget/framework.js';
+import {
+  findBestMatch,
+  isFloating,
+  legacyRange,
+  legacyShortRange,
+  normalizeRange,
+  parseRange,
+  rangeIsSemVer2,
+  satisfies,
+  shortRange,
+} from '../../../src/nuget/range.js';
+import {
+  compareVersions,
+  fullVersion,
+  isPrerelease,
+  isSemVer2,
+  normalizeVersion,
+  parseVersion,
+  type NuGetVersion,
+} from '../../../src/nuget/version.js';
+import {
+  comparableVersionText,
+  frameworkText,
+  idText,
+  Random,
+  rangeText,
+  versionText,
+} from '../../oracle/generate.js';
+import { askOracle, buildOracle, dotnetAvailable, type OracleRequest } from '../../oracle/oracle.js';
+import { CURATED_FRAMEWORKS, CURATED_IDS, CURATED_RANGES, CURATED_VERSIONS } from './curated.js';
+
+const GENERATED = 10_000;
+const SEED = 20240607;
+const hasDotnet = dotnetAvailable();
+if (!hasDotnet) {
+  console.warn(
+    '\n*** SKIPPING the NuGet differential test: `dotnet` is not on PATH, so NuGet rules are NOT being checked ' +
+      'against NuGet itself. Install the .NET SDK to run it. ***\n',
+  );
+}
+
+/** Collects disagreements and fails once with the first few, each with the input and both answers. */
+function expectAgreement(kind: string, inputs: readonly unknown[], ours: readonly unknown[], theirs: readonly unknown[]): void {
+  const mismatches: string[] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    const a = JSON.stringify(ours[i]);
+    const b = JSON.stringify(theirs[i]);
+    if (a !== b) mismatches.push(`${kind} input ${JSON.stringify(inputs[i])}\n    ours:  ${a}\n    NuGet: ${b}`);
+  }
+  if (mismatches.length > 0) {
+    const shown = mismatches.slice(0, 25).join('\n');
+    expect.fail(`${mismatches.length} of ${inputs.length} ${kind} inputs disagree with NuGet:\n${shown}`);
+  }
+}
+
+function versionAnswer(s: string): Record<string, unknown> {
+  const v = parseVersion(s);
+  if (v === null) return { ok: false };
+  return {
+    ok: true,
+    normalized: normalizeVersion(v),
+    full: fullVersion(v),
+    original: v.original,
+    semVer2: isSemVer2(v),
+    prerelease: isPrerelease(v),
+  };
+}
+
+function compareAnswer(a: string, b: string): Record<string, unknown> {
+  const va = parseVersion(a);
+  const vb = parseVersion(b);
+  if (va === null || vb === null) return { result: null };
+  return { result: compareVersions(va, vb) };
+}
+
+function rangeAnswer(s: string, candidates: readonly string[]): Record<string, unknown> {
+  const r = parseRange(s);
+  if (r === null) return { ok: false };
+  const versions = candidates.map((c) => parseVersion(c));
+  const valid = versions.filter((v): v is NuGetVersion => v !== null);
+  const best = findBestMatch(r, valid);
+  return {
+    ok: true,
+    normalized: normalizeRange(r),
+    legacy: legacyRange(r),
+    legacyShort: legacyShortRange(r),
+    short: shortRange(r),
+    floating: isFloating(r),
+    min: r.minVersion ? fullVersion(r.minVersion) : null,
+    max: r.maxVersion ? fullVersion(r.maxVersion) : null,
+    minInclusive: r.isMinInclusive,
+    maxInclusive: r.isMaxInclusive,
+    semVer2: rangeIsSemVer2(r),
+    satisfies: versions.map((v) => (v === null ? null : satisfies(r, v))),
+    best: best === null ? -1 : versions.indexOf(best),
+  };
+}
+
+/**
+ * Our id answer next to NuGet's. Two deliberate differences, applied to NuGet's answer before comparing:
+ * we also enforce the 100-character limit (NuGet checks it separately), and we refuse a trailing "\n" that .NET's
+ * `$` lets through.
+ */
+function idExpectation(s: string, nuget: Record<string, unknown>): Record<string, unknown> {
+  const valid = nuget['valid'] === true && s.length <= MAX_PACKAGE_ID_LENGTH && !s.endsWith('\n');
+  return { valid, lower: nuget['lower'] };
+}
+
+describe.skipIf(!hasDotnet)('differential against NuGet 8.0.0 (test/oracle)', () => {
+  const rand = new Random(SEED);
+
+  beforeAll(() => {
+    buildOracle();
+  });
+
+  it(`versions: parse, normalize, full string, SemVer2, prerelease (${CURATED_VERSIONS.length} curated + ${GENERATED} generated)`, async () => {
+    const inputs = [...CURATED_VERSIONS, ...Array.from({ length: GENERATED }, () => versionText(rand))];
+    const theirs = await askOracle(inputs.map((s): OracleRequest => ({ op: 'version', s })));
+    expectAgreement('version', inputs, inputs.map(versionAnswer), theirs);
+  });
+
+  it(`versions: ordering (${GENERATED} generated pairs + curated pairs)`, async () => {
+    const pool = [...CURATED_VERSIONS, ...Array.from({ length: 2000 }, () => comparableVersionText(rand))];
+    const pairs: [string, string][] = [];
+    for (const a of CURATED_VERSIONS.slice(0, 60)) for (const b of CURATED_VERSIONS.slice(0, 60)) pairs.push([a, b]);
+    for (let i = 0; i < GENERATED; i++) pairs.push([rand.pick(pool), rand.pick(pool)]);
+    const theirs = await askOracle(pairs.map(([a, b]): OracleRequest => ({ op: 'compare', a, b })));
+    expectAgreement(
+      'compare',
+      pairs,
+      pairs.map(([a, b]) => compareAnswer(a, b)),
+      theirs.map((t) => ({ result: t['result'] })),
+    );
+  });
+
+  it(`ranges: parse, strings, satisfies, best match, SemVer2 (${CURATED_RANGES.length} curated + ${GENERATED} generated)`, async () => {
+    const candidatePool = [...CURATED_VERSIONS, ...Array.from({ length: 500 }, () => comparableVersionText(rand))];
+    const inputs = [...CURATED_RANGES, ...Array.from({ length: GENERATED }, () => rangeText(rand))].map((s) => ({
+      s,
+      v: Array.from({ length: 10 }, () => rand.pick(candidatePool)),
+    }));
+    const theirs = await askOracle(inputs.map(({ s, v }): OracleRequest => ({ op: 'range', s, v })));
+    expectAgreement('range', inputs, inputs.map(({ s, v }) => rangeAnswer(s, v)), theirs);
+  });
+
+  it(`frameworks: parse, short folder name, long name (${CURATED_FRAMEWORKS.length} curated + ${GENERATED} generated)`, async () => {
+    const inputs = [...CURATED_FRAMEWORKS, ...Array.from({ length: GENERATED }, () => frameworkText(rand))];
+    const theirs = await askOracle(inputs.map((s): OracleRequest => ({ op: 'framework', s })));
+    expectAgreement('framework', inputs, inputs.map(frameworkAnswer), theirs);
+  });
+
+  it(`ids: validity and lower-case form (${CURATED_IDS.length} curated + ${GENERATED} generated)`, async () => {
+    const inputs = [...CURATED_IDS, ...Array.from({ length: GENERATED }, () => idText(rand))];
+    const theirs = await askOracle(inputs.map((s): OracleRequest => ({ op: 'id', s })));
+    expectAgreement(
+      'id',
+      inputs,
+      inputs.map((s) => ({ valid: isValidPackageId(s), lower: lowerId(s) })),
+      inputs.map((s, i) => idExpectation(s, theirs[i] ?? {})),
+    );
+  });
+});
