@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the real NuGet clients that Pawket's end-to-end tests drive (run by `npm test` as `pretest`):
+# Installs what Pawket's tests need beyond npm packages (run by `npm test` as `pretest`):
+#   - postgresql (Debian): server binaries for the PostgreSQL + S3 pass of the suite;
+#   - nginx-light (Debian): load balancer of the multi-node test and reference server of the benchmarks;
 #   - mono-complete (Debian): the runtime that runs nuget.exe on Linux;
 #   - nuget.exe (NuGet.CommandLine, from the NuGet registry) into .tools/ of this repo (git-ignored).
 # The dotnet SDK itself is expected on the machine (the dotnet CLI tests warn and skip without it).
@@ -69,12 +71,11 @@ install_nuget_exe() {
   log "nuget.exe: fetching NuGet.CommandLine $NUGET_EXE_VERSION"
   local work
   work="$(mktemp -d "${TMPDIR:-/tmp}/pawket-nuget-exe.XXXXXX")"
-  # shellcheck disable=SC2064
-  trap "rm -rf '$work'" RETURN
+  # The SDK's own target framework, so no targeting pack has to be downloaded.
   cat >"$work/fetch.csproj" <<XML
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup>
-    <TargetFramework>net10.0</TargetFramework>
+    <TargetFramework>net\$(BundledNETCoreAppTargetFrameworkVersion)</TargetFramework>
     <RestorePackagesPath>$work/packages</RestorePackagesPath>
   </PropertyGroup>
   <ItemGroup>
@@ -82,19 +83,40 @@ install_nuget_exe() {
   </ItemGroup>
 </Project>
 XML
-  (cd "$work" && dotnet restore fetch.csproj --nologo -v q)
   local exe="$work/packages/nuget.commandline/$NUGET_EXE_VERSION/tools/NuGet.exe"
-  if [ ! -s "$exe" ]; then
-    log "nuget.exe: restore finished but $exe is missing"
+  if ! (cd "$work" && dotnet restore fetch.csproj --nologo -v q) || [ ! -s "$exe" ]; then
+    log "nuget.exe: could not fetch NuGet.CommandLine $NUGET_EXE_VERSION from the NuGet registry (see above)"
+    rm -rf "$work"
     return 1
   fi
   mkdir -p "$(dirname "$NUGET_EXE")"
   cp "$exe" "$NUGET_EXE.tmp"
   mv "$NUGET_EXE.tmp" "$NUGET_EXE"
+  rm -rf "$work"
   log "nuget.exe: installed at .tools/nuget/$NUGET_EXE_VERSION/NuGet.exe"
 }
 
+# PostgreSQL server binaries: the test suite's second pass runs on a throw-away cluster (test/support/postgres.ts).
+install_postgres() {
+  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    log "postgresql: present"
+    return 0
+  fi
+  apt_install postgresql
+}
+
+# nginx: the load balancer in front of several nodes in the multi-node test, and the reference in bench/.
+install_nginx() {
+  if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
+    log "nginx: present"
+    return 0
+  fi
+  apt_install nginx-light
+}
+
 main() {
+  install_postgres
+  install_nginx
   install_mono
   install_nuget_exe
 }

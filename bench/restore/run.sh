@@ -170,7 +170,7 @@ http {
       add_header Cache-Control "public, max-age=0, must-revalidate";
       add_header Vary Accept-Encoding;
     }
-    location /v3/registration-gz-semver2/ {
+    location ^~ /v3/registration-gz-semver2/ {
       gzip_static on;
       add_header Cache-Control "public, max-age=0, must-revalidate";
       add_header Vary Accept-Encoding;

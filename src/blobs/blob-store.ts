@@ -23,4 +23,7 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Every blob in the store with its last write time (orphan clean-up). */
   list(): AsyncIterable<BlobListing>;
+  /** A URL the client may fetch the blob from directly instead of through this node, when the store offers one. */
+  redirectUrl?(key: string): Promise<string | null>;
+  close?(): void;
 }

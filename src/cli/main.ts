@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { copyCommand } from './copy.js';
 import { serve } from './serve.js';
+import { openStorage } from './storage.js';
 
 const program = new Command('pawket').description('A self-hosted NuGet package server.').showHelpAfterError();
 
@@ -16,6 +18,27 @@ program
   .action(async (flags: { host?: string; port?: string; dataDir?: string; baseUrl?: string; config?: string }) => {
     const { config: file, ...settings } = flags;
     await serve(loadConfig({ flags: settings, env: process.env, file: file ?? process.env.PAWKET_CONFIG }));
+  });
+
+program
+  .command('migrate')
+  .description('Run database migrations and exit (serve also runs them at start-up).')
+  .addOption(new Option('--data-dir <dir>', 'data dir of an embedded feed'))
+  .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'))
+  .action(async (flags: { dataDir?: string; config?: string }) => {
+    const { config: file, ...settings } = flags;
+    const storage = await openStorage(loadConfig({ flags: settings, env: process.env, file: file ?? process.env.PAWKET_CONFIG }));
+    await storage.close();
+    process.stdout.write('The database schema is up to date.\n');
+  });
+
+program
+  .command('copy')
+  .description('Copy a whole feed between backends (e.g. SQLite+disk to PostgreSQL+S3); resumable, verifies hashes.')
+  .requiredOption('--from <config>', 'JSON config file of the source feed')
+  .requiredOption('--to <config>', 'JSON config file of the target feed')
+  .action(async (flags: { from: string; to: string }) => {
+    process.exitCode = await copyCommand(flags.from, flags.to);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -2,19 +2,12 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
-/** Environment variable for each setting: `PAWKET_` + upper snake case (apiKeys also reads PAWKET_API_KEY). */
-const envNames: Record<keyof Config, string[]> = {
-  host: ['PAWKET_HOST'],
-  port: ['PAWKET_PORT'],
-  dataDir: ['PAWKET_DATA_DIR'],
-  baseUrl: ['PAWKET_BASE_URL'],
-  apiKeys: ['PAWKET_API_KEY', 'PAWKET_API_KEYS'],
-  allowOverwrite: ['PAWKET_ALLOW_OVERWRITE'],
-  deleteMode: ['PAWKET_DELETE_MODE'],
-  maxPackageSize: ['PAWKET_MAX_PACKAGE_SIZE'],
-  maxPackageEntries: ['PAWKET_MAX_PACKAGE_ENTRIES'],
-  logLevel: ['PAWKET_LOG_LEVEL'],
-};
+const envName = (key: string) => `PAWKET_${key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()}`;
+
+/** Environment variables of each setting: `PAWKET_` + upper snake case (apiKeys also reads PAWKET_API_KEY). */
+const envNames: Record<string, string[]> = Object.fromEntries(
+  Object.keys(configSchema.def.shape ?? {}).map((key) => [key, key === 'apiKeys' ? ['PAWKET_API_KEY', envName(key)] : [envName(key)]]),
+);
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -66,7 +59,7 @@ export function loadConfig(opts: { flags?: Record<string, unknown>; env?: NodeJS
   const flags = Object.fromEntries(Object.entries(opts.flags ?? {}).filter(([, v]) => v !== undefined));
   const sources: Record<string, string> = {};
   for (const k of Object.keys(file)) sources[k] = `config file ${opts.file}`;
-  for (const k of Object.keys(env)) sources[k] = `environment ${envNames[k as keyof Config]?.join('/')}`;
+  for (const k of Object.keys(env)) sources[k] = `environment ${envNames[k]?.join('/')}`;
   for (const k of Object.keys(flags)) sources[k] = `flag --${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
   const result = configSchema.safeParse({ ...file, ...env, ...flags });
   if (!result.success) throw new ConfigError(`Invalid configuration: ${describe(result.error, sources)}`);

@@ -32,8 +32,27 @@ export const configSchema = z
     maxPackageSize: z.coerce.number().int().positive().default(250 * MiB),
     maxPackageEntries: z.coerce.number().int().positive().default(20_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `sqlite` (a file under the data dir), `sqlite:PATH`, or a `postgres://` URL for scale-out. */
+    database: z
+      .string()
+      .regex(/^(sqlite(:.+)?|postgres(ql)?:\/\/.+)$/, 'expected "sqlite", "sqlite:PATH" or a postgres:// URL')
+      .default('sqlite'),
+    /** Where package files live: a folder under the data dir, or an S3-compatible bucket. */
+    storage: z.enum(['filesystem', 's3']).default('filesystem'),
+    s3Bucket: z.string().min(3).optional(),
+    s3Prefix: z.string().default(''),
+    s3Endpoint: z.url().optional(),
+    s3Region: z.string().default('us-east-1'),
+    s3ForcePathStyle: boolish.default(false),
+    s3AccessKeyId: z.string().optional(),
+    s3SecretAccessKey: z.string().optional(),
+    /** Answer downloads with a redirect to a presigned URL instead of streaming through the node. */
+    s3RedirectDownloads: boolish.default(false),
+    /** How often a node looks for changes made by other nodes (ms). */
+    changePollInterval: z.coerce.number().int().min(50).max(60_000).default(250),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.storage !== 's3' || c.s3Bucket, { path: ['s3Bucket'], message: 'required when storage is "s3"' });
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

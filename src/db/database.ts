@@ -21,6 +21,12 @@ export interface NewPackage extends PackageRecord {
   readonly nuspec: Buffer;
 }
 
+/** A change of one id: pushes, overwrites, unlists, relists and deletes all record one. */
+export interface Change {
+  readonly seq: number;
+  readonly lowerId: string;
+}
+
 /**
  * The narrow interface every database backend implements (SQLite embedded, PostgreSQL for scale-out).
  * The database is the source of truth for what exists; uniqueness of (lowerId, lowerVersion) is enforced here.
@@ -32,12 +38,21 @@ export interface PackageDatabase {
   replacePackage(pkg: NewPackage): Promise<string | null>;
   getPackage(lowerId: string, lowerVersion: string): Promise<PackageRecord | null>;
   getNuspec(lowerId: string, lowerVersion: string): Promise<Buffer | null>;
+  /** Every package, in pages ordered by an opaque increasing cursor (start with 0); for copy and export. */
+  scanPackages(after: number, limit: number): Promise<{ records: NewPackage[]; cursor: number }>;
+  countPackages(): Promise<number>;
   /** Every version of one id, listed or not, in no particular order. */
   listVersions(lowerId: string): Promise<PackageRecord[]>;
   /** Returns false when the package does not exist. */
   setListed(lowerId: string, lowerVersion: string, listed: boolean): Promise<boolean>;
   /** Removes the row; returns its blob key, or null when it did not exist. */
   deletePackage(lowerId: string, lowerVersion: string): Promise<string | null>;
+  /** The newest change sequence number (0 when none). */
+  latestChange(): Promise<number>;
+  /** Changes after `seq`, oldest first: every mutation above records one in its own transaction. */
+  changesSince(seq: number, limit: number): Promise<Change[]>;
+  /** Drops change rows at or below `seq` (nodes only ever look a little way back). */
+  pruneChanges(seq: number): Promise<void>;
   /** Whether some row references this blob (orphan clean-up). */
   isBlobReferenced(blobKey: string): Promise<boolean>;
   close(): Promise<void>;

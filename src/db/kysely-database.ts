@@ -1,5 +1,5 @@
-import { Migrator, type Kysely, type Selectable } from 'kysely';
-import type { NewPackage, PackageDatabase, PackageRecord } from './database.js';
+import { Migrator, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Change, NewPackage, PackageDatabase, PackageRecord } from './database.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import type { PackagesTable, Tables } from './schema.js';
 
@@ -61,6 +61,10 @@ function toRow(p: NewPackage): Omit<PackagesTable, 'key'> {
   };
 }
 
+async function recordChange(tx: Transaction<Tables>, lowerId: string): Promise<void> {
+  await tx.insertInto('changes').values({ lower_id: lowerId }).execute();
+}
+
 /** PackageDatabase over Kysely: the same queries for every SQL dialect Pawket supports. */
 export class KyselyPackageDatabase implements PackageDatabase {
   constructor(
@@ -78,12 +82,16 @@ export class KyselyPackageDatabase implements PackageDatabase {
   }
 
   async insertPackage(pkg: NewPackage): Promise<boolean> {
-    const result = await this.db
-      .insertInto('packages')
-      .values(toRow(pkg))
-      .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    return this.db.transaction().execute(async (tx) => {
+      const result = await tx
+        .insertInto('packages')
+        .values(toRow(pkg))
+        .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doNothing())
+        .executeTakeFirst();
+      const inserted = Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+      if (inserted) await recordChange(tx, pkg.lowerId);
+      return inserted;
+    });
   }
 
   async replacePackage(pkg: NewPackage): Promise<string | null> {
@@ -100,6 +108,7 @@ export class KyselyPackageDatabase implements PackageDatabase {
         .values({ lower_id, lower_version, ...rest })
         .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doUpdateSet(rest))
         .execute();
+      await recordChange(tx, pkg.lowerId);
       return previous?.blob_key ?? null;
     });
   }
@@ -124,29 +133,75 @@ export class KyselyPackageDatabase implements PackageDatabase {
     return row ? Buffer.from(row.nuspec) : null;
   }
 
+  async scanPackages(after: number, limit: number): Promise<{ records: NewPackage[]; cursor: number }> {
+    const rows = await this.db
+      .selectFrom('packages')
+      .select([...recordColumns, 'key', 'nuspec'])
+      .where('key', '>', after)
+      .orderBy('key')
+      .limit(limit)
+      .execute();
+    return {
+      records: rows.map((r) => ({ ...toRecord(r), nuspec: Buffer.from(r.nuspec) })),
+      cursor: rows.length ? Number(rows.at(-1)!.key) : after,
+    };
+  }
+
+  async countPackages(): Promise<number> {
+    const row = await this.db.selectFrom('packages').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async listVersions(lowerId: string): Promise<PackageRecord[]> {
     const rows = await this.db.selectFrom('packages').select(recordColumns).where('lower_id', '=', lowerId).execute();
     return rows.map(toRecord);
   }
 
   async setListed(lowerId: string, lowerVersion: string, listed: boolean): Promise<boolean> {
-    const result = await this.db
-      .updateTable('packages')
-      .set({ listed: listed ? 1 : 0 })
-      .where('lower_id', '=', lowerId)
-      .where('lower_version', '=', lowerVersion)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return this.db.transaction().execute(async (tx) => {
+      const result = await tx
+        .updateTable('packages')
+        .set({ listed: listed ? 1 : 0 })
+        .where('lower_id', '=', lowerId)
+        .where('lower_version', '=', lowerVersion)
+        .executeTakeFirst();
+      const found = Number(result.numUpdatedRows) === 1;
+      if (found) await recordChange(tx, lowerId);
+      return found;
+    });
   }
 
   async deletePackage(lowerId: string, lowerVersion: string): Promise<string | null> {
-    const row = await this.db
-      .deleteFrom('packages')
-      .where('lower_id', '=', lowerId)
-      .where('lower_version', '=', lowerVersion)
-      .returning('blob_key')
-      .executeTakeFirst();
-    return row?.blob_key ?? null;
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .deleteFrom('packages')
+        .where('lower_id', '=', lowerId)
+        .where('lower_version', '=', lowerVersion)
+        .returning('blob_key')
+        .executeTakeFirst();
+      if (row) await recordChange(tx, lowerId);
+      return row?.blob_key ?? null;
+    });
+  }
+
+  async latestChange(): Promise<number> {
+    const row = await this.db.selectFrom('changes').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  async changesSince(seq: number, limit: number): Promise<Change[]> {
+    const rows = await this.db
+      .selectFrom('changes')
+      .select(['seq', 'lower_id'])
+      .where('seq', '>', seq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ seq: Number(r.seq), lowerId: r.lower_id }));
+  }
+
+  async pruneChanges(seq: number): Promise<void> {
+    await this.db.deleteFrom('changes').where('seq', '<=', seq).execute();
   }
 
   async isBlobReferenced(blobKey: string): Promise<boolean> {

@@ -42,6 +42,18 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
       await db.schema.createIndex('packages_blob_key').on('packages').column('blob_key').execute();
     },
   },
+  '0002_changes': {
+    // One row per change of an id, in commit order: how a node learns that another node changed something.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('changes')
+        .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn('lower_id', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
   };
 }
 

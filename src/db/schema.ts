@@ -25,6 +25,12 @@ export interface PackagesTable {
   nuspec: Uint8Array;
 }
 
+export interface ChangesTable {
+  seq: Generated<number>;
+  lower_id: string;
+}
+
 export interface Tables {
   packages: PackagesTable;
+  changes: ChangesTable;
 }

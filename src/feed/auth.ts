@@ -31,7 +31,7 @@ export class ApiKeyAuthenticator {
     if (!apiKey) throw new PawketError(401, 'An API key is required: pass one with --api-key (header X-NuGet-ApiKey).');
     const given = digest(apiKey);
     const index = this.digests.findIndex((d) => timingSafeEqual(d, given));
-    if (index < 0) throw new PawketError(401, 'The API key is invalid or has been revoked.');
+    if (index < 0) throw new PawketError(401, 'The API key is invalid or has been revoked: check the key passed with --api-key (header X-NuGet-ApiKey).');
     return { name: `key#${index + 1}` };
   }
 

@@ -1,11 +1,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BlobStore } from '../blobs/blob-store.js';
-import { FilesystemBlobStore } from '../blobs/filesystem.js';
+import { openBlobStore } from '../blobs/open.js';
 import type { Config } from '../config/schema.js';
 import type { PackageDatabase } from '../db/database.js';
-import { openSqliteDatabase } from '../db/sqlite.js';
+import { openDatabase } from '../db/open.js';
 import { ApiKeyAuthenticator } from './auth.js';
+import { ChangeWatcher } from './change-watcher.js';
 import { FeedEvents } from './events.js';
 import { ManageService } from './manage.js';
 import { sweepOrphanBlobs } from './orphans.js';
@@ -30,17 +31,25 @@ export interface Feed {
 /** A push in flight writes its file moments before its row; anything older and unreferenced is an orphan. */
 const ORPHAN_MIN_AGE_MS = 10 * 60 * 1000;
 
-export async function openFeed(config: Config): Promise<Feed> {
+export interface OpenFeedOptions {
+  /** Log sink for background failures (change polling); the server passes its logger. */
+  readonly onBackgroundError?: (err: unknown) => void;
+}
+
+export async function openFeed(config: Config, options: OpenFeedOptions = {}): Promise<Feed> {
   const dataDir = resolve(config.dataDir);
   const tempDir = join(dataDir, 'tmp');
   // Leftover uploads belong to requests that died with the previous process.
   await rm(tempDir, { recursive: true, force: true });
   await mkdir(tempDir, { recursive: true });
 
-  const db = await openSqliteDatabase(join(dataDir, 'pawket.sqlite'));
-  const blobs = new FilesystemBlobStore(join(dataDir, 'blobs'));
+  const db = await openDatabase(config.database, dataDir);
+  const blobs = openBlobStore(config, dataDir);
   const auth = new ApiKeyAuthenticator(config.apiKeys);
   const events = new FeedEvents();
+  // Other nodes (or processes on the same SQLite file) change the feed too; their changes reach our caches here.
+  const watcher = new ChangeWatcher(db, events, options.onBackgroundError ?? (() => {}));
+  await watcher.start(config.changePollInterval);
   return {
     db,
     blobs,
@@ -54,6 +63,10 @@ export async function openFeed(config: Config): Promise<Feed> {
     }),
     manage: new ManageService(db, blobs, auth, events, config.deleteMode),
     sweepOrphans: () => sweepOrphanBlobs(db, blobs, ORPHAN_MIN_AGE_MS),
-    close: () => db.close(),
+    async close() {
+      watcher.stop();
+      blobs.close?.();
+      await db.close();
+    },
   };
 }

@@ -40,6 +40,11 @@ export class PackageReader {
   async open(record: PackageRecord): Promise<BlobContent | null> {
     return this.blobs.open(record.blobKey);
   }
+
+  /** Where the client may fetch the file directly (a presigned object-store URL), when storage is set up for it. */
+  async redirectUrl(record: PackageRecord): Promise<string | null> {
+    return (await this.blobs.redirectUrl?.(record.blobKey)) ?? null;
+  }
 }
 
 function lookupKey(id: string, version: string): PackageIdentityKey | null {

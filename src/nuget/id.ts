@@ -33,21 +33,36 @@ function isNewerThanDotnet(codePoint: number): boolean {
   return NEWER_THAN_DOTNET.some(([first, last]) => codePoint >= first && codePoint <= last);
 }
 
-let wordTable: Uint8Array | null = null;
+/** .NET's `char.IsLetterOrDigit`: categories L and Nd. */
+const LETTER_OR_DIGIT = /^[\p{L}\p{Nd}]$/u;
 
-/** True when a UTF-16 code unit matches .NET's `\w` (surrogates never do). */
-function isWordUnit(unit: number): boolean {
-  if (wordTable === null) {
-    // Built once: 64 Ki lookups are cheaper than a regular expression per character on every request.
-    const table = new Uint8Array(0x10000);
-    for (let c = 0; c < 0x10000; c++) {
-      if ((c >= 0xd800 && c <= 0xdfff) || isNewerThanDotnet(c)) continue;
-      if (WORD_CHAR.test(String.fromCharCode(c))) table[c] = 1;
+/**
+ * A 64 Ki lookup table of the BMP code units matching a single-character pattern, as .NET sees them (surrogates and
+ * characters newer than .NET's Unicode data never match). Built on first use: cheaper than a regular expression per
+ * character on every request.
+ */
+function codeUnitTable(pattern: RegExp): (unit: number) => boolean {
+  let table: Uint8Array | null = null;
+  return (unit) => {
+    if (table === null) {
+      table = new Uint8Array(0x10000);
+      for (let c = 0; c < 0x10000; c++) {
+        if ((c >= 0xd800 && c <= 0xdfff) || isNewerThanDotnet(c)) continue;
+        if (pattern.test(String.fromCharCode(c))) table[c] = 1;
+      }
     }
-    wordTable = table;
-  }
-  return wordTable[unit] === 1;
+    return table[unit] === 1;
+  };
 }
+
+/** True when a UTF-16 code unit matches .NET's `\w`. */
+const isWordUnit = codeUnitTable(WORD_CHAR);
+
+/**
+ * .NET's `char.IsLetterOrDigit` for one UTF-16 code unit.
+ * @example isDotnetLetterOrDigit('é'.charCodeAt(0)) // true
+ */
+export const isDotnetLetterOrDigit = codeUnitTable(LETTER_OR_DIGIT);
 
 /**
  * NuGet's `PackageIdValidator.IsValidPackageId` plus the 100-character limit that `ValidatePackageId` adds.
@@ -77,19 +92,28 @@ export function isValidPackageId(id: string): boolean {
 }
 
 /**
- * The id as NuGet's `ToLowerInvariant()` writes it: the form used in URLs (flat container, registration) and in
- * unique keys. Lower-cases code point by code point with simple (one-to-one) mappings, as .NET does; JavaScript's
- * `toLowerCase()` on the whole string would apply the final-sigma rule and turn `İ` into two characters.
+ * .NET's `ToLowerInvariant()`: code point by code point, simple (one-to-one) mappings only. JavaScript's
+ * `toLowerCase()` on a whole string differs: it applies the final-sigma rule and turns `İ` into two characters.
  *
- * @example lowerId('Newtonsoft.Json') // 'newtonsoft.json'
+ * @example toLowerInvariant('ΣΑΣ') // 'σασ' (JavaScript's toLowerCase gives 'σας')
  */
-export function lowerId(id: string): string {
+export function toLowerInvariant(text: string): string {
   let lower = '';
-  for (const ch of id) {
+  for (const ch of text) {
     const mapped = ch.toLowerCase();
     lower += mapped.length === ch.length && !isNewerThanDotnet(ch.codePointAt(0) ?? 0) ? mapped : ch;
   }
   return lower;
+}
+
+/**
+ * The id as NuGet clients write it in URLs (flat container, registration) with `ToLowerInvariant()`; also the form
+ * of unique keys.
+ *
+ * @example lowerId('Newtonsoft.Json') // 'newtonsoft.json'
+ */
+export function lowerId(id: string): string {
+  return toLowerInvariant(id);
 }
 
 /**

@@ -20,7 +20,7 @@ import type {
   PackageType,
   Repository,
 } from '../package/metadata.js';
-import { parseFramework, shortFolderName } from './framework.js';
+import { isUnsupported, parseFramework, tryShortFolderName } from './framework.js';
 import { isValidPackageId, MAX_PACKAGE_ID_LENGTH } from './id.js';
 import { parseRange, rangeIsSemVer2 } from './range.js';
 import { isSemVer2, parseVersion } from './version.js';
@@ -473,8 +473,10 @@ const NON_FRAMEWORKS = new Set(['any', 'agnostic', 'unsupported']);
 function readGroupFramework(group: XmlElement): string | null {
   const text = attribute(group, 'targetFramework', NUSPEC_LIMITS.short);
   if (text === null) return null;
-  const short = shortFolderName(parseFramework(text));
-  if (short === 'unsupported') {
+  const framework = parseFramework(text);
+  // nuget.org refuses unsupported group frameworks too; clients could never match the group.
+  const short = isUnsupported(framework) ? null : tryShortFolderName(framework);
+  if (short === null) {
     throw badRequest(`The dependency group targetFramework '${shown(text)}' is not a target framework NuGet understands.`);
   }
   return short;

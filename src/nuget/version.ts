@@ -50,25 +50,35 @@ export function dotnetTrim(text: string): string {
 const WS = '[\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*';
 const DOTNET_INT = new RegExp(`^${WS}([+-]?)([0-9]+)${WS}$`);
 
-/** Parses one `System.Version` component; `null` when .NET would refuse it. */
-function parseVersionComponent(text: string): number | null {
+/**
+ * `int.TryParse(text, NumberStyles.Integer, InvariantCulture)`: white space around, an optional sign, ASCII digits,
+ * within int32. `null` when .NET would refuse it.
+ * @example parseDotnetInt(' +42 ') // 42
+ */
+export function parseDotnetInt(text: string): number | null {
   const match = DOTNET_INT.exec(text);
   if (!match) return null;
   const digits = (match[2] ?? '').replace(/^0+(?=\d)/, '');
   // More than 10 significant digits always overflows an int; 10 digits may.
   if (digits.length > 10) return null;
-  const value = Number(digits);
-  if (value > INT32_MAX) return null;
-  // "-0" is zero and passes; any other negative number is refused.
-  if (match[1] === '-' && value !== 0) return null;
-  return value;
+  const magnitude = Number(digits);
+  const negative = match[1] === '-';
+  if (magnitude > (negative ? INT32_MAX + 1 : INT32_MAX)) return null;
+  return negative ? -magnitude : magnitude;
+}
+
+/** Parses one `System.Version` component: an int that is not negative (`-0` passes). */
+function parseVersionComponent(text: string): number | null {
+  const value = parseDotnetInt(text);
+  return value === null || value < 0 ? null : value + 0;
 }
 
 /**
  * `System.Version.TryParse`: two to four dot-separated components.
- * Returns `[major, minor, build, revision]` with -1 for absent parts, as .NET does.
+ * Returns `[major, minor, build, revision]` with -1 for absent parts, as .NET does; `null` when .NET refuses.
+ * @example parseSystemVersion('4.5') // [4, 5, -1, -1]
  */
-function parseSystemVersion(text: string): [number, number, number, number] | null {
+export function parseSystemVersion(text: string): [number, number, number, number] | null {
   const parts = text.split('.');
   if (parts.length < 2 || parts.length > 4) return null;
   const values: number[] = [];
@@ -173,13 +183,7 @@ export function fullVersion(v: NuGetVersion): string {
 
 /** `int.TryParse` of a release label (labels hold only `[0-9A-Za-z-]`, so only a leading `-` can be a sign). */
 function labelAsInt(label: string): number | null {
-  if (!/^-?[0-9]+$/.test(label)) return null;
-  const negative = label.startsWith('-');
-  const digits = (negative ? label.slice(1) : label).replace(/^0+(?=\d)/, '');
-  if (digits.length > 10) return null;
-  const magnitude = Number(digits);
-  if (magnitude > (negative ? INT32_MAX + 1 : INT32_MAX)) return null;
-  return negative ? -magnitude : magnitude;
+  return /^-?[0-9]+$/.test(label) ? parseDotnetInt(label) : null;
 }
 
 /** `StringComparer.OrdinalIgnoreCase.Compare` for ASCII text: compare upper-cased code units. */

@@ -17,11 +17,8 @@
  * A folder counts only when a file sits inside it (`lib/foo.dll` names no framework), and names that are no
  * framework (`any`, unparsable ones) are skipped. The package reader adds the dependency-group frameworks.
  */
-import { parseFramework, shortFolderName } from '../nuget/framework.js';
+import { isSpecificFramework, parseFramework, tryShortFolderName } from '../nuget/framework.js';
 import type { PackageType } from './metadata.js';
-
-/** Framework names that mean "no particular framework" or "could not parse". */
-const NON_FRAMEWORKS = new Set(['any', 'agnostic', 'unsupported']);
 
 const TOOL_TYPES = new Set(['dotnettool', 'dotnetclitool']);
 
@@ -65,8 +62,8 @@ function frameworkName(folder: string): string | null {
   } catch {
     // A stray '%' is not an escape; use the name as it is.
   }
-  const short = shortFolderName(parseFramework(decoded));
-  return NON_FRAMEWORKS.has(short) ? null : short;
+  const framework = parseFramework(decoded);
+  return isSpecificFramework(framework) ? tryShortFolderName(framework) : null;
 }
 
 /**

@@ -47,7 +47,7 @@ export const MAX_ENTRY_NAME_LENGTH = 1024;
  * const { metadata, nuspec, entries } = await readPackageFile(uploadPath, { maxEntries: config.maxPackageEntries });
  */
 export async function readPackageFile(path: string, limits: PackageLimits = {}): Promise<ReadPackage> {
-  const bounds = { ...DEFAULT_PACKAGE_LIMITS, ...limits };
+  const bounds = withDefaults(limits);
   const zip = await openZip(path);
   try {
     const entries = await listEntries(zip, bounds.maxEntries);
@@ -65,6 +65,15 @@ export async function readPackageFile(path: string, limits: PackageLimits = {}):
   } finally {
     zip.close();
   }
+}
+
+/** Field by field, so an explicit `undefined` (an unset config value) also gets the default. */
+function withDefaults(limits: PackageLimits): Required<PackageLimits> {
+  return {
+    maxEntries: limits.maxEntries ?? DEFAULT_PACKAGE_LIMITS.maxEntries,
+    maxNuspecBytes: limits.maxNuspecBytes ?? DEFAULT_PACKAGE_LIMITS.maxNuspecBytes,
+    maxCompressionRatio: limits.maxCompressionRatio ?? DEFAULT_PACKAGE_LIMITS.maxCompressionRatio,
+  };
 }
 
 /** Options for {@link readEntry}. */
@@ -217,7 +226,13 @@ function checkReferencedFiles(metadata: PackageMetadata, names: readonly string[
  * Reads an entry whole, refusing it when its declared sizes or ratio break the bounds, and stopping the inflater as
  * soon as more than `maxBytes` come out (declared sizes can lie).
  */
-async function readBounded(zip: ZipFile, entry: Entry, maxBytes: number, maxRatio: number, label: string): Promise<Buffer> {
+async function readBounded(
+  zip: ZipFile,
+  entry: Entry,
+  maxBytes: number,
+  maxRatio: number,
+  label: string,
+): Promise<Buffer> {
   checkDeclaredSizes(entry, maxBytes, maxRatio, label);
   let stream: Readable;
   try {

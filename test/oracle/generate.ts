@@ -89,6 +89,27 @@ const FLOATS = [
   ' 1.* ', '1.0.0-BETA*', '01.*', '1.0.0.0.*', '1.0.0-0*', '1.0.0-01*',
 ];
 
+/**
+ * A version close to `text`: same version written differently (case, metadata, leading zeros, trailing `.0`) or a
+ * neighbour, so that equal and nearly-equal pairs are common.
+ */
+export function nearbyVersionText(rand: Random, text: string): string {
+  switch (rand.int(6)) {
+    case 0:
+      return text.toUpperCase();
+    case 1:
+      return text.includes('+') ? text.slice(0, text.indexOf('+')) : `${text}+meta`;
+    case 2:
+      return `0${text}`;
+    case 3:
+      return text.replace(/^([0-9.]+)/, '$1.0');
+    case 4:
+      return text.includes('-') ? text.slice(0, text.indexOf('-')) : `${text}-0`;
+    default:
+      return text.replace(/[0-9]+$/, (n) => String(Number(n) + 1));
+  }
+}
+
 /** A range-like string: brackets or not, bounds from versions and floats, spaces, missing parts. */
 export function rangeText(rand: Random): string {
   const bound = (): string => {
@@ -102,6 +123,13 @@ export function rangeText(rand: Random): string {
   const r = rand.next();
   if (r < 0.04) return randomText(rand, '[](),.*-+01 ab');
   if (r < 0.3) return pad() + bound() + pad();
+  if (r < 0.5) {
+    // Two close bounds, often in order, so that ranges with both bounds parse and are worth testing.
+    const low = comparableVersionText(rand);
+    const high = rand.chance(0.5) ? nearbyVersionText(rand, low) : comparableVersionText(rand);
+    const low2 = rand.chance(0.2) ? rand.pick(FLOATS) : low;
+    return `${pad()}${rand.pick(['[', '('])}${pad()}${low2}${pad()},${pad()}${high}${pad()}${rand.pick([']', ')'])}${pad()}`;
+  }
   const open = rand.pick(['[', '[', '(', '(', '{', '']);
   const close = rand.pick([']', ']', ')', ')', '}', '']);
   const parts = rand.pick([1, 2, 2, 2, 2, 3]);

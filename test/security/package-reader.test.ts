@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import fc from 'fast-check';
 import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PawketError } from '../../src/errors.js';
@@ -139,6 +140,57 @@ describe('nuspec XML attacks', () => {
   it('refuses deep nesting', () => {
     const deep = `${'<a>'.repeat(10_000)}${'</a>'.repeat(10_000)}`;
     expect(syncRejection(() => parseNuspec(Buffer.from(body(deep))))).toMatch(/not well-formed XML|nested/i);
+  });
+});
+
+describe('nuspec fuzzing', () => {
+  /** Any outcome but a PawketError 400 (a crash, a TypeError, a hang) is a bug. */
+  const parsesOrRefuses = (bytes: Buffer) => {
+    try {
+      parseNuspec(bytes);
+    } catch (error) {
+      expect(error).toBeInstanceOf(PawketError);
+      expect((error as PawketError).status).toBe(400);
+    }
+  };
+  const valid = nuspecXml({ id: 'Fuzz', version: '1.0.0', dependencies: { net48: [['A', '1.0']] } });
+
+  it('answers arbitrary bytes with a result or a 400', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => parsesOrRefuses(Buffer.from(bytes))));
+  });
+
+  it('answers mutated nuspecs with a result or a 400', () => {
+    const piece = fc.constantFrom('<', '>', '&', '&amp;', '&#0;', '"', "'", '/', '<!--', ']]>', '<![CDATA[', '<x>', '</x>', ':', '~', '\0');
+    fc.assert(
+      fc.property(fc.nat({ max: valid.length }), fc.array(piece, { minLength: 1, maxLength: 4 }), (at, inserts) => {
+        parsesOrRefuses(Buffer.from(valid.slice(0, at) + inserts.join('') + valid.slice(at)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('zip fuzzing', () => {
+  it('answers a package with corrupted bytes with a result or a 400', async () => {
+    const zip = await buildNupkg({ id: 'Fuzz', version: '1.0.0', files: [{ name: 'lib/net8.0/a.dll', data: 'MZ'.repeat(200) }] });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat({ max: zip.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        async (edits) => {
+          const bytes = Buffer.from(zip);
+          for (const [at, value] of edits) bytes[at] = value;
+          const error = await readPackageFile(await tempFile(bytes), {}).then(
+            () => null,
+            (e: unknown) => e,
+          );
+          if (error !== null) {
+            expect(error).toBeInstanceOf(PawketError);
+            expect((error as PawketError).status).toBe(400);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { configSchema, type ConfigInput } from '../../src/config/schema.js';
 import { openFeed, type Feed } from '../../src/feed/feed.js';
 import { buildApp } from '../../src/http/app.js';
+import { freshBackendSettings } from './backend.js';
 
 export const TEST_KEY = 'test-key-0123456789';
 
@@ -19,7 +20,7 @@ export interface TestServer {
 /** A real Pawket app listening on loopback with a throw-away data dir. */
 export async function startTestServer(settings: Partial<ConfigInput> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'pawket-test-'));
-  const config = configSchema.parse({ dataDir, apiKeys: [TEST_KEY], logLevel: 'silent', ...settings });
+  const config = configSchema.parse({ dataDir, apiKeys: [TEST_KEY], logLevel: 'silent', ...(await freshBackendSettings()), ...settings });
   const feed = await openFeed(config);
   const app = await buildApp(feed, config);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

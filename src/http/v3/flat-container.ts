@@ -60,6 +60,8 @@ async function sendPackage(
   const etag = `"${record.sha512}"`;
   reply.header('etag', etag).header('cache-control', cacheControl);
   if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+  const redirect = await reader.redirectUrl(record);
+  if (redirect) return reply.redirect(redirect, 302);
   const content = await reader.open(record);
   if (!content) {
     request.log.error({ blob: record.blobKey }, 'package file missing from storage');

@@ -17,7 +17,10 @@ function serviceIndex(base: string) {
       ...r(reg.gzip.path, ['RegistrationsBaseUrl/3.4.0'], 'Package metadata (gzip), SemVer 2.0.0 packages hidden.'),
       ...r(reg.semVer2.path, ['RegistrationsBaseUrl/3.6.0', 'RegistrationsBaseUrl/Versioned'], 'Package metadata (gzip), SemVer 2.0.0 packages included.', { clientVersion: '4.3.0' }),
       ...r(`${routes.vulnerabilities}index.json`, ['VulnerabilityInfo/6.7.0'], 'Known vulnerabilities of packages on this feed.'),
-      ...r(routes.repositorySignatures, ['RepositorySignatures/4.7.0', 'RepositorySignatures/5.0.0'], 'This feed does not sign packages.'),
+      // nuget.exe 6.x refuses a RepositorySignatures resource served over plain HTTP and then refuses to install.
+      ...(base.startsWith('https:')
+        ? r(routes.repositorySignatures, ['RepositorySignatures/4.7.0', 'RepositorySignatures/5.0.0'], 'This feed does not sign packages.')
+        : []),
     ],
     '@context': { '@vocab': 'http://schema.nuget.org/services#', comment: 'http://www.w3.org/2000/01/rdf-schema#comment' },
   };

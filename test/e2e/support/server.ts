@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freshBackendEnv } from '../../support/backend.js';
 import { repoRoot } from './paths.js';
 
 /** A running Pawket server process started by {@link startPawket}. */
@@ -60,7 +61,8 @@ export async function startPawket(opts: StartPawketOptions = {}): Promise<Pawket
   ];
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
-    env: { ...process.env, ...opts.env },
+    // A fresh database and storage prefix on the suite's backend, unless the caller shares one (multi-node tests).
+    env: { ...process.env, ...(opts.env?.PAWKET_DATABASE ? {} : await freshBackendEnv()), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 

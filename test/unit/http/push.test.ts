@@ -11,8 +11,9 @@ afterEach(async () => {
 });
 
 async function storedFiles(s: TestServer): Promise<string[]> {
-  const names = await readdir(join(s.dataDir, 'blobs'), { recursive: true }).catch(() => [] as string[]);
-  return names.filter((n) => n.endsWith('.nupkg'));
+  const keys: string[] = [];
+  for await (const blob of s.feed.blobs.list()) keys.push(blob.key);
+  return keys;
 }
 
 async function tempFiles(s: TestServer): Promise<string[]> {

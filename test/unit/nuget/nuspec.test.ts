@@ -332,6 +332,12 @@ describe('parseNuspec: dependencies', () => {
     expect(m.frameworks).toEqual(['net472', 'net6.0-windows', 'netcoreapp3.1']);
   });
 
+  it('refuses a group framework NuGet does not understand, naming it', () => {
+    expect(rejection(() => parse(deps('<group targetFramework="foo bar" />')))).toBe(
+      "The dependency group targetFramework 'foo bar' is not a target framework NuGet understands.",
+    );
+  });
+
   it.each(['[1.0', '1.0.0.0.0', '(1.0)', 'abc', '[2.0,1.0]'])('refuses the invalid range %j, naming the dependency', (range) => {
     const message = rejection(() => parse(deps(`<group><dependency id="Foo.Bar" version="${range}" /></group>`)));
     expect(message).toBe(`The dependency 'Foo.Bar' has an invalid version range '${range}'.`);

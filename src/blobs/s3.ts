@@ -1,0 +1,102 @@
+import { createReadStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { BlobContent, BlobListing, BlobStore } from './blob-store.js';
+
+export interface S3BlobStoreOptions {
+  readonly bucket: string;
+  /** Key prefix inside the bucket, e.g. `pawket/`; lets several feeds share a bucket. */
+  readonly prefix: string;
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly forcePathStyle: boolean;
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+  /** Send downloads to presigned URLs (the object store serves the bytes). */
+  readonly redirectDownloads: boolean;
+}
+
+/** Blobs in an S3-compatible bucket; uploads and downloads stream, never buffering a whole package. */
+export class S3BlobStore implements BlobStore {
+  private readonly client: S3Client;
+  private readonly prefix: string;
+
+  constructor(private readonly options: S3BlobStoreOptions) {
+    const config: S3ClientConfig = {
+      region: options.region,
+      forcePathStyle: options.forcePathStyle,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      // Without explicit keys the SDK's default chain applies (environment, profile, instance role).
+      ...(options.accessKeyId && options.secretAccessKey
+        ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }
+        : {}),
+    };
+    this.client = new S3Client(config);
+    this.prefix = options.prefix && !options.prefix.endsWith('/') ? `${options.prefix}/` : options.prefix;
+  }
+
+  private key(key: string): string {
+    return this.prefix + key;
+  }
+
+  async putFile(key: string, tempFile: string): Promise<void> {
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.options.bucket, Key: this.key(key), Body: createReadStream(tempFile) },
+      queueSize: 2,
+      partSize: 8 * 1024 * 1024,
+    });
+    await upload.done();
+    await unlink(tempFile);
+  }
+
+  async open(key: string): Promise<BlobContent | null> {
+    try {
+      const result = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+      return { stream: result.Body as Readable, size: Number(result.ContentLength ?? 0) };
+    } catch (e) {
+      if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') return null;
+      throw e;
+    }
+  }
+
+  /** A presigned URL valid for five minutes, when downloads are configured to redirect. */
+  async redirectUrl(key: string): Promise<string | null> {
+    if (!this.options.redirectDownloads) return null;
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }), {
+      expiresIn: 300,
+    });
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+  }
+
+  async *list(): AsyncIterable<BlobListing> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (!object.Key) continue;
+        yield { key: object.Key.slice(this.prefix.length), modified: object.LastModified ?? new Date(0) };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}

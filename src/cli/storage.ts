@@ -1,0 +1,26 @@
+import { resolve } from 'node:path';
+import { openBlobStore } from '../blobs/open.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { openDatabase } from '../db/open.js';
+import type { FeedStorage } from '../feed/copy.js';
+
+/** Opens (and migrates) the database and blob store a config names, without starting a server. */
+export async function openStorage(config: Config): Promise<FeedStorage & { close(): Promise<void> }> {
+  const dataDir = resolve(config.dataDir);
+  const db = await openDatabase(config.database, dataDir);
+  const blobs = openBlobStore(config, dataDir);
+  return {
+    db,
+    blobs,
+    async close() {
+      blobs.close?.();
+      await db.close();
+    },
+  };
+}
+
+/** A config file for one side of a copy; the environment does not apply, so both sides are exactly as written. */
+export function configFromFile(file: string): Config {
+  return loadConfig({ file, env: {} });
+}
