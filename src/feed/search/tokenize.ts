@@ -1,7 +1,7 @@
 /**
  * How ids and text become search tokens. Ids are split on their separators and inside words on camel case and
  * letter/digit changes, so `Newtonsoft.Json` is found by `json`, `newton` and `NewtonsoftJson`, and
- * `Contoso.Data.SqlClient` by `sql` and `sqlclient`. Free text is split the same way and lower-cased; a few
+ * `Contoso.Data.SqlClient` by `sql` and `sqlclient` (runs of words match as one: see `compact`). Free text is split the same way and lower-cased; a few
  * English stop words and plural endings are dropped so `tags` finds `tag`.
  */
 import { lowerId } from '../../nuget/id.js';
@@ -21,8 +21,6 @@ export interface IdShape {
   readonly lower: string;
   /** The words, lower-cased, in order: `newtonsoft`, `json`. */
   readonly words: readonly string[];
-  /** Lower-cased segments between separators (`sqlclient`): also tokens, so `sqlclient` finds `SqlClient`. */
-  readonly segments: readonly string[];
   /** The words run together: `newtonsoftjson`. Separators and case do not matter to it. */
   readonly compact: string;
 }
@@ -33,19 +31,10 @@ export interface IdShape {
  */
 export function idShape(text: string): IdShape {
   const words: string[] = [];
-  const segments: string[] = [];
   for (const segment of text.match(SEGMENT) ?? []) {
-    const parts = segment.match(WORD) ?? [segment];
-    const lowered = parts.map((p) => lowerId(p));
-    words.push(...lowered);
-    segments.push(lowered.join(''));
+    for (const part of segment.match(WORD) ?? [segment]) words.push(lowerId(part));
   }
-  return { lower: lowerId(text), words, segments, compact: words.join('') };
-}
-
-/** Distinct tokens of an id: its words and its segments. */
-export function idTokens(shape: IdShape): string[] {
-  return [...new Set([...shape.words, ...shape.segments])];
+  return { lower: lowerId(text), words, compact: words.join('') };
 }
 
 /** Words that carry no meaning in a package description; never indexed from free text, never required. */

@@ -17,6 +17,8 @@ export interface PawketServer {
   output(): string;
   /** Stops the server (SIGTERM, then SIGKILL) and removes the data dir if startPawket created it. */
   stop(): Promise<void>;
+  /** Kills the process at once (SIGKILL), as a crash would; `stop()` still cleans up. */
+  kill(): void;
 }
 
 export interface StartPawketOptions {
@@ -119,6 +121,7 @@ export async function startPawket(opts: StartPawketOptions = {}): Promise<Pawket
     dataDir,
     output: () => output,
     stop: () => (stopped ??= cleanUp()),
+    kill: () => void child.kill('SIGKILL'),
   };
 }
 
