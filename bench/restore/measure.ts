@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envInt, envString, RESOURCES, request, shuffled, type Resource } from './common.js';
@@ -22,6 +23,7 @@ const threads = envInt('BENCH_THREADS', 1);
 const loadgen = process.env.BENCH_LOADGEN ?? 'wrk';
 const loadgenCpus = process.env.BENCH_LOADGEN_CPUS ?? '';
 const clkTck = envInt('BENCH_CLK_TCK', 100);
+const cpus = availableParallelism();
 if (loadgen !== 'wrk' && loadgen !== 'autocannon') throw new Error(`BENCH_LOADGEN must be wrk or autocannon, not ${loadgen}`);
 if (!(warmup >= 0)) throw new Error('BENCH_WARMUP must be a number of seconds >= 0');
 
@@ -49,7 +51,14 @@ interface Run {
   readonly maxMs: number;
   /** Server CPU time over wall time, 1.0 = one core busy. */
   readonly cpu: number;
+  /** The load generator's CPU time over wall time. */
+  readonly loadgenCpu: number;
+  /** Everything else the machine did meanwhile (other processes, interrupts), over wall time. */
+  readonly otherCpu: number;
 }
+
+/** What a load generator reports; the CPU shares are computed around it. */
+type LoadResult = Omit<Run, 'cpu' | 'loadgenCpu' | 'otherCpu'> & { readonly loadgenCpuSeconds: number };
 
 // ---------------------------------------------------------------------------------------------------------------
 // /proc readings
@@ -105,14 +114,16 @@ function resetPeakRss(pid: number): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // load generators
 
-function runWrk(server: Server, resource: Resource, seconds: number): Promise<Omit<Run, 'cpu'>> {
+function runWrk(server: Server, resource: Resource, seconds: number): Promise<LoadResult> {
   const args = [
     '-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '10s',
     '-s', join(here, 'urls.lua'), server.url, '--', join(work, resource.urlFile), resource.headers['accept-encoding'] ?? '',
   ];
-  const [command, argv] = loadgenCpus ? ['taskset', ['-c', loadgenCpus, 'wrk', ...args]] : ['wrk', args];
+  const wrk = loadgenCpus ? ['taskset', '-c', loadgenCpus, 'wrk'] : ['wrk'];
+  // Through a shell that prints its own /proc stat after waiting for wrk: its cutime/cstime are wrk's CPU time.
+  const script = `${wrk.join(' ')} "$@"; rc=$?; echo "SH_STAT $(cat /proc/$$/stat)" >&2; exit $rc`;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', script, 'sh', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -125,7 +136,9 @@ function runWrk(server: Server, resource: Resource, seconds: number): Promise<Om
         requests: number; duration_us: number; bytes: number; p50_us: number; p99_us: number; max_us: number;
         errors: Record<string, number>;
       };
+      const stat = /^SH_STAT .*\) (.*)$/m.exec(err)?.[1]?.split(' ');
       resolve({
+        loadgenCpuSeconds: stat ? (Number(stat[13]) + Number(stat[14])) / clkTck : NaN,
         requests: r.requests,
         seconds: r.duration_us / 1e6,
         bytes: r.bytes,
@@ -149,10 +162,11 @@ interface AutocannonResult {
 }
 type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 
-async function runAutocannon(server: Server, resource: Resource, seconds: number): Promise<Omit<Run, 'cpu'>> {
+async function runAutocannon(server: Server, resource: Resource, seconds: number): Promise<LoadResult> {
   // A non-literal specifier: autocannon ships no types, and this path is only taken on request.
   const name: string = 'autocannon';
   const autocannon = ((await import(name)) as { default: Autocannon }).default;
+  const cpuBefore = process.cpuUsage();
   const paths = readFileSync(join(work, resource.urlFile), 'utf8').split('\n').filter(Boolean);
   let next = 0;
   const r = await autocannon({
@@ -170,7 +184,9 @@ async function runAutocannon(server: Server, resource: Resource, seconds: number
       },
     ],
   });
+  const cpu = process.cpuUsage(cpuBefore);
   return {
+    loadgenCpuSeconds: (cpu.user + cpu.system) / 1e6,
     requests: r.requests.total,
     seconds: r.duration,
     bytes: r.throughput.total,
@@ -181,12 +197,28 @@ async function runAutocannon(server: Server, resource: Resource, seconds: number
   };
 }
 
+/** Busy CPU time of the whole machine (all cores), from /proc/stat. */
+function machineBusySeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = fields;
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clkTck;
+}
+
 async function load(server: Server, resource: Resource, seconds: number): Promise<Run> {
   const before = cpuSeconds(server.pids());
+  const machineBefore = machineBusySeconds();
   const started = process.hrtime.bigint();
-  const result = loadgen === 'wrk' ? await runWrk(server, resource, seconds) : await runAutocannon(server, resource, seconds);
+  const { loadgenCpuSeconds, ...result } =
+    loadgen === 'wrk' ? await runWrk(server, resource, seconds) : await runAutocannon(server, resource, seconds);
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
-  return { ...result, cpu: (cpuSeconds(server.pids()) - before) / wall };
+  const serverCpu = cpuSeconds(server.pids()) - before;
+  const machine = machineBusySeconds() - machineBefore;
+  return {
+    ...result,
+    cpu: serverCpu / wall,
+    loadgenCpu: loadgenCpuSeconds / wall,
+    otherCpu: Math.max(0, machine - serverCpu - loadgenCpuSeconds) / wall,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -250,23 +282,33 @@ lines.push(
   `Restore benchmark: ${snapshot.flat?.urls ?? '?'} ids, ${snapshot.nupkg?.urls ?? '?'} packages; loopback; ${generator}, ` +
     `${connections} connections, ${duration} s per run after ${warmup} s warm-up, same URL list for both servers.`,
   'Pawket is one Node process (its GC and libuv threads included in its CPU); nginx runs 1 worker process.',
-  'CPU = server CPU time / wall time (100% = one core). req/CPU-s = requests per second of server CPU.',
+  `CPU = server CPU time / wall time (100% = one core; this machine has ${cpus} cores). req/CPU-s = requests per ` +
+    'second of server CPU. loadgen CPU = the load generator; other CPU = everything else running on the machine.',
 );
 
 for (const { resource, runs } of results) {
   const s = snapshot[resource.key];
   const ratio = runs.Pawket.requests / runs.Pawket.seconds / (runs.nginx.requests / runs.nginx.seconds);
   lines.push('', `${resource.label}: ${resource.pattern}`, `  ${s?.urls ?? '?'} distinct URLs, ${s?.avgBytes ?? '?'} B average body on the wire`);
-  const rows = [['', 'req/s', 'p50', 'p99', 'max', 'CPU', 'req/CPU-s', 'errors']];
+  const rows = [['', 'req/s', 'p50', 'p99', 'max', 'CPU', 'req/CPU-s', 'loadgen CPU', 'other CPU', 'errors']];
   for (const server of servers) {
     const r = runs[server.name];
     rows.push([
       server.name, fmtInt(r.requests / r.seconds), fmtMs(r.p50Ms), fmtMs(r.p99Ms), fmtMs(r.maxMs), fmtPct(r.cpu),
-      fmtInt(r.requests / r.seconds / Math.max(r.cpu, 0.01)), fmtInt(r.errors),
+      fmtInt(r.requests / r.seconds / Math.max(r.cpu, 0.01)), fmtPct(r.loadgenCpu), fmtPct(r.otherCpu), fmtInt(r.errors),
     ]);
   }
   lines.push(...table(rows, (i) => i > 0).split('\n').map((l) => `  ${l}`));
   lines.push(`  Pawket/nginx: ${ratio.toFixed(2)}  (aim >= ${resource.aim.toFixed(1)}: ${ratio >= resource.aim ? 'met' : 'NOT met'})`);
+  for (const server of servers) {
+    const r = runs[server.name];
+    if (r.loadgenCpu >= 0.9 * threads) {
+      lines.push(`  note: the load generator was CPU-bound during the ${server.name} run, so ${server.name}'s req/s is a floor.`);
+    }
+    if (r.otherCpu >= 0.2) {
+      lines.push(`  note: other processes used ${fmtPct(r.otherCpu)} of a core during the ${server.name} run: numbers are noisy.`);
+    }
+  }
 }
 
 lines.push('', 'Summary');

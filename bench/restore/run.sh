@@ -16,6 +16,7 @@
 #   --loadgen-cpus LIST pin wrk to these CPUs                                     [BENCH_LOADGEN_CPUS=]
 #   --results FILE      also write the results as JSON to FILE                    [BENCH_RESULTS=]
 #   --keep              keep the work dir (feed, nginx docroot, logs) afterwards  [BENCH_KEEP=1]
+#   --no-build          use dist/ as it is instead of running npm run build first [BENCH_NO_BUILD=1]
 # Extra node arguments for the Pawket process (e.g. --cpu-prof --cpu-prof-dir=DIR): BENCH_PAWKET_NODE_ARGS.
 set -euo pipefail
 
@@ -37,6 +38,7 @@ while [[ $# -gt 0 ]]; do
     --loadgen-cpus) export BENCH_LOADGEN_CPUS="$2"; shift 2 ;;
     --results) export BENCH_RESULTS="$(realpath -m "$2")"; shift 2 ;;
     --keep) export BENCH_KEEP=1; shift ;;
+    --no-build) export BENCH_NO_BUILD=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench/restore: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -69,8 +71,10 @@ if [[ "$BENCH_LOADGEN" == wrk ]] && ! command -v wrk >/dev/null; then
   fi
 fi
 
-echo "Building ..."
-npm run build --silent
+if [[ "${BENCH_NO_BUILD:-}" != 1 ]]; then
+  echo "Building ..."
+  npm run build --silent
+fi
 
 WORK="$(mktemp -d -t pawket-bench.XXXXXX)"
 # nginx workers drop privileges when started by root: let them read the docroot.
@@ -116,7 +120,9 @@ wait_for() {
     })();" "$1" "$2" "$3"
 }
 
-pinned() { if [[ -n "$SERVER_CPUS" ]]; then taskset -c "$SERVER_CPUS" "$@"; else "$@"; fi; }
+# Servers start as direct children (no function or subshell in between), so $! is the server's own pid.
+PIN=()
+[[ -n "$SERVER_CPUS" ]] && PIN=(taskset -c "$SERVER_CPUS")
 
 echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), node $(node --version)," \
   "$("$NGINX" -v 2>&1 | sed 's/.*: //'), load generator: $BENCH_LOADGEN$([[ $BENCH_LOADGEN == wrk ]] && wrk --version 2>&1 | head -1 | awk '{print " " $2}')"
@@ -126,7 +132,7 @@ PAWKET_PORT="$(free_port)"
 export BENCH_PAWKET_URL="http://127.0.0.1:$PAWKET_PORT"
 export BENCH_API_KEY="bench-$RANDOM$RANDOM$RANDOM"
 # shellcheck disable=SC2086 # BENCH_PAWKET_NODE_ARGS is a list of arguments
-PAWKET_API_KEY="$BENCH_API_KEY" pinned node ${BENCH_PAWKET_NODE_ARGS:-} dist/cli/main.js serve \
+PAWKET_API_KEY="$BENCH_API_KEY" "${PIN[@]}" node ${BENCH_PAWKET_NODE_ARGS:-} dist/cli/main.js serve \
   --host 127.0.0.1 --port "$PAWKET_PORT" --data-dir "$WORK/data" >"$WORK/pawket.log" 2>&1 &
 PAWKET_PID=$!
 export BENCH_PAWKET_PID="$PAWKET_PID"
@@ -181,7 +187,7 @@ http {
   }
 }
 EOF
-pinned "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
+"${PIN[@]}" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx/out.log" 2>&1 &
 NGINX_PID=$!
 export BENCH_NGINX_PID="$NGINX_PID"
 first_url="$(head -n 1 "$WORK/urls-flat.txt")"

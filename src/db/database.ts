@@ -21,6 +21,13 @@ export interface NewPackage extends PackageRecord {
   readonly nuspec: Buffer;
 }
 
+/** Downloads of one package version (counted in memory, added to the database in batches). */
+export interface DownloadCount {
+  readonly lowerId: string;
+  readonly lowerVersion: string;
+  readonly count: number;
+}
+
 /** A change of one id: pushes, overwrites, unlists, relists and deletes all record one. */
 export interface Change {
   readonly seq: number;
@@ -53,6 +60,15 @@ export interface PackageDatabase {
   changesSince(seq: number, limit: number): Promise<Change[]>;
   /** Drops change rows at or below `seq` (nodes only ever look a little way back). */
   pruneChanges(seq: number): Promise<void>;
+  /**
+   * Every package without its nuspec, ordered by (lowerId, lowerVersion), starting after `after` (null: from the
+   * first): an id's versions come together, so the search index loads id by id in pages.
+   */
+  scanByIdentity(after: { lowerId: string; lowerVersion: string } | null, limit: number): Promise<PackageRecord[]>;
+  /** Adds each count to its version's total (creating it), in one transaction. */
+  addDownloadCounts(counts: readonly DownloadCount[]): Promise<void>;
+  /** Download totals of one id's versions, or of every version when no id is given. */
+  listDownloadCounts(lowerId?: string): Promise<DownloadCount[]>;
   /** Whether some row references this blob (orphan clean-up). */
   isBlobReferenced(blobKey: string): Promise<boolean>;
   close(): Promise<void>;

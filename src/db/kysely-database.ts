@@ -1,5 +1,5 @@
-import { Migrator, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Change, NewPackage, PackageDatabase, PackageRecord } from './database.js';
+import { Migrator, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Change, DownloadCount, NewPackage, PackageDatabase, PackageRecord } from './database.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import type { PackagesTable, Tables } from './schema.js';
 
@@ -202,6 +202,50 @@ export class KyselyPackageDatabase implements PackageDatabase {
 
   async pruneChanges(seq: number): Promise<void> {
     await this.db.deleteFrom('changes').where('seq', '<=', seq).execute();
+  }
+
+  async scanByIdentity(after: { lowerId: string; lowerVersion: string } | null, limit: number): Promise<PackageRecord[]> {
+    let query = this.db.selectFrom('packages').select(recordColumns);
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('lower_id', '>', after.lowerId),
+          eb.and([eb('lower_id', '=', after.lowerId), eb('lower_version', '>', after.lowerVersion)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('lower_id').orderBy('lower_version').limit(limit).execute();
+    return rows.map(toRecord);
+  }
+
+  async addDownloadCounts(counts: readonly DownloadCount[]): Promise<void> {
+    // One row per version per statement (PostgreSQL refuses to update a row twice in one upsert).
+    const merged = new Map<string, DownloadCount>();
+    for (const c of counts) {
+      const key = `${c.lowerId}\u0000${c.lowerVersion}`;
+      const seen = merged.get(key);
+      merged.set(key, seen ? { ...c, count: seen.count + c.count } : c);
+    }
+    const rows = [...merged.values()].map((c) => ({ lower_id: c.lowerId, lower_version: c.lowerVersion, count: c.count }));
+    if (rows.length === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      for (let i = 0; i < rows.length; i += 500) {
+        await tx
+          .insertInto('download_counts')
+          .values(rows.slice(i, i + 500))
+          .onConflict((oc) =>
+            oc.columns(['lower_id', 'lower_version']).doUpdateSet({ count: sql`download_counts.count + excluded.count` }),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async listDownloadCounts(lowerId?: string): Promise<DownloadCount[]> {
+    let query = this.db.selectFrom('download_counts').select(['lower_id', 'lower_version', 'count']);
+    if (lowerId !== undefined) query = query.where('lower_id', '=', lowerId);
+    const rows = await query.execute();
+    return rows.map((r) => ({ lowerId: r.lower_id, lowerVersion: r.lower_version, count: Number(r.count) }));
   }
 
   async isBlobReferenced(blobKey: string): Promise<boolean> {

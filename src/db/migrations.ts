@@ -54,6 +54,18 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         .execute();
     },
   },
+  '0003_download_counts': {
+    // Download totals per version, flushed in batches from memory (never a row write per download).
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('download_counts')
+        .addColumn('lower_id', 'text', (c) => c.notNull())
+        .addColumn('lower_version', 'text', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('download_counts_pk', ['lower_id', 'lower_version'])
+        .execute();
+    },
+  },
   };
 }
 

@@ -30,7 +30,15 @@ export interface ChangesTable {
   lower_id: string;
 }
 
+/** Downloads per version; rows are only ever added to (`count = count + delta`). */
+export interface DownloadCountsTable {
+  lower_id: string;
+  lower_version: string;
+  count: number;
+}
+
 export interface Tables {
   packages: PackagesTable;
+  download_counts: DownloadCountsTable;
   changes: ChangesTable;
 }

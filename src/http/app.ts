@@ -1,11 +1,13 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { Feed } from '../feed/feed.js';
+import { openSearch } from '../feed/search/search-service.js';
 import { installErrorHandling } from './errors.js';
 import { publishRoutes } from './publish.js';
 import { ResponseCache } from './response-cache.js';
 import { flatContainerRoutes } from './v3/flat-container.js';
 import { registrationRoutes } from './v3/registration.js';
+import { searchRoutes } from './v3/search.js';
 import { serviceIndexRoutes } from './v3/service-index.js';
 import { staticResourceRoutes } from './v3/static-resources.js';
 
@@ -30,7 +32,13 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
 
   serviceIndexRoutes(app, config.baseUrl);
   staticResourceRoutes(app, config.baseUrl);
-  flatContainerRoutes(app, feed.reader, cache, { allowOverwrite: config.allowOverwrite });
+  // Search lives with the app for now (the lead may move it into openFeed): it loads in the background, and its
+  // close hook writes the download counts before the database closes (app.close() runs before feed.close()).
+  const search = openSearch(feed.db, feed.events, { onError: (err, what) => app.log.warn({ err }, `search: ${what} failed`) });
+  app.decorate('pawketSearch', search);
+  app.addHook('onClose', () => search.close());
+  searchRoutes(app, search.index, config.baseUrl);
+  flatContainerRoutes(app, feed.reader, cache, { allowOverwrite: config.allowOverwrite, downloads: search.downloads });
   registrationRoutes(app, feed.reader, cache, config.baseUrl);
   publishRoutes(app, {
     auth: feed.auth,

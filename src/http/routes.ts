@@ -5,6 +5,8 @@ export const routes = {
   flatContainer: '/v3/flatcontainer/',
   vulnerabilities: '/v3/vulnerabilities/',
   repositorySignatures: '/v3/repository-signatures/index.json',
+  search: '/v3/search',
+  autocomplete: '/v3/autocomplete',
   /** Registration hives: the plain ones hide SemVer 2.0.0 packages from clients that cannot handle them. */
   registration: {
     plain: { path: '/v3/registration/', semVer2: false },

@@ -68,7 +68,7 @@ export const FrameworkIds = {
 
 const EMPTY: FrameworkVersion = [0, 0, 0, 0];
 
-/** NuGet's case-insensitive dictionary keys are ASCII; .NET's OrdinalIgnoreCase does not fold `ı` or `ſ` into them. */
+/** NuGet's case-insensitive keys are ASCII, and .NET's OrdinalIgnoreCase does not fold `ı` or `ſ` into them. */
 function key(text: string): string {
   // toUpperCase is exact for ASCII text and fast; other text upper-cases only its ASCII letters.
   return /^[\x00-\x7f]*$/.test(text) ? text.toUpperCase() : text.replace(/[a-z]+/g, (c) => c.toUpperCase());
@@ -337,7 +337,8 @@ const DOTNET50 = make(FrameworkIds.NetPlatform, v(5));
 
 /** A string that is equal for frameworks NuGet's full comparer finds equal. */
 function identityKey(f: Framework): string {
-  return [key(f.framework), f.version.join('.'), key(f.profile), key(f.platform), f.platformVersion.join('.')].join('|');
+  const parts = [key(f.framework), f.version.join('.'), key(f.profile), key(f.platform), f.platformVersion.join('.')];
+  return parts.join('|');
 }
 
 /**
@@ -348,17 +349,26 @@ export function frameworksEqual(a: Framework, b: Framework): boolean {
   return identityKey(a) === identityKey(b);
 }
 
-/** True for the framework NuGet uses for what it does not understand. */
+/**
+ * True for the framework NuGet uses for what it does not understand.
+ * @example isUnsupported(parseFramework('lib')) // true
+ */
 export function isUnsupported(f: Framework): boolean {
   return frameworksEqual(f, UNSUPPORTED);
 }
 
-/** True for a real framework (not `any`, `agnostic` or `unsupported`). */
+/**
+ * True for a real framework (not `any`, `agnostic` or `unsupported`).
+ * @example isSpecificFramework(parseFramework('any')) // false
+ */
 export function isSpecificFramework(f: Framework): boolean {
   return !frameworksEqual(f, ANY) && !frameworksEqual(f, AGNOSTIC) && !frameworksEqual(f, UNSUPPORTED);
 }
 
-/** True for a portable class library (`portable-...`). */
+/**
+ * True for a portable class library (`portable-...`).
+ * @example isPortable(parseFramework('portable-net45+win8')) // true
+ */
 export function isPortable(f: Framework): boolean {
   return same(f.framework, FrameworkIds.Portable) && f.version[0] < 5;
 }
@@ -462,7 +472,8 @@ function unescapeDataString(text: string): string {
     let i = 0;
     while (i < bytes.length) {
       const b = bytes[i] ?? 0;
-      const length = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+      // How many bytes the sequence starting here should have; 0 for a byte that cannot start one.
+      const length = b < 0x80 ? 1 : b < 0xc2 ? 0 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : b < 0xf5 ? 4 : 0;
       const slice = bytes.slice(i, i + length);
       const decoded = length > 0 && slice.length === length ? decodeUtf8(slice) : null;
       if (decoded === null) {
@@ -477,9 +488,11 @@ function unescapeDataString(text: string): string {
   });
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeUtf8(bytes: number[]): string | null {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
+    return strictUtf8.decode(Uint8Array.from(bytes));
   } catch {
     return null;
   }
@@ -627,7 +640,8 @@ function parseOrThrow(text: string): Framework {
 /**
  * `NuGetFramework.Parse`, or `null` where NuGet throws (e.g. `portable-net40-client`, `foo,Version=vX`, `,`).
  *
- * @example tryParseFramework('net8.0-windows7.0') // { framework: '.NETCoreApp', version: [8,0,0,0], platform: 'windows', ... }
+ * @example tryParseFramework('net8.0-windows7.0')
+ *   // { framework: '.NETCoreApp', version: [8, 0, 0, 0], platform: 'windows', platformVersion: [7, 0, 0, 0], ... }
  * @example tryParseFramework(',') // null
  */
 export function tryParseFramework(text: string): Framework | null {

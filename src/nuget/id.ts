@@ -13,9 +13,9 @@ export const MAX_PACKAGE_ID_LENGTH = 100;
 const WORD_CHAR = /^[\p{L}\p{Mn}\p{Nd}\p{Pc}]$/u;
 
 /**
- * Characters that Node's ICU knows (Unicode 17) but .NET 10 does not (Unicode 16): .NET sees them as unassigned, so
- * they are not word characters and have no case mapping there. Clients run .NET, so we follow it. Found by the
- * differential test's full scan; a newer Node may add more, and the differential test will say so.
+ * Characters that the ICU in Node 20 here knows (Unicode 17 additions) but .NET 10 does not: .NET sees them as
+ * unassigned, so they are not word characters and have no case mapping there. Clients run .NET, so we follow it.
+ * Found by the differential test's scan of every BMP character; a newer Node may add more, and that test will say so.
  */
 const NEWER_THAN_DOTNET: readonly (readonly [number, number])[] = [
   [0x088f, 0x088f],

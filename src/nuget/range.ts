@@ -6,7 +6,14 @@
  * (`1.*`, `1.0.*-beta*`, `*`, `*-*`) choose the highest version in the floating part rather than the lowest.
  * Checked against NuGet itself by `test/unit/nuget/differential.test.ts`.
  */
-import { compareVersions, dotnetTrim, isSemVer2, normalizeVersion, parseVersion, type NuGetVersion } from './version.js';
+import {
+  compareVersions,
+  dotnetTrim,
+  isSemVer2,
+  normalizeVersion,
+  parseVersion,
+  type NuGetVersion,
+} from './version.js';
 
 /** Which part of a floating version floats (`NuGetVersionFloatBehavior`). */
 export type FloatBehavior =
@@ -75,6 +82,9 @@ const STABLE_BY_PARTS: readonly FloatBehavior[] = ['none', 'none', 'minor', 'pat
  * `FloatRange.TryParse`. NuGet turns the `*` into the lowest value it can stand for (`0` in a number or a numeric
  * label, an extra `-` after a label that ends in `-`) and parses the result as a version. Its rules are loose in
  * places we keep on purpose, for agreement: `1*` is the plain version `10`, and `1.2*` floats like `1.*` from `1.20`.
+ *
+ * @example parseFloatRange('1.0.*')?.behavior // 'patch'
+ * @example parseFloatRange('1.0.0-beta*')?.releasePrefix // 'beta'
  */
 export function parseFloatRange(text: string): FloatRange | null {
   if (isBlank(text)) return null;
@@ -203,7 +213,11 @@ export function parseRange(text: string): VersionRange | null {
   };
 }
 
-/** True when the range floats (its float behaviour is not `none`): `1.*` floats, `[1.0, )` does not. */
+/**
+ * True when the range floats (its float behaviour is not `none`).
+ * @example isFloating(parseRange('1.*')!) // true
+ * @example isFloating(parseRange('[1.0, )')!) // false
+ */
 export function isFloating(r: VersionRange): boolean {
   return r.float !== null && r.float.behavior !== 'none';
 }
@@ -337,7 +351,10 @@ function startsWithIgnoreCase(text: string, prefix: string): boolean {
   return text.length >= prefix.length && text.slice(0, prefix.length).toUpperCase() === prefix.toUpperCase();
 }
 
-/** `FloatRange.Satisfies`: is the version inside the floating part (e.g. `1.x` stable for `1.*`)? */
+/**
+ * `FloatRange.Satisfies`: is the version inside the floating part (e.g. `1.x` stable for `1.*`)?
+ * @example floatSatisfies(parseFloatRange('1.*')!, parseVersion('1.5.0')!) // true
+ */
 export function floatSatisfies(f: FloatRange, v: NuGetVersion): boolean {
   const min = f.minVersion;
   const pre = v.releaseLabels.length > 0;
@@ -358,7 +375,11 @@ export function floatSatisfies(f: FloatRange, v: NuGetVersion): boolean {
       return labelOk;
     case 'prerelease':
       return (
-        min.major === v.major && min.minor === v.minor && min.patch === v.patch && min.revision === v.revision && labelOk
+        min.major === v.major &&
+        min.minor === v.minor &&
+        min.patch === v.patch &&
+        min.revision === v.revision &&
+        labelOk
       );
     case 'revision':
       return min.major === v.major && min.minor === v.minor && min.patch === v.patch && !pre;

@@ -130,7 +130,8 @@ function splitSections(text: string): Sections | null {
  * Parses a version exactly as `NuGetVersion.TryParse` does; `null` where NuGet answers false.
  *
  * @example
- * parseVersion('1.0.0-beta.1+sha.abc') // { major: 1, minor: 0, patch: 0, revision: 0, releaseLabels: ['beta', '1'], metadata: 'sha.abc', ... }
+ * parseVersion('1.0.0-beta.1+sha.abc')
+ *   // { major: 1, minor: 0, patch: 0, revision: 0, releaseLabels: ['beta', '1'], metadata: 'sha.abc', ... }
  * parseVersion('1.0.0.0.0') // null: at most four numeric parts
  */
 export function parseVersion(text: string): NuGetVersion | null {
@@ -268,4 +269,28 @@ export function versionOf(text: string): NuGetVersion {
 export function lowerNormalizedVersion(v: NuGetVersion): string {
   // Labels are ASCII-only, so toLowerCase matches .NET's ToLowerInvariant here.
   return normalizeVersion(v).toLowerCase();
+}
+
+/** Ten digits hold any int32 shifted to be non-negative. */
+function sortDigits(n: number): string {
+  return String(n + INT32_MAX + 1).padStart(10, '0');
+}
+
+/**
+ * An ASCII string whose byte order is {@link compareVersions}' order, for `ORDER BY` in SQL: fixed-width numeric
+ * parts, then `~` for a release (after every prerelease) or `-` and the labels, each numeric label as `0` and fixed
+ * digits (before any word label), each word label as `1` and its upper-case text, labels joined by a space (lower
+ * than any label character, so `beta` < `beta.1` < `betax`). Compare with a binary collation (`COLLATE "C"` in
+ * PostgreSQL). Equal keys mean equal versions.
+ *
+ * @example versionSortKey(versionOf('1.0.0-beta.10')) > versionSortKey(versionOf('1.0.0-beta.9')) // true
+ */
+export function versionSortKey(v: NuGetVersion): string {
+  const numbers = [v.major, v.minor, v.patch, v.revision].map(sortDigits).join('.');
+  if (v.releaseLabels.length === 0) return `${numbers}~`;
+  const labels = v.releaseLabels.map((label) => {
+    const n = labelAsInt(label);
+    return n === null ? `1${label.toUpperCase()}` : `0${sortDigits(n)}`;
+  });
+  return `${numbers}-${labels.join(' ')}`;
 }

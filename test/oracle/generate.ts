@@ -178,8 +178,8 @@ function longFrameworkText(rand: Random): string {
 }
 
 function portableText(rand: Random): string {
-  if (rand.chance(0.3)) return 'portable-' + rand.pick(['Profile259', 'Profile7', 'Profile1', 'Profile0', 'profile259', 'Profile99999', 'Profile']);
-  const members = ['net45', 'net40', 'net403', 'net451', 'win8', 'win81', 'wp8', 'wp81', 'wpa81', 'sl5', 'sl4', 'netcore45', 'monoandroid', 'monotouch', 'xamarinios', 'netstandard1.0', 'uap10.0', 'net', '', 'foo'];
+  if (rand.chance(0.3)) return 'portable-' + rand.pick(['Profile259', 'Profile7', 'Profile1', 'Profile0', 'profile259', 'Profile99999', 'Profile', `Profile${rand.int(400)}`, `Profile${rand.int(400)}`]);
+  const members = ['net45', 'net40', 'net4', 'net403', 'net451', 'win8', 'win81', 'win', 'wp7', 'wp75', 'wp8', 'wp81', 'wpa81', 'wpa', 'sl5', 'sl4', 'netcore45', 'netcore451', 'winrt45', 'monoandroid', 'monoandroid10', 'monotouch', 'xamarinios', 'xamarinmac', 'xamarinwatchos', 'xamarintvos', 'netstandard1.0', 'uap10.0', 'net', '', 'foo', 'net40-client', 'Profile259', 'NET45', 'net5.0-windows'];
   return rand.pick(['portable-', 'portable40-', 'portable45-', 'Portable-']) + rand.join(1 + rand.int(4), rand.chance(0.9) ? '+' : '-', () => rand.pick(members));
 }
 

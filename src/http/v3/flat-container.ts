@@ -2,8 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../errors.js';
 import type { PackageReader } from '../../feed/package-reader.js';
 import { lowerId } from '../../nuget/id.js';
+import { packageFileKind } from '../../nuget/identity.js';
 import { IMMUTABLE, REVALIDATE, etagMatches, sendDocument, type ResponseCache } from '../response-cache.js';
 import { routes } from '../routes.js';
+
+/** Where `.nupkg` downloads are counted (in memory; written in batches). */
+export interface DownloadRecorder {
+  record(lowerId: string, lowerVersion: string): void;
+}
 
 interface FileParams {
   id: string;
@@ -19,7 +25,7 @@ export function flatContainerRoutes(
   app: FastifyInstance,
   reader: PackageReader,
   cache: ResponseCache,
-  opts: { allowOverwrite: boolean },
+  opts: { allowOverwrite: boolean; downloads?: DownloadRecorder },
 ): void {
   // With overwrite on, a URL's bytes may change: revalidate by hash instead of caching forever.
   const fileCacheControl = opts.allowOverwrite ? REVALIDATE : IMMUTABLE;
@@ -38,15 +44,14 @@ export function flatContainerRoutes(
     const { id, version, file } = request.params;
     const record = await reader.find(id, version);
     if (!record) throw notFound(`Package ${id} ${version} was not found on this feed.`);
-    const name = `${record.lowerId}.${record.lowerVersion}`;
-    const requested = file.toLowerCase();
-    if (requested === `${name}.nuspec`) {
+    const kind = packageFileKind(file, record, ['nupkg', 'nuspec'] as const);
+    if (kind === 'nuspec') {
       const nuspec = await reader.nuspec(id, version);
       if (!nuspec) throw notFound(`Package ${id} ${version} was not found on this feed.`);
       return reply.header('cache-control', fileCacheControl).type('application/xml; charset=utf-8').send(nuspec);
     }
-    if (requested !== `${name}.nupkg`) throw notFound(`${file} is not a file of package ${record.id} ${record.fullVersion}.`);
-    return sendPackage(request, reply, reader, record, fileCacheControl);
+    if (kind !== 'nupkg') throw notFound(`${file} is not a file of package ${record.id} ${record.fullVersion}.`);
+    return sendPackage(request, reply, reader, record, fileCacheControl, opts.downloads);
   });
 }
 
@@ -56,17 +61,24 @@ async function sendPackage(
   reader: PackageReader,
   record: NonNullable<Awaited<ReturnType<PackageReader['find']>>>,
   cacheControl: string,
+  downloads: DownloadRecorder | undefined,
 ) {
   const etag = `"${record.sha512}"`;
+  // A download is a GET that gets the file (streamed to its end, or redirected to storage); 304s and HEADs are not.
+  const count = request.method === 'GET' && downloads ? () => downloads.record(record.lowerId, record.lowerVersion) : null;
   reply.header('etag', etag).header('cache-control', cacheControl);
   if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
   const redirect = await reader.redirectUrl(record);
-  if (redirect) return reply.redirect(redirect, 302);
+  if (redirect) {
+    count?.();
+    return reply.redirect(redirect, 302);
+  }
   const content = await reader.open(record);
   if (!content) {
     request.log.error({ blob: record.blobKey }, 'package file missing from storage');
     throw notFound(`The file of package ${record.id} ${record.fullVersion} is missing from storage.`);
   }
+  if (count) reply.raw.once('finish', count);
   return reply
     .type('application/octet-stream')
     .header('content-length', content.size)

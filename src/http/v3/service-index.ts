@@ -16,6 +16,8 @@ function serviceIndex(base: string) {
       ...r(reg.plain.path, ['RegistrationsBaseUrl', 'RegistrationsBaseUrl/3.0.0-beta', 'RegistrationsBaseUrl/3.0.0-rc'], 'Package metadata, SemVer 2.0.0 packages hidden.'),
       ...r(reg.gzip.path, ['RegistrationsBaseUrl/3.4.0'], 'Package metadata (gzip), SemVer 2.0.0 packages hidden.'),
       ...r(reg.semVer2.path, ['RegistrationsBaseUrl/3.6.0', 'RegistrationsBaseUrl/Versioned'], 'Package metadata (gzip), SemVer 2.0.0 packages included.', { clientVersion: '4.3.0' }),
+      ...r(routes.search, ['SearchQueryService', 'SearchQueryService/3.0.0-beta', 'SearchQueryService/3.0.0-rc', 'SearchQueryService/3.5.0'], 'Search packages by id, title, tags, description, authors and owners.'),
+      ...r(routes.autocomplete, ['SearchAutocompleteService', 'SearchAutocompleteService/3.0.0-beta', 'SearchAutocompleteService/3.0.0-rc', 'SearchAutocompleteService/3.5.0'], 'Complete package ids and list the versions of one.'),
       ...r(`${routes.vulnerabilities}index.json`, ['VulnerabilityInfo/6.7.0'], 'Known vulnerabilities of packages on this feed.'),
       // nuget.exe 6.x refuses a RepositorySignatures resource served over plain HTTP and then refuses to install.
       ...(base.startsWith('https:')

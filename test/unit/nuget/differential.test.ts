@@ -24,6 +24,7 @@ import {
   isSemVer2,
   normalizeVersion,
   parseVersion,
+  versionSortKey,
   type NuGetVersion,
 } from '../../../src/nuget/version.js';
 import {
@@ -80,7 +81,12 @@ function compareAnswer(a: string, b: string): Record<string, unknown> {
   const va = parseVersion(a);
   const vb = parseVersion(b);
   if (va === null || vb === null) return { result: null };
-  return { result: compareVersions(va, vb) };
+  const result = compareVersions(va, vb);
+  // The SQL sort key must order exactly as the comparer does.
+  const ka = versionSortKey(va);
+  const kb = versionSortKey(vb);
+  const keyOrder = ka < kb ? -1 : ka > kb ? 1 : 0;
+  return keyOrder === result ? { result } : { result, sortKeyDisagrees: [ka, kb] };
 }
 
 function rangeAnswer(s: string, candidates: readonly string[]): Record<string, unknown> {
@@ -151,7 +157,7 @@ describe.skipIf(!hasDotnet)('differential against NuGet 8.0.0 (test/oracle)', ()
     expectAgreement('version', inputs, inputs.map(versionAnswer), theirs);
   });
 
-  it(`versions: ordering (${GENERATED} generated pairs + curated pairs)`, async () => {
+  it(`versions: ordering, and the SQL sort key (${GENERATED} generated pairs + curated pairs)`, async () => {
     const pool = [...CURATED_VERSIONS, ...Array.from({ length: 2000 }, () => comparableVersionText(rand))];
     const pairs: [string, string][] = [];
     for (const a of CURATED_VERSIONS.slice(0, 60)) for (const b of CURATED_VERSIONS.slice(0, 60)) pairs.push([a, b]);
@@ -184,8 +190,31 @@ describe.skipIf(!hasDotnet)('differential against NuGet 8.0.0 (test/oracle)', ()
     expectAgreement('framework', inputs, inputs.map(frameworkAnswer), theirs.map(frameworkExpectation));
   });
 
+  it('frameworks: every BMP character as an unknown identifier (letter or digit? lower case?)', async () => {
+    const inputs: string[] = [];
+    for (let c = 0; c < 0x10000; c++) {
+      if (c < 0xd800 || c > 0xdfff) inputs.push(`x${String.fromCharCode(c)},Version=v1.0`);
+    }
+    const theirs = await askOracle(inputs.map((s): OracleRequest => ({ op: 'framework', s })));
+    expectAgreement('framework', inputs, inputs.map(frameworkAnswer), theirs.map(frameworkExpectation));
+  });
+
   it(`ids: validity and lower-case form (${CURATED_IDS.length} curated + ${GENERATED} generated)`, async () => {
     const inputs = [...CURATED_IDS, ...Array.from({ length: GENERATED }, () => idText(rand))];
+    const theirs = await askOracle(inputs.map((s): OracleRequest => ({ op: 'id', s })));
+    expectAgreement(
+      'id',
+      inputs,
+      inputs.map((s) => ({ valid: isValidPackageId(s), lower: lowerId(s) })),
+      inputs.map((s, i) => idExpectation(s, theirs[i] ?? {})),
+    );
+  });
+
+  it('ids: every BMP character alone (word character? lower case?), so Unicode-version drift shows', async () => {
+    const inputs: string[] = [];
+    for (let c = 0; c < 0x10000; c++) if (c < 0xd800 || c > 0xdfff) inputs.push(String.fromCharCode(c));
+    // Astral letters are never word characters, but some have lower-case forms.
+    for (let c = 0x10000; c < 0x1f000; c += 7) inputs.push(String.fromCodePoint(c));
     const theirs = await askOracle(inputs.map((s): OracleRequest => ({ op: 'id', s })));
     expectAgreement(
       'id',
