@@ -4,7 +4,7 @@
  * RSS (VmHWM), then prints a table per resource and a summary.
  *
  * Environment (run.sh sets these): BENCH_WORK, BENCH_PAWKET_URL, BENCH_PAWKET_PID, BENCH_NGINX_URL,
- * BENCH_NGINX_PID, and the knobs BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_LOADGEN
+ * BENCH_NGINX_PID, and the knobs BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_ROUNDS, BENCH_THREADS, BENCH_LOADGEN
  * (wrk | autocannon), BENCH_LOADGEN_CPUS (taskset list for wrk), BENCH_CLK_TCK.
  */
 import { spawn } from 'node:child_process';
@@ -19,6 +19,7 @@ const work = envString('BENCH_WORK');
 const duration = envInt('BENCH_DURATION', 10);
 const warmup = Number(process.env.BENCH_WARMUP ?? 2);
 const connections = envInt('BENCH_CONNECTIONS', 50);
+const rounds = envInt('BENCH_ROUNDS', 1);
 const threads = envInt('BENCH_THREADS', 1);
 const loadgen = process.env.BENCH_LOADGEN ?? 'wrk';
 const loadgenCpus = process.env.BENCH_LOADGEN_CPUS ?? '';
@@ -92,7 +93,7 @@ function cpuSeconds(pids: number[]): number {
   return ticks / clkTck;
 }
 
-function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
+function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS' | 'RssAnon' | 'RssFile'): number | null {
   try {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) : null;
@@ -260,16 +261,22 @@ const sampler = setInterval(() => {
   sampledPeakKiB = Math.max(sampledPeakKiB, statusKiB(pawketPid, 'VmRSS') ?? 0);
 }, 100);
 
-const results: Array<{ resource: Resource; runs: Record<Server['name'], Run> }> = [];
+const results: Array<{ resource: Resource; runs: Record<Server['name'], Run>; rounds: Record<Server['name'], Run[]> }> = [];
+const rate = (r: Run) => r.requests / r.seconds;
 for (const resource of RESOURCES) {
-  const runs = {} as Record<Server['name'], Run>;
-  for (const server of servers) {
-    process.stdout.write(`  ${resource.label}: ${server.name} ...`);
-    if (warmup > 0) await load(server, resource, warmup);
-    runs[server.name] = await load(server, resource, duration);
-    process.stdout.write(` ${fmtInt(runs[server.name].requests / runs[server.name].seconds)} req/s\n`);
+  const all: Record<Server['name'], Run[]> = { Pawket: [], nginx: [] };
+  for (let round = 1; round <= rounds; round++) {
+    for (const server of servers) {
+      process.stdout.write(`  ${resource.label}: ${server.name}${rounds > 1 ? ` (round ${round}/${rounds})` : ''} ...`);
+      if (warmup > 0) await load(server, resource, warmup);
+      const run = await load(server, resource, duration);
+      all[server.name].push(run);
+      process.stdout.write(` ${fmtInt(rate(run))} req/s\n`);
+    }
   }
-  results.push({ resource, runs });
+  // With several rounds, each server's median run (by req/s) stands for it.
+  const median = (list: Run[]) => [...list].sort((a, b) => rate(a) - rate(b))[Math.floor((list.length - 1) / 2)]!;
+  results.push({ resource, runs: { Pawket: median(all.Pawket), nginx: median(all.nginx) }, rounds: all });
 }
 clearInterval(sampler);
 const loadPeakKiB = peakReset ? statusKiB(pawketPid, 'VmHWM') : sampledPeakKiB;
@@ -280,8 +287,10 @@ const generator = loadgen === 'wrk' ? `wrk (${threads} thread${threads > 1 ? 's'
 lines.push(
   '',
   `Restore benchmark: ${snapshot.flat?.urls ?? '?'} ids, ${snapshot.nupkg?.urls ?? '?'} packages; loopback; ${generator}, ` +
-    `${connections} connections, ${duration} s per run after ${warmup} s warm-up, same URL list for both servers.`,
-  'Pawket is one Node process (its GC and libuv threads included in its CPU); nginx runs 1 worker process.',
+    `${connections} connections, ${duration} s per run after ${warmup} s warm-up, same URL list for both servers` +
+    (rounds > 1 ? `; ${rounds} rounds alternating the servers, each server's median run shown.` : '.'),
+  'Pawket is one Node process (its GC and libuv threads included in its CPU); nginx runs 1 worker process' +
+    (process.env.BENCH_SERVER_CPUS ? `; both pinned to CPUs ${process.env.BENCH_SERVER_CPUS}.` : '.'),
   `CPU = server CPU time / wall time (100% = one core; this machine has ${cpus} cores). req/CPU-s = requests per ` +
     'second of server CPU. loadgen CPU = the load generator; other CPU = everything else running on the machine.',
 );
@@ -326,15 +335,17 @@ lines.push(
     `${peakReset ? '' : ' (sampled every 100 ms: could not reset VmHWM)'} ` +
     `(aim < 150 MiB: ${loadPeakKiB !== null && loadPeakKiB < 150 * 1024 ? 'met' : 'NOT met'}); ` +
     `${mib(wholeRunPeakKiB)} over the whole process life, seeding included.`,
+  `Pawket RSS now: ${mib(statusKiB(pawketPid, 'VmRSS'))} (anonymous ${mib(statusKiB(pawketPid, 'RssAnon'))}, ` +
+    `file-backed ${mib(statusKiB(pawketPid, 'RssFile'))}: mostly the node binary and shared libraries).`,
 );
 const failed = results.some(({ runs }) => runs.Pawket.errors > 0 || runs.nginx.errors > 0);
 if (failed) lines.push('WARNING: some requests failed (see the errors column); those runs do not measure what they claim.');
 process.stdout.write(lines.join('\n') + '\n');
 
 const json = {
-  settings: { loadgen, threads, connections, duration, warmup, loadgenCpus: loadgenCpus || null },
+  settings: { loadgen, threads, connections, duration, warmup, rounds, loadgenCpus: loadgenCpus || null },
   snapshot,
-  resources: results.map(({ resource, runs }) => ({ resource: resource.key, pattern: resource.pattern, aim: resource.aim, runs })),
+  resources: results.map(({ resource, runs, rounds: all }) => ({ resource: resource.key, pattern: resource.pattern, aim: resource.aim, runs, rounds: all })),
   pawketPeakRssMiB: { load: loadPeakKiB === null ? null : loadPeakKiB / 1024, wholeRun: wholeRunPeakKiB / 1024 },
 };
 writeFileSync(join(work, 'results.json'), JSON.stringify(json, null, 2));

@@ -7,6 +7,7 @@
 #   --duration S        seconds per measured run                                  [BENCH_DURATION=10]
 #   --warmup S          seconds of unmeasured load before each run                [BENCH_WARMUP=2]
 #   --connections N     concurrent connections, both servers                     [BENCH_CONNECTIONS=50]
+#   --rounds N          runs per server and resource, alternating; median shown  [BENCH_ROUNDS=1]
 #   --threads N         wrk threads                                               [BENCH_THREADS=1]
 #   --loadgen NAME      wrk (installed from Debian if missing) or autocannon      [BENCH_LOADGEN=wrk]
 #   --packages N        ids in the feed                                           [BENCH_PACKAGES=1000]
@@ -22,13 +23,14 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) export BENCH_DURATION="$2"; shift 2 ;;
     --warmup) export BENCH_WARMUP="$2"; shift 2 ;;
     --connections) export BENCH_CONNECTIONS="$2"; shift 2 ;;
+    --rounds) export BENCH_ROUNDS="$2"; shift 2 ;;
     --threads) export BENCH_THREADS="$2"; shift 2 ;;
     --loadgen) export BENCH_LOADGEN="$2"; shift 2 ;;
     --packages) export BENCH_PACKAGES="$2"; shift 2 ;;

@@ -25,5 +25,7 @@ export interface BlobStore {
   list(): AsyncIterable<BlobListing>;
   /** A URL the client may fetch the blob from directly instead of through this node, when the store offers one. */
   redirectUrl?(key: string): Promise<string | null>;
+  /** Throws when the store cannot be reached (readiness checks). */
+  ping(): Promise<void>;
   close?(): void;
 }

@@ -1,4 +1,5 @@
-import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { BlobContent, BlobListing, BlobStore } from './blob-store.js';
 
@@ -37,6 +38,11 @@ export class FilesystemBlobStore implements BlobStore {
     const { size } = await handle.stat();
     // The stream owns the handle and closes it, also when the client goes away mid-download.
     return { stream: handle.createReadStream({ autoClose: true }), size };
+  }
+
+  async ping(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await access(this.root, constants.R_OK | constants.W_OK);
   }
 
   async delete(key: string): Promise<void> {

@@ -4,6 +4,9 @@ import { openFeed } from '../feed/feed.js';
 import { buildApp } from '../http/app.js';
 import { routes } from '../http/routes.js';
 
+/** Longest a shutdown waits for requests in flight (a big push on a slow link) before giving up. */
+const SHUTDOWN_GRACE_MS = 60_000;
+
 /** Starts the feed and prints how to use it; stops cleanly on SIGINT/SIGTERM. */
 export async function serve(config: Config): Promise<void> {
   const feed = await openFeed(config);
@@ -31,9 +34,16 @@ export async function serve(config: Config): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.log.info({ signal }, 'shutting down');
+    app.log.info({ signal }, 'shutting down: finishing requests in flight');
+    const force = setTimeout(() => {
+      app.log.error(`requests still running after ${SHUTDOWN_GRACE_MS / 1000} s; exiting anyway`);
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    // Stops accepting, lets pushes and downloads in flight finish, then closes the database.
     await app.close();
     await feed.close();
+    clearTimeout(force);
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

@@ -69,6 +69,8 @@ export interface PackageDatabase {
   addDownloadCounts(counts: readonly DownloadCount[]): Promise<void>;
   /** Download totals of one id's versions, or of every version when no id is given. */
   listDownloadCounts(lowerId?: string): Promise<DownloadCount[]>;
+  /** Throws when the database cannot be reached (readiness checks). */
+  ping(): Promise<void>;
   /** Whether some row references this blob (orphan clean-up). */
   isBlobReferenced(blobKey: string): Promise<boolean>;
   close(): Promise<void>;

@@ -248,6 +248,10 @@ export class KyselyPackageDatabase implements PackageDatabase {
     return rows.map((r) => ({ lowerId: r.lower_id, lowerVersion: r.lower_version, count: Number(r.count) }));
   }
 
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
   async isBlobReferenced(blobKey: string): Promise<boolean> {
     const row = await this.db.selectFrom('packages').select('key').where('blob_key', '=', blobKey).executeTakeFirst();
     return row !== undefined;

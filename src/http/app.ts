@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { Feed } from '../feed/feed.js';
 import { openSearch } from '../feed/search/search-service.js';
 import { installErrorHandling } from './errors.js';
+import { healthRoutes } from './health.js';
+import { Metrics, metricsRoutes } from './metrics.js';
 import { publishRoutes } from './publish.js';
 import { ResponseCache } from './response-cache.js';
 import { flatContainerRoutes } from './v3/flat-container.js';
@@ -18,7 +21,12 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
       level: config.logLevel,
       // Keys travel in these headers; they never reach a log line.
       redact: ['req.headers["x-nuget-apikey"]', 'req.headers.authorization'],
+      // People read a terminal; machines read JSON lines.
+      ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss' } } } : {}),
     },
+    // Request ids: the caller's X-Request-Id when it sends one (a proxy's), else our own; echoed back to the client.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     // Per-request lines only when debugging: restore traffic is thousands of requests a minute.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 300 },
@@ -26,8 +34,14 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     requestTimeout: 0,
   });
   installErrorHandling(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
 
-  const cache = new ResponseCache();
+  const metrics = new Metrics();
+  metricsRoutes(app, metrics);
+  healthRoutes(app, feed);
+  const cache = new ResponseCache(20_000, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' }));
   feed.events.onPackageChanged((lowerId) => cache.invalidate(lowerId));
 
   serviceIndexRoutes(app, config.baseUrl);
@@ -38,7 +52,13 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
   app.decorate('pawketSearch', search);
   app.addHook('onClose', () => search.close());
   searchRoutes(app, search.index, config.baseUrl);
-  flatContainerRoutes(app, feed.reader, cache, { allowOverwrite: config.allowOverwrite, downloads: search.downloads });
+  flatContainerRoutes(app, feed.reader, cache, { allowOverwrite: config.allowOverwrite, downloads: {
+      record(lowerId, lowerVersion) {
+        metrics.downloads.inc();
+        search.downloads.record(lowerId, lowerVersion);
+      },
+    },
+  });
   registrationRoutes(app, feed.reader, cache, config.baseUrl);
   publishRoutes(app, {
     auth: feed.auth,
@@ -46,6 +66,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     manage: feed.manage,
     tempDir: feed.tempDir,
     maxPackageSize: config.maxPackageSize,
+    onPushAnswered: (status, replaced) => metrics.pushes.inc({ outcome: status === 201 ? (replaced ? 'replaced' : 'created') : String(status) }),
   });
   return app;
 }

@@ -11,6 +11,8 @@ export interface PublishRouteDeps {
   readonly manage: ManageService;
   readonly tempDir: string;
   readonly maxPackageSize: number;
+  /** Told how each push was answered (metrics). */
+  readonly onPushAnswered?: (status: number, replaced: boolean) => void;
 }
 
 function principalOf(auth: ApiKeyAuthenticator, request: FastifyRequest): Principal {
@@ -31,6 +33,10 @@ export function publishRoutes(app: FastifyInstance, deps: PublishRouteDeps): voi
       const declared = Number(request.headers['content-length']);
       if (Number.isFinite(declared) && declared <= deps.maxPackageSize) request.raw.resume();
       else reply.header('connection', 'close');
+    });
+
+    scope.addHook('onResponse', async (request, reply) => {
+      if (request.routeOptions.url === routes.publish) deps.onPushAnswered?.(reply.statusCode, reply.raw.statusMessage === 'Replaced');
     });
 
     const push = async (request: FastifyRequest, reply: FastifyReply) => {

@@ -25,10 +25,15 @@ export class ResponseCache {
   private readonly entries = new Map<string, { doc: CachedDocument; group: string }>();
   private readonly groups = new Map<string, Set<string>>();
 
-  constructor(private readonly maxEntries = 20_000) {}
+  constructor(
+    private readonly maxEntries = 20_000,
+    /** Told of every lookup (metrics). */
+    private readonly onLookup: (hit: boolean) => void = () => {},
+  ) {}
 
   async get(key: string, group: string, render: () => Promise<unknown | null>): Promise<CachedDocument | null> {
     const hit = this.entries.get(key);
+    this.onLookup(hit !== undefined);
     if (hit) {
       this.entries.delete(key);
       this.entries.set(key, hit);
