@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { backupCommand, restoreCommand } from './backup.js';
 import { copyCommand } from './copy.js';
 import { serve } from './serve.js';
 import { openStorage } from './storage.js';
+
+const configOf = (flags: { dataDir?: string; config?: string }) => {
+  const { config: file, ...settings } = flags;
+  return loadConfig({ flags: settings, env: process.env, file: file ?? process.env.PAWKET_CONFIG });
+};
 
 const program = new Command('pawket').description('A self-hosted NuGet package server.').showHelpAfterError();
 
@@ -15,10 +21,7 @@ program
   .addOption(new Option('--data-dir <dir>', 'where the database and packages live (default ./data)'))
   .addOption(new Option('--base-url <url>', 'public URL of the feed when behind a proxy'))
   .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'))
-  .action(async (flags: { host?: string; port?: string; dataDir?: string; baseUrl?: string; config?: string }) => {
-    const { config: file, ...settings } = flags;
-    await serve(loadConfig({ flags: settings, env: process.env, file: file ?? process.env.PAWKET_CONFIG }));
-  });
+  .action((flags: { host?: string; port?: string; dataDir?: string; baseUrl?: string; config?: string }) => serve(configOf(flags)));
 
 program
   .command('migrate')
@@ -26,8 +29,7 @@ program
   .addOption(new Option('--data-dir <dir>', 'data dir of an embedded feed'))
   .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'))
   .action(async (flags: { dataDir?: string; config?: string }) => {
-    const { config: file, ...settings } = flags;
-    const storage = await openStorage(loadConfig({ flags: settings, env: process.env, file: file ?? process.env.PAWKET_CONFIG }));
+    const storage = await openStorage(configOf(flags));
     await storage.close();
     process.stdout.write('The database schema is up to date.\n');
   });
@@ -40,6 +42,20 @@ program
   .action(async (flags: { from: string; to: string }) => {
     process.exitCode = await copyCommand(flags.from, flags.to);
   });
+
+program
+  .command('backup <file>')
+  .description('Write a consistent backup (database snapshot + package files) of an embedded feed, while it runs.')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file'))
+  .action((file: string, flags: { dataDir?: string; config?: string }) => backupCommand(configOf(flags), file));
+
+program
+  .command('restore <file>')
+  .description('Restore a backup into an empty data dir.')
+  .addOption(new Option('--data-dir <dir>', 'empty data dir to restore into (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file'))
+  .action((file: string, flags: { dataDir?: string; config?: string }) => restoreCommand(configOf(flags), file));
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) {

@@ -8,7 +8,12 @@ import { openSqliteDatabase } from './sqlite.js';
  * `postgres://` URL.
  */
 export function openDatabase(setting: string, dataDir: string): Promise<KyselyPackageDatabase> {
-  if (setting.startsWith('postgres')) return openPostgresDatabase(setting);
-  const file = setting.startsWith('sqlite:') ? setting.slice('sqlite:'.length) : join(dataDir, 'pawket.sqlite');
-  return openSqliteDatabase(file);
+  const file = sqliteFile(setting, dataDir);
+  return file === null ? openPostgresDatabase(setting) : openSqliteDatabase(file);
+}
+
+/** The SQLite file a `database` setting names, or null for PostgreSQL. */
+export function sqliteFile(setting: string, dataDir: string): string | null {
+  if (setting.startsWith('postgres')) return null;
+  return setting.startsWith('sqlite:') ? setting.slice('sqlite:'.length) : join(dataDir, 'pawket.sqlite');
 }
