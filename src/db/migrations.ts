@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { accessMigrations } from './access-migrations.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -66,6 +67,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         .execute();
     },
   },
+  // API keys, ownership, prefix reservations, audit log (access-migrations.ts).
+  ...accessMigrations(dialect),
   };
 }
 
