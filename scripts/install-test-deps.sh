@@ -3,7 +3,8 @@
 #   - postgresql (Debian): server binaries for the PostgreSQL + S3 pass of the suite;
 #   - nginx-light (Debian): load balancer of the multi-node test and reference server of the benchmarks;
 #   - mono-complete (Debian): the runtime that runs nuget.exe on Linux;
-#   - nuget.exe (NuGet.CommandLine, from the NuGet registry) into .tools/ of this repo (git-ignored).
+#   - nuget.exe (NuGet.CommandLine, from the NuGet registry) into .tools/ of this repo (git-ignored);
+#   - .NET tools from the NuGet registry into .tools/: PowerShell 7.6 (with PSResourceGet), Paket, dotnet-outdated.
 # The dotnet SDK itself is expected on the machine (the dotnet CLI tests warn and skip without it).
 # Idempotent: each tool is skipped when it is already there, so a second run takes a second or two.
 # To add a tool: write one install_<tool> function below and call it from main.
@@ -15,6 +16,11 @@ TOOLS="$ROOT/.tools"
 NUGET_EXE_VERSION="6.13.1"
 # Where the tests look for nuget.exe (keep in step with test/e2e/support/clients.ts).
 NUGET_EXE="$TOOLS/nuget/$NUGET_EXE_VERSION/NuGet.exe"
+
+# .NET tools the V2/legacy client tests drive (keep in step with test/e2e/support/paths.ts).
+PWSH_VERSION="7.6.9"
+PAKET_VERSION="12.0.0"
+OUTDATED_VERSION="4.8.1"
 
 log() { printf '[install-test-deps] %s\n' "$*"; }
 
@@ -114,11 +120,38 @@ install_nginx() {
   apt_install nginx-light
 }
 
+# Installs a .NET tool into .tools/<dir> unless <command> is already there.
+install_dotnet_tool() {
+  local dir="$1" package="$2" version="$3" command="$4"
+  if [ -x "$TOOLS/$dir/$command" ]; then
+    log "$package: present ($version)"
+    return 0
+  fi
+  if ! command -v dotnet >/dev/null 2>&1; then
+    log "$package: SKIPPED, dotnet is needed to install it and is not installed"
+    return 0
+  fi
+  log "$package: installing $version into .tools/$dir"
+  dotnet tool install --tool-path "$TOOLS/$dir" "$package" --version "$version"
+}
+
+# PowerShell 7.6: ships PSResourceGet 1.2 and PowerShellGet 2.2.5 (with PackageManagement), the two module clients.
+install_pwsh() { install_dotnet_tool pwsh PowerShell "$PWSH_VERSION" pwsh; }
+
+# Paket, the alternative .NET dependency manager.
+install_paket() { install_dotnet_tool paket paket "$PAKET_VERSION" paket; }
+
+# dotnet-outdated reports newer versions of a project's packages.
+install_outdated() { install_dotnet_tool dotnet-outdated dotnet-outdated-tool "$OUTDATED_VERSION" dotnet-outdated; }
+
 main() {
   install_postgres
   install_nginx
   install_mono
   install_nuget_exe
+  install_pwsh
+  install_paket
+  install_outdated
 }
 
 main "$@"

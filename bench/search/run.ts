@@ -15,6 +15,7 @@
  * --results FILE [BENCH_RESULTS] (JSON).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -80,6 +81,7 @@ async function seed(specs: BenchPackageSpec[], versions: string[]): Promise<void
   await rm(WORK, { recursive: true, force: true });
   await mkdir(WORK, { recursive: true });
   const feed = await openFeed(configSchema.parse({ dataDir: WORK, apiKeys: [KEY], logLevel: 'silent' }));
+  const principal = await feed.auth.authenticate(KEY);
   const started = performance.now();
   let done = 0;
   let last = started;
@@ -93,7 +95,7 @@ async function seed(specs: BenchPackageSpec[], versions: string[]): Promise<void
       const body = await buildBenchPackage(spec, version);
       const file = join(feed.tempDir, `${job}.upload`);
       await writeFile(file, body);
-      await feed.publish.publish({ file, size: body.length, sha512: createHash('sha512').update(body).digest('base64') }, { name: 'bench' });
+      await feed.publish.publish({ file, size: body.length, sha512: createHash('sha512').update(body).digest('base64') }, principal);
       done++;
       if (performance.now() - last > 15_000) {
         last = performance.now();
@@ -210,7 +212,8 @@ async function inProcess(specs: BenchPackageSpec[]) {
     refresh.push(performance.now() - t);
   }
 
-  // Pure index time per kind of query (no HTTP, no JSON).
+  // Pure index time per kind of query (no HTTP, no JSON), after a warm-up pass (JIT, caches).
+  for (const { q } of searchQueries(specs, 1000)) await index.search({ query: q, skip: 0, take: 20, prerelease: true, semVer2: true, packageType: null });
   const byKind = new Map<Kind, number[]>();
   for (const { kind, q } of searchQueries(specs, 4000)) {
     const t = performance.now();
@@ -300,6 +303,34 @@ async function load(server: Server, paths: readonly string[], connections: numbe
   };
 }
 
+/**
+ * One request at a time with a sub-millisecond clock (autocannon reports whole milliseconds): the latency a single
+ * user sees, including HTTP and JSON, on an otherwise idle server.
+ */
+async function sequential(server: Server, paths: readonly string[], seconds: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = (path: string) =>
+    new Promise<number>((resolve, reject) => {
+      http
+        .get(server.url + path, { agent }, (res) => {
+          res.on('data', () => {});
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+  const samples: number[] = [];
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  for (let i = 0; performance.now() < end; i++) {
+    const t = performance.now();
+    if ((await get(paths[i % paths.length]!)) !== 200) errors++;
+    samples.push(performance.now() - t);
+  }
+  agent.destroy();
+  return { rps: samples.length / seconds, errors, ...summary(samples) };
+}
+
 /** Pushes new versions of existing ids and measures the push and the time until search shows the new version. */
 async function pushes(server: Server, specs: BenchPackageSpec[], count: number) {
   const rnd = random(77);
@@ -360,6 +391,11 @@ const runs: Record<string, unknown>[] = [];
 try {
   await load(server, searchPaths, 4, WARMUP);
   await load(server, autoPaths, 4, WARMUP);
+  for (const [what, paths] of [['search', searchPaths], ['autocomplete', autoPaths]] as const) {
+    const r = await sequential(server, paths, DURATION);
+    runs.push({ what, connections: 'sequential', ...r });
+    log(`  ${what.padEnd(12)} one at a time: ${r.rps.toFixed(0).padStart(6)} req/s  mean ${ms(r.mean)}  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  max ${ms(r.max)}${r.errors ? `  ERRORS ${r.errors}` : ''}`);
+  }
   for (const c of CONNECTIONS) {
     for (const [what, paths] of [['search', searchPaths], ['autocomplete', autoPaths]] as const) {
       const r = await load(server, paths, c, DURATION);

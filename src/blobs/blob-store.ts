@@ -3,6 +3,8 @@ import type { Readable } from 'node:stream';
 export interface BlobContent {
   readonly stream: Readable;
   readonly size: number;
+  /** The whole content, when the store read it in one go (small local files): send it without a stream. */
+  readonly bytes?: Buffer;
 }
 
 /**

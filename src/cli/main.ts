@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { accessCommands } from './access.js';
 import { backupCommand, restoreCommand } from './backup.js';
 import { copyCommand } from './copy.js';
 import { serve } from './serve.js';
@@ -56,6 +57,9 @@ program
   .addOption(new Option('--data-dir <dir>', 'empty data dir to restore into (default ./data)'))
   .addOption(new Option('--config <file>', 'JSON config file'))
   .action((file: string, flags: { dataDir?: string; config?: string }) => restoreCommand(configOf(flags), file));
+
+// keys, owners, prefix, audit: access control on the feed's database (docs/SECURITY.md).
+accessCommands(program, configOf);
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) {

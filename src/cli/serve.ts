@@ -16,12 +16,14 @@ export async function serve(config: Config): Promise<void> {
   const { port } = app.server.address() as AddressInfo;
   const shownHost = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   const base = config.baseUrl?.replace(/\/+$/, '') ?? `http://${shownHost}:${port}`;
+  const hasKeys = config.apiKeys.length > 0 || (await feed.accessDb.countUsableKeys(new Date().toISOString())) > 0;
   const lines = [
-    `Pawket is serving the feed in ${feed.tempDir.replace(/[\\/]tmp$/, '')}`,
+    `Pawket is serving the ${config.private ? 'private ' : ''}feed in ${feed.tempDir.replace(/[\\/]tmp$/, '')}`,
     `Feed URL: ${base}${routes.serviceIndex}`,
-    config.apiKeys.length > 0
+    hasKeys
       ? `Push:     dotnet nuget push My.Package.1.0.0.nupkg --source ${base}${routes.serviceIndex} --api-key <your key>`
-      : 'Push:     disabled until an API key is set (PAWKET_API_KEY=... or "apiKeys" in the config file)',
+      : 'Push:     disabled until an API key is set (PAWKET_API_KEY=... or "apiKeys" in the config file; then `pawket keys create`)',
+    `Symbols:  ${base}${routes.symbolServer} (the symbol server for Visual Studio; see docs/SYMBOLS.md)`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 

@@ -9,7 +9,7 @@ import type { FeedStorage } from '../feed/copy.js';
 export async function openStorage(config: Config): Promise<FeedStorage & { close(): Promise<void> }> {
   const dataDir = resolve(config.dataDir);
   const db = await openDatabase(config.database, dataDir);
-  const blobs = openBlobStore(config, dataDir);
+  const blobs = await openBlobStore(config, dataDir);
   return {
     db,
     blobs,

@@ -23,8 +23,22 @@ export const configSchema = z
     dataDir: z.string().min(1).default('./data'),
     /** Public URL of the feed when behind a proxy (e.g. https://nuget.example.com); derived from requests otherwise. */
     baseUrl: z.url().optional(),
-    /** Push keys until key management lands; several allowed. */
+    /** Bootstrap admin keys (not stored in the database); several allowed. Other keys: `pawket keys create`. */
     apiKeys: keyList.default([]),
+    /** Refused keys (invalid, revoked, expired) an address may send per minute before it gets 429s; 0: no limit. */
+    badKeyLimit: z.coerce.number().int().min(0).max(100_000).default(10),
+    /** Reads need a key too (HTTP Basic auth with the key as password, or X-NuGet-ApiKey); see docs/SECURITY.md. */
+    private: boolish.default(false),
+    /**
+     * Trust X-Forwarded-For/-Proto from a proxy in front: `true` (any), or comma-separated proxy addresses/CIDRs.
+     * Decides the client address that bad-key limits and the audit log see.
+     */
+    trustProxy: z
+      .union([
+        boolish,
+        z.string().transform((s) => s.split(',').map((a) => a.trim()).filter((a) => a.length > 0)),
+      ])
+      .default(false),
     /** Let a push replace an existing id+version (NuGet.Server's allowOverwrite). */
     allowOverwrite: boolish.default(false),
     /** What `dotnet nuget delete` does: hide the version (nuget.org) or remove it for good. */

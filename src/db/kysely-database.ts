@@ -72,6 +72,11 @@ export class KyselyPackageDatabase implements PackageDatabase {
     private readonly dialect: SqlDialectName,
   ) {}
 
+  /** The Kysely instance, for stores of other concerns that share this database (e.g. access control). */
+  get kysely(): Kysely<Tables> {
+    return this.db;
+  }
+
   async migrate(): Promise<void> {
     const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
     const { error, results } = await migrator.migrateToLatest();

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { accessMigrations } from './access-migrations.js';
+import { symbolMigrations } from './symbol-migrations.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -69,6 +70,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   },
   // API keys, ownership, prefix reservations, audit log (access-migrations.ts).
   ...accessMigrations(dialect),
+  // Symbols packages and their PDBs (symbol-migrations.ts).
+  ...symbolMigrations(dialect),
   };
 }
 

@@ -1,15 +1,17 @@
 import { join } from 'node:path';
 import type { KyselyPackageDatabase } from './kysely-database.js';
-import { openPostgresDatabase } from './postgres.js';
 import { openSqliteDatabase } from './sqlite.js';
 
 /**
  * Opens the database a `database` setting names: `sqlite` (pawket.sqlite in the data dir), `sqlite:PATH`, or a
  * `postgres://` URL.
  */
-export function openDatabase(setting: string, dataDir: string): Promise<KyselyPackageDatabase> {
+export async function openDatabase(setting: string, dataDir: string): Promise<KyselyPackageDatabase> {
   const file = sqliteFile(setting, dataDir);
-  return file === null ? openPostgresDatabase(setting) : openSqliteDatabase(file);
+  if (file !== null) return openSqliteDatabase(file);
+  // Loaded only when used, like the AWS SDK: an embedded feed never pays for the PostgreSQL driver.
+  const { openPostgresDatabase } = await import('./postgres.js');
+  return openPostgresDatabase(setting);
 }
 
 /** The SQLite file a `database` setting names, or null for PostgreSQL. */

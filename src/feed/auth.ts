@@ -1,40 +1,264 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AccessDatabase, KeyScope, StoredApiKey } from '../db/access-database.js';
 import { PawketError } from '../errors.js';
+import { toLowerInvariant } from '../nuget/id.js';
 
-/** Who is calling, once a key checked out. */
-export interface Principal {
-  /** A label safe to log: never the key itself. */
+/** Who did something, as the audit log records it. */
+export interface Actor {
+  /** A label safe to log and show: never the key itself (`key ci-main (k3f9a1c02bd)`, `configured key #1`). */
   readonly name: string;
+  /** The key's public id; null for configured keys and the command line. */
+  readonly keyId: string | null;
+  /** The owner (user or team) acting; null for the command line. */
+  readonly owner: string | null;
+  /** Remote address of the request; null from the command line. */
+  readonly address: string | null;
 }
 
-const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+/** Who is calling, once a key checked out. */
+export interface Principal extends Actor {
+  readonly owner: string;
+  readonly scopes: ReadonlySet<KeyScope>;
+  /** Glob patterns on package ids the key may write; empty means any id. */
+  readonly patterns: readonly string[];
+}
+
+/** Owner of the configured (bootstrap) keys and of packages pushed before keys had owners. */
+export const BOOTSTRAP_OWNER = 'admin';
+
+/** Why a key was refused; the web layer words the 401 for the path (push or private read). */
+export type AuthenticationFailure = 'missing' | 'invalid' | 'revoked' | 'expired' | 'disabled';
+
+/** A 401: no usable key. `failure` says which kind, so the caller can count bad keys and word its answer. */
+export class AuthenticationError extends PawketError {
+  constructor(
+    readonly failure: AuthenticationFailure,
+    message: string,
+  ) {
+    super(401, message);
+  }
+}
+
+/** Prefix of generated keys: recognizable in logs and by secret scanners. */
+export const KEY_PREFIX = 'pwk_';
 
 /**
- * Checks push keys. Until key management lands, the keys come from configuration; `authorizePush` is the hook where
- * scopes and ownership will decide 403s.
+ * A new API key: the prefix and 256 random bits, base64url.
+ * @example generateApiKey() // 'pwk_q3V0...' (47 characters)
+ */
+export function generateApiKey(): string {
+  return KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** How keys are stored: SHA-256, hex. A fast hash is enough for 256 random bits (nothing to brute-force). */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/**
+ * Whether a package id matches a glob pattern (`*` matches any run of characters), case-insensitively.
+ * @example matchesIdPattern('Contoso.*', 'contoso.core') // true
+ */
+export function matchesIdPattern(pattern: string, id: string): boolean {
+  const source = toLowerInvariant(pattern)
+    .split('*')
+    .map((part) => part.replace(/[.\\+?^${}()|[\]-]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`).test(toLowerInvariant(id));
+}
+
+const hasScope = (p: Principal, ...scopes: KeyScope[]) => p.scopes.has('admin') || scopes.some((s) => p.scopes.has(s));
+const scopeList = (p: Principal) => [...p.scopes].join(', ') || 'none';
+
+export interface ApiKeyAuthenticatorOptions {
+  /** How long a looked-up key is trusted before it is read again (ms): revocations elsewhere apply within this. */
+  readonly cacheTtlMs?: number;
+  /** Background failures (last-used updates). */
+  readonly onError?: (err: unknown) => void;
+  readonly now?: () => number;
+}
+
+interface CachedKey {
+  readonly key: StoredApiKey;
+  readonly until: number;
+}
+
+const CACHE_MAX = 10_000;
+const TOUCH_INTERVAL_MS = 60_000;
+/** Longer strings are not keys; they are not even hashed. */
+const MAX_KEY_LENGTH = 512;
+
+/**
+ * Checks API keys: the configured (bootstrap) keys, which are admin keys, and the keys stored in the database.
+ * Decides what a key's scopes and patterns allow; ownership and prefix reservations are decided by PackageAccess.
+ *
+ * @example
+ * const principal = await auth.authenticate(request.headers['x-nuget-apikey'], { address: request.ip });
+ * auth.authorizePush(principal, 'Contoso.Core', { isNew: true });
  */
 export class ApiKeyAuthenticator {
   private readonly digests: Buffer[];
+  private readonly cache = new Map<string, CachedKey>();
+  private readonly touched = new Map<string, number>();
+  private readonly cacheTtlMs: number;
+  private readonly now: () => number;
 
-  constructor(keys: readonly string[]) {
-    this.digests = keys.map(digest);
+  constructor(
+    private readonly store: AccessDatabase | null,
+    bootstrapKeys: readonly string[],
+    private readonly options: ApiKeyAuthenticatorOptions = {},
+  ) {
+    this.digests = bootstrapKeys.map((k) => createHash('sha256').update(k, 'utf8').digest());
+    this.cacheTtlMs = options.cacheTtlMs ?? 5_000;
+    this.now = options.now ?? Date.now;
   }
 
-  /** Throws 401 with a message saying what to do; comparison is constant-time over fixed-length digests. */
-  authenticate(apiKey: string | undefined): Principal {
-    if (this.digests.length === 0) {
+  /** Throws an AuthenticationError (401) saying what to do. Comparison is constant-time over fixed-length digests. */
+  async authenticate(apiKey: string | undefined, context: { address?: string | null } = {}): Promise<Principal> {
+    const address = context.address ?? null;
+    if (!apiKey) {
+      if (await this.noKeysAtAll()) throw this.disabled();
+      throw new AuthenticationError('missing', 'An API key is required: pass one with --api-key (header X-NuGet-ApiKey).');
+    }
+    if (apiKey.length <= MAX_KEY_LENGTH) {
+      const digest = createHash('sha256').update(apiKey, 'utf8').digest();
+      // Every configured key is compared, so the time taken does not say which one matched.
+      let index = -1;
+      for (let i = 0; i < this.digests.length; i++) {
+        if (timingSafeEqual(this.digests[i]!, digest) && index < 0) index = i;
+      }
+      if (index >= 0) {
+        return {
+          name: `configured key #${index + 1}`,
+          keyId: null,
+          owner: BOOTSTRAP_OWNER,
+          scopes: new Set<KeyScope>(['admin']),
+          patterns: [],
+          address,
+        };
+      }
+      const stored = await this.lookUp(digest);
+      if (stored) return this.check(stored, address);
+    }
+    if (await this.noKeysAtAll()) throw this.disabled();
+    throw new AuthenticationError('invalid', 'The API key is invalid or has been revoked: check the key passed with --api-key (header X-NuGet-ApiKey).');
+  }
+
+  /**
+   * May this principal push this package id? `isNew`: the id does not exist yet (creating it needs `push-new`).
+   * Throws 403 with a reason naming the id.
+   */
+  authorizePush(principal: Principal, id: string, opts: { isNew: boolean }): void {
+    this.authorizeAnyPush(principal);
+    this.authorizePattern(principal, id, 'push');
+    if (opts.isNew && !hasScope(principal, 'push-new')) {
       throw new PawketError(
-        401,
-        'Pushing is disabled: this feed has no API key configured. Set PAWKET_API_KEY (or "apiKeys" in the config file) on the server, then push with --api-key.',
+        403,
+        `The API key ${principal.name} may not create the new package id ${id}: that needs the push-new scope (it has ${scopeList(principal)}).`,
       );
     }
-    if (!apiKey) throw new PawketError(401, 'An API key is required: pass one with --api-key (header X-NuGet-ApiKey).');
-    const given = digest(apiKey);
-    const index = this.digests.findIndex((d) => timingSafeEqual(d, given));
-    if (index < 0) throw new PawketError(401, 'The API key is invalid or has been revoked: check the key passed with --api-key (header X-NuGet-ApiKey).');
-    return { name: `key#${index + 1}` };
   }
 
-  /** May this principal push (or unlist/delete) this package id? Every valid key may, for now. */
-  authorizePush(_principal: Principal, _id: string): void {}
+  /** May this principal push anything at all? Decided before a pushed body is read. */
+  authorizeAnyPush(principal: Principal): void {
+    if (!hasScope(principal, 'push', 'push-new')) {
+      throw new PawketError(
+        403,
+        `The API key ${principal.name} may not push packages: its scopes are ${scopeList(principal)}. Ask an admin for a key with the push or push-new scope.`,
+      );
+    }
+  }
+
+  /** May this principal unlist, relist or delete versions of this id (ownership aside)? */
+  authorizeUnlist(principal: Principal, id: string): void {
+    if (!hasScope(principal, 'unlist')) {
+      throw new PawketError(
+        403,
+        `The API key ${principal.name} may not unlist, relist or delete package ${id}: that needs the unlist scope (it has ${scopeList(principal)}).`,
+      );
+    }
+    this.authorizePattern(principal, id, 'unlist, relist or delete');
+  }
+
+  /** Managing keys, owners and prefixes. */
+  authorizeAdmin(principal: Principal): void {
+    if (!principal.scopes.has('admin')) {
+      throw new PawketError(403, `The API key ${principal.name} is not an admin key: managing keys, owners and prefixes needs the admin scope.`);
+    }
+  }
+
+  isAdmin(principal: Principal): boolean {
+    return principal.scopes.has('admin');
+  }
+
+  /** Forgets a cached key at once (after it was revoked or rotated on this node). */
+  forget(keyId: string): void {
+    for (const [hash, entry] of this.cache) if (entry.key.keyId === keyId) this.cache.delete(hash);
+  }
+
+  private authorizePattern(principal: Principal, id: string, what: string): void {
+    if (principal.patterns.length === 0 || principal.scopes.has('admin')) return;
+    if (principal.patterns.some((p) => matchesIdPattern(p, id))) return;
+    throw new PawketError(
+      403,
+      `The API key ${principal.name} may not ${what} package id ${id}: it is limited to ids matching ${principal.patterns.join(', ')}.`,
+    );
+  }
+
+  private async lookUp(digest: Buffer): Promise<StoredApiKey | null> {
+    if (!this.store) return null;
+    const hash = digest.toString('hex');
+    const now = this.now();
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > now) return cached.key;
+    const stored = await this.store.findKeyByHash(hash);
+    // The index found it by hash; compare once more in constant time all the same.
+    if (!stored || !timingSafeEqual(Buffer.from(stored.hash, 'hex'), digest)) {
+      this.cache.delete(hash);
+      return null;
+    }
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    this.cache.set(hash, { key: stored, until: now + this.cacheTtlMs });
+    return stored;
+  }
+
+  private async check(key: StoredApiKey, address: string | null): Promise<Principal> {
+    const name = `key ${key.name} (${key.keyId})`;
+    const now = this.now();
+    if (key.revoked) {
+      throw new AuthenticationError('revoked', `The API key ${name} was revoked on ${key.revoked}: ask an admin for a new key.`);
+    }
+    if (key.expires && Date.parse(key.expires) <= now) {
+      throw new AuthenticationError('expired', `The API key ${name} expired on ${key.expires}: ask an admin to rotate it or for a new key.`);
+    }
+    await this.touch(key.keyId, now);
+    return { name, keyId: key.keyId, owner: key.owner, scopes: new Set(key.scopes), patterns: key.patterns, address };
+  }
+
+  /** Records last use at most once a minute per key (per node), not on every request. */
+  private async touch(keyId: string, now: number): Promise<void> {
+    if (!this.store) return;
+    const last = this.touched.get(keyId);
+    if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return;
+    if (this.touched.size >= CACHE_MAX) this.touched.clear();
+    this.touched.set(keyId, now);
+    try {
+      await this.store.touchKey(keyId, new Date(now).toISOString());
+    } catch (err) {
+      this.options.onError?.(err);
+    }
+  }
+
+  private async noKeysAtAll(): Promise<boolean> {
+    if (this.digests.length > 0) return false;
+    if (!this.store) return true;
+    return (await this.store.countUsableKeys(new Date(this.now()).toISOString())) === 0;
+  }
+
+  private disabled(): AuthenticationError {
+    return new AuthenticationError(
+      'disabled',
+      'Pushing is disabled: this feed has no API key configured. Set PAWKET_API_KEY (or "apiKeys" in the config file) on the server, or create a key with `pawket keys create`, then push with --api-key.',
+    );
+  }
 }

@@ -4,24 +4,41 @@ import type { BlobStore } from '../blobs/blob-store.js';
 import { openBlobStore } from '../blobs/open.js';
 import type { Config } from '../config/schema.js';
 import type { PackageDatabase } from '../db/database.js';
+import type { AccessDatabase } from '../db/access-database.js';
+import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
+import { KyselySymbolDatabase } from '../db/kysely-symbol-database.js';
 import { openDatabase } from '../db/open.js';
+import { PackageAccess } from './access.js';
+import { AuditLog } from './audit.js';
 import { ApiKeyAuthenticator } from './auth.js';
 import { ChangeWatcher } from './change-watcher.js';
 import { FeedEvents } from './events.js';
+import { KeyManager } from './keys.js';
 import { ManageService } from './manage.js';
 import { sweepOrphanBlobs } from './orphans.js';
+import { Ownership } from './ownership.js';
 import { PackageReader } from './package-reader.js';
 import { PublishService } from './publish.js';
+import { SymbolService } from './symbols.js';
 
 /** Everything the web layer needs, wired once: the composition root of the feed. */
 export interface Feed {
   readonly db: PackageDatabase;
   readonly blobs: BlobStore;
   readonly auth: ApiKeyAuthenticator;
+  /** Who may change which id (scopes, ownership, prefix reservations); symbol pushes use it too. */
+  readonly access: PackageAccess;
+  /** Owners and prefix reservations; `ownership.isVerifiedId` for search results. */
+  readonly ownership: Ownership;
+  readonly keys: KeyManager;
+  readonly audit: AuditLog;
+  readonly accessDb: AccessDatabase;
   readonly events: FeedEvents;
   readonly reader: PackageReader;
   readonly publish: PublishService;
   readonly manage: ManageService;
+  /** Symbols packages, the symbol server's lookups and .snupkg downloads. */
+  readonly symbols: SymbolService;
   readonly tempDir: string;
   /** Removes files left by crashed pushes; returns their keys. */
   sweepOrphans(): Promise<string[]>;
@@ -44,25 +61,49 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
   await mkdir(tempDir, { recursive: true });
 
   const db = await openDatabase(config.database, dataDir);
-  const blobs = openBlobStore(config, dataDir);
-  const auth = new ApiKeyAuthenticator(config.apiKeys);
+  const blobs = await openBlobStore(config, dataDir);
+  const onError = options.onBackgroundError ?? (() => {});
+  const accessDb = new KyselyAccessDatabase(db.kysely);
+  const auth = new ApiKeyAuthenticator(accessDb, config.apiKeys, { onError });
   const events = new FeedEvents();
+  const audit = new AuditLog(accessDb);
+  const ownership = new Ownership(accessDb, audit, onError);
+  await ownership.start(events);
+  const access = new PackageAccess(auth, accessDb, ownership, audit, onError);
   // Other nodes (or processes on the same SQLite file) change the feed too; their changes reach our caches here.
-  const watcher = new ChangeWatcher(db, events, options.onBackgroundError ?? (() => {}));
+  const watcher = new ChangeWatcher(db, events, onError);
   await watcher.start(config.changePollInterval);
+  const symbolDb = new KyselySymbolDatabase(db.kysely);
+  const symbols = new SymbolService(db, symbolDb, blobs, access, {
+    allowOverwrite: config.allowOverwrite,
+    // A PDB or assembly bigger than a whole package may be is not worth inflating to check.
+    limits: { maxEntries: config.maxPackageEntries, maxFileBytes: config.maxPackageSize },
+    tempDir,
+  });
   return {
     db,
     blobs,
     auth,
+    access,
+    ownership,
+    keys: new KeyManager(accessDb, auth, audit),
+    audit,
+    accessDb,
     events,
     tempDir,
-    reader: new PackageReader(db, blobs),
-    publish: new PublishService(db, blobs, auth, events, {
+    reader: new PackageReader(db, blobs, events),
+    publish: new PublishService(db, blobs, access, events, {
       allowOverwrite: config.allowOverwrite,
       limits: { maxEntries: config.maxPackageEntries },
     }),
-    manage: new ManageService(db, blobs, auth, events, config.deleteMode),
-    sweepOrphans: () => sweepOrphanBlobs(db, blobs, ORPHAN_MIN_AGE_MS),
+    manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols),
+    symbols,
+    sweepOrphans: () =>
+      sweepOrphanBlobs(
+        { isBlobReferenced: async (key) => (await db.isBlobReferenced(key)) || (await symbolDb.isSymbolBlobReferenced(key)) },
+        blobs,
+        ORPHAN_MIN_AGE_MS,
+      ),
     async close() {
       watcher.stop();
       blobs.close?.();

@@ -4,43 +4,56 @@ import { notFound } from '../errors.js';
 import { identityKey } from '../nuget/identity.js';
 import { isValidPackageId } from '../nuget/id.js';
 import { parseVersion } from '../nuget/version.js';
-import type { ApiKeyAuthenticator, Principal } from './auth.js';
+import type { PackageGuard } from './access.js';
+import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
 
 export type DeleteMode = 'unlist' | 'delete';
+
+/** The symbols of a version go with it on hard delete: their rows in the same transaction, then their files. */
+export interface SymbolCleanup {
+  blobKeysOf(lowerId: string, lowerVersion: string): Promise<string[]>;
+  deleteUnreferenced(blobKeys: readonly string[]): Promise<void>;
+}
 
 /** Unlist, relist and hard delete, as `dotnet nuget delete` and the relist POST ask. */
 export class ManageService {
   constructor(
     private readonly db: PackageDatabase,
     private readonly blobs: BlobStore,
-    private readonly auth: ApiKeyAuthenticator,
+    private readonly access: PackageGuard,
     private readonly events: FeedEvents,
     private readonly deleteMode: DeleteMode,
+    private readonly symbols?: SymbolCleanup,
   ) {}
 
   /** DELETE: unlists, or removes row and file when the feed is configured for hard deletes. */
   async delete(id: string, version: string, principal: Principal): Promise<DeleteMode> {
-    const key = this.resolve(id, version, principal);
+    const key = await this.resolve(id, version, principal);
     if (this.deleteMode === 'unlist') {
       await this.setListed(id, version, key, false);
+      await this.access.record(principal, 'unlist', `${id} ${version}`);
       return 'unlist';
     }
+    const symbolBlobs = (await this.symbols?.blobKeysOf(key.lowerId, key.lowerVersion)) ?? [];
     const blobKey = await this.db.deletePackage(key.lowerId, key.lowerVersion);
     if (blobKey === null) throw missing(id, version);
     this.events.packageChanged(key.lowerId);
+    await this.access.record(principal, 'delete', `${id} ${version}`);
     if (!(await this.db.isBlobReferenced(blobKey))) await this.blobs.delete(blobKey);
+    await this.symbols?.deleteUnreferenced(symbolBlobs);
     return 'delete';
   }
 
   async relist(id: string, version: string, principal: Principal): Promise<void> {
-    await this.setListed(id, version, this.resolve(id, version, principal), true);
+    await this.setListed(id, version, await this.resolve(id, version, principal), true);
+    await this.access.record(principal, 'relist', `${id} ${version}`);
   }
 
-  private resolve(id: string, version: string, principal: Principal) {
+  private async resolve(id: string, version: string, principal: Principal) {
     const parsed = parseVersion(version);
     if (!parsed || !isValidPackageId(id)) throw missing(id, version);
-    this.auth.authorizePush(principal, id);
+    await this.access.authorizeUnlist(principal, id);
     return identityKey(id, parsed);
   }
 

@@ -6,7 +6,7 @@ import type { PackageDatabase } from '../db/database.js';
  * Only files older than `minAge` go, so a push in flight on another node keeps its file.
  */
 export async function sweepOrphanBlobs(
-  db: PackageDatabase,
+  db: Pick<PackageDatabase, 'isBlobReferenced'>,
   blobs: BlobStore,
   minAgeMs: number,
   now = Date.now(),

@@ -5,7 +5,8 @@ import { PawketError } from '../errors.js';
 import { identityKey } from '../nuget/identity.js';
 import { fullVersion, isPrerelease, normalizeVersion } from '../nuget/version.js';
 import { readPackageFile, type PackageLimits } from '../package/read.js';
-import type { ApiKeyAuthenticator, Principal } from './auth.js';
+import type { PackageGuard } from './access.js';
+import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
 import { toStoredMetadata } from './stored-metadata.js';
 
@@ -37,7 +38,7 @@ export class PublishService {
   constructor(
     private readonly db: PackageDatabase,
     private readonly blobs: BlobStore,
-    private readonly auth: ApiKeyAuthenticator,
+    private readonly access: PackageGuard,
     private readonly events: FeedEvents,
     private readonly options: PublishOptions,
   ) {}
@@ -52,7 +53,7 @@ export class PublishService {
 
   private async store(upload: ReceivedUpload, principal: Principal): Promise<PublishResult> {
     const { metadata, nuspec } = await readPackageFile(upload.file, this.options.limits);
-    this.auth.authorizePush(principal, metadata.id);
+    await this.access.authorizePush(principal, metadata.id);
     const key = identityKey(metadata.id, metadata.version);
     const display = `${metadata.id} ${fullVersion(metadata.version)}`;
     const conflict = () =>
@@ -91,6 +92,7 @@ export class PublishService {
       throw conflict();
     }
     this.events.packageChanged(key.lowerId);
+    await this.access.record(principal, 'push', display, replaced ? 'replaced an existing version' : null);
     return { id: metadata.id, version: fullVersion(metadata.version), replaced };
   }
 }

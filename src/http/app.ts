@@ -1,14 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { Feed } from '../feed/feed.js';
 import { openSearch } from '../feed/search/search-service.js';
+import { installAccessControl, RequestAuthenticator } from './access-control.js';
+import { adminRoutes } from './admin.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { Metrics, metricsRoutes } from './metrics.js';
 import { publishRoutes } from './publish.js';
-import { ResponseCache } from './response-cache.js';
-import { flatContainerRoutes } from './v3/flat-container.js';
+import { FailureLimiter } from './rate-limit.js';
+import { IMMUTABLE, ResponseCache, REVALIDATE } from './response-cache.js';
+import { restoreFastPath } from './fast-path.js';
+import { symbolRoutes } from './symbols.js';
+import { V2Catalog } from '../feed/v2-catalog.js';
+import { v2Routes } from './v2/routes.js';
+import { flatContainerRoutes, type DownloadRecorder } from './v3/flat-container.js';
 import { registrationRoutes } from './v3/registration.js';
 import { searchRoutes } from './v3/search.js';
 import { serviceIndexRoutes } from './v3/service-index.js';
@@ -16,7 +24,17 @@ import { staticResourceRoutes } from './v3/static-resources.js';
 
 /** Assembles the web server: one module per protocol resource, one error handler, one response cache. */
 export async function buildApp(feed: Feed, config: Config): Promise<FastifyInstance> {
+  // Set once the routes exist; until then (and for private or proxied feeds) every request takes the full path.
+  let fastPath: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
   const app = Fastify({
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (!fastPath) return handler(req, res);
+        fastPath(req, res).then(
+          (answered) => answered || handler(req, res),
+          () => handler(req, res),
+        );
+      }),
     logger: {
       level: config.logLevel,
       // Keys travel in these headers; they never reach a log line.
@@ -32,11 +50,20 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 300 },
     // Big pushes on slow links take long; the body size limit bounds them instead.
     requestTimeout: 0,
+    // Behind a proxy, the client's address (bad-key limits, audit log) and scheme come from X-Forwarded-* headers.
+    trustProxy: config.trustProxy,
   });
   installErrorHandling(app);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
+  // Keys: bad ones are slowed per address; on a private feed every read needs one (docs/SECURITY.md).
+  const requestAuth = new RequestAuthenticator(feed.auth, new FailureLimiter({ perMinute: config.badKeyLimit }));
+  installAccessControl(app, requestAuth, { privateFeed: config.private });
+  if (config.private && config.apiKeys.length === 0 && (await feed.accessDb.countUsableKeys(new Date().toISOString())) === 0) {
+    app.log.warn('the feed is private but has no API key yet: create one with `pawket keys create`');
+  }
 
   const metrics = new Metrics();
   metricsRoutes(app, metrics);
@@ -51,22 +78,52 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
   const search = openSearch(feed.db, feed.events, { onError: (err, what) => app.log.warn({ err }, `search: ${what} failed`) });
   app.decorate('pawketSearch', search);
   app.addHook('onClose', () => search.close());
-  searchRoutes(app, search.index, config.baseUrl);
-  flatContainerRoutes(app, feed.reader, cache, { allowOverwrite: config.allowOverwrite, downloads: {
-      record(lowerId, lowerVersion) {
-        metrics.downloads.inc();
-        search.downloads.record(lowerId, lowerVersion);
-      },
+  searchRoutes(app, search.index, config.baseUrl, (lowerId) => feed.ownership.isVerifiedId(lowerId));
+  const downloads: DownloadRecorder = {
+    record(lowerId, lowerVersion) {
+      metrics.downloads.inc();
+      search.downloads.record(lowerId, lowerVersion);
     },
-  });
+  };
+  flatContainerRoutes(app, feed.reader, cache, { allowOverwrite: config.allowOverwrite, symbols: feed.symbols, downloads });
+  if (!config.private && !config.trustProxy) {
+    fastPath = restoreFastPath({
+      cache,
+      reader: feed.reader,
+      metrics,
+      downloads,
+      configuredBase: config.baseUrl,
+      fileCacheControl: config.allowOverwrite ? REVALIDATE : IMMUTABLE,
+    });
+  }
   registrationRoutes(app, feed.reader, cache, config.baseUrl);
+  // The V2 (OData) feed for legacy clients: the same rows, search index and download counting as V3.
+  v2Routes(app, {
+    reader: feed.reader,
+    catalog: new V2Catalog(feed.reader, feed.db, feed.events),
+    index: search.index,
+    configuredBase: config.baseUrl,
+    allowOverwrite: config.allowOverwrite,
+    downloads,
+  });
   publishRoutes(app, {
-    auth: feed.auth,
+    access: feed.access,
+    requestAuth,
     publish: feed.publish,
     manage: feed.manage,
     tempDir: feed.tempDir,
     maxPackageSize: config.maxPackageSize,
     onPushAnswered: (status, replaced) => metrics.pushes.inc({ outcome: status === 201 ? (replaced ? 'replaced' : 'created') : String(status) }),
   });
+  symbolRoutes(app, {
+    access: feed.access,
+    requestAuth,
+    symbols: feed.symbols,
+    reader: feed.reader,
+    tempDir: feed.tempDir,
+    maxPackageSize: config.maxPackageSize,
+    allowOverwrite: config.allowOverwrite,
+  });
+  adminRoutes(app, { auth: feed.auth, requestAuth, keys: feed.keys, ownership: feed.ownership, audit: feed.audit });
   return app;
 }

@@ -18,8 +18,10 @@ function withTimeout(check: Promise<void>, what: string): Promise<string | null>
  * load balancers take a node out of rotation on 503.
  */
 export function healthRoutes(app: FastifyInstance, feed: Feed): void {
-  app.get('/health/live', async () => ({ status: 'live' }));
-  app.get('/health/ready', async (_request, reply) => {
+  // Load balancers probe without credentials, private feed or not.
+  const anonymous = { config: { access: 'anonymous' as const } };
+  app.get('/health/live', anonymous, async () => ({ status: 'live' }));
+  app.get('/health/ready', anonymous, async (_request, reply) => {
     const problems = (
       await Promise.all([withTimeout(feed.db.ping(), 'database'), withTimeout(feed.blobs.ping(), 'storage')])
     ).filter((p): p is string => p !== null);

@@ -1,12 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiKeyAuthenticator, Principal } from '../feed/auth.js';
+import type { PackageAccess } from '../feed/access.js';
+import type { Principal } from '../feed/auth.js';
+import type { RequestAuthenticator } from './access-control.js';
 import type { ManageService } from '../feed/manage.js';
 import type { PublishService } from '../feed/publish.js';
 import { receiveUpload } from './receive-upload.js';
 import { routes } from './routes.js';
 
 export interface PublishRouteDeps {
-  readonly auth: ApiKeyAuthenticator;
+  readonly access: PackageAccess;
+  readonly requestAuth: RequestAuthenticator;
   readonly publish: PublishService;
   readonly manage: ManageService;
   readonly tempDir: string;
@@ -15,10 +18,16 @@ export interface PublishRouteDeps {
   readonly onPushAnswered?: (status: number, replaced: boolean) => void;
 }
 
-function principalOf(auth: ApiKeyAuthenticator, request: FastifyRequest): Principal {
-  const key = request.headers['x-nuget-apikey'];
-  return auth.authenticate(Array.isArray(key) ? key[0] : key);
+/** The caller of a publish route: X-NuGet-ApiKey (or Basic/Bearer credentials), counted against bad-key limits. */
+function principalOf(deps: PublishRouteDeps, request: FastifyRequest): Promise<Principal> {
+  return deps.requestAuth.authenticate(request);
 }
+
+/** The V2 feed root without its trailing slash. */
+const V2_ROOT = routes.v2.replace(/\/$/, '');
+
+/** These routes check keys themselves, private feed or not. */
+const keyChecked = { config: { access: 'key' as const } };
 
 /** PackagePublish/2.0.0: push (PUT or POST), delete (unlist) and relist. */
 export function publishRoutes(app: FastifyInstance, deps: PublishRouteDeps): void {
@@ -36,29 +45,35 @@ export function publishRoutes(app: FastifyInstance, deps: PublishRouteDeps): voi
     });
 
     scope.addHook('onResponse', async (request, reply) => {
-      if (request.routeOptions.url === routes.publish) deps.onPushAnswered?.(reply.statusCode, reply.raw.statusMessage === 'Replaced');
+      if (request.routeOptions.url === routes.publish || request.routeOptions.url === V2_ROOT) deps.onPushAnswered?.(reply.statusCode, reply.raw.statusMessage === 'Replaced');
     });
 
     const push = async (request: FastifyRequest, reply: FastifyReply) => {
-      const principal = principalOf(deps.auth, request);
+      const principal = await principalOf(deps, request);
+      // A key that may not push at all is refused before its body is read; id-specific checks need the package.
+      await deps.access.authorizeAnyPush(principal);
       const upload = await receiveUpload(request, deps.tempDir, deps.maxPackageSize);
       const result = await deps.publish.publish(upload, principal);
       request.log.info({ id: result.id, version: result.version, by: principal.name }, 'package pushed');
       reply.raw.statusMessage = result.replaced ? 'Replaced' : 'Created';
       return reply.code(201).type('text/plain; charset=utf-8').send(`Package ${result.id} ${result.version} was ${result.replaced ? 'replaced' : 'pushed'}.`);
     };
-    scope.put(routes.publish, push);
-    scope.post(routes.publish, push);
-
-    scope.delete<{ Params: { id: string; version: string } }>(`${routes.publish}/:id/:version`, async (request, reply) => {
+    const remove = async (request: FastifyRequest<{ Params: { id: string; version: string } }>, reply: FastifyReply) => {
       const { id, version } = request.params;
-      const mode = await deps.manage.delete(id, version, principalOf(deps.auth, request));
+      const mode = await deps.manage.delete(id, version, await principalOf(deps, request));
       return reply.code(200).type('text/plain; charset=utf-8').send(`Package ${id} ${version} was ${mode === 'unlist' ? 'unlisted' : 'deleted'}.`);
-    });
-    scope.post<{ Params: { id: string; version: string } }>(`${routes.publish}/:id/:version`, async (request, reply) => {
+    };
+    const relist = async (request: FastifyRequest<{ Params: { id: string; version: string } }>, reply: FastifyReply) => {
       const { id, version } = request.params;
-      await deps.manage.relist(id, version, principalOf(deps.auth, request));
+      await deps.manage.relist(id, version, await principalOf(deps, request));
       return reply.code(200).type('text/plain; charset=utf-8').send(`Package ${id} ${version} was relisted.`);
-    });
+    };
+    // V2 clients given the feed URL (`/api/v2/`) push to it and delete below it, as NuGet.Server lays it out.
+    for (const base of [routes.publish, V2_ROOT]) {
+      scope.put(base, keyChecked, push);
+      scope.post(base, keyChecked, push);
+      scope.delete<{ Params: { id: string; version: string } }>(`${base}/:id/:version`, keyChecked, remove);
+      scope.post<{ Params: { id: string; version: string } }>(`${base}/:id/:version`, keyChecked, relist);
+    }
   });
 }

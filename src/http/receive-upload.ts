@@ -11,20 +11,30 @@ import type { ReceivedUpload } from '../feed/publish.js';
 
 const MiB = 1024 * 1024;
 
-export const tooLarge = (max: number) =>
-  new PawketError(413, `The package is larger than this feed accepts (${Math.floor(max / MiB)} MiB); ask the administrator to raise maxPackageSize.`, {
+/** What is being uploaded, for the messages: a package (the default) or a symbols package. */
+export interface UploadKind {
+  /** `package`, `symbols package` */
+  readonly noun: string;
+  /** `.nupkg`, `.snupkg` */
+  readonly file: string;
+}
+
+const PACKAGE: UploadKind = { noun: 'package', file: '.nupkg' };
+
+export const tooLarge = (max: number, kind: UploadKind = PACKAGE) =>
+  new PawketError(413, `The ${kind.noun} is larger than this feed accepts (${Math.floor(max / MiB)} MiB); ask the administrator to raise maxPackageSize.`, {
     connection: 'close',
   });
 
 /** Streams bytes to a temporary file while counting and hashing them; fails as soon as the limit is passed. */
-async function toTempFile(source: Readable, tempDir: string, maxBytes: number): Promise<ReceivedUpload> {
+async function toTempFile(source: Readable, tempDir: string, maxBytes: number, kind: UploadKind): Promise<ReceivedUpload> {
   const file = join(tempDir, `${randomUUID()}.upload`);
   const hash = createHash('sha512');
   let size = 0;
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
-      if (size > maxBytes) return done(tooLarge(maxBytes));
+      if (size > maxBytes) return done(tooLarge(maxBytes, kind));
       hash.update(chunk);
       done(null, chunk);
     },
@@ -34,17 +44,17 @@ async function toTempFile(source: Readable, tempDir: string, maxBytes: number): 
   } catch (e) {
     await rm(file, { force: true });
     if (e instanceof PawketError) throw e;
-    throw badRequest(`The upload was interrupted before the package was complete: ${(e as Error).message}`);
+    throw badRequest(`The upload was interrupted before the ${kind.noun} was complete: ${(e as Error).message}`);
   }
   if (size === 0) {
     await rm(file, { force: true });
-    throw badRequest('The request body is empty: send the .nupkg file as the body or as the first part of a multipart form.');
+    throw badRequest(`The request body is empty: send the ${kind.file} file as the body or as the first part of a multipart form.`);
   }
   return { file, size, sha512: hash.digest('base64') };
 }
 
 /** The first file part of a multipart/form-data body; later parts are drained and ignored, as the protocol says. */
-function fromMultipart(request: FastifyRequest, tempDir: string, maxBytes: number): Promise<ReceivedUpload> {
+function fromMultipart(request: FastifyRequest, tempDir: string, maxBytes: number, kind: UploadKind): Promise<ReceivedUpload> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -55,13 +65,13 @@ function fromMultipart(request: FastifyRequest, tempDir: string, maxBytes: numbe
     }
     let received: Promise<ReceivedUpload> | undefined;
     parser.on('file', (_name, stream) => {
-      received ??= toTempFile(stream, tempDir, maxBytes);
+      received ??= toTempFile(stream, tempDir, maxBytes, kind);
       received.catch(() => stream.resume());
     });
     parser.on('error', (e) => reject(badRequest(`The multipart request is malformed: ${(e as Error).message}`)));
     parser.on('close', () => {
       if (received) received.then(resolve, reject);
-      else reject(badRequest('The multipart request has no file part: the first part must be the .nupkg file.'));
+      else reject(badRequest(`The multipart request has no file part: the first part must be the ${kind.file} file.`));
     });
     request.raw.pipe(parser);
   });
@@ -71,10 +81,15 @@ function fromMultipart(request: FastifyRequest, tempDir: string, maxBytes: numbe
  * Receives a pushed package from a raw or multipart body without ever holding it in memory.
  * @example const upload = await receiveUpload(request, '/data/tmp', 250 * 1024 * 1024)
  */
-export async function receiveUpload(request: FastifyRequest, tempDir: string, maxBytes: number): Promise<ReceivedUpload> {
+export async function receiveUpload(
+  request: FastifyRequest,
+  tempDir: string,
+  maxBytes: number,
+  kind: UploadKind = PACKAGE,
+): Promise<ReceivedUpload> {
   const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) throw tooLarge(maxBytes);
+  if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) throw tooLarge(maxBytes, kind);
   const type = request.headers['content-type'] ?? '';
-  if (/^multipart\/form-data/i.test(type)) return fromMultipart(request, tempDir, maxBytes);
-  return toTempFile(request.raw, tempDir, maxBytes);
+  if (/^multipart\/form-data/i.test(type)) return fromMultipart(request, tempDir, maxBytes, kind);
+  return toTempFile(request.raw, tempDir, maxBytes, kind);
 }

@@ -31,6 +31,13 @@ export class ResponseCache {
     private readonly onLookup: (hit: boolean) => void = () => {},
   ) {}
 
+  /** The cached document, without rendering on a miss (the fast path falls back to the routes then). */
+  peek(key: string): CachedDocument | undefined {
+    const hit = this.entries.get(key);
+    if (hit) this.onLookup(true);
+    return hit?.doc;
+  }
+
   async get(key: string, group: string, render: () => Promise<unknown | null>): Promise<CachedDocument | null> {
     const hit = this.entries.get(key);
     this.onLookup(hit !== undefined);
@@ -64,15 +71,25 @@ export class ResponseCache {
   }
 }
 
-/** Sends a document with ETag/If-None-Match (304) and gzip when the client accepts it. */
-export function sendDocument(request: FastifyRequest, reply: FastifyReply, doc: CachedDocument, cacheControl: string) {
-  reply.header('etag', doc.etag).header('cache-control', cacheControl).header('vary', 'Accept-Encoding');
-  if (etagMatches(request.headers['if-none-match'], doc.etag)) return reply.code(304).send();
-  reply.type('application/json; charset=utf-8');
-  if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
-    return reply.header('content-encoding', 'gzip').send(doc.gzip());
+/** What answers a document request: 304 on a matching ETag, gzip when the client accepts it. */
+export function documentAnswer(
+  headers: { 'if-none-match'?: string | undefined; 'accept-encoding'?: string | undefined },
+  doc: CachedDocument,
+  cacheControl: string,
+): { status: 200 | 304; headers: Record<string, string>; body: Buffer | null } {
+  const common = { etag: doc.etag, 'cache-control': cacheControl, vary: 'Accept-Encoding' };
+  if (etagMatches(headers['if-none-match'], doc.etag)) return { status: 304, headers: common, body: null };
+  const json = { ...common, 'content-type': 'application/json; charset=utf-8' };
+  if (/\bgzip\b/.test(headers['accept-encoding'] ?? '')) {
+    return { status: 200, headers: { ...json, 'content-encoding': 'gzip' }, body: doc.gzip() };
   }
-  return reply.send(doc.body);
+  return { status: 200, headers: json, body: doc.body };
+}
+
+/** Sends a document through Fastify (see documentAnswer). */
+export function sendDocument(request: FastifyRequest, reply: FastifyReply, doc: CachedDocument, cacheControl: string) {
+  const answer = documentAnswer(request.headers, doc, cacheControl);
+  return reply.code(answer.status).headers(answer.headers).send(answer.body ?? undefined);
 }
 
 /** Mutable documents: clients may reuse them only after revalidating (cheap, thanks to the ETag). */

@@ -2,6 +2,12 @@
 export const routes = {
   serviceIndex: '/v3/index.json',
   publish: '/api/v2/package',
+  /** The V2 (OData) feed root: service document, `$metadata`, Packages, FindPackagesById(), Search(), GetUpdates(). */
+  v2: '/api/v2/',
+  /** SymbolPackagePublish: push of symbols packages (.snupkg), nuget.org's path; GET `{this}/{id}/{version}` downloads one. */
+  symbolPublish: '/api/v2/symbolpackage',
+  /** The symbol server (Simple Symbol Query Protocol): `{this}{file}/{key}/{file}`, as on nuget.org and msdl. */
+  symbolServer: '/download/symbols/',
   flatContainer: '/v3/flatcontainer/',
   vulnerabilities: '/v3/vulnerabilities/',
   repositorySignatures: '/v3/repository-signatures/index.json',
@@ -16,3 +22,9 @@ export const routes = {
 } as const;
 
 export type RegistrationHive = (typeof routes.registration)[keyof typeof routes.registration];
+
+/** Keys of rendered documents in the response cache; the routes and the restore fast path must agree on them. */
+export const cacheKeys = {
+  flatVersions: (lowerId: string) => `flat|${lowerId}`,
+  registration: (hivePath: string, base: string, lowerId: string, suffix: string) => `${hivePath}|${base}|${lowerId}|${suffix}`,
+};

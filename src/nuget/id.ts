@@ -91,6 +91,8 @@ export function isValidPackageId(id: string): boolean {
   return !expectWord;
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /**
  * .NET's `ToLowerInvariant()`: code point by code point, simple (one-to-one) mappings only. JavaScript's
  * `toLowerCase()` on a whole string differs: it applies the final-sigma rule and turns `İ` into two characters.
@@ -98,6 +100,8 @@ export function isValidPackageId(id: string): boolean {
  * @example toLowerInvariant('ΣΑΣ') // 'σασ' (JavaScript's toLowerCase gives 'σας')
  */
 export function toLowerInvariant(text: string): string {
+  // ASCII (nearly every id and version): both rules agree, and this runs on every request.
+  if (ASCII.test(text)) return text.toLowerCase();
   let lower = '';
   for (const ch of text) {
     const mapped = ch.toLowerCase();

@@ -14,10 +14,17 @@ export function identityKey(id: string, version: NuGetVersion): PackageIdentityK
 
 /**
  * Which file of a package a flat-container file name asks for, compared case-insensitively as NuGet clients may vary
- * the case; null when the name is not `{id}.{version}.{extension}` of this package.
+ * the case; null when the name is none of this package's. Files are `{id}.{version}.{extension}`, except the nuspec,
+ * which the protocol names `{id}.nuspec` (the versioned name is accepted too).
  * @example packageFileKind('Foo.1.0.0.nupkg', { lowerId: 'foo', lowerVersion: '1.0.0' }, ['nupkg', 'nuspec']) // 'nupkg'
+ * @example packageFileKind('foo.nuspec', { lowerId: 'foo', lowerVersion: '1.0.0' }, ['nupkg', 'nuspec']) // 'nuspec'
  */
 export function packageFileKind<K extends string>(fileName: string, key: PackageIdentityKey, kinds: readonly K[]): K | null {
   const requested = toLowerInvariant(fileName);
-  return kinds.find((kind) => requested === `${key.lowerId}.${key.lowerVersion}.${kind}`) ?? null;
+  return (
+    kinds.find(
+      (kind) =>
+        requested === `${key.lowerId}.${key.lowerVersion}.${kind}` || (kind === 'nuspec' && requested === `${key.lowerId}.nuspec`),
+    ) ?? null
+  );
 }

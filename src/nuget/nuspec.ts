@@ -23,7 +23,7 @@ import type {
 import { isUnsupported, parseFramework, tryShortFolderName } from './framework.js';
 import { isValidPackageId, MAX_PACKAGE_ID_LENGTH } from './id.js';
 import { parseRange, rangeIsSemVer2 } from './range.js';
-import { isSemVer2, parseVersion } from './version.js';
+import { isSemVer2, parseVersion, type NuGetVersion } from './version.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -91,6 +91,33 @@ export interface NuspecOptions {
  * m.id // 'Foo'
  */
 export function parseNuspec(xml: Buffer | string, options: NuspecOptions = {}): PackageMetadata {
+  return readMetadata(metadataElement(xml, options));
+}
+
+/** The identity and package types of a nuspec: what a symbols package's nuspec must have. */
+export interface NuspecIdentity {
+  readonly id: string;
+  readonly version: NuGetVersion;
+  readonly packageTypes: readonly PackageType[];
+}
+
+/**
+ * Parses a nuspec as {@link parseNuspec} does, with the same safety and limits, but reads only the id, the version
+ * and the package types: a symbols package's nuspec (`.snupkg`) leaves out authors and other required fields.
+ *
+ * @example parseNuspecIdentity(snupkgNuspec).packageTypes // [{ name: 'SymbolsPackage', version: null }]
+ */
+export function parseNuspecIdentity(xml: Buffer | string, options: NuspecOptions = {}): NuspecIdentity {
+  const metadata = metadataElement(xml, options);
+  const id = readId(metadata);
+  const versionText = required(metadata, 'version', NUSPEC_LIMITS.version, true);
+  const version = parseVersion(versionText);
+  if (!version) throw badRequest(`'${shown(versionText)}' is not a valid NuGet version.`);
+  return { id, version, packageTypes: readPackageTypes(metadata) };
+}
+
+/** The `<metadata>` element of a nuspec, after the size, DTD and well-formedness checks. */
+function metadataElement(xml: Buffer | string, options: NuspecOptions): XmlElement {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_NUSPEC_BYTES;
   const size = typeof xml === 'string' ? Buffer.byteLength(xml) : xml.length;
   if (size > maxBytes) throw badRequest(`The nuspec is ${size} bytes; at most ${maxBytes} bytes are allowed.`);
@@ -102,7 +129,7 @@ export function parseNuspec(xml: Buffer | string, options: NuspecOptions = {}): 
   }
   const metadata = root.children.find((e) => e.name === 'metadata');
   if (!metadata) throw badRequest('The nuspec has no <metadata> element.');
-  return readMetadata(metadata);
+  return metadata;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -108,6 +108,54 @@ export async function readEntry(
   }
 }
 
+/**
+ * An open package file for reading several entries: the entry list is read and checked once (count, names,
+ * duplicates), then each {@link PackageArchive.read} inflates one entry within its bounds. Close it when done.
+ */
+export interface PackageArchive {
+  /** Entry names as stored (folders end with `/`). */
+  readonly entries: readonly string[];
+  /** The one `.nuspec` at the root; a 400 when there is none or more than one, as for {@link readPackageFile}. */
+  nuspecName(): string;
+  /**
+   * Inflates one entry whole, at most `maxBytes` of it; null when there is no such entry. Names match as in
+   * {@link readEntry}: exactly first, then case-insensitively. An entry over the bounds is a 400 naming it.
+   */
+  read(name: string, maxBytes: number): Promise<Buffer | null>;
+  /** Closing again is harmless. */
+  close(): void;
+}
+
+/**
+ * Opens a package file (a `.nupkg` or `.snupkg`) for reading several entries with the same checks as
+ * {@link readPackageFile}. Problems with the file are 400s; I/O errors pass through.
+ *
+ * @example
+ * const archive = await openPackageArchive(path, { maxEntries: 20_000 });
+ * try { const pdb = await archive.read('lib/net8.0/Foo.pdb', 64 * 1024 * 1024); } finally { archive.close(); }
+ */
+export async function openPackageArchive(path: string, limits: PackageLimits = {}): Promise<PackageArchive> {
+  const bounds = withDefaults(limits);
+  const zip = await openZip(path);
+  let entries: Entry[];
+  try {
+    entries = await listEntries(zip, bounds.maxEntries);
+  } catch (error) {
+    zip.close();
+    throw error;
+  }
+  return {
+    entries: entries.map((e) => e.fileName),
+    nuspecName: () => findNuspec(entries).fileName,
+    async read(name, maxBytes) {
+      const entry = findEntry(entries, name);
+      if (!entry) return null;
+      return readBounded(zip, entry, maxBytes, bounds.maxCompressionRatio, `The entry '${printable(entry.fileName)}'`);
+    },
+    close: () => zip.close(),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The zip
 

@@ -59,6 +59,16 @@ export const SCORE = {
   typoFactor: 0.5,
 } as const;
 
+/** Text fields as bits: a text posting records which fields of a document hold the word. */
+const FIELD = { title: 1, tags: 2, author: 4, owner: 8, summary: 16, description: 32 } as const;
+const FIELD_SCORE: readonly [number, number][] = [
+  [FIELD.title, SCORE.title],
+  [FIELD.tags, SCORE.tag],
+  [FIELD.author | FIELD.owner, SCORE.author],
+  [FIELD.summary, SCORE.summary],
+  [FIELD.description, SCORE.description],
+];
+
 /** Memory bounds per search document: longer descriptions are shown and indexed up to here (nuget.org's limit). */
 const MAX_DESCRIPTION = 4000;
 const MAX_TEXT_KEYS = 400;
@@ -77,6 +87,8 @@ interface VersionInfo {
 
 /** The searchable metadata of one version: an id has up to four, the latest under each filter. */
 interface Doc {
+  /** Dense number while indexed (scores live in typed arrays at this index); -1 once removed. */
+  slot: number;
   readonly entry: Entry;
   readonly version: VersionInfo;
   readonly id: string;
@@ -92,10 +104,6 @@ interface Doc {
   readonly projectUrl: string | null;
   readonly packageTypes: readonly string[];
   readonly packageTypeKeys: readonly string[];
-  readonly titleWords: readonly string[];
-  readonly tagWords: readonly string[];
-  readonly authorWords: readonly string[];
-  readonly ownerWords: readonly string[];
 }
 
 /** One package id: its versions and the document each filter shows. */
@@ -107,11 +115,8 @@ interface Entry {
   readonly views: readonly (Doc | null)[];
   readonly docs: readonly Doc[];
   totalDownloads: number;
-}
-
-interface Hit {
-  readonly doc: Doc;
-  readonly score: number;
+  /** Scratch mark for collecting candidates without a Set. */
+  mark: number;
 }
 
 /** 0..3: bit 0 = prerelease allowed, bit 1 = SemVer 2.0.0 allowed. */
@@ -131,19 +136,16 @@ const splitList = (text: string | null | undefined): string[] =>
 
 const unique = <T>(items: Iterable<T>): T[] => [...new Set(items)];
 
-/** Downloads first, then ids alphabetically: the order of browsing and of equal scores. */
+/** Downloads first, then ids alphabetically: the order of browsing and autocomplete. */
 function byPopularity(a: Doc, b: Doc): number {
   return b.entry.totalDownloads - a.entry.totalDownloads || (a.entry.lowerId < b.entry.lowerId ? -1 : a.entry.lowerId > b.entry.lowerId ? 1 : 0);
 }
 
-/** Score, then downloads, then the shorter id (fewer other words), then alphabetically. */
-function byRelevance(a: Hit, b: Hit): number {
-  return (
-    b.score - a.score ||
-    b.doc.entry.totalDownloads - a.doc.entry.totalDownloads ||
-    a.doc.entry.lowerId.length - b.doc.entry.lowerId.length ||
-    (a.doc.entry.lowerId < b.doc.entry.lowerId ? -1 : a.doc.entry.lowerId > b.doc.entry.lowerId ? 1 : 0)
-  );
+/** After equal scores: downloads, then the shorter id (fewer other words), then alphabetically. */
+function tieBreak(a: Doc, b: Doc): number {
+  const x = a.entry;
+  const y = b.entry;
+  return y.totalDownloads - x.totalDownloads || x.lowerId.length - y.lowerId.length || (x.lowerId < y.lowerId ? -1 : x.lowerId > y.lowerId ? 1 : 0);
 }
 
 /** The first `k` items in `compare` order without sorting everything (most requests want 20 of thousands). */
@@ -189,6 +191,63 @@ function sortedRemove(sorted: string[], value: string): void {
 }
 
 /**
+ * Scores per document slot for one evaluation, in typed arrays that are reused (an epoch stamp says which slots are
+ * set): no maps or objects per matching document, so a query matching every package stays cheap and makes no garbage.
+ */
+class Board {
+  score = new Float64Array(0);
+  count = new Uint16Array(0);
+  private stamp = new Uint32Array(0);
+  private epoch = 0;
+  /** Slots set since the last reset, in the order first set. */
+  readonly touched: number[] = [];
+
+  reset(capacity: number): void {
+    if (this.stamp.length < capacity) {
+      const size = Math.max(capacity, this.stamp.length * 2, 1024);
+      this.score = new Float64Array(size);
+      this.count = new Uint16Array(size);
+      this.stamp = new Uint32Array(size);
+      this.epoch = 0;
+    }
+    if (++this.epoch === 0xffffffff) {
+      this.stamp.fill(0);
+      this.epoch = 1;
+    }
+    this.touched.length = 0;
+  }
+
+  has(slot: number): boolean {
+    return this.stamp[slot] === this.epoch;
+  }
+
+  /** Keeps the best score of a slot (one term's fields). */
+  max(slot: number, score: number): void {
+    if (this.stamp[slot] !== this.epoch) {
+      this.stamp[slot] = this.epoch;
+      this.score[slot] = score;
+      this.count[slot] = 1;
+      this.touched.push(slot);
+    } else if (score > this.score[slot]!) {
+      this.score[slot] = score;
+    }
+  }
+
+  /** Adds a score and counts it (terms of a query). */
+  add(slot: number, score: number): void {
+    if (this.stamp[slot] !== this.epoch) {
+      this.stamp[slot] = this.epoch;
+      this.score[slot] = score;
+      this.count[slot] = 1;
+      this.touched.push(slot);
+    } else {
+      this.score[slot]! += score;
+      this.count[slot]!++;
+    }
+  }
+}
+
+/**
  * How well a term matches an id, 0 for not at all: exact, without separators, consecutive words, the start of
  * consecutive words, all words in any order, or (when allowed) a substring.
  */
@@ -211,7 +270,7 @@ export function matchId(term: IdShape, id: IdShape, allowSubstring: boolean): nu
         }
         continue;
       }
-      if (w.startsWith(t.slice(pos))) best = Math.max(best, SCORE.idPrefix);
+      if (w.startsWith(pos === 0 ? t : t.slice(pos))) best = Math.max(best, SCORE.idPrefix);
       break;
     }
   }
@@ -238,8 +297,19 @@ export class MemorySearchIndex implements SearchIndex {
   private readonly sortedWords: string[] = [];
   /** Ids without separators → ids (`newtonsoftjson`). */
   private readonly compactIds = new Map<string, Set<Entry>>();
-  /** Text words (title, tags, authors, owners, summary, description) → documents. */
-  private readonly textPostings = new Map<string, Set<Doc>>();
+  /** Text words → documents → the fields (bits of {@link FIELD}) holding the word. */
+  private readonly textPostings = new Map<string, Map<Doc, number>>();
+  /** Documents by slot; freed slots are reused. */
+  private readonly docsBySlot: (Doc | undefined)[] = [];
+  private readonly freeSlots: number[] = [];
+  /** Every compact id in one string, for substring search with indexOf; rebuilt after ids change. */
+  private idText = { generation: -1, text: '', starts: [] as number[], entries: [] as Entry[] };
+  private idsGeneration = 0;
+  private markEpoch = 0;
+
+  private readonly termBoard = new Board();
+  private readonly groupBoard = new Board();
+  private readonly queryBoard = new Board();
 
   /** Bumped on every change; caches below are valid for one generation. */
   private generation = 0;
@@ -272,9 +342,12 @@ export class MemorySearchIndex implements SearchIndex {
 
   /** Number of ids and documents held, for diagnostics and benchmarks. */
   stats(): { ids: number; documents: number; idWords: number; textWords: number } {
-    let documents = 0;
-    for (const e of this.entries.values()) documents += e.docs.length;
-    return { ids: this.entries.size, documents, idWords: this.wordPostings.size, textWords: this.textPostings.size };
+    return {
+      ids: this.entries.size,
+      documents: this.docsBySlot.length - this.freeSlots.length,
+      idWords: this.wordPostings.size,
+      textWords: this.textPostings.size,
+    };
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -292,12 +365,13 @@ export class MemorySearchIndex implements SearchIndex {
       return { totalHits: all.length, packages: all.slice(request.skip, need).map((d) => this.result(d, f)) };
     }
 
-    let scores = this.evaluate(query, f, false);
-    if (scores.size === 0 && query.free.length > 0) scores = this.evaluate(query, f, true);
-    const hits: Hit[] = [];
-    for (const [doc, score] of scores) if (typeKey === null || doc.packageTypeKeys.includes(typeKey)) hits.push({ doc, score });
-    const page = topK(hits, need, byRelevance).slice(request.skip);
-    return { totalHits: hits.length, packages: page.map((h) => this.result(h.doc, f)) };
+    let found = this.evaluate(query, f, false);
+    if (found.slots.length === 0 && query.free.length > 0) found = this.evaluate(query, f, true);
+    const docs = this.docsBySlot;
+    const hits = typeKey === null ? found.slots : found.slots.filter((s) => docs[s]!.packageTypeKeys.includes(typeKey));
+    const score = found.scores;
+    const page = topK(hits, need, (a, b) => score[b]! - score[a]! || tieBreak(docs[a]!, docs[b]!)).slice(request.skip);
+    return { totalHits: hits.length, packages: page.map((s) => this.result(docs[s]!, f)) };
   }
 
   async autocompleteIds(request: SearchRequest): Promise<AutocompleteResults> {
@@ -314,23 +388,32 @@ export class MemorySearchIndex implements SearchIndex {
       const doc = e.views[f] ?? null;
       return doc && (typeKey === null || doc.packageTypeKeys.includes(typeKey)) ? doc : null;
     };
-    // Ids starting with the text first, then ids with words starting with it.
+    // Ids starting with the text first, then ids with a run of words starting with it.
     const lower = toLowerId(q);
     const prefixed: Doc[] = [];
-    const seen = new Set<Entry>();
+    const mark = ++this.markEpoch;
     for (let i = lowerBound(this.sortedIds, lower); i < this.sortedIds.length && this.sortedIds[i]!.startsWith(lower); i++) {
       const entry = this.entries.get(this.sortedIds[i]!)!;
-      seen.add(entry);
+      entry.mark = mark;
       const doc = visible(entry);
       if (doc) prefixed.push(doc);
     }
+    // A word starting with the text is a match as it stands; a text spanning words (`sqlcl`, `sinks.cons`) starts
+    // with one of the id's words and needs the run checked.
     const shape = idShape(q);
+    const t = shape.compact;
     const worded: Doc[] = [];
-    for (const entry of this.idCandidates(shape, false)) {
-      if (seen.has(entry)) continue;
-      seen.add(entry);
+    const take = (entry: Entry, check: boolean) => {
+      if (entry.mark === mark) return;
+      entry.mark = mark;
       const doc = visible(entry);
-      if (doc && matchId(shape, entry.shape, false) >= SCORE.idPrefix) worded.push(doc);
+      if (doc && (!check || matchId(shape, entry.shape, false) >= SCORE.idPrefix)) worded.push(doc);
+    };
+    if (t.length > 0) {
+      for (let i = lowerBound(this.sortedWords, t); i < this.sortedWords.length && this.sortedWords[i]!.startsWith(t); i++) {
+        this.wordPostings.get(this.sortedWords[i]!)!.forEach((e) => take(e, false));
+      }
+      for (let k = 1; k < t.length; k++) this.wordPostings.get(t.slice(0, k))?.forEach((e) => take(e, true));
     }
     const first = topK(prefixed, need, byPopularity);
     const rest = first.length < need ? topK(worded, need - first.length, byPopularity) : [];
@@ -381,161 +464,194 @@ export class MemorySearchIndex implements SearchIndex {
     return typeKey === null ? list : list.filter((d) => d.packageTypeKeys.includes(typeKey));
   }
 
-  /** Scores every matching document of filter `f`; with `typos`, free terms that match nothing are corrected. */
-  private evaluate(query: ParsedQuery, f: number, typos: boolean): Map<Doc, number> {
-    let result: Map<Doc, number> | null = null;
+  /**
+   * The slots of every matching document of filter `f`, with their scores (indexed by slot). Synchronous: the boards
+   * are shared. With `typos`, free terms that match nothing are replaced by their corrections.
+   */
+  private evaluate(query: ParsedQuery, f: number, typos: boolean): { slots: number[]; scores: Float64Array } {
+    const capacity = this.docsBySlot.length;
+    // One free term (the common case) scores straight into the query's board.
+    const single = query.free.length === 1;
+    const total = single ? this.termBoard : this.queryBoard;
+    total.reset(capacity);
+    let result: number[] | null = null;
 
     if (query.free.length > 0) {
-      const maps = query.free.map((term) => {
-        const exact = this.freeTermMatches(term, f);
-        return exact.size === 0 && typos ? this.typoMatches(term, f) : exact;
-      });
-      if (typos && maps.every((m) => m.size === 0)) return new Map();
+      let matchedSome = false;
+      for (const term of query.free) {
+        const board = single ? total : this.termBoard;
+        if (!single) board.reset(capacity);
+        this.idMatches(term.text, f, true, board, 1);
+        this.textMatches(term, f, 'any', board, 1);
+        if (board.touched.length === 0 && typos) this.typoMatches(term, f, board);
+        if (board.touched.length > 0) matchedSome = true;
+        if (!single) for (const slot of board.touched) total.add(slot, board.score[slot]!);
+      }
+      if (typos && !matchedSome) return { slots: [], scores: total.score };
       // Documents matching every term, when there are any; otherwise those matching some.
-      const smallest = maps.reduce((a, b) => (b.size < a.size ? b : a));
-      const all = new Map<Doc, number>();
-      for (const doc of smallest.keys()) {
-        let sum = 0;
-        let everywhere = true;
-        for (const m of maps) {
-          const s = m.get(doc);
-          if (s === undefined) {
-            everywhere = false;
-            break;
-          }
-          sum += s;
-        }
-        if (everywhere) all.set(doc, sum);
-      }
-      if (all.size > 0) {
-        result = all;
-      } else {
-        result = new Map();
-        for (const m of maps) for (const [doc, s] of m) result.set(doc, (result.get(doc) ?? 0) + s);
-      }
-      this.addWholeQueryBonus(query.free, f, result);
+      const terms = query.free.length;
+      const everyTerm = single ? total.touched.slice() : total.touched.filter((slot) => total.count[slot] === terms);
+      result = everyTerm.length > 0 ? everyTerm : total.touched.slice();
+      this.addWholeQueryBonus(query.free, f, total, result);
     }
 
     for (const [field, terms] of query.fields) {
-      const group = new Map<Doc, number>();
-      for (const term of terms) {
-        for (const [doc, s] of this.fieldTermMatches(field, term, f)) group.set(doc, Math.max(group.get(doc) ?? 0, s));
-      }
+      const group = this.groupBoard;
+      group.reset(capacity);
+      for (const term of terms) this.fieldTermMatches(field, term, f, group);
       if (result === null) {
-        result = group;
+        for (const slot of group.touched) total.add(slot, group.score[slot]!);
+        result = group.touched.slice();
         continue;
       }
-      const narrowed = new Map<Doc, number>();
-      for (const [doc, s] of result) {
-        const g = group.get(doc);
-        if (g !== undefined) narrowed.set(doc, s + g);
+      const narrowed: number[] = [];
+      for (const slot of result) {
+        if (!group.has(slot)) continue;
+        total.score[slot]! += group.score[slot]!;
+        narrowed.push(slot);
       }
       result = narrowed;
     }
-    return result ?? new Map();
+    return { slots: result ?? [], scores: total.score };
   }
 
   /** The whole free text naming an id outright puts that id first. */
-  private addWholeQueryBonus(free: readonly QueryTerm[], f: number, scores: Map<Doc, number>): void {
+  private addWholeQueryBonus(free: readonly QueryTerm[], f: number, total: Board, result: number[]): void {
     const text = free.map((t) => t.text).join(' ');
+    const bonus = (doc: Doc | null | undefined, score: number) => {
+      if (!doc) return;
+      if (!total.has(doc.slot)) result.push(doc.slot);
+      total.add(doc.slot, score);
+    };
     const exact = free.length === 1 ? this.entries.get(toLowerId(text.trim()))?.views[f] : undefined;
-    if (exact) scores.set(exact, (scores.get(exact) ?? 0) + SCORE.wholeExact);
-    const compact = idShape(text).compact;
-    for (const entry of this.compactIds.get(compact) ?? []) {
-      const doc = entry.views[f];
-      if (doc && doc !== exact) scores.set(doc, (scores.get(doc) ?? 0) + SCORE.wholeCompact);
+    bonus(exact, SCORE.wholeExact);
+    for (const entry of this.compactIds.get(idShape(text).compact) ?? []) {
+      if (entry.views[f] !== exact) bonus(entry.views[f], SCORE.wholeCompact);
     }
   }
 
-  /** A free term: its best of the id match and the text match, per document. */
-  private freeTermMatches(term: QueryTerm, f: number): Map<Doc, number> {
-    const out = this.idMatches(term.text, f, true);
-    for (const [doc, s] of this.textMatches(term, f, 'any')) if (s > (out.get(doc) ?? 0)) out.set(doc, s);
-    return out;
-  }
-
-  private fieldTermMatches(field: QueryField, term: QueryTerm, f: number): Map<Doc, number> {
+  private fieldTermMatches(field: QueryField, term: QueryTerm, f: number, board: Board): void {
     switch (field) {
       case 'id':
-        return this.idMatches(term.text, f, true);
+        return this.idMatches(term.text, f, true, board, 1);
       case 'packageid': {
         const doc = this.entries.get(toLowerId(term.text))?.views[f];
-        return new Map(doc ? [[doc, SCORE.exactId]] : []);
+        if (doc) board.max(doc.slot, SCORE.exactId);
+        return;
       }
       case 'version': {
         const parsed = parseVersion(term.text);
-        const out = new Map<Doc, number>();
-        if (!parsed) return out;
+        if (!parsed) return;
         const wanted = lowerNormalizedVersion(parsed);
         for (const e of this.entries.values()) {
           const doc = e.views[f];
-          if (doc && doc.version.lowerVersion === wanted) out.set(doc, 1);
+          if (doc && doc.version.lowerVersion === wanted) board.max(doc.slot, 1);
         }
-        return out;
+        return;
       }
       default:
-        return this.textMatches(term, f, field);
+        return this.textMatches(term, f, field, board, 1);
     }
   }
 
-  /** Ids that may match a term: a word of theirs starts the term, or starts with the term; plus substrings. */
-  private idCandidates(term: IdShape, substrings: boolean): Set<Entry> {
+  /**
+   * Ids that may match a term: a word of theirs starts the term, or starts with the term; plus (with `substrings`)
+   * ids containing it. Ids already carrying `mark` are left out; the ones returned get it.
+   */
+  private idCandidates(term: IdShape, substrings: boolean, mark = ++this.markEpoch): Entry[] {
     const t = term.compact;
-    const out = new Set<Entry>();
+    const out: Entry[] = [];
     if (t.length === 0) return out;
-    const add = (set: Set<Entry> | undefined) => set?.forEach((e) => out.add(e));
-    add(this.compactIds.get(t));
+    const take = (e: Entry) => {
+      if (e.mark !== mark) {
+        e.mark = mark;
+        out.push(e);
+      }
+    };
+    this.compactIds.get(t)?.forEach(take);
     const exact = this.entries.get(term.lower);
-    if (exact) out.add(exact);
-    for (let k = 1; k < t.length; k++) add(this.wordPostings.get(t.slice(0, k)));
+    if (exact) take(exact);
+    for (let k = 1; k < t.length; k++) this.wordPostings.get(t.slice(0, k))?.forEach(take);
     for (let i = lowerBound(this.sortedWords, t); i < this.sortedWords.length && this.sortedWords[i]!.startsWith(t); i++) {
-      add(this.wordPostings.get(this.sortedWords[i]!));
+      this.wordPostings.get(this.sortedWords[i]!)!.forEach(take);
     }
     if (substrings && t.length >= 3) {
-      for (const e of this.entries.values()) if (e.shape.compact.includes(t)) out.add(e);
+      const ids = this.idTextIndex();
+      for (let at = ids.text.indexOf(t); at >= 0; ) {
+        // the id holding this position: the last start at or before it
+        let lo = 0;
+        let hi = ids.starts.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (ids.starts[mid]! <= at) lo = mid;
+          else hi = mid - 1;
+        }
+        take(ids.entries[lo]!);
+        const next = ids.starts[lo + 1];
+        at = next === undefined ? -1 : ids.text.indexOf(t, next);
+      }
     }
     return out;
   }
 
-  private idMatches(text: string, f: number, substrings: boolean): Map<Doc, number> {
+  private idTextIndex() {
+    if (this.idText.generation !== this.idsGeneration) {
+      const entries = [...this.entries.values()];
+      const starts: number[] = [];
+      let offset = 0;
+      for (const e of entries) {
+        starts.push(offset);
+        offset += e.shape.compact.length + 1;
+      }
+      this.idText = { generation: this.idsGeneration, text: entries.map((e) => e.shape.compact).join('\n'), starts, entries };
+    }
+    return this.idText;
+  }
+
+  private idMatches(text: string, f: number, substrings: boolean, board: Board, factor: number): void {
     const shape = idShape(text);
-    const out = new Map<Doc, number>();
     for (const entry of this.idCandidates(shape, substrings)) {
       const doc = entry.views[f];
       if (!doc) continue;
       const s = matchId(shape, entry.shape, substrings);
-      if (s > 0) out.set(doc, s);
+      if (s > 0) board.max(doc.slot, s * factor);
     }
-    return out;
   }
 
   /** Documents whose text has all words of the term (as a phrase when quoted), scored by the best field. */
-  private textMatches(term: QueryTerm, f: number, field: QueryField | 'any'): Map<Doc, number> {
-    const out = new Map<Doc, number>();
+  private textMatches(term: QueryTerm, f: number, field: TextField | 'any', board: Board, factor: number): void {
     const phrase = phraseWords(term.text);
     const keys = unique(phrase);
-    if (keys.length === 0) return out;
-    const lists = keys.map((k) => this.textPostings.get(k));
-    if (lists.some((l) => l === undefined)) return out;
-    const sets = (lists as Set<Doc>[]).sort((a, b) => a.size - b.size);
-    const asPhrase = term.quoted && phrase.length > 1;
-    const hasAll = (words: readonly string[]) => keys.every((k) => words.includes(k));
-    candidates: for (const doc of sets[0]!) {
-      if (doc.entry.views[f] !== doc) continue;
-      for (let i = 1; i < sets.length; i++) if (!sets[i]!.has(doc)) continue candidates;
-      const score = scoreText(doc, field, keys, asPhrase ? phrase : null, hasAll);
-      if (score > 0) out.set(doc, score);
+    if (keys.length === 0) return;
+    const lists: Map<Doc, number>[] = [];
+    for (const key of keys) {
+      const list = this.textPostings.get(key);
+      if (!list) return;
+      lists.push(list);
     }
-    return out;
+    lists.sort((a, b) => a.size - b.size);
+    const wanted = field === 'any' ? -1 : fieldBit(field);
+    const asPhrase = term.quoted && phrase.length > 1;
+    const [first, ...rest] = lists;
+    first!.forEach((mask, doc) => {
+      if (doc.entry.views[f] !== doc) return;
+      let common = mask;
+      for (const list of rest) {
+        const m = list.get(doc);
+        if (m === undefined) return;
+        common &= m;
+      }
+      const score = asPhrase ? phraseScore(doc, common & wanted, phrase) : fieldScore(common & wanted, field === 'any');
+      if (score > 0) board.max(doc.slot, score * factor);
+    });
   }
 
   /** Corrections of a mistyped term: id words, ids and text words within its typo budget, nearest first. */
-  private typoMatches(term: QueryTerm, f: number): Map<Doc, number> {
-    const out = new Map<Doc, number>();
+  private typoMatches(term: QueryTerm, f: number, board: Board): void {
     const shape = idShape(term.text);
     const t = shape.compact;
     const budget = typoBudget(t.length);
-    if (budget === 0 || term.quoted) return out;
+    if (budget === 0 || term.quoted) return;
     const found: { word: string; distance: number }[] = [];
     const consider = (word: string) => {
       if (Math.abs(word.length - t.length) > budget) return;
@@ -547,11 +663,9 @@ export class MemorySearchIndex implements SearchIndex {
     for (const w of this.textPostings.keys()) consider(w);
     found.sort((a, b) => a.distance - b.distance || (a.word < b.word ? -1 : 1));
     for (const { word } of found.slice(0, MAX_TYPO_CORRECTIONS)) {
-      const corrected: QueryTerm = { text: word, quoted: false };
-      for (const [doc, s] of this.idMatches(word, f, false)) out.set(doc, Math.max(out.get(doc) ?? 0, s * SCORE.typoFactor));
-      for (const [doc, s] of this.textMatches(corrected, f, 'any')) out.set(doc, Math.max(out.get(doc) ?? 0, s * SCORE.typoFactor));
+      this.idMatches(word, f, false, board, SCORE.typoFactor);
+      this.textMatches({ text: word, quoted: false }, f, 'any', board, SCORE.typoFactor);
     }
-    return out;
   }
 
   private result(doc: Doc, f: number): SearchResultPackage {
@@ -715,7 +829,16 @@ export class MemorySearchIndex implements SearchIndex {
     for (const word of unique(entry.shape.words)) {
       if (addTo(this.wordPostings, word, entry)) sortedInsert(this.sortedWords, word);
     }
-    for (const doc of entry.docs) for (const key of docTextKeys(doc)) addTo(this.textPostings, key, doc);
+    for (const doc of entry.docs) {
+      doc.slot = this.freeSlots.pop() ?? this.docsBySlot.length;
+      this.docsBySlot[doc.slot] = doc;
+      for (const [key, mask] of docTextFields(doc)) {
+        let list = this.textPostings.get(key);
+        if (!list) this.textPostings.set(key, (list = new Map()));
+        list.set(doc, mask);
+      }
+    }
+    this.idsGeneration++;
   }
 
   private remove(entry: Entry): void {
@@ -725,7 +848,16 @@ export class MemorySearchIndex implements SearchIndex {
     for (const word of unique(entry.shape.words)) {
       if (removeFrom(this.wordPostings, word, entry)) sortedRemove(this.sortedWords, word);
     }
-    for (const doc of entry.docs) for (const key of docTextKeys(doc)) removeFrom(this.textPostings, key, doc);
+    for (const doc of entry.docs) {
+      for (const key of docTextFields(doc).keys()) {
+        const list = this.textPostings.get(key);
+        if (list?.delete(doc) && list.size === 0) this.textPostings.delete(key);
+      }
+      this.docsBySlot[doc.slot] = undefined;
+      this.freeSlots.push(doc.slot);
+      doc.slot = -1;
+    }
+    this.idsGeneration++;
   }
 
   private report(err: unknown, what: string): void {
@@ -758,53 +890,52 @@ function countsOf(rows: readonly DownloadCount[]): Map<string, number> {
   return new Map(rows.map((r) => [r.lowerVersion, r.count]));
 }
 
-/** Every text word of a document that goes into the postings (computed again on removal: nothing stored twice). */
-function docTextKeys(doc: Doc): string[] {
-  const keys = new Set<string>([...doc.titleWords, ...doc.tagWords, ...doc.authorWords, ...doc.ownerWords]);
-  for (const w of textWords(doc.summary)) keys.add(w);
-  for (const w of textWords(doc.description)) {
-    if (keys.size >= MAX_TEXT_KEYS) break;
-    keys.add(w);
-  }
-  return [...keys];
+type TextField = Exclude<QueryField, 'id' | 'packageid' | 'version'>;
+
+function fieldBit(field: TextField): number {
+  return field === 'tags' ? FIELD.tags : FIELD[field];
 }
 
-/** The field score of a document that has every key somewhere in its text. */
-function scoreText(
-  doc: Doc,
-  field: QueryField | 'any',
-  keys: readonly string[],
-  phrase: readonly string[] | null,
-  hasAll: (words: readonly string[]) => boolean,
-): number {
-  const check = (words: readonly string[], text: () => string) => hasAll(words) && (phrase === null || containsPhrase(text(), phrase));
-  const inTitle = () => check(doc.titleWords, () => doc.title);
-  const inTags = () => check(doc.tagWords, () => doc.tags.join(' '));
-  const inAuthors = () => check(doc.authorWords, () => doc.authors.join(', '));
-  const inOwners = () => check(doc.ownerWords, () => doc.owners.join(', '));
-  const inSummary = () => check(textWords(doc.summary), () => doc.summary);
-  const inDescription = () => check(textWords(doc.description, MAX_TEXT_KEYS), () => doc.description);
-  switch (field) {
-    case 'title':
-      return inTitle() ? SCORE.title : 0;
-    case 'tags':
-      return inTags() ? SCORE.tag : 0;
-    case 'author':
-      return inAuthors() ? SCORE.author : 0;
-    case 'owner':
-      return inOwners() ? SCORE.author : 0;
-    case 'summary':
-      return inSummary() ? SCORE.summary : 0;
-    case 'description':
-      return inDescription() ? SCORE.description : 0;
-    default:
-      if (inTitle()) return SCORE.title;
-      if (inTags()) return SCORE.tag;
-      if (inAuthors() || inOwners()) return SCORE.author;
-      if (phrase === null) return keys.length > 0 ? SCORE.description : 0;
-      if (inSummary()) return SCORE.summary;
-      return inDescription() ? SCORE.description : 0;
+/** The score of the best field among `mask`; with `anywhere`, words spread over several fields score as description. */
+function fieldScore(mask: number, anywhere: boolean): number {
+  for (const [bits, score] of FIELD_SCORE) if ((mask & bits) !== 0) return score;
+  return anywhere ? SCORE.description : 0;
+}
+
+/** The score of the best field among `mask` whose text holds the phrase. */
+function phraseScore(doc: Doc, mask: number, phrase: readonly string[]): number {
+  const texts: [number, () => string][] = [
+    [FIELD.title, () => doc.title],
+    [FIELD.tags, () => doc.tags.join(' ')],
+    [FIELD.author, () => doc.authors.join(', ')],
+    [FIELD.owner, () => doc.owners.join(', ')],
+    [FIELD.summary, () => doc.summary],
+    [FIELD.description, () => doc.description],
+  ];
+  for (const [bit, text] of texts) if ((mask & bit) !== 0 && containsPhrase(text(), phrase)) return fieldScore(bit, false);
+  return 0;
+}
+
+/**
+ * Every text word of a document with the fields holding it (computed again on removal: nothing stored twice).
+ * Title, tags, authors and owners always count; the description only up to {@link MAX_TEXT_KEYS} words.
+ */
+function docTextFields(doc: Doc): Map<string, number> {
+  const out = new Map<string, number>();
+  const put = (words: readonly string[], bit: number) => {
+    for (const w of words) out.set(w, (out.get(w) ?? 0) | bit);
+  };
+  put(textWords(doc.title), FIELD.title);
+  for (const t of doc.tags) put(textWords(t), FIELD.tags);
+  for (const a of doc.authors) put(textWords(a), FIELD.author);
+  for (const o of doc.owners) put(textWords(o), FIELD.owner);
+  put(textWords(doc.summary), FIELD.summary);
+  for (const w of textWords(doc.description)) {
+    const seen = out.get(w);
+    if (seen === undefined && out.size >= MAX_TEXT_KEYS) continue;
+    out.set(w, (seen ?? 0) | FIELD.description);
   }
+  return out;
 }
 
 /**
@@ -836,6 +967,7 @@ function buildEntry(records: readonly PackageRecord[], counts: ReadonlyMap<strin
     views,
     docs,
     totalDownloads: versions.reduce((sum, v) => sum + v.downloads, 0),
+    mark: 0,
   };
   const byVersion = new Map<number, Doc>();
   for (let f = 0; f < 4; f++) {
@@ -864,33 +996,25 @@ function buildEntry(records: readonly PackageRecord[], counts: ReadonlyMap<strin
 /** A search document from one version's stored metadata; long text is cut to bound memory. */
 function makeDoc(entry: Entry, version: VersionInfo, record: PackageRecord): Doc {
   const m = JSON.parse(record.metadata) as StoredMetadata;
-  const title = m.title ?? '';
-  const summary = m.summary ?? '';
   const description = m.description.length > MAX_DESCRIPTION ? m.description.slice(0, MAX_DESCRIPTION) : m.description;
-  const tags = [...m.tags];
-  const authors = splitList(m.authors);
-  const owners = splitList(m.owners);
   const packageTypes = m.packageTypes.length > 0 ? unique(m.packageTypes.map((t) => t.name)) : ['Dependency'];
   const licenseExpression = m.license?.type === 'expression' ? m.license.value : null;
   return {
+    slot: -1,
     entry,
     version,
     id: record.id,
-    title,
+    title: m.title ?? '',
     description,
-    summary,
-    tags,
-    authors,
-    owners,
+    summary: m.summary ?? '',
+    tags: [...m.tags],
+    authors: splitList(m.authors),
+    owners: splitList(m.owners),
     iconUrl: m.iconUrl,
     licenseUrl: licenseExpression ? `https://licenses.nuget.org/${encodeURIComponent(licenseExpression)}` : m.licenseUrl,
     licenseExpression,
     projectUrl: m.projectUrl,
     packageTypes,
     packageTypeKeys: packageTypes.map((t) => toLowerId(t)),
-    titleWords: unique(textWords(title)),
-    tagWords: unique(tags.flatMap((t) => textWords(t))),
-    authorWords: unique(authors.flatMap((a) => textWords(a))),
-    ownerWords: unique(owners.flatMap((o) => textWords(o))),
   };
 }

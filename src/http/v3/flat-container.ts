@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../errors.js';
-import type { PackageReader } from '../../feed/package-reader.js';
+import type { PackageFile, PackageReader } from '../../feed/package-reader.js';
+import type { SymbolService } from '../../feed/symbols.js';
 import { lowerId } from '../../nuget/id.js';
 import { packageFileKind } from '../../nuget/identity.js';
 import { IMMUTABLE, REVALIDATE, etagMatches, sendDocument, type ResponseCache } from '../response-cache.js';
-import { routes } from '../routes.js';
+import { cacheKeys, routes } from '../routes.js';
+import { sendSymbolPackage } from '../symbols.js';
 
 /** Where `.nupkg` downloads are counted (in memory; written in batches). */
 export interface DownloadRecorder {
@@ -25,14 +27,14 @@ export function flatContainerRoutes(
   app: FastifyInstance,
   reader: PackageReader,
   cache: ResponseCache,
-  opts: { allowOverwrite: boolean; downloads?: DownloadRecorder },
+  opts: { allowOverwrite: boolean; downloads?: DownloadRecorder; symbols?: SymbolService },
 ): void {
   // With overwrite on, a URL's bytes may change: revalidate by hash instead of caching forever.
   const fileCacheControl = opts.allowOverwrite ? REVALIDATE : IMMUTABLE;
 
   app.get<{ Params: { id: string } }>(`${routes.flatContainer}:id/index.json`, async (request, reply) => {
     const id = request.params.id;
-    const doc = await cache.get(`flat|${lowerId(id)}`, lowerId(id), async () => {
+    const doc = await cache.get(cacheKeys.flatVersions(lowerId(id)), lowerId(id), async () => {
       const versions = await reader.versions(id);
       return versions.length ? { versions: versions.map((v) => v.record.lowerVersion) } : null;
     });
@@ -42,29 +44,36 @@ export function flatContainerRoutes(
 
   app.get<{ Params: FileParams }>(`${routes.flatContainer}:id/:version/:file`, async (request, reply) => {
     const { id, version, file } = request.params;
-    const record = await reader.find(id, version);
+    const record = await reader.findFile(id, version);
     if (!record) throw notFound(`Package ${id} ${version} was not found on this feed.`);
-    const kind = packageFileKind(file, record, ['nupkg', 'nuspec'] as const);
+    const kind = packageFileKind(file, record, ['nupkg', 'nuspec', 'snupkg'] as const);
     if (kind === 'nuspec') {
       const nuspec = await reader.nuspec(id, version);
       if (!nuspec) throw notFound(`Package ${id} ${version} was not found on this feed.`);
       return reply.header('cache-control', fileCacheControl).type('application/xml; charset=utf-8').send(nuspec);
+    }
+    // The symbols package beside the package (not part of the protocol; nuget.org serves it elsewhere).
+    if (kind === 'snupkg' && opts.symbols) {
+      const full = await reader.find(id, version);
+      if (full) return sendSymbolPackage(request, reply, opts.symbols, full, fileCacheControl);
     }
     if (kind !== 'nupkg') throw notFound(`${file} is not a file of package ${record.id} ${record.fullVersion}.`);
     return sendPackage(request, reply, reader, record, fileCacheControl, opts.downloads);
   });
 }
 
-async function sendPackage(
+/** Streams (or redirects to) a `.nupkg` with its ETag, counting the download; the V2 download route answers with it too. */
+export async function sendPackage(
   request: FastifyRequest,
   reply: FastifyReply,
   reader: PackageReader,
-  record: NonNullable<Awaited<ReturnType<PackageReader['find']>>>,
+  record: PackageFile,
   cacheControl: string,
   downloads: DownloadRecorder | undefined,
 ) {
   const etag = `"${record.sha512}"`;
-  // A download is a GET that gets the file (streamed to its end, or redirected to storage); 304s and HEADs are not.
+  // A download is a GET answered with the file (or a redirect to it in object storage); 304s and HEADs are not. Counted
+  // as the answer starts, like nuget.org: a client that aborts midway still counts.
   const count = request.method === 'GET' && downloads ? () => downloads.record(record.lowerId, record.lowerVersion) : null;
   reply.header('etag', etag).header('cache-control', cacheControl);
   if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
@@ -78,10 +87,10 @@ async function sendPackage(
     request.log.error({ blob: record.blobKey }, 'package file missing from storage');
     throw notFound(`The file of package ${record.id} ${record.fullVersion} is missing from storage.`);
   }
-  if (count) reply.raw.once('finish', count);
+  count?.();
   return reply
     .type('application/octet-stream')
     .header('content-length', content.size)
     .header('content-disposition', `attachment; filename="${record.lowerId}.${record.lowerVersion}.nupkg"`)
-    .send(content.stream);
+    .send(content.bytes ?? content.stream);
 }

@@ -4,7 +4,7 @@ import type { PackageReader, SortedVersion } from '../../feed/package-reader.js'
 import { lowerId } from '../../nuget/id.js';
 import { baseUrl } from '../base-url.js';
 import { REVALIDATE, sendDocument, type ResponseCache } from '../response-cache.js';
-import { routes, type RegistrationHive } from '../routes.js';
+import { cacheKeys, routes, type RegistrationHive } from '../routes.js';
 import {
   registrationIndex,
   registrationLeaf,
@@ -24,7 +24,7 @@ export function registrationRoutes(
       const base = baseUrl(request, configuredBase);
       const urls: RegistrationUrls = { hive: base + hive.path, flatContainer: base + routes.flatContainer };
       const visible = async () => filterHive(await reader.versions(id), hive);
-      return { urls, visible, key: (suffix: string) => `${hive.path}|${base}|${lowerId(id)}|${suffix}` };
+      return { urls, visible, key: (suffix: string) => cacheKeys.registration(hive.path, base, lowerId(id), suffix) };
     };
 
     app.get<{ Params: { id: string } }>(`${hive.path}:id/index.json`, async (request, reply) => {

@@ -76,6 +76,8 @@ function sendJson(request: FastifyRequest, reply: FastifyReply, value: unknown) 
 
 interface Hive {
   readonly registration: string;
+  /** Whether an id falls under a reserved prefix of its owner (feed/ownership.ts `isVerifiedId`). */
+  readonly isVerified: (lowerId: string) => boolean;
 }
 
 /** A search result as the protocol lays it out; registration links point into the hive the filter matches. */
@@ -98,7 +100,7 @@ function resultJson(p: SearchResultPackage, hive: Hive) {
     authors: p.authors,
     owners: p.owners,
     totalDownloads: p.totalDownloads,
-    verified: false,
+    verified: hive.isVerified(p.lowerId),
     packageTypes: p.packageTypes.map((name) => ({ name })),
     versions: p.versions.map((v) => ({
       version: v.version,
@@ -116,11 +118,16 @@ function resultJson(p: SearchResultPackage, hive: Hive) {
  * @example GET /v3/autocomplete?q=newt  →  {"totalHits":1,"data":["Newtonsoft.Json"]}
  * @example GET /v3/autocomplete?id=newtonsoft.json&prerelease=true  →  {"totalHits":3,"data":["12.0.3","13.0.1","13.0.4-beta1"]}
  */
-export function searchRoutes(app: FastifyInstance, index: SearchIndex, configuredBase: string | undefined): void {
+export function searchRoutes(
+  app: FastifyInstance,
+  index: SearchIndex,
+  configuredBase: string | undefined,
+  isVerified: (lowerId: string) => boolean = () => false,
+): void {
   app.get(routes.search, async (request, reply) => {
     const req = readRequest(request.query as Query);
     const base = baseUrl(request, configuredBase);
-    const hive = { registration: base + (req.semVer2 ? routes.registration.semVer2.path : routes.registration.plain.path) };
+    const hive = { registration: base + (req.semVer2 ? routes.registration.semVer2.path : routes.registration.plain.path), isVerified };
     const results = req.invalidPackageType ? { totalHits: 0, packages: [] } : await index.search(req);
     return sendJson(request, reply, {
       '@context': { '@vocab': 'http://schema.nuget.org/schema#', '@base': hive.registration },

@@ -12,6 +12,7 @@ function serviceIndex(base: string) {
     version: '3.0.0',
     resources: [
       ...r(routes.publish, ['PackagePublish/2.0.0'], 'Push, delete (unlist) and relist packages.'),
+      ...r(routes.symbolPublish, ['SymbolPackagePublish/4.9.0'], `Push symbols packages (.snupkg); debuggers fetch PDBs from ${base}${routes.symbolServer}.`),
       ...r(routes.flatContainer, ['PackageBaseAddress/3.0.0'], 'Package versions, .nupkg and .nuspec files.'),
       ...r(reg.plain.path, ['RegistrationsBaseUrl', 'RegistrationsBaseUrl/3.0.0-beta', 'RegistrationsBaseUrl/3.0.0-rc'], 'Package metadata, SemVer 2.0.0 packages hidden.'),
       ...r(reg.gzip.path, ['RegistrationsBaseUrl/3.4.0'], 'Package metadata (gzip), SemVer 2.0.0 packages hidden.'),
@@ -30,7 +31,8 @@ function serviceIndex(base: string) {
 
 export function serviceIndexRoutes(app: FastifyInstance, configuredBase: string | undefined): void {
   const byBase = new Map<string, CachedDocument>();
-  app.get(routes.serviceIndex, (request, reply) => {
+  // Anonymous even on a private feed: clients read it before they send credentials.
+  app.get(routes.serviceIndex, { config: { access: 'anonymous' } }, (request, reply) => {
     const base = baseUrl(request, configuredBase);
     let doc = byBase.get(base);
     if (!doc) {

@@ -185,15 +185,17 @@ export function xmlAttr(s: string): string {
 export async function writePawketOnlyConfig(
   dir: string,
   feedUrl: string,
-  opts: { readonly sourceName?: string; readonly fileName?: string } = {},
+  opts: { readonly sourceName?: string; readonly fileName?: string; readonly protocolVersion?: 2 | 3 } = {},
 ): Promise<string> {
   const name = opts.sourceName ?? 'Pawket';
+  // A V2 (OData) source must not be marked protocolVersion 3, or clients read its root as a service index.
+  const protocol = opts.protocolVersion === 2 ? '' : ' protocolVersion="3"';
   const insecure = feedUrl.startsWith('http:') ? ' allowInsecureConnections="true"' : '';
   const xml = `<?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
     <clear />
-    <add key="${xmlAttr(name)}" value="${xmlAttr(feedUrl)}" protocolVersion="3"${insecure} />
+    <add key="${xmlAttr(name)}" value="${xmlAttr(feedUrl)}"${protocol}${insecure} />
   </packageSources>
   <disabledPackageSources>
     <clear />

@@ -68,3 +68,39 @@ export async function packTestPackages(
     projectsDir,
   };
 }
+
+/** The `.nupkg` and `.snupkg` that `packWithSymbols` made, and the build output they were packed from. */
+export interface SymbolTestPackages {
+  /** Pawket.E2e.Core 1.0.0 (net10.0 + netstandard2.0). */
+  readonly nupkg: string;
+  /** Its symbols package, beside it (where `dotnet nuget push` looks for it). */
+  readonly snupkg: string;
+  /** `bin/Release` of the Core project: `{tfm}/Pawket.E2e.Core.dll` and `.pdb` as built. */
+  readonly binDir: string;
+  readonly projectsDir: string;
+}
+
+/**
+ * Packs the Core test library with a symbols package, as a .NET team publishing symbols does:
+ * `dotnet pack -p:IncludeSymbols=true -p:SymbolPackageFormat=snupkg`. `env` should point NuGet's caches at a sandbox.
+ */
+export async function packWithSymbols(workDir: string, env: Record<string, string>): Promise<SymbolTestPackages> {
+  const projectsDir = await copyFixtureProjects(workDir);
+  const out = join(workDir, 'nupkgs');
+  const core = join(projectsDir, 'Core', 'Core.csproj');
+  await runOk('dotnet', ['pack', core, '-c', 'Release', '-o', out, '--nologo', '-p:IncludeSymbols=true', '-p:SymbolPackageFormat=snupkg'], {
+    env,
+    timeoutMs: 5 * 60_000,
+  });
+  const files = new Set(await readdir(out));
+  const pick = (name: string): string => {
+    if (!files.has(name)) throw new Error(`dotnet pack did not produce ${name}; ${out} has: ${[...files].join(', ')}`);
+    return join(out, name);
+  };
+  return {
+    nupkg: pick(`${CORE_ID}.1.0.0.nupkg`),
+    snupkg: pick(`${CORE_ID}.1.0.0.snupkg`),
+    binDir: join(projectsDir, 'Core', 'bin', 'Release'),
+    projectsDir,
+  };
+}

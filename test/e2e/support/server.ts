@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshBackendEnv } from '../../support/backend.js';
@@ -136,4 +136,18 @@ async function killAndWait(child: ChildProcess, exited: Promise<void>): Promise<
     child.kill('SIGKILL');
     await exited;
   }
+}
+
+/**
+ * Pushes a `.nupkg` file over HTTP as `dotnet nuget push` would (PUT, raw body), for suites whose client under test
+ * cannot push (Paket, dotnet-outdated); throws unless the server answers 201.
+ */
+export async function pushPackageFile(server: PawketServer, file: string, apiKey: string): Promise<void> {
+  const body = await readFile(file);
+  const response = await fetch(`${server.baseUrl}/api/v2/package`, {
+    method: 'PUT',
+    body: new Uint8Array(body),
+    headers: { 'content-type': 'application/octet-stream', 'x-nuget-apikey': apiKey },
+  });
+  if (response.status !== 201) throw new Error(`pushing ${file} answered ${response.status}: ${await response.text()}`);
 }

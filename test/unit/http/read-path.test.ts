@@ -49,10 +49,11 @@ describe('flat container', () => {
     expect((await get('/v3/flatcontainer/CONTOSO.CORE/index.json')).status).toBe(200);
   });
 
-  it('serves the nuspec of a version', async () => {
-    const res = await get('/v3/flatcontainer/contoso.core/1.0.0-beta.10/contoso.core.1.0.0-beta.10.nuspec');
+  it('serves the nuspec of a version at {id}.nuspec, as the protocol names it', async () => {
+    const res = await get('/v3/flatcontainer/contoso.core/1.0.0-beta.10/contoso.core.nuspec');
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('<version>1.0.0-beta.10</version>');
+    expect((await get('/v3/flatcontainer/contoso.core/1.0.0-beta.10/contoso.core.1.0.0-beta.10.nuspec')).status).toBe(200);
   });
 
   it('answers 404 for unknown ids, versions and file names', async () => {
@@ -77,6 +78,28 @@ describe('flat container', () => {
     await json('/v3/flatcontainer/contoso.core/index.json');
     expect((await pushRaw(server.url, await buildNupkg({ id: 'Contoso.Core', version: '1.5.0' }))).status).toBe(201);
     expect((await json('/v3/flatcontainer/contoso.core/index.json')).versions).toContain('1.5.0');
+  });
+});
+
+describe('the restore fast path', () => {
+  const answer = async (path: string, headers: Record<string, string> = {}) => {
+    const res = await get(path, headers);
+    const keep = ['content-type', 'content-encoding', 'etag', 'cache-control', 'vary', 'content-length'];
+    return { status: res.status, headers: keep.map((h) => res.headers.get(h)), body: Buffer.from(await res.arrayBuffer()) };
+  };
+
+  it('answers cached documents and package files exactly as the routes do', async () => {
+    for (const [path, headers] of [
+      ['/v3/registration-gz-semver2/contoso.app/index.json', { 'accept-encoding': 'gzip' }],
+      ['/v3/registration/contoso.core/index.json', {}],
+      ['/v3/flatcontainer/contoso.app/index.json', {}],
+      ['/v3/flatcontainer/contoso.app/3.1.0/contoso.app.3.1.0.nupkg', {}],
+    ] as const) {
+      const first = await answer(path, headers); // renders (or looks up) through the routes
+      const second = await answer(path, headers); // served from the cache by the fast path
+      expect(second).toEqual(first);
+      expect(first.status).toBe(200);
+    }
   });
 });
 

@@ -2,7 +2,10 @@
  * What search and autocomplete let through: prerelease and SemVer 2.0.0 opt-ins, package types, unlisted versions;
  * that the index follows pushes, unlists, relists, deletes and overwrites at once; and download counting.
  */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FeedEvents } from '../../../src/feed/events.js';
+import { MemorySearchIndex } from '../../../src/feed/search/memory-index.js';
 import { TEST_KEY, pushRaw, startTestServer, type TestServer } from '../../support/app.js';
 import { buildNupkg } from '../../support/nupkg.js';
 
@@ -191,6 +194,19 @@ describe('filters', () => {
     }
   });
 
+  it('loads the same index from the database at start-up (paged by id, on every backend)', async () => {
+    const request = { query: '', skip: 0, take: 1000, prerelease: true, semVer2: true, packageType: null };
+    const live = await server.app.pawketSearch.index.search(request);
+    // A small page size puts page boundaries inside ids.
+    const loaded = new MemorySearchIndex(server.feed.db, new FeedEvents(), { loadPageSize: 3 });
+    try {
+      expect(await loaded.search(request)).toEqual(live);
+      expect(await loaded.autocompleteVersions('filter.mixed', request)).toEqual(['1.0.0', '1.1.0+build.7', '1.2.0-rc.1']);
+    } finally {
+      await loaded.close();
+    }
+  });
+
   it('answers HEAD and gzips large answers for clients that accept it', async () => {
     expect((await fetch(`${server.url}/v3/search?q=filter`, { method: 'HEAD' })).status).toBe(200);
     const res = await fetch(`${server.url}/v3/search?q=&take=100`, { headers: { 'accept-encoding': 'gzip' } });
@@ -252,7 +268,16 @@ describe('download counts', () => {
   });
 
   it('are written when the server closes', async () => {
-    await c.download('Counted.Other', '1.0.0');
+    // On its own connection, without keep-alive: an idle keep-alive connection that was still busy when close()
+    // began would hold the close until the keep-alive timeout.
+    await new Promise<void>((resolve, reject) => {
+      http
+        .get(`${server.url}/v3/flatcontainer/counted.other/1.0.0/counted.other.1.0.0.nupkg`, { agent: false }, (res) => {
+          expect(res.statusCode).toBe(200);
+          res.resume().on('end', resolve).on('error', reject);
+        })
+        .on('error', reject);
+    });
     expect(server.app.pawketSearch.downloads.pendingVersions).toBe(1);
     await server.app.close();
     expect(await server.feed.db.listDownloadCounts('counted.other')).toEqual([{ lowerId: 'counted.other', lowerVersion: '1.0.0', count: 7 }]);

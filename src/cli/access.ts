@@ -1,0 +1,247 @@
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import type { Config } from '../config/schema.js';
+import type { ApiKeyRecord } from '../db/access-database.js';
+import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
+import { openDatabase } from '../db/open.js';
+import { PawketError } from '../errors.js';
+import { AuditLog } from '../feed/audit.js';
+import { ApiKeyAuthenticator, type Actor } from '../feed/auth.js';
+import { KeyManager, keyStatus } from '../feed/keys.js';
+import { Ownership } from '../feed/ownership.js';
+
+interface StorageFlags {
+  dataDir?: string;
+  config?: string;
+}
+
+/** What the access commands work with: the feed's own database, opened (and migrated) like `pawket migrate` does. */
+interface AccessTools {
+  readonly keys: KeyManager;
+  readonly ownership: Ownership;
+  readonly audit: AuditLog;
+  readonly actor: Actor;
+}
+
+function cliActor(): Actor {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep 'unknown'
+  }
+  return { name: `cli (${user})`, keyId: null, owner: null, address: null };
+}
+
+/**
+ * Runs one command against the database; PawketErrors (bad input, unknown key...) print their message and exit 1.
+ * A running server sees the change at once for keys (revocation within its 5 s key cache) and, for owners and
+ * prefixes, through the change feed.
+ */
+async function withAccess(config: Config, run: (tools: AccessTools) => Promise<void>): Promise<void> {
+  const db = await openDatabase(config.database, resolve(config.dataDir));
+  try {
+    const store = new KyselyAccessDatabase(db.kysely);
+    const audit = new AuditLog(store);
+    const tools = {
+      keys: new KeyManager(store, new ApiKeyAuthenticator(store, []), audit),
+      ownership: new Ownership(store, audit),
+      audit,
+      actor: cliActor(),
+    };
+    await run(tools);
+  } catch (err) {
+    if (!(err instanceof PawketError)) throw err;
+    process.stderr.write(`pawket: ${err.message}\n`);
+    process.exitCode = 1;
+  } finally {
+    await db.close();
+  }
+}
+
+const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+
+/** Left-aligned columns. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+const day = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : '-');
+
+function keyRows(keys: readonly ApiKeyRecord[]): string {
+  return table(
+    ['ID', 'NAME', 'OWNER', 'SCOPES', 'PATTERNS', 'STATUS', 'EXPIRES', 'LAST USED', 'KEY ENDS'],
+    keys.map((k) => [
+      k.keyId,
+      k.name,
+      k.owner,
+      k.scopes.join(','),
+      k.patterns.join(',') || '*',
+      keyStatus(k),
+      day(k.expires),
+      day(k.lastUsed),
+      `…${k.hint}`,
+    ]),
+  );
+}
+
+function showNewKey(key: string, record: ApiKeyRecord, json: boolean | undefined, what: string): void {
+  if (json) {
+    out(JSON.stringify({ key, ...record, status: keyStatus(record) }, null, 2));
+    return;
+  }
+  out(`${what} ${record.keyId} (${record.name}) for ${record.owner}: ${record.scopes.join(', ')}` +
+    `${record.patterns.length ? ` on ${record.patterns.join(', ')}` : ''}${record.expires ? `, expires ${record.expires}` : ''}.`);
+  out(`\n  ${key}\n`);
+  out('This is the only time the key is shown: only its hash is stored. Put it where it will be used now.');
+}
+
+/** Adds `keys`, `owners`, `prefix` and `audit` to the command line. */
+export function accessCommands(program: Command, loadConfigOf: (flags: StorageFlags) => Config): void {
+  // Only the storage flags are settings; the others belong to the command.
+  const configOf = (flags: StorageFlags) => loadConfigOf({ dataDir: flags.dataDir, config: flags.config });
+  const storageOptions = (c: Command) =>
+    c
+      .addOption(new Option('--data-dir <dir>', 'data dir of an embedded feed (default ./data)'))
+      .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'));
+
+  const keys = program.command('keys').description('Manage API keys (stored as hashes; a key is shown once, at creation).');
+  storageOptions(
+    keys
+      .command('create')
+      .description('Create an API key and print it (once).')
+      .requiredOption('--name <name>', 'what the key is for, e.g. "ci-main"')
+      .requiredOption('--owner <owner>', 'the user or team the key acts for; it owns the ids it pushes first')
+      .requiredOption('--scopes <scopes>', 'comma-separated: push-new, push, unlist, read, admin')
+      .option('--patterns <globs>', 'comma-separated id globs the key may write, e.g. "Contoso.*" (default: any id)')
+      .option('--expires <when>', 'an ISO date (2026-12-31) or a duration (90d, 12h, 8w); default: never')
+      .option('--json', 'print JSON'),
+  ).action((flags: StorageFlags & { name: string; owner: string; scopes: string; patterns?: string; expires?: string; json?: boolean }) =>
+    withAccess(configOf(flags), async ({ keys: manager, actor }) => {
+      const { key, record } = await manager.create(actor, {
+        name: flags.name,
+        owner: flags.owner,
+        scopes: [flags.scopes],
+        patterns: flags.patterns ? [flags.patterns] : [],
+        expires: flags.expires ?? null,
+      });
+      showNewKey(key, record, flags.json, 'Created API key');
+    }),
+  );
+  storageOptions(keys.command('list').description('List API keys (never the keys themselves).').option('--json', 'print JSON')).action(
+    (flags: StorageFlags & { json?: boolean }) =>
+      withAccess(configOf(flags), async ({ keys: manager }) => {
+        const list = await manager.list();
+        if (flags.json) out(JSON.stringify(list.map((k) => ({ ...k, status: keyStatus(k) })), null, 2));
+        else out(list.length ? keyRows(list) : 'No API keys yet (configured keys from PAWKET_API_KEY are not listed).');
+      }),
+  );
+  storageOptions(keys.command('revoke <keyId>').description('Revoke an API key: it stops working at once.')).action(
+    (keyId: string, flags: StorageFlags) =>
+      withAccess(configOf(flags), async ({ keys: manager, actor }) => {
+        const record = await manager.revoke(actor, keyId);
+        out(`Revoked API key ${record.keyId} (${record.name}).`);
+      }),
+  );
+  storageOptions(
+    keys
+      .command('rotate <keyId>')
+      .description('Give a key a new secret (same id, owner, scopes and patterns); the old one stops working.')
+      .option('--json', 'print JSON'),
+  ).action((keyId: string, flags: StorageFlags & { json?: boolean }) =>
+    withAccess(configOf(flags), async ({ keys: manager, actor }) => {
+      const { key, record } = await manager.rotate(actor, keyId);
+      showNewKey(key, record, flags.json, 'Rotated API key');
+    }),
+  );
+
+  const owners = program.command('owners').description('Manage the owners of package ids.');
+  storageOptions(owners.command('add <id> <owner>').description('Make an owner (user or team) an owner of a package id.')).action(
+    (id: string, owner: string, flags: StorageFlags) =>
+      withAccess(configOf(flags), async ({ ownership, actor }) => {
+        const added = await ownership.addOwner(actor, id, owner);
+        out(`${added ? 'Added' : 'Already an owner:'} ${owner.toLowerCase()} ${added ? 'as an owner of' : 'of'} ${id}. Owners: ${(await ownership.owners(id)).join(', ')}.`);
+      }),
+  );
+  storageOptions(owners.command('remove <id> <owner>').description('Remove an owner of a package id (not the last one).')).action(
+    (id: string, owner: string, flags: StorageFlags) =>
+      withAccess(configOf(flags), async ({ ownership, actor }) => {
+        await ownership.removeOwner(actor, id, owner);
+        out(`Removed ${owner.toLowerCase()} from the owners of ${id}. Owners: ${(await ownership.owners(id)).join(', ')}.`);
+      }),
+  );
+  storageOptions(
+    owners
+      .command('list [id]')
+      .description('The owners of a package id, or with --owner the ids an owner owns.')
+      .option('--owner <owner>', 'list the ids this owner owns'),
+  ).action((id: string | undefined, flags: StorageFlags & { owner?: string }) =>
+    withAccess(configOf(flags), async ({ ownership }) => {
+      if (flags.owner) {
+        const ids = await ownership.idsOwnedBy(flags.owner);
+        out(ids.length ? ids.join('\n') : `${flags.owner} owns no package ids.`);
+      } else if (id) {
+        const list = await ownership.owners(id);
+        out(list.length ? list.join('\n') : `${id} has no owners.`);
+      } else {
+        throw new PawketError(400, 'Give a package id, or --owner NAME.');
+      }
+    }),
+  );
+
+  const prefix = program.command('prefix').description('Reserve id prefixes for owners (nobody else may create ids under them).');
+  storageOptions(prefix.command('reserve <pattern> <owner>').description('Reserve e.g. "Contoso.*" for an owner.')).action(
+    (pattern: string, owner: string, flags: StorageFlags) =>
+      withAccess(configOf(flags), async ({ ownership, actor }) => {
+        const r = await ownership.reservePrefix(actor, pattern, owner);
+        out(`Reserved ${r.pattern} for ${r.owner}: new ids under it can only be created by ${r.owner}; they show as verified.`);
+      }),
+  );
+  storageOptions(prefix.command('release <pattern>').description('Release a reserved prefix.')).action(
+    (pattern: string, flags: StorageFlags) =>
+      withAccess(configOf(flags), async ({ ownership, actor }) => {
+        await ownership.releasePrefix(actor, pattern);
+        out(`Released ${pattern.toLowerCase()}.`);
+      }),
+  );
+  storageOptions(prefix.command('list').description('List reserved prefixes.').option('--json', 'print JSON')).action(
+    (flags: StorageFlags & { json?: boolean }) =>
+      withAccess(configOf(flags), async ({ ownership }) => {
+        const list = await ownership.listPrefixes();
+        if (flags.json) out(JSON.stringify(list, null, 2));
+        else out(list.length ? table(['PREFIX', 'OWNER', 'RESERVED'], list.map((r) => [r.pattern, r.owner, day(r.created)])) : 'No reserved prefixes.');
+      }),
+  );
+
+  storageOptions(
+    program
+      .command('audit')
+      .description('Show the audit log, newest first: pushes, unlists, relists, deletes, refusals, key and owner changes.')
+      .option('--limit <n>', 'how many entries (default 50, at most 10000)', '50')
+      .option('--action <action>', 'only this action, e.g. push, key.revoke, push.denied')
+      .option('--key <keyId>', 'only what this key did')
+      .option('--id <id>', 'only entries about this package id (or key id, or prefix)')
+      .option('--json', 'print JSON lines'),
+  ).action((flags: StorageFlags & { limit: string; action?: string; key?: string; id?: string; json?: boolean }) =>
+    withAccess(configOf(flags), async ({ audit }) => {
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new PawketError(400, `--limit must be a positive whole number, not '${flags.limit}'.`);
+      const entries = await audit.list({ limit: Math.min(limit, 10_000), action: flags.action, keyId: flags.key, target: flags.id });
+      if (flags.json) {
+        for (const e of entries) out(JSON.stringify(e));
+        return;
+      }
+      out(
+        entries.length
+          ? table(
+              ['WHEN (UTC)', 'WHO', 'OWNER', 'ACTION', 'TARGET', 'FROM', 'DETAIL'],
+              entries.map((e) => [e.at.slice(0, 19).replace('T', ' '), e.actor, e.owner ?? '-', e.action, e.target, e.address ?? '-', e.detail ?? '']),
+            )
+          : 'The audit log is empty.',
+      );
+    }),
+  );
+}

@@ -1,0 +1,115 @@
+import type { AccessDatabase } from '../db/access-database.js';
+import { PawketError, notFound } from '../errors.js';
+import { lowerId as toLowerId } from '../nuget/id.js';
+import type { AuditAction, AuditLog } from './audit.js';
+import type { Actor, ApiKeyAuthenticator, Principal } from './auth.js';
+import type { Ownership } from './ownership.js';
+
+/**
+ * What the publish and manage use cases ask before they change a package, and how they record what they did.
+ * Symbol packages (issue 9) use the same checks: `authorizePushToExisting`.
+ */
+export interface PackageGuard {
+  /** Push of a package with this id: creates (and claims) the id when it is new. 403 naming the id when refused. */
+  authorizePush(principal: Principal, id: string): Promise<void>;
+  /** Unlist, relist or delete a version of this id. 403 naming the id when refused. */
+  authorizeUnlist(principal: Principal, id: string): Promise<void>;
+  /** Records a change in the audit log; never throws (the change has happened; a failed write is reported). */
+  record(actor: Actor, action: AuditAction, target: string, detail?: string | null): Promise<void>;
+}
+
+/**
+ * Decides who may change which package id: the key's scopes and patterns (ApiKeyAuthenticator), then ownership and
+ * prefix reservations. The first push of an id claims it for the key's owner; the database's primary key decides
+ * between concurrent first pushes. Refusals of authenticated keys are audited as `*.denied`.
+ */
+export class PackageAccess implements PackageGuard {
+  constructor(
+    private readonly auth: ApiKeyAuthenticator,
+    private readonly store: AccessDatabase,
+    private readonly ownership: Ownership,
+    private readonly audit: AuditLog,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
+
+  async authorizePush(principal: Principal, id: string): Promise<void> {
+    await this.denialsAudited(principal, 'push.denied', id, async () => {
+      const lid = toLowerId(id);
+      let registration = await this.store.registration(lid);
+      if (!registration.registered && !(await this.store.hasPackages(lid))) {
+        this.auth.authorizePush(principal, id, { isNew: true });
+        const reservation = await this.ownership.governing(lid);
+        if (reservation && reservation.owner !== principal.owner && !this.auth.isAdmin(principal)) {
+          throw new PawketError(
+            403,
+            `Package id ${id} is under the prefix ${reservation.pattern} reserved for ${reservation.owner}; the API key ${principal.name} belongs to ${principal.owner} and may not create it.`,
+          );
+        }
+        // An admin creating an id under someone's prefix creates it for them too.
+        const owners = reservation && reservation.owner !== principal.owner ? [principal.owner, reservation.owner] : [principal.owner];
+        if (await this.store.claimId(lid, owners, new Date().toISOString())) return;
+        // Another first push won the race: decide as for an existing id.
+        registration = await this.store.registration(lid);
+      }
+      this.auth.authorizePush(principal, id, { isNew: false });
+      this.requireOwner(principal, id, registration.owners, 'push');
+    });
+  }
+
+  /** May this key push anything at all? Asked before a pushed body is read (the id is not known yet). */
+  async authorizeAnyPush(principal: Principal): Promise<void> {
+    await this.denialsAudited(principal, 'push.denied', '(any package)', async () => this.auth.authorizeAnyPush(principal));
+  }
+
+  /** For pushes that need the id to exist already (symbol packages): never claims. 404 for an unknown id. */
+  async authorizePushToExisting(principal: Principal, id: string): Promise<void> {
+    await this.denialsAudited(principal, 'push.denied', id, async () => {
+      const lid = toLowerId(id);
+      const registration = await this.store.registration(lid);
+      if (!registration.registered && !(await this.store.hasPackages(lid))) {
+        throw notFound(`Package ${id} was not found on this feed: push the package first.`);
+      }
+      this.auth.authorizePush(principal, id, { isNew: false });
+      this.requireOwner(principal, id, registration.owners, 'push');
+    });
+  }
+
+  async authorizeUnlist(principal: Principal, id: string): Promise<void> {
+    await this.denialsAudited(principal, 'unlist.denied', id, async () => {
+      this.auth.authorizeUnlist(principal, id);
+      const lid = toLowerId(id);
+      const registration = await this.store.registration(lid);
+      // An unknown id: let the use case answer 404.
+      if (!registration.registered && !(await this.store.hasPackages(lid))) return;
+      this.requireOwner(principal, id, registration.owners, 'unlist, relist or delete');
+    });
+  }
+
+  async record(actor: Actor, action: AuditAction, target: string, detail: string | null = null): Promise<void> {
+    try {
+      await this.audit.record(actor, action, target, detail);
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  private requireOwner(principal: Principal, id: string, owners: readonly string[], what: string): void {
+    if (this.auth.isAdmin(principal) || owners.includes(principal.owner)) return;
+    if (owners.length === 0) {
+      throw new PawketError(403, `Package id ${id} has no owner on this feed: only an admin may ${what} it (an admin can add an owner: pawket owners add ${id} OWNER).`);
+    }
+    throw new PawketError(
+      403,
+      `Package id ${id} is owned by ${owners.join(', ')}; the API key ${principal.name} belongs to ${principal.owner} and may not ${what} it.`,
+    );
+  }
+
+  private async denialsAudited(principal: Principal, action: AuditAction, id: string, check: () => Promise<void>): Promise<void> {
+    try {
+      await check();
+    } catch (err) {
+      if (err instanceof PawketError && err.status === 403) await this.record(principal, action, id, err.message);
+      throw err;
+    }
+  }
+}

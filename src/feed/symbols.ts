@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { BlobContent, BlobStore } from '../blobs/blob-store.js';
+import type { PackageDatabase, PackageRecord } from '../db/database.js';
+import type { SymbolDatabase, SymbolFileRecord, SymbolPackageRecord } from '../db/symbol-database.js';
+import { PawketError, badRequest } from '../errors.js';
+import { toLowerInvariant } from '../nuget/id.js';
+import { identityKey } from '../nuget/identity.js';
+import { fullVersion } from '../nuget/version.js';
+import { openSymbolPackage, type SymbolPackageLimits } from '../package/read-symbols.js';
+import type { AuditAction } from './audit.js';
+import type { Actor, Principal } from './auth.js';
+import type { ReceivedUpload } from './publish.js';
+
+/** The access checks a symbols push needs: the same as a push of a package whose id exists already. */
+export interface SymbolGuard {
+  /** 403 naming the id when the principal may not push to it. */
+  authorizePushToExisting(principal: Principal, id: string): Promise<void>;
+  record(actor: Actor, action: AuditAction, target: string, detail?: string | null): Promise<void>;
+}
+
+export interface SymbolOptions {
+  readonly allowOverwrite: boolean;
+  readonly limits: SymbolPackageLimits;
+  /** Where the package file is downloaded and the PDBs are staged while a push is checked. */
+  readonly tempDir: string;
+}
+
+export interface SymbolPublishResult {
+  readonly id: string;
+  readonly version: string;
+  readonly pdbs: number;
+  readonly replaced: boolean;
+}
+
+/** What the symbol server found for a key. */
+export type PdbLookup =
+  | { readonly status: 'found'; readonly file: SymbolFileRecord }
+  | { readonly status: 'not-found' }
+  /** PDBs with this key exist, but none has a checksum the client asked for (header `SymbolChecksum`). */
+  | { readonly status: 'checksum-mismatch' };
+
+/** Several versions may carry one build's PDB; any of them answers, so a few rows are plenty. */
+const LOOKUP_LIMIT = 16;
+
+/**
+ * Symbols: push of symbols packages (`.snupkg`) checked against their package, the symbol server's lookups by
+ * Simple Symbol Query Protocol key, and the `.snupkg` download.
+ *
+ * A push writes the PDBs and the `.snupkg` to blob storage first and then commits the rows, as a package push does;
+ * a crash in between leaves files nothing points to, removed by the orphan sweep.
+ */
+export class SymbolService {
+  constructor(
+    private readonly db: PackageDatabase,
+    private readonly symbols: SymbolDatabase,
+    private readonly blobs: BlobStore,
+    private readonly guard: SymbolGuard,
+    private readonly options: SymbolOptions,
+  ) {}
+
+  async publish(upload: ReceivedUpload, principal: Principal): Promise<SymbolPublishResult> {
+    try {
+      return await this.store(upload, principal);
+    } finally {
+      await rm(upload.file, { force: true });
+    }
+  }
+
+  private async store(upload: ReceivedUpload, principal: Principal): Promise<SymbolPublishResult> {
+    const snupkg = await openSymbolPackage(upload.file, this.options.limits);
+    const staged: Array<{ file: string; record: SymbolFileRecord }> = [];
+    try {
+      const key = identityKey(snupkg.id, snupkg.version);
+      const display = `${snupkg.id} ${fullVersion(snupkg.version)}`;
+      const pkg = await this.db.getPackage(key.lowerId, key.lowerVersion);
+      if (!pkg) {
+        throw badRequest(`Package ${display} is not on this feed: push its .nupkg before its symbols package (.snupkg).`);
+      }
+      await this.guard.authorizePushToExisting(principal, pkg.id);
+      const existing = await this.symbols.getSymbolPackage(key.lowerId, key.lowerVersion);
+      // Symbols checked against a file the package no longer has (it was overwritten) are no obstacle.
+      const current = existing !== null && existing.packageSha512 === pkg.sha512;
+      if (current && !this.options.allowOverwrite) throw conflict(display);
+
+      const prefix = `symbols/${key.lowerId}/${key.lowerVersion}/${Buffer.from(upload.sha512, 'base64').toString('hex').slice(0, 16)}`;
+      const nupkgFile = await this.download(pkg);
+      try {
+        for await (const pdb of snupkg.matchPdbs(nupkgFile)) {
+          const file = join(this.options.tempDir, `${randomUUID()}.pdb`);
+          staged.push({
+            file,
+            record: { path: pdb.path, ssqpKey: pdb.ssqpKey, size: pdb.bytes.length, blobKey: `${prefix}/${staged.length}.pdb`, checksums: pdb.checksums },
+          });
+          await writeFile(file, pdb.bytes, { flag: 'wx' });
+        }
+      } finally {
+        await rm(nupkgFile, { force: true });
+      }
+      snupkg.close();
+
+      for (const { file, record } of staged) await this.blobs.putFile(record.blobKey, file);
+      const blobKey = `${prefix}.snupkg`;
+      await this.blobs.putFile(blobKey, upload.file);
+      const ours = [blobKey, ...staged.map((s) => s.record.blobKey)];
+      const outcome = await this.symbols.putSymbolPackage(
+        {
+          lowerId: key.lowerId,
+          lowerVersion: key.lowerVersion,
+          size: upload.size,
+          sha512: upload.sha512,
+          blobKey,
+          published: new Date().toISOString(),
+          packageSha512: pkg.sha512,
+          files: staged.map((s) => s.record),
+        },
+        this.options.allowOverwrite || !current,
+      );
+      if (outcome.status !== 'inserted' && outcome.status !== 'replaced') {
+        // Another push won, or the package changed under us: our files may share keys with the winner's (same bytes).
+        await this.deleteUnreferenced(ours);
+        if (outcome.status === 'exists') throw conflict(display);
+        if (outcome.status === 'no-package') throw badRequest(`Package ${display} was deleted while its symbols were being pushed.`);
+        throw new PawketError(409, `Package ${display} was replaced while its symbols were being pushed: push the symbols package of the new build.`);
+      }
+      if (outcome.status === 'replaced') await this.deleteUnreferenced(outcome.previousBlobKeys);
+      const version = pkg.fullVersion;
+      await this.guard.record(principal, 'symbols.push', `${pkg.id} ${version}`, `${staged.length} PDB${staged.length === 1 ? '' : 's'}`);
+      return { id: pkg.id, version, pdbs: staged.length, replaced: outcome.status === 'replaced' };
+    } finally {
+      snupkg.close();
+      await Promise.all(staged.map((s) => rm(s.file, { force: true })));
+    }
+  }
+
+  /** The package file, copied from blob storage to a temporary file (zip reading needs a file). */
+  private async download(pkg: PackageRecord): Promise<string> {
+    const content = await this.blobs.open(pkg.blobKey);
+    if (!content) throw new PawketError(500, `The file of package ${pkg.id} ${pkg.fullVersion} is missing from storage.`);
+    const file = join(this.options.tempDir, `${randomUUID()}.nupkg`);
+    try {
+      await pipeline(content.stream, createWriteStream(file, { flags: 'wx' }));
+    } catch (error) {
+      await rm(file, { force: true });
+      throw error;
+    }
+    return file;
+  }
+
+  /**
+   * The symbol server: the PDB stored under `{file}/{key}/{file2}` (compared case-insensitively). When the client
+   * sends `SymbolChecksum` (`SHA256:hex;...`, as Visual Studio and dotnet-symbol do), a PDB whose assembly recorded
+   * checksums is served only if one of them is among those asked for.
+   */
+  async findPdb(file: string, key: string, file2: string, checksumHeader?: string): Promise<PdbLookup> {
+    const fileName = toLowerInvariant(file);
+    if (fileName !== toLowerInvariant(file2)) return { status: 'not-found' };
+    const rows = await this.symbols.findSymbolFiles(`${fileName}/${toLowerInvariant(key)}/${fileName}`, LOOKUP_LIMIT);
+    const [first] = rows;
+    if (!first) return { status: 'not-found' };
+    const wanted = new Set((checksumHeader ?? '').split(';').map((c) => c.trim().toLowerCase()).filter((c) => c.length > 0));
+    if (wanted.size === 0) return { status: 'found', file: first };
+    const match = rows.find((r) => r.checksums.length === 0 || r.checksums.some((c) => wanted.has(c)));
+    return match ? { status: 'found', file: match } : { status: 'checksum-mismatch' };
+  }
+
+  /** The symbols package of a package version, unless there is none or it belongs to a file the package replaced. */
+  async symbolPackageOf(pkg: PackageRecord): Promise<SymbolPackageRecord | null> {
+    const record = await this.symbols.getSymbolPackage(pkg.lowerId, pkg.lowerVersion);
+    return record && record.packageSha512 === pkg.sha512 ? record : null;
+  }
+
+  open(blobKey: string): Promise<BlobContent | null> {
+    return this.blobs.open(blobKey);
+  }
+
+  /** Where the client may fetch a file directly (a presigned object-store URL), when storage is set up for it. */
+  async redirectUrl(blobKey: string): Promise<string | null> {
+    return (await this.blobs.redirectUrl?.(blobKey)) ?? null;
+  }
+
+  /** Blob keys of a version's symbols; read them before a hard delete and remove them after with {@link deleteUnreferenced}. */
+  blobKeysOf(lowerId: string, lowerVersion: string): Promise<string[]> {
+    return this.symbols.symbolBlobKeys(lowerId, lowerVersion);
+  }
+
+  /** Removes the blobs no symbols row references (any more). */
+  async deleteUnreferenced(blobKeys: readonly string[]): Promise<void> {
+    for (const blobKey of new Set(blobKeys)) {
+      if (!(await this.symbols.isSymbolBlobReferenced(blobKey))) await this.blobs.delete(blobKey);
+    }
+  }
+}
+
+const conflict = (display: string) =>
+  new PawketError(409, `Symbols for package ${display} already exist and cannot be modified. Push a new version of the package instead.`);
