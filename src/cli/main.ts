@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { accessCommands } from './access.js';
 import { backupCommand, restoreCommand } from './backup.js';
 import { copyCommand } from './copy.js';
+import { exportCommand, gcCommand, importCommand } from './operate.js';
 import { serve } from './serve.js';
 import { openStorage } from './storage.js';
 
@@ -60,6 +61,35 @@ program
 
 // keys, owners, prefix, audit: access control on the feed's database (docs/SECURITY.md).
 accessCommands(program, configOf);
+
+program
+  .command('import <dir>')
+  .description('Import every .nupkg/.snupkg under a folder (NuGet.Server, BaGet, global packages folder); resumable.')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file'))
+  .addOption(new Option('--concurrency <n>', 'files imported at once').default('4'))
+  .action(async (dir: string, flags: { dataDir?: string; config?: string; concurrency: string }) => {
+    const { concurrency, ...rest } = flags;
+    process.exitCode = await importCommand(configOf(rest), dir, Math.max(1, Number(concurrency) || 4));
+  });
+
+program
+  .command('export <dir>')
+  .description('Write every package out as {id}/{version}/{id}.{version}.nupkg.')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file'))
+  .action((dir: string, flags: { dataDir?: string; config?: string }) => exportCommand(configOf(flags), dir));
+
+program
+  .command('gc')
+  .description('Apply the retention policy and remove orphaned files; --dry-run only prints what it would do.')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file'))
+  .option('--dry-run', 'print what would be done, change nothing')
+  .action((flags: { dataDir?: string; config?: string; dryRun?: boolean }) => {
+    const { dryRun, ...rest } = flags;
+    return gcCommand(configOf(rest), dryRun === true);
+  });
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) {

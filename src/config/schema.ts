@@ -12,6 +12,22 @@ const keyList = z.union([
   z.string().transform((s) => s.split(',').map((k) => k.trim()).filter((k) => k.length > 0)),
 ]);
 
+/** One upstream V3 feed (docs/UPSTREAMS.md). */
+export const upstreamSchema = z
+  .object({
+    /** The upstream's service index, e.g. https://api.nuget.org/v3/index.json. */
+    url: z.url(),
+    /** Id patterns (`*` any run of characters, case-insensitive) this upstream is asked for; empty: every id. */
+    allow: z.array(z.string().min(1)).default([]),
+    /** Id patterns never asked for (wins over allow). */
+    deny: z.array(z.string().min(1)).default([]),
+    /** Bound on connecting and on each pause of an answer, in ms. */
+    timeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** How long what the upstream said about an id (its versions) is used before asking again, in seconds. */
+    metadataTtlSeconds: z.coerce.number().int().min(0).max(7 * 86_400).default(600),
+  })
+  .strict();
+
 /**
  * The one configuration schema. File, environment and flags are merged (flags win, then environment, then file)
  * and validated here once at start-up; a bad value stops start-up with a message naming the key.
@@ -29,6 +45,12 @@ export const configSchema = z
     badKeyLimit: z.coerce.number().int().min(0).max(100_000).default(10),
     /** Reads need a key too (HTTP Basic auth with the key as password, or X-NuGet-ApiKey); see docs/SECURITY.md. */
     private: boolish.default(false),
+    /** Retention: keep the newest N stable versions of each id (0 keeps all); applied by `pawket gc` (run it on a timer). */
+    retentionKeepStable: z.coerce.number().int().min(0).default(0),
+    /** Retention: keep the newest N prerelease versions of each id (0 keeps all). */
+    retentionKeepPrerelease: z.coerce.number().int().min(0).default(0),
+    /** What retention does to older versions: unlist them (restores that pin them keep working) or delete them. */
+    retentionAction: z.enum(['unlist', 'delete']).default('unlist'),
     /**
      * Trust X-Forwarded-For/-Proto from a proxy in front: `true` (any), or comma-separated proxy addresses/CIDRs.
      * Decides the client address that bad-key limits and the audit log see.
@@ -64,6 +86,19 @@ export const configSchema = z
     s3RedirectDownloads: boolish.default(false),
     /** How often a node looks for changes made by other nodes (ms). */
     changePollInterval: z.coerce.number().int().min(50).max(60_000).default(250),
+    /** Upstream V3 feeds asked, in order, for ids and versions this feed lacks; a comma list of URLs in the environment. */
+    upstreams: z
+      .union([
+        z.array(upstreamSchema),
+        z.string().transform((s) =>
+          s.split(',').map((u) => u.trim()).filter((u) => u.length > 0).map((url) => ({ url })),
+        ).pipe(z.array(upstreamSchema)),
+      ])
+      .default([]),
+    /** Search answers from local (and mirrored) packages only, or merges the upstreams' results in. */
+    upstreamSearch: z.enum(['merged', 'local']).default('local'),
+    /** Never serve an upstream's versions of an id this feed has pushed packages of (dependency confusion). */
+    blockShadowing: boolish.default(false),
   })
   .strict()
   .refine((c) => c.storage !== 's3' || c.s3Bucket, { path: ['s3Bucket'], message: 'required when storage is "s3"' });

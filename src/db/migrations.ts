@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { accessMigrations } from './access-migrations.js';
 import { symbolMigrations } from './symbol-migrations.js';
+import { upstreamMigrations } from './upstream-migrations.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -72,6 +73,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   ...accessMigrations(dialect),
   // Symbols packages and their PDBs (symbol-migrations.ts).
   ...symbolMigrations(dialect),
+  // Mirrored packages and cached upstream metadata (upstream-migrations.ts).
+  ...upstreamMigrations(),
   };
 }
 

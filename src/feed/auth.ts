@@ -26,6 +26,11 @@ export interface Principal extends Actor {
 /** Owner of the configured (bootstrap) keys and of packages pushed before keys had owners. */
 export const BOOTSTRAP_OWNER = 'admin';
 
+/** The command line acting on the feed directly (import, gc): every right, audited under `name`. */
+export function operatorPrincipal(name: string): Principal {
+  return { name, keyId: null, owner: BOOTSTRAP_OWNER, scopes: new Set<KeyScope>(['admin']), patterns: [], address: null };
+}
+
 /** Why a key was refused; the web layer words the 401 for the path (push or private read). */
 export type AuthenticationFailure = 'missing' | 'invalid' | 'revoked' | 'expired' | 'disabled';
 

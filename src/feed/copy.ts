@@ -1,11 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { NewPackage, PackageDatabase } from '../db/database.js';
+import { spoolToTempFile } from './spool.js';
 
 /** One side of a copy: a database and its blob store. */
 export interface FeedStorage {
@@ -68,21 +64,14 @@ async function copyOne(pkg: NewPackage, from: FeedStorage, to: FeedStorage, temp
   }
   const content = await from.blobs.open(pkg.blobKey);
   if (!content) throw new Error(`its file ${pkg.blobKey} is missing from the source storage`);
-  const file = join(tempDir, `${randomUUID()}.copy`);
-  const hash = createHash('sha512');
+  const spooled = await spoolToTempFile(content.stream, tempDir);
   try {
-    const hashing = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
-    await pipeline(content.stream, hashing, createWriteStream(file));
-    const actual = hash.digest('base64');
-    if (actual !== pkg.sha512) throw new Error(`its file does not match the recorded SHA-512 (${actual.slice(0, 12)}... vs ${pkg.sha512.slice(0, 12)}...)`);
-    await to.blobs.putFile(pkg.blobKey, file);
+    if (spooled.sha512 !== pkg.sha512) {
+      throw new Error(`its file does not match the recorded SHA-512 (${spooled.sha512.slice(0, 12)}... vs ${pkg.sha512.slice(0, 12)}...)`);
+    }
+    await to.blobs.putFile(pkg.blobKey, spooled.file);
   } finally {
-    await rm(file, { force: true });
+    await rm(spooled.file, { force: true });
   }
   if (!(await to.db.insertPackage(pkg))) throw new Error('another writer added it to the target during the copy');
   return 'copied';

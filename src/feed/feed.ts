@@ -41,7 +41,7 @@ export interface Feed {
   readonly symbols: SymbolService;
   readonly tempDir: string;
   /** Removes files left by crashed pushes; returns their keys. */
-  sweepOrphans(): Promise<string[]>;
+  sweepOrphans(dryRun?: boolean): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -98,11 +98,13 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
     }),
     manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols),
     symbols,
-    sweepOrphans: () =>
+    sweepOrphans: (dryRun = false) =>
       sweepOrphanBlobs(
         { isBlobReferenced: async (key) => (await db.isBlobReferenced(key)) || (await symbolDb.isSymbolBlobReferenced(key)) },
         blobs,
         ORPHAN_MIN_AGE_MS,
+        Date.now(),
+        dryRun,
       ),
     async close() {
       watcher.stop();

@@ -28,9 +28,14 @@ export class ManageService {
   ) {}
 
   /** DELETE: unlists, or removes row and file when the feed is configured for hard deletes. */
-  async delete(id: string, version: string, principal: Principal): Promise<DeleteMode> {
+  delete(id: string, version: string, principal: Principal): Promise<DeleteMode> {
+    return this.remove(id, version, principal, this.deleteMode);
+  }
+
+  /** Unlists or hard-deletes one version, whatever the feed's delete mode (retention decides its own). */
+  async remove(id: string, version: string, principal: Principal, mode: DeleteMode): Promise<DeleteMode> {
     const key = await this.resolve(id, version, principal);
-    if (this.deleteMode === 'unlist') {
+    if (mode === 'unlist') {
       await this.setListed(id, version, key, false);
       await this.access.record(principal, 'unlist', `${id} ${version}`);
       return 'unlist';

@@ -10,12 +10,13 @@ export async function sweepOrphanBlobs(
   blobs: BlobStore,
   minAgeMs: number,
   now = Date.now(),
+  dryRun = false,
 ): Promise<string[]> {
   const removed: string[] = [];
   for await (const blob of blobs.list()) {
     if (now - blob.modified.getTime() < minAgeMs) continue;
     if (await db.isBlobReferenced(blob.key)) continue;
-    await blobs.delete(blob.key);
+    if (!dryRun) await blobs.delete(blob.key);
     removed.push(blob.key);
   }
   return removed;

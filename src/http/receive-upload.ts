@@ -1,13 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { FastifyRequest } from 'fastify';
 import { PawketError, badRequest } from '../errors.js';
 import type { ReceivedUpload } from '../feed/publish.js';
+import { spoolToTempFile, SpoolLimitError } from '../feed/spool.js';
 
 const MiB = 1024 * 1024;
 
@@ -26,31 +23,21 @@ export const tooLarge = (max: number, kind: UploadKind = PACKAGE) =>
     connection: 'close',
   });
 
-/** Streams bytes to a temporary file while counting and hashing them; fails as soon as the limit is passed. */
+/** Spools an upload to a temporary file; the feed-level spool's failures become answers the client can act on. */
 async function toTempFile(source: Readable, tempDir: string, maxBytes: number, kind: UploadKind): Promise<ReceivedUpload> {
-  const file = join(tempDir, `${randomUUID()}.upload`);
-  const hash = createHash('sha512');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      size += chunk.length;
-      if (size > maxBytes) return done(tooLarge(maxBytes, kind));
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
+  let spooled;
   try {
-    await pipeline(source, meter, createWriteStream(file, { flags: 'wx' }));
+    spooled = await spoolToTempFile(source, tempDir, maxBytes);
   } catch (e) {
-    await rm(file, { force: true });
+    if (e instanceof SpoolLimitError) throw tooLarge(maxBytes, kind);
     if (e instanceof PawketError) throw e;
     throw badRequest(`The upload was interrupted before the ${kind.noun} was complete: ${(e as Error).message}`);
   }
-  if (size === 0) {
-    await rm(file, { force: true });
+  if (spooled.size === 0) {
+    await rm(spooled.file, { force: true });
     throw badRequest(`The request body is empty: send the ${kind.file} file as the body or as the first part of a multipart form.`);
   }
-  return { file, size, sha512: hash.digest('base64') };
+  return spooled;
 }
 
 /** The first file part of a multipart/form-data body; later parts are drained and ignored, as the protocol says. */

@@ -1,0 +1,60 @@
+import type { Kysely } from 'kysely';
+
+type UpstreamTables = {
+  upstream_packages: { lower_id: string; lower_version: string; upstream: string; mirrored_at: string };
+  upstream_ids: { lower_id: string; upstream: string; fetched_at: number | string; found: number; document: string };
+};
+
+/** What one upstream said about one id, and when (ms since the epoch). */
+export interface StoredView {
+  readonly fetchedAt: number;
+  readonly found: boolean;
+  readonly document: string;
+}
+
+/** Queries of the upstream tables (upstream-migrations.ts); one statement each, the same on SQLite and PostgreSQL. */
+export class UpstreamStore {
+  private readonly db: Kysely<UpstreamTables>;
+
+  constructor(db: Kysely<never>) {
+    this.db = db as unknown as Kysely<UpstreamTables>;
+  }
+
+  async getView(lowerId: string, upstream: string): Promise<StoredView | null> {
+    const row = await this.db
+      .selectFrom('upstream_ids')
+      .select(['fetched_at', 'found', 'document'])
+      .where('lower_id', '=', lowerId)
+      .where('upstream', '=', upstream)
+      .executeTakeFirst();
+    return row ? { fetchedAt: Number(row.fetched_at), found: row.found === 1, document: row.document } : null;
+  }
+
+  async putView(lowerId: string, upstream: string, view: StoredView): Promise<void> {
+    const values = { fetched_at: view.fetchedAt, found: view.found ? 1 : 0, document: view.document };
+    await this.db
+      .insertInto('upstream_ids')
+      .values({ lower_id: lowerId, upstream, ...values })
+      .onConflict((oc) => oc.columns(['lower_id', 'upstream']).doUpdateSet(values))
+      .execute();
+  }
+
+  /** Marks a version as mirrored (before its package row commits; see UpstreamService.mirror). */
+  async markMirrored(lowerId: string, lowerVersion: string, upstream: string): Promise<void> {
+    await this.db
+      .insertInto('upstream_packages')
+      .values({ lower_id: lowerId, lower_version: lowerVersion, upstream, mirrored_at: new Date().toISOString() })
+      .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doNothing())
+      .execute();
+  }
+
+  async unmarkMirrored(lowerId: string, lowerVersion: string): Promise<void> {
+    await this.db.deleteFrom('upstream_packages').where('lower_id', '=', lowerId).where('lower_version', '=', lowerVersion).execute();
+  }
+
+  /** The mirrored versions of an id, with the upstream each came from. */
+  async mirrored(lowerId: string): Promise<Map<string, string>> {
+    const rows = await this.db.selectFrom('upstream_packages').select(['lower_version', 'upstream']).where('lower_id', '=', lowerId).execute();
+    return new Map(rows.map((r) => [r.lower_version, r.upstream]));
+  }
+}
