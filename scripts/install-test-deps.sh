@@ -2,6 +2,7 @@
 # Installs what Pawket's tests need beyond npm packages (run by `npm test` as `pretest`):
 #   - postgresql (Debian): server binaries for the PostgreSQL + S3 pass of the suite;
 #   - nginx-light (Debian): load balancer of the multi-node test and reference server of the benchmarks;
+#   - chromium (Debian): the browser of the web UI tests (driven by playwright-core; no browser is downloaded);
 #   - mono-complete (Debian): the runtime that runs nuget.exe on Linux;
 #   - nuget.exe (NuGet.CommandLine, from the NuGet registry) into .tools/ of this repo (git-ignored);
 #   - .NET tools from the NuGet registry into .tools/: PowerShell 7.6 (with PSResourceGet), Paket, dotnet-outdated.
@@ -144,6 +145,15 @@ install_paket() { install_dotnet_tool paket paket "$PAKET_VERSION" paket; }
 # dotnet-outdated reports newer versions of a project's packages.
 install_outdated() { install_dotnet_tool dotnet-outdated dotnet-outdated-tool "$OUTDATED_VERSION" dotnet-outdated; }
 
+# Chromium (Debian's package): the browser the web UI tests drive with playwright-core (test/e2e/ui.test.ts).
+install_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    log "chromium: present"
+    return 0
+  fi
+  apt_install chromium
+}
+
 main() {
   install_postgres
   install_nginx
@@ -152,6 +162,7 @@ main() {
   install_pwsh
   install_paket
   install_outdated
+  install_chromium
 }
 
 main "$@"

@@ -2,11 +2,12 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { accessCommands } from './access.js';
-import { backupCommand, restoreCommand } from './backup.js';
-import { copyCommand } from './copy.js';
-import { exportCommand, gcCommand, importCommand } from './operate.js';
 import { serve } from './serve.js';
 import { openStorage } from './storage.js';
+
+// Commands other than serve are loaded when run: their libraries (tar, progress bars) stay out of a server's memory.
+const backup = () => import('./backup.js');
+const operate = () => import('./operate.js');
 
 const configOf = (flags: { dataDir?: string; config?: string }) => {
   const { config: file, ...settings } = flags;
@@ -42,7 +43,7 @@ program
   .requiredOption('--from <config>', 'JSON config file of the source feed')
   .requiredOption('--to <config>', 'JSON config file of the target feed')
   .action(async (flags: { from: string; to: string }) => {
-    process.exitCode = await copyCommand(flags.from, flags.to);
+    process.exitCode = await (await import('./copy.js')).copyCommand(flags.from, flags.to);
   });
 
 program
@@ -50,14 +51,25 @@ program
   .description('Write a consistent backup (database snapshot + package files) of an embedded feed, while it runs.')
   .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
   .addOption(new Option('--config <file>', 'JSON config file'))
-  .action((file: string, flags: { dataDir?: string; config?: string }) => backupCommand(configOf(flags), file));
+  .action((file: string, flags: { dataDir?: string; config?: string }) => backup().then((m) => m.backupCommand(configOf(flags), file)));
 
 program
   .command('restore <file>')
   .description('Restore a backup into an empty data dir.')
   .addOption(new Option('--data-dir <dir>', 'empty data dir to restore into (default ./data)'))
   .addOption(new Option('--config <file>', 'JSON config file'))
-  .action((file: string, flags: { dataDir?: string; config?: string }) => restoreCommand(configOf(flags), file));
+  .action((file: string, flags: { dataDir?: string; config?: string }) => backup().then((m) => m.restoreCommand(configOf(flags), file)));
+
+program
+  .command('mirror')
+  .description('Pre-fetch packages from the configured upstreams (docs/UPSTREAMS.md).')
+  .command('add <packages...>')
+  .description('Fetch ID[@RANGE]... into the feed: no range = latest listed version, a range = every listed version in it.')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'))
+  .action(async (packages: string[], flags: { dataDir?: string; config?: string }) => {
+    process.exitCode = await (await import('./mirror.js')).mirrorAddCommand(configOf(flags), packages);
+  });
 
 // keys, owners, prefix, audit: access control on the feed's database (docs/SECURITY.md).
 accessCommands(program, configOf);
@@ -70,7 +82,7 @@ program
   .addOption(new Option('--concurrency <n>', 'files imported at once').default('4'))
   .action(async (dir: string, flags: { dataDir?: string; config?: string; concurrency: string }) => {
     const { concurrency, ...rest } = flags;
-    process.exitCode = await importCommand(configOf(rest), dir, Math.max(1, Number(concurrency) || 4));
+    process.exitCode = await (await operate()).importCommand(configOf(rest), dir, Math.max(1, Number(concurrency) || 4));
   });
 
 program
@@ -78,7 +90,7 @@ program
   .description('Write every package out as {id}/{version}/{id}.{version}.nupkg.')
   .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
   .addOption(new Option('--config <file>', 'JSON config file'))
-  .action((dir: string, flags: { dataDir?: string; config?: string }) => exportCommand(configOf(flags), dir));
+  .action((dir: string, flags: { dataDir?: string; config?: string }) => operate().then((m) => m.exportCommand(configOf(flags), dir)));
 
 program
   .command('gc')
@@ -88,7 +100,7 @@ program
   .option('--dry-run', 'print what would be done, change nothing')
   .action((flags: { dataDir?: string; config?: string; dryRun?: boolean }) => {
     const { dryRun, ...rest } = flags;
-    return gcCommand(configOf(rest), dryRun === true);
+    return operate().then((m) => m.gcCommand(configOf(rest), dryRun === true));
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -20,6 +20,8 @@ import { Ownership } from './ownership.js';
 import { PackageReader } from './package-reader.js';
 import { PublishService } from './publish.js';
 import { SymbolService } from './symbols.js';
+import { MergedReader } from './upstream/merged-reader.js';
+import { UpstreamService } from './upstream/service.js';
 
 /** Everything the web layer needs, wired once: the composition root of the feed. */
 export interface Feed {
@@ -39,6 +41,10 @@ export interface Feed {
   readonly manage: ManageService;
   /** Symbols packages, the symbol server's lookups and .snupkg downloads. */
   readonly symbols: SymbolService;
+  /** Read-through to upstream feeds, when configured (docs/UPSTREAMS.md). */
+  readonly upstream: UpstreamService | null;
+  /** The read side the protocol routes use: `reader`, merged with the upstreams when configured. */
+  readonly mergedReader: PackageReader;
   readonly tempDir: string;
   /** Removes files left by crashed pushes; returns their keys. */
   sweepOrphans(dryRun?: boolean): Promise<string[]>;
@@ -80,6 +86,10 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
     limits: { maxEntries: config.maxPackageEntries, maxFileBytes: config.maxPackageSize },
     tempDir,
   });
+  const reader = new PackageReader(db, blobs, events);
+  const upstream = config.upstreams.length
+    ? new UpstreamService(db, db.kysely as never, blobs, events, config, tempDir, (m) => onError(new Error(m)))
+    : null;
   return {
     db,
     blobs,
@@ -91,7 +101,9 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
     accessDb,
     events,
     tempDir,
-    reader: new PackageReader(db, blobs, events),
+    reader,
+    upstream,
+    mergedReader: upstream ? new MergedReader(db, blobs, events, upstream) : reader,
     publish: new PublishService(db, blobs, access, events, {
       allowOverwrite: config.allowOverwrite,
       limits: { maxEntries: config.maxPackageEntries },
@@ -108,6 +120,7 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
       ),
     async close() {
       watcher.stop();
+      upstream?.close();
       blobs.close?.();
       await db.close();
     },

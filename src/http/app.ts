@@ -21,6 +21,7 @@ import { registrationRoutes } from './v3/registration.js';
 import { searchRoutes } from './v3/search.js';
 import { serviceIndexRoutes } from './v3/service-index.js';
 import { staticResourceRoutes } from './v3/static-resources.js';
+import { uiRoutes } from './ui/routes.js';
 
 /** Assembles the web server: one module per protocol resource, one error handler, one response cache. */
 export async function buildApp(feed: Feed, config: Config): Promise<FastifyInstance> {
@@ -85,7 +86,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
       search.downloads.record(lowerId, lowerVersion);
     },
   };
-  flatContainerRoutes(app, feed.reader, cache, { allowOverwrite: config.allowOverwrite, symbols: feed.symbols, downloads });
+  flatContainerRoutes(app, feed.mergedReader, cache, { allowOverwrite: config.allowOverwrite, symbols: feed.symbols, downloads });
   if (!config.private && !config.trustProxy) {
     fastPath = restoreFastPath({
       cache,
@@ -96,7 +97,9 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
       fileCacheControl: config.allowOverwrite ? REVALIDATE : IMMUTABLE,
     });
   }
-  registrationRoutes(app, feed.reader, cache, config.baseUrl);
+  // With upstreams, the protocol routes read the merged view (feed/upstream/); the fast path only repeats what they
+  // rendered or serves local rows, and upstream refreshes drop rendered documents through feed.events.
+  registrationRoutes(app, feed.mergedReader, cache, config.baseUrl);
   // The V2 (OData) feed for legacy clients: the same rows, search index and download counting as V3.
   v2Routes(app, {
     reader: feed.reader,
@@ -125,5 +128,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     allowOverwrite: config.allowOverwrite,
   });
   adminRoutes(app, { auth: feed.auth, requestAuth, keys: feed.keys, ownership: feed.ownership, audit: feed.audit });
+  // The web UI at / (docs/ARCHITECTURE.md, Web UI).
+  uiRoutes(app, { feed, index: search.index, configuredBase: config.baseUrl, privateFeed: config.private });
   return app;
 }

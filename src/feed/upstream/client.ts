@@ -141,7 +141,7 @@ export class UpstreamClient {
           size += chunk.length;
           if (size > maxBytes) throw new UpstreamDown(`${url} is larger than the package size limit`);
           hash.update(chunk);
-          if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+          if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
         }
         await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
         if (Number.isFinite(declared) && declared !== size) throw new UpstreamDown(`${url} was truncated (${size} of ${declared} bytes)`);

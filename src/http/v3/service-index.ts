@@ -20,6 +20,7 @@ function serviceIndex(base: string) {
       ...r(routes.search, ['SearchQueryService', 'SearchQueryService/3.0.0-beta', 'SearchQueryService/3.0.0-rc', 'SearchQueryService/3.5.0'], 'Search packages by id, title, tags, description, authors and owners.'),
       ...r(routes.autocomplete, ['SearchAutocompleteService', 'SearchAutocompleteService/3.0.0-beta', 'SearchAutocompleteService/3.0.0-rc', 'SearchAutocompleteService/3.5.0'], 'Complete package ids and list the versions of one.'),
       ...r(`${routes.vulnerabilities}index.json`, ['VulnerabilityInfo/6.7.0'], 'Known vulnerabilities of packages on this feed.'),
+      ...r('/packages/{id}/{version}', ['PackageDetailsUriTemplate/5.1.0'], 'The web page of a package version.'),
       // nuget.exe 6.x refuses a RepositorySignatures resource served over plain HTTP and then refuses to install.
       ...(base.startsWith('https:')
         ? r(routes.repositorySignatures, ['RepositorySignatures/4.7.0', 'RepositorySignatures/5.0.0'], 'This feed does not sign packages.')

@@ -1,0 +1,69 @@
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { PackageDatabase, PackageRecord } from '../../db/database.js';
+import { PawketError } from '../../errors.js';
+import { isValidPackageId, lowerId as toLowerId } from '../../nuget/id.js';
+import { compareVersions, parseVersion } from '../../nuget/version.js';
+import type { FeedEvents } from '../events.js';
+import { PackageReader, type PackageFile, type SortedVersion } from '../package-reader.js';
+import type { UpstreamService } from './service.js';
+
+/**
+ * The read side with upstreams: local rows (pushed or mirrored) merged with the versions the upstreams have; a local
+ * version wins over an upstream one with the same version. Asking for the file of an upstream-only version mirrors it.
+ * With blockShadowing, an id that has pushed versions shows only those.
+ */
+export class MergedReader extends PackageReader {
+  constructor(
+    db: PackageDatabase,
+    blobs: BlobStore,
+    events: FeedEvents,
+    private readonly upstream: UpstreamService,
+  ) {
+    super(db, blobs, events);
+  }
+
+  override async versions(id: string): Promise<SortedVersion[]> {
+    const local = await super.versions(id);
+    if (!this.upstream.covers(id)) return local;
+    const lid = toLowerId(id);
+    const state = await this.upstream.localState(lid);
+    if (state.blocked) return local.filter((v) => !state.mirrored.has(v.record.lowerVersion));
+    const view = await this.upstream.view(id);
+    if (view.down.length && local.length === 0 && view.versions.length === 0) {
+      throw new PawketError(502, `Package ${id} is not cached and the upstream is unreachable: ${view.down.join('; ')}`);
+    }
+    const have = new Set(local.map((v) => v.record.lowerVersion));
+    const merged = [...local];
+    for (const v of view.versions) {
+      if (have.has(v.record.lowerVersion)) continue;
+      merged.push({ record: v.record, metadata: v.metadata, parsed: parseVersion(v.record.fullVersion)! });
+    }
+    return merged.sort((a, b) => compareVersions(a.parsed, b.parsed));
+  }
+
+  override async findFile(id: string, version: string): Promise<PackageFile | null> {
+    const local = await super.findFile(id, version);
+    if (local) return (await this.hidden(local)) ? null : local;
+    if (!isValidPackageId(id) || !this.upstream.covers(id)) return null;
+    const mirrored = await this.upstream.mirror(id, version);
+    if (!mirrored) return null;
+    const { metadata: _metadata, ...file } = mirrored;
+    return file;
+  }
+
+  override async find(id: string, version: string): Promise<PackageRecord | null> {
+    const local = await super.find(id, version);
+    if (local) return (await this.hidden(local)) ? null : local;
+    const parsed = parseVersion(version);
+    if (!parsed || !this.upstream.covers(id)) return null;
+    const found = (await this.versions(id)).find((v) => compareVersions(v.parsed, parsed) === 0);
+    return found?.record ?? null;
+  }
+
+  /** A mirrored row of an id that has pushed versions, with blockShadowing on. */
+  private async hidden(record: { lowerId: string; lowerVersion: string }): Promise<boolean> {
+    if (!this.upstream.blockShadowing) return false;
+    const state = await this.upstream.localState(record.lowerId);
+    return state.blocked && state.mirrored.has(record.lowerVersion);
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * The web UI's pages, rendered on the server with the escaping template helper (html.ts). Pure functions of their
+ * inputs: routes.ts gathers the data.
+ */
+import type { SearchResultPackage } from '../../feed/search/search-index.js';
+import type { StoredMetadata } from '../../feed/stored-metadata.js';
+import { ASSET_VERSION } from './assets.js';
+import { html, safeUrl, type Html } from './html.js';
+
+/** Package types the filter offers (the search API accepts any). */
+export const PACKAGE_TYPES = ['Dependency', 'DotnetTool', 'Template', 'MSBuildSdk', 'DotnetPlatform'] as const;
+
+export const PAGE_SIZE = 20;
+
+export function packageUrl(id: string, version?: string): string {
+  return `/packages/${encodeURIComponent(id)}${version ? `/${encodeURIComponent(version)}` : ''}`;
+}
+
+export function iconUrl(id: string, version: string): string {
+  return `${packageUrl(id, version)}/icon`;
+}
+
+function number(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function date(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+export function layout(title: string, active: 'search' | 'upload' | 'feed' | null, body: Html): string {
+  const nav = (href: string, label: string, key: typeof active) =>
+    html`<a href="${href}"${active === key ? html` aria-current="page"` : ''}>${label}</a>`;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Pawket</title>
+<link rel="stylesheet" href="/ui/app.css?v=${ASSET_VERSION}">
+<link rel="icon" href="/ui/package.svg" type="image/svg+xml">
+<script src="/ui/app.js?v=${ASSET_VERSION}" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="top"><nav aria-label="Main">
+<a class="brand" href="/">Pawket</a>
+${nav('/', 'Packages', 'search')}
+${nav('/upload', 'Upload', 'upload')}
+${nav('/feed', 'Connect', 'feed')}
+</nav></header>
+<main id="main">
+${body}
+</main>
+<footer>Pawket NuGet feed · <a href="/v3/index.json">/v3/index.json</a></footer>
+</body>
+</html>`.toString();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Home / search
+
+export interface HomeInput {
+  readonly query: string;
+  readonly prerelease: boolean;
+  readonly packageType: string;
+  readonly page: number;
+  readonly totalHits: number;
+  readonly packages: readonly SearchResultPackage[];
+  readonly isVerified: (lowerId: string) => boolean;
+}
+
+function card(p: SearchResultPackage, verified: boolean): Html {
+  return html`<li class="card">
+<img src="${iconUrl(p.id, p.version)}" alt="" width="48" height="48" loading="lazy">
+<div class="body">
+<h3><a href="${packageUrl(p.id)}">${p.id}</a></h3>
+<p>${p.summary || p.description}</p>
+<div class="meta"><span>v${p.version}</span><span>${number(p.totalDownloads)} downloads</span>${
+    verified ? html`<span class="verified" title="The id is under a prefix reserved for its owner">✓ verified</span>` : ''
+  }${p.authors.length ? html`<span>by ${p.authors.join(', ')}</span>` : ''}</div>
+<div>${p.tags.slice(0, 8).map((t) => html`<a class="tag" href="/?q=${encodeURIComponent(`tags:${t}`)}">${t}</a>`)}</div>
+</div>
+</li>`;
+}
+
+function pageLink(input: HomeInput, page: number): string {
+  const params = new URLSearchParams();
+  if (input.query) params.set('q', input.query);
+  if (input.prerelease) params.set('prerelease', 'true');
+  if (input.packageType) params.set('packageType', input.packageType);
+  if (page > 1) params.set('page', String(page));
+  const text = params.toString();
+  return text ? `/?${text}` : '/';
+}
+
+export function homePage(input: HomeInput): string {
+  const pages = Math.max(1, Math.ceil(input.totalHits / PAGE_SIZE));
+  const body = html`<h1 class="visually-hidden">Packages</h1>
+<form class="search" action="/" method="get" role="search">
+<label class="visually-hidden" for="q">Search packages</label>
+<input type="search" id="q" name="q" value="${input.query}" placeholder="Search packages (id, tags:, author:, ...)" autocomplete="off" autofocus>
+<label><input type="checkbox" id="prerelease" name="prerelease" value="true"${input.prerelease ? html` checked` : ''}> Include prerelease</label>
+<label for="packageType">Package type</label>
+<select id="packageType" name="packageType">
+<option value="">Any</option>
+${PACKAGE_TYPES.map((t) => html`<option${t === input.packageType ? html` selected` : ''}>${t}</option>`)}
+</select>
+<noscript><button type="submit">Search</button></noscript>
+</form>
+<p id="count" class="muted" aria-live="polite">${input.totalHits === 1 ? '1 package' : `${number(input.totalHits)} packages`}</p>
+<ul id="results" class="cards">
+${input.packages.map((p) => card(p, input.isVerified(p.lowerId)))}
+</ul>
+<nav id="pager" class="pager" aria-label="Pages">
+${input.page > 1 ? html`<a href="${pageLink(input, input.page - 1)}">← Previous</a>` : ''}
+${pages > 1 ? html`<span class="muted">Page ${input.page} of ${pages}</span>` : ''}
+${input.page < pages ? html`<a href="${pageLink(input, input.page + 1)}">Next →</a>` : ''}
+</nav>`;
+  return layout(input.query ? `Search: ${input.query}` : 'Packages', 'search', body);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Package page
+
+export interface VersionRow {
+  readonly version: string;
+  readonly listed: boolean;
+  readonly prerelease: boolean;
+  readonly published: string;
+  readonly downloads: number;
+}
+
+export interface PackageInput {
+  readonly metadata: StoredMetadata;
+  readonly version: string;
+  readonly listed: boolean;
+  readonly published: string;
+  readonly size: number;
+  readonly versions: readonly VersionRow[];
+  readonly totalDownloads: number;
+  readonly verified: boolean;
+  readonly hasIcon: boolean;
+  /** Sanitized readme HTML; null when the package has none. */
+  readonly readme: Html | null;
+  readonly licenseText: string | null;
+  readonly feedUrl: string;
+  /** Flat-container URL of the .nupkg. */
+  readonly downloadUrl: string;
+}
+
+export function installCommands(id: string, version: string, feedUrl: string): { key: string; label: string; text: string }[] {
+  return [
+    { key: 'dotnet', label: '.NET CLI', text: `dotnet add package ${id} --version ${version}` },
+    { key: 'reference', label: 'PackageReference', text: `<PackageReference Include="${id}" Version="${version}" />` },
+    { key: 'cpm', label: 'Central Package Management', text: `<!-- Directory.Packages.props -->\n<PackageVersion Include="${id}" Version="${version}" />\n<!-- the project file -->\n<PackageReference Include="${id}" />` },
+    { key: 'paket', label: 'Paket', text: `paket add ${id} --version ${version}` },
+    { key: 'cake', label: 'Cake', text: `#addin nuget:${feedUrl}?package=${id}&version=${version}\n#tool nuget:${feedUrl}?package=${id}&version=${version}` },
+    { key: 'script', label: 'Script & Interactive', text: `#r "nuget: ${id}, ${version}"` },
+    { key: 'psresource', label: 'PSResourceGet', text: `Install-PSResource -Name ${id} -Version ${version} -Repository Pawket` },
+  ];
+}
+
+function installBox(id: string, version: string, feedUrl: string): Html {
+  const commands = installCommands(id, version, feedUrl);
+  return html`<section class="install" aria-label="Install">
+<div class="tabs" role="tablist">${commands.map(
+    (c) => html`<button type="button" role="tab" id="tab-${c.key}" aria-controls="panel-${c.key}" aria-selected="false">${c.label}</button>`,
+  )}</div>
+${commands.map(
+  (c) => html`<div class="panel" role="tabpanel" id="panel-${c.key}" aria-labelledby="tab-${c.key}">
+<pre><code id="cmd-${c.key}">${c.text}</code></pre>
+<button type="button" data-copy="cmd-${c.key}" aria-label="Copy ${c.label} command">Copy</button>
+</div>`,
+)}
+</section>`;
+}
+
+function dependencies(m: StoredMetadata): Html {
+  if (m.dependencyGroups.length === 0 || m.dependencyGroups.every((g) => g.dependencies.length === 0 && g.targetFramework === null)) {
+    return html`<p class="muted">This package has no dependencies.</p>`;
+  }
+  return html`<div class="deps">${m.dependencyGroups.map(
+    (g) => html`<h3>${g.targetFramework ?? 'Any framework'}</h3>
+${
+  g.dependencies.length === 0
+    ? html`<p class="muted">No dependencies.</p>`
+    : html`<ul>${g.dependencies.map((d) => html`<li><a href="${packageUrl(d.id)}">${d.id}</a> <span class="muted">${d.range ?? '(any version)'}</span></li>`)}</ul>`
+}`,
+  )}</div>`;
+}
+
+function license(m: StoredMetadata, text: string | null): Html {
+  if (m.license?.type === 'expression') {
+    return html`<a href="https://licenses.nuget.org/${encodeURIComponent(m.license.value)}" rel="noopener">${m.license.value}</a>`;
+  }
+  if (m.license?.type === 'file') {
+    return text === null ? html`${m.license.value} (in the package)` : html`<a href="#license">${m.license.value}</a>`;
+  }
+  const url = safeUrl(m.licenseUrl);
+  return url ? html`<a href="${url}" rel="nofollow noopener">License</a>` : html`<span class="muted">Not specified</span>`;
+}
+
+function link(label: string, url: string | null): Html {
+  const safe = safeUrl(url);
+  return safe ? html`<dt>${label}</dt><dd><a href="${safe}" rel="nofollow noopener">${new URL(safe).host + new URL(safe).pathname}</a></dd>` : html``;
+}
+
+export function packagePage(p: PackageInput): string {
+  const m = p.metadata;
+  const current = p.versions.find((v) => v.version === p.version);
+  const body = html`<div class="layout">
+<div>
+<div class="pkg-head">
+<img src="${iconUrl(m.id, p.version)}" alt="" width="64" height="64">
+<div>
+<h1>${m.title && m.title !== m.id ? m.title : m.id} <span class="muted">${p.version}</span></h1>
+<div class="meta"><span>${m.id}</span>${p.verified ? html`<span class="verified">✓ verified prefix</span>` : ''}<span>${number(p.totalDownloads)} total downloads</span><span>${number(current?.downloads ?? 0)} of this version</span></div>
+</div>
+</div>
+${!p.listed ? html`<div class="banner warn" role="status">This version is unlisted: it still restores when pinned, but search and "latest" skip it.</div>` : ''}
+${m.requireLicenseAcceptance ? html`<div class="banner warn" role="status">This package requires accepting its license before use.</div>` : ''}
+${installBox(m.id, p.version, p.feedUrl)}
+<h2 id="readme-heading">${p.readme ? 'README' : 'Description'}</h2>
+${p.readme ? html`<article class="readme" aria-labelledby="readme-heading">${p.readme}</article>` : html`<p class="readme">${m.description}</p>`}
+${m.releaseNotes ? html`<h2>Release notes</h2><pre class="notes">${m.releaseNotes}</pre>` : ''}
+<h2>Dependencies</h2>
+${dependencies(m)}
+${p.licenseText !== null ? html`<h2 id="license">License</h2><pre>${p.licenseText}</pre>` : ''}
+<h2>Versions</h2>
+<table class="versions">
+<thead><tr><th scope="col">Version</th><th scope="col">Downloads</th><th scope="col">Published</th><th scope="col">Status</th></tr></thead>
+<tbody>${[...p.versions].reverse().map(
+    (v) => html`<tr class="${v.version === p.version ? 'current' : ''}${v.listed ? '' : ' unlisted'}">
+<td><a href="${packageUrl(m.id, v.version)}"${v.version === p.version ? html` aria-current="page"` : ''}>${v.version}</a></td>
+<td>${number(v.downloads)}</td><td>${v.listed ? date(v.published) : '—'}</td>
+<td>${[v.listed ? '' : 'unlisted', v.prerelease ? 'prerelease' : ''].filter(Boolean).join(', ')}</td></tr>`,
+  )}</tbody>
+</table>
+</div>
+<aside>
+<section>
+<form action="${packageUrl(m.id)}" method="get" class="version-form">
+<label for="version-select">Version</label><br>
+<select id="version-select" name="v">${[...p.versions].reverse().map(
+    (v) => html`<option value="${packageUrl(m.id, v.version)}"${v.version === p.version ? html` selected` : ''}>${v.version}${v.prerelease ? ' (prerelease)' : ''}${v.listed ? '' : ' (unlisted)'}</option>`,
+  )}</select>
+<button type="submit" id="version-go">Go</button>
+</form>
+</section>
+<section><dl>
+<dt>Published</dt><dd>${p.listed ? date(p.published) : 'unlisted'}</dd>
+<dt>Size</dt><dd>${bytes(p.size)}</dd>
+<dt>Authors</dt><dd>${m.authors}</dd>
+${m.owners ? html`<dt>Owners</dt><dd>${m.owners}</dd>` : ''}
+<dt>License</dt><dd>${license(m, p.licenseText)}</dd>
+${link('Project', m.projectUrl)}
+${link('Repository', m.repository?.url ?? null)}
+${m.frameworks.length ? html`<dt>Frameworks</dt><dd>${m.frameworks.map((f) => html`<span class="tag">${f}</span>`)}</dd>` : ''}
+${m.tags.length ? html`<dt>Tags</dt><dd>${m.tags.map((t) => html`<a class="tag" href="/?q=${encodeURIComponent(`tags:${t}`)}">${t}</a>`)}</dd>` : ''}
+${m.copyright ? html`<dt>Copyright</dt><dd>${m.copyright}</dd>` : ''}
+<dt>Download</dt><dd><a href="${p.downloadUrl}">${m.id}.${p.version}.nupkg</a></dd>
+</dl></section>
+</aside>
+</div>`;
+  return layout(`${m.id} ${p.version}`, null, body);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Upload, feed, errors
+
+export function uploadPage(): string {
+  const body = html`<h1>Upload a package</h1>
+<p>Pushes a <code>.nupkg</code> to this feed, as <code>dotnet nuget push</code> does. You need an API key with a push scope.</p>
+<form class="upload" action="/api/v2/package" method="post" enctype="multipart/form-data">
+<div><label for="package">Package file (.nupkg)</label><br><input type="file" id="package" name="package" accept=".nupkg" required></div>
+<div><label for="apikey">API key</label><br><input type="password" id="apikey" name="apikey" autocomplete="off" required></div>
+<div><button type="submit" class="primary">Upload</button></div>
+<noscript><p>Uploading from the browser needs JavaScript (the key travels in a header).</p></noscript>
+</form>
+<div id="upload-status" class="status" role="status" aria-live="polite" hidden></div>`;
+  return layout('Upload', 'upload', body);
+}
+
+export interface FeedStats {
+  readonly ids: number;
+  readonly versions: number;
+  readonly downloads: number;
+}
+
+export function feedPage(base: string, stats: FeedStats, privateFeed: boolean): string {
+  const feedUrl = `${base}/v3/index.json`;
+  const config = `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="Pawket" value="${feedUrl}"${base.startsWith('http:') ? ' allowInsecureConnections="true"' : ''} />
+  </packageSources>${
+    privateFeed
+      ? `
+  <packageSourceCredentials>
+    <Pawket>
+      <add key="Username" value="pawket" />
+      <add key="ClearTextPassword" value="YOUR-API-KEY" />
+    </Pawket>
+  </packageSourceCredentials>`
+      : ''
+  }
+</configuration>`;
+  const block = (id: string, label: string, text: string) =>
+    html`<div class="panel"><pre><code id="${id}">${text}</code></pre><button type="button" data-copy="${id}" aria-label="Copy ${label}">Copy</button></div>`;
+  const body = html`<h1>Connect to this feed</h1>
+<ul class="stats">
+<li><strong>${number(stats.ids)}</strong> packages</li>
+<li><strong>${number(stats.versions)}</strong> versions</li>
+<li><strong>${number(stats.downloads)}</strong> downloads</li>
+</ul>
+<h2>Feed URL (NuGet V3)</h2>
+${block('feed-url', 'feed URL', feedUrl)}
+<p class="muted">Legacy V2 clients (PowerShellGet v2, old nuget.exe): <code>${base}/api/v2/</code></p>
+${privateFeed ? html`<p>This feed is private: clients send an API key as the password of HTTP Basic auth.</p>` : ''}
+<h2>nuget.config</h2>
+${block('nuget-config', 'nuget.config', config)}
+<h2>Add the source from the command line</h2>
+${block('add-source', 'add source command', `dotnet nuget add source ${feedUrl} --name Pawket${privateFeed ? ' --username pawket --password YOUR-API-KEY --store-password-in-clear-text' : ''}`)}
+<h2>Push a package</h2>
+${block('push-dotnet', 'dotnet push command', `dotnet nuget push My.Package.1.0.0.nupkg --source ${feedUrl} --api-key YOUR-API-KEY`)}
+${block('push-nuget', 'nuget.exe push command', `nuget push My.Package.1.0.0.nupkg -Source ${feedUrl} -ApiKey YOUR-API-KEY`)}
+<h2>PowerShell</h2>
+${block('psresource', 'PSResourceGet command', `Register-PSResourceRepository -Name Pawket -Uri ${feedUrl} -Trusted`)}`;
+  return layout('Connect', 'feed', body);
+}
+
+export function notFoundPage(message: string): string {
+  return layout('Not found', null, html`<h1>Not found</h1><p>${message}</p><p><a href="/">Search packages</a></p>`);
+}
+
+/** The icon of packages without one: a neutral box, drawn by Pawket. */
+export const DEFAULT_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="10" fill="#6e7781"/><path d="M32 12 50 22v20L32 52 14 42V22z" fill="none" stroke="#fff" stroke-width="3" stroke-linejoin="round"/><path d="M14 22l18 10 18-10M32 32v20" fill="none" stroke="#fff" stroke-width="3" stroke-linejoin="round"/></svg>`;

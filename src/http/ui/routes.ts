@@ -1,0 +1,209 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Feed } from '../../feed/feed.js';
+import type { SearchIndex } from '../../feed/search/search-index.js';
+import type { StoredMetadata } from '../../feed/stored-metadata.js';
+import { isValidPackageId } from '../../nuget/id.js';
+import { baseUrl } from '../base-url.js';
+import { routes } from '../routes.js';
+import { ASSET_VERSION, CSS, JS } from './assets.js';
+import { safeUrl, trustedHtml, type Html } from './html.js';
+import { renderMarkdown } from './markdown.js';
+import { ENTRY_LIMITS, PackageFiles } from './package-files.js';
+import { DEFAULT_ICON, feedPage, homePage, notFoundPage, packagePage, PAGE_SIZE, uploadPage, type VersionRow } from './pages.js';
+
+export interface UiOptions {
+  readonly feed: Pick<Feed, 'reader' | 'db' | 'events' | 'tempDir' | 'ownership'>;
+  readonly index: SearchIndex;
+  readonly configuredBase: string | undefined;
+  readonly privateFeed: boolean;
+}
+
+/**
+ * Pages may load only Pawket's own script and style; images may come from anywhere over http(s) (readme badges,
+ * icon URLs), nothing may frame them.
+ */
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: http:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/** Readmes rendered to sanitized HTML, per lowerId|lowerVersion; dropped when the id changes. */
+const RENDERED_READMES = 500;
+
+type Query = Record<string, string | string[] | undefined>;
+
+function first(query: Query, name: string): string {
+  const value = query[name];
+  return (Array.isArray(value) ? value[0] : value) ?? '';
+}
+
+function sendPage(reply: FastifyReply, body: string, status = 200) {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-cache')
+    .header('content-security-policy', PAGE_CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'same-origin')
+    .send(body);
+}
+
+/** Image types an embedded icon may have (NuGet allows PNG and JPEG), recognised by their first bytes. */
+function imageType(bytes: Buffer): string | null {
+  if (bytes.length > 8 && bytes.readUInt32BE(0) === 0x89504e47) return 'image/png';
+  if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (bytes.length > 6 && bytes.subarray(0, 4).toString('latin1') === 'GIF8') return 'image/gif';
+  return null;
+}
+
+/** The version a bare `/packages/{id}` shows: the latest listed stable one, else the latest listed, else the latest. */
+function defaultVersion<T extends { record: { listed: boolean; isPrerelease: boolean } }>(versions: readonly T[]): T | undefined {
+  const last = (ok: (v: T) => boolean) => [...versions].reverse().find(ok);
+  return last((v) => v.record.listed && !v.record.isPrerelease) ?? last((v) => v.record.listed) ?? versions.at(-1);
+}
+
+/**
+ * The web UI: home/search (`/`), package pages (`/packages/{id}/{version?}` and their icons), upload (`/upload`) and
+ * connection help (`/feed`), plus the two assets. Pages follow the feed's read rule (anonymous on a public feed, a key
+ * on a private one, as HTTP Basic: the browser asks); the assets and the default icon are anonymous.
+ */
+export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
+  const { feed, index } = opts;
+  const files = new PackageFiles(feed.reader, feed.tempDir, feed.events);
+  const readmes = new Map<string, Html | null>();
+  feed.events.onPackageChanged((lowerId) => {
+    for (const key of [...readmes.keys()]) if (key.startsWith(`${lowerId}|`)) readmes.delete(key);
+  });
+  const anonymous = { config: { access: 'anonymous' as const } };
+
+  app.get('/ui/app.css', anonymous, (request, reply) => asset(reply, 'text/css; charset=utf-8', CSS, (request.query as Query).v === ASSET_VERSION));
+  app.get('/ui/app.js', anonymous, (request, reply) =>
+    asset(reply, 'text/javascript; charset=utf-8', JS, (request.query as Query).v === ASSET_VERSION),
+  );
+  app.get('/ui/package.svg', anonymous, (_request, reply) => asset(reply, 'image/svg+xml', DEFAULT_ICON, false));
+
+  app.get('/', async (request, reply) => {
+    const query = request.query as Query;
+    const q = first(query, 'q').slice(0, 1000);
+    const prerelease = first(query, 'prerelease') === 'true';
+    const packageType = first(query, 'packageType').trim();
+    const page = Math.min(Math.max(1, Number.parseInt(first(query, 'page'), 10) || 1), 10_000);
+    const results =
+      packageType && !isValidPackageId(packageType)
+        ? { totalHits: 0, packages: [] }
+        : await index.search({ query: q, skip: (page - 1) * PAGE_SIZE, take: PAGE_SIZE, prerelease, semVer2: true, packageType: packageType || null });
+    return sendPage(
+      reply,
+      homePage({ query: q, prerelease, packageType, page, ...results, isVerified: (id) => feed.ownership.isVerifiedId(id) }),
+    );
+  });
+
+  const packageHandler = async (id: string, version: string | undefined, reply: FastifyReply, base: string) => {
+    const versions = await feed.reader.versions(id);
+    if (versions.length === 0) return sendPage(reply, notFoundPage(`There is no package ${id} on this feed.`), 404);
+    const wanted = version === undefined ? defaultVersion(versions) : await findVersion(id, version, versions);
+    if (!wanted) {
+      return sendPage(reply, notFoundPage(`${versions[0]!.record.id} has no version ${version}.`), 404);
+    }
+    const { record, metadata } = wanted;
+    const counts = await feed.db.listDownloadCounts(record.lowerId);
+    const downloads = new Map(counts.map((c) => [c.lowerVersion, c.count]));
+    const rows: VersionRow[] = versions.map((v) => ({
+      version: v.record.version,
+      listed: v.record.listed,
+      prerelease: v.record.isPrerelease,
+      published: v.record.published,
+      downloads: downloads.get(v.record.lowerVersion) ?? 0,
+    }));
+    const { readme, licenseText } = await packageTexts(record, metadata);
+    return sendPage(
+      reply,
+      packagePage({
+        metadata,
+        version: record.version,
+        listed: record.listed,
+        published: record.published,
+        size: record.size,
+        versions: rows,
+        totalDownloads: counts.reduce((sum, c) => sum + c.count, 0),
+        verified: feed.ownership.isVerifiedId(record.lowerId),
+        hasIcon: metadata.icon !== null,
+        readme,
+        licenseText,
+        feedUrl: base + routes.serviceIndex,
+        downloadUrl: `${routes.flatContainer}${record.lowerId}/${record.lowerVersion}/${record.lowerId}.${record.lowerVersion}.nupkg`,
+      }),
+    );
+  };
+
+  async function findVersion(id: string, version: string, versions: Awaited<ReturnType<typeof feed.reader.versions>>) {
+    const record = await feed.reader.find(id, version);
+    return record ? versions.find((v) => v.record.lowerVersion === record.lowerVersion) : undefined;
+  }
+
+  async function packageTexts(
+    record: { lowerId: string; lowerVersion: string } & Parameters<PackageFiles['read']>[0],
+    metadata: StoredMetadata,
+  ): Promise<{ readme: Html | null; licenseText: string | null }> {
+    const key = `${record.lowerId}|${record.lowerVersion}`;
+    const wanted: { name: string; maxBytes: number }[] = [];
+    if (metadata.readme && !readmes.has(key)) wanted.push({ name: metadata.readme, maxBytes: ENTRY_LIMITS.readme });
+    if (metadata.license?.type === 'file') wanted.push({ name: metadata.license.value, maxBytes: ENTRY_LIMITS.license });
+    const read = wanted.length ? await files.read(record, wanted) : new Map<string, Buffer | null>();
+    if (metadata.readme && !readmes.has(key)) {
+      const bytes = read.get(metadata.readme);
+      readmes.set(key, bytes ? trustedHtml(renderMarkdown(text(bytes))) : null);
+      if (readmes.size > RENDERED_READMES) readmes.delete(readmes.keys().next().value!);
+    }
+    const license = metadata.license?.type === 'file' ? read.get(metadata.license.value) : null;
+    return { readme: readmes.get(key) ?? null, licenseText: license ? text(license) : null };
+  }
+
+  app.get('/packages/:id', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    return packageHandler(id, undefined, reply, baseUrl(request, opts.configuredBase));
+  });
+  app.get('/packages/:id/:version', async (request, reply) => {
+    const { id, version } = request.params as { id: string; version: string };
+    return packageHandler(id, version, reply, baseUrl(request, opts.configuredBase));
+  });
+
+  // The icon inside the package, else the package's icon URL (http/https), else Pawket's default icon.
+  app.get('/packages/:id/:version/icon', async (request, reply) => {
+    const { id, version } = request.params as { id: string; version: string };
+    const record = await feed.reader.find(id, version);
+    const metadata = record ? (JSON.parse(record.metadata) as StoredMetadata) : null;
+    reply.header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff');
+    if (record && metadata?.icon) {
+      const bytes = (await files.read(record, [{ name: metadata.icon, maxBytes: ENTRY_LIMITS.icon }])).get(metadata.icon);
+      const type = bytes ? imageType(bytes) : null;
+      if (bytes && type) return reply.type(type).header('content-security-policy', "default-src 'none'; sandbox").send(bytes);
+    }
+    const external = safeUrl(metadata?.iconUrl);
+    if (external) return reply.redirect(external, 302);
+    return reply.type('image/svg+xml').header('content-security-policy', "default-src 'none'; sandbox").send(DEFAULT_ICON);
+  });
+
+  app.get('/upload', (_request, reply) => sendPage(reply, uploadPage()));
+
+  app.get('/feed', async (request, reply) => {
+    const [listed, versions, counts] = await Promise.all([
+      index.search({ query: '', skip: 0, take: 1, prerelease: true, semVer2: true, packageType: null }),
+      feed.db.countPackages(),
+      feed.db.listDownloadCounts(),
+    ]);
+    const stats = { ids: listed.totalHits, versions, downloads: counts.reduce((sum, c) => sum + c.count, 0) };
+    return sendPage(reply, feedPage(baseUrl(request, opts.configuredBase), stats, opts.privateFeed));
+  });
+}
+
+function text(bytes: Buffer): string {
+  const s = bytes.toString('utf8');
+  return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+}
+
+function asset(reply: FastifyReply, type: string, body: string, versioned: boolean) {
+  return reply
+    .type(type)
+    .header('cache-control', versioned ? 'public, max-age=31536000, immutable' : 'public, max-age=300')
+    .header('x-content-type-options', 'nosniff')
+    .send(body);
+}
