@@ -134,10 +134,13 @@ export class UpstreamClient {
       const file = join(dir, `upstream-${randomUUID()}.nupkg`);
       const hash = createHash('sha512');
       const out = createWriteStream(file);
+      let writeError: Error | undefined;
+      out.on('error', (err) => (writeError = err));
       let size = 0;
       try {
         for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
           idle();
+          if (writeError) throw writeError;
           size += chunk.length;
           if (size > maxBytes) throw new UpstreamDown(`${url} is larger than the package size limit`);
           hash.update(chunk);

@@ -146,7 +146,6 @@ export interface PackageInput {
   readonly versions: readonly VersionRow[];
   readonly totalDownloads: number;
   readonly verified: boolean;
-  readonly hasIcon: boolean;
   /** Sanitized readme HTML; null when the package has none. */
   readonly readme: Html | null;
   readonly licenseText: string | null;

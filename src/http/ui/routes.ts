@@ -125,7 +125,6 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
         versions: rows,
         totalDownloads: counts.reduce((sum, c) => sum + c.count, 0),
         verified: feed.ownership.isVerifiedId(record.lowerId),
-        hasIcon: metadata.icon !== null,
         readme,
         licenseText,
         feedUrl: base + routes.serviceIndex,
