@@ -3,8 +3,11 @@
  * connection count and duration. Records requests/s, latency percentiles, the server's CPU use, and Pawket's peak
  * RSS (VmHWM), then prints a table per resource and a summary.
  *
- * Environment (run.sh sets these): BENCH_WORK, BENCH_PAWKET_URL, BENCH_PAWKET_PID, BENCH_NGINX_URL,
- * BENCH_NGINX_PID, and the knobs BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_ROUNDS, BENCH_THREADS, BENCH_LOADGEN
+ * Environment (run.sh sets these): BENCH_WORK, BENCH_PAWKET_URL (a node, or the load balancer in front of the nodes),
+ * BENCH_PAWKET_PIDS (the Pawket node processes, comma-separated), BENCH_NGINX_URL, BENCH_NGINX_PID, optionally
+ * BENCH_BACKEND_PIDS (PostgreSQL postmaster, the s3rver process: they and their children count as "backend CPU"),
+ * BENCH_LB_PID (the load balancer in front of the nodes, counted as backend CPU too), BENCH_MODE (a label, e.g.
+ * `sqlite, 1 node`) and BENCH_MODE_RESULTS (a JSON file this run's results are also written to), and the knobs BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_ROUNDS, BENCH_THREADS, BENCH_LOADGEN
  * (wrk | autocannon), BENCH_LOADGEN_CPUS (taskset list for wrk), BENCH_CLK_TCK.
  */
 import { spawn } from 'node:child_process';
@@ -35,10 +38,19 @@ interface Server {
   readonly pids: () => number[];
 }
 
-const pawketPid = envInt('BENCH_PAWKET_PID', 1);
+const pidList = (name: string) => (process.env[name] ?? '').split(',').filter(Boolean).map(Number);
+const pawketPids = pidList('BENCH_PAWKET_PIDS');
+if (!pawketPids.length) pawketPids.push(envInt('BENCH_PAWKET_PID', 1));
+const nodes = pawketPids.length;
+const mode = process.env.BENCH_MODE ?? `sqlite, ${nodes} node${nodes > 1 ? 's' : ''}`;
 const nginxPid = envInt('BENCH_NGINX_PID', 1);
+/** What Pawket leans on besides its own processes: database, object store, load balancer (with their children). */
+const backendPids = () => {
+  const roots = [...pidList('BENCH_BACKEND_PIDS'), ...pidList('BENCH_LB_PID')];
+  return [...roots, ...roots.flatMap((p) => childrenOf(p))];
+};
 const servers: readonly Server[] = [
-  { name: 'Pawket', url: envString('BENCH_PAWKET_URL'), pids: () => [pawketPid] },
+  { name: 'Pawket', url: envString('BENCH_PAWKET_URL'), pids: () => pawketPids },
   { name: 'nginx', url: envString('BENCH_NGINX_URL'), pids: () => [nginxPid, ...childrenOf(nginxPid)] },
 ];
 
@@ -54,12 +66,14 @@ interface Run {
   readonly cpu: number;
   /** The load generator's CPU time over wall time. */
   readonly loadgenCpu: number;
+  /** Database, object store and load balancer processes (BENCH_BACKEND_PIDS, BENCH_LB_PID), over wall time. */
+  readonly backendCpu: number;
   /** Everything else the machine did meanwhile (other processes, interrupts), over wall time. */
   readonly otherCpu: number;
 }
 
 /** What a load generator reports; the CPU shares are computed around it. */
-type LoadResult = Omit<Run, 'cpu' | 'loadgenCpu' | 'otherCpu'> & { readonly loadgenCpuSeconds: number };
+type LoadResult = Omit<Run, 'cpu' | 'loadgenCpu' | 'backendCpu' | 'otherCpu'> & { readonly loadgenCpuSeconds: number };
 
 // ---------------------------------------------------------------------------------------------------------------
 // /proc readings
@@ -207,18 +221,22 @@ function machineBusySeconds(): number {
 
 async function load(server: Server, resource: Resource, seconds: number): Promise<Run> {
   const before = cpuSeconds(server.pids());
+  const backendBefore = cpuSeconds(backendPids());
   const machineBefore = machineBusySeconds();
   const started = process.hrtime.bigint();
   const { loadgenCpuSeconds, ...result } =
     loadgen === 'wrk' ? await runWrk(server, resource, seconds) : await runAutocannon(server, resource, seconds);
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const serverCpu = cpuSeconds(server.pids()) - before;
+  // Backend processes may come and go (PostgreSQL forks one per connection): a gone one's time is lost, never negative.
+  const backendCpu = Math.max(0, cpuSeconds(backendPids()) - backendBefore);
   const machine = machineBusySeconds() - machineBefore;
   return {
     ...result,
     cpu: serverCpu / wall,
     loadgenCpu: loadgenCpuSeconds / wall,
-    otherCpu: Math.max(0, machine - serverCpu - loadgenCpuSeconds) / wall,
+    backendCpu: backendCpu / wall,
+    otherCpu: Math.max(0, machine - serverCpu - loadgenCpuSeconds - backendCpu) / wall,
   };
 }
 
@@ -254,11 +272,11 @@ const snapshot = JSON.parse(readFileSync(join(work, 'snapshot.json'), 'utf8')) a
 for (const resource of RESOURCES) await verifySameBytes(resource);
 process.stdout.write('Checked: both servers answer byte-identical bodies for a sample of every resource.\n');
 
-const seedingPeakKiB = statusKiB(pawketPid, 'VmHWM');
-const peakReset = resetPeakRss(pawketPid);
-let sampledPeakKiB = statusKiB(pawketPid, 'VmRSS') ?? 0;
+const seedingPeakKiB = pawketPids.map((pid) => statusKiB(pid, 'VmHWM'));
+const peakReset = pawketPids.map((pid) => resetPeakRss(pid)).every(Boolean);
+const sampledPeakKiB = pawketPids.map((pid) => statusKiB(pid, 'VmRSS') ?? 0);
 const sampler = setInterval(() => {
-  sampledPeakKiB = Math.max(sampledPeakKiB, statusKiB(pawketPid, 'VmRSS') ?? 0);
+  pawketPids.forEach((pid, i) => (sampledPeakKiB[i] = Math.max(sampledPeakKiB[i]!, statusKiB(pid, 'VmRSS') ?? 0)));
 }, 100);
 
 const results: Array<{ resource: Resource; runs: Record<Server['name'], Run>; rounds: Record<Server['name'], Run[]> }> = [];
@@ -279,32 +297,40 @@ for (const resource of RESOURCES) {
   results.push({ resource, runs: { Pawket: median(all.Pawket), nginx: median(all.nginx) }, rounds: all });
 }
 clearInterval(sampler);
-const loadPeakKiB = peakReset ? statusKiB(pawketPid, 'VmHWM') : sampledPeakKiB;
-const wholeRunPeakKiB = Math.max(seedingPeakKiB ?? 0, loadPeakKiB ?? 0);
+const loadPeaksKiB = pawketPids.map((pid, i) => (peakReset ? statusKiB(pid, 'VmHWM') : sampledPeakKiB[i]!));
+const wholeRunPeaksKiB = loadPeaksKiB.map((kib, i) => Math.max(seedingPeakKiB[i] ?? 0, kib ?? 0));
+const loadPeakKiB = loadPeaksKiB.every((k) => k !== null) ? Math.max(...(loadPeaksKiB as number[])) : null;
 
 const lines: string[] = [];
 const generator = loadgen === 'wrk' ? `wrk (${threads} thread${threads > 1 ? 's' : ''}${loadgenCpus ? `, CPUs ${loadgenCpus}` : ''})` : 'autocannon (in-process, 1 thread)';
 lines.push(
   '',
+  `Mode: ${mode}.`,
   `Restore benchmark: ${snapshot.flat?.urls ?? '?'} ids, ${snapshot.nupkg?.urls ?? '?'} packages; loopback; ${generator}, ` +
     `${connections} connections, ${duration} s per run after ${warmup} s warm-up, same URL list for both servers` +
     (rounds > 1 ? `; ${rounds} rounds alternating the servers, each server's median run shown.` : '.'),
-  'Pawket is one Node process (its GC and libuv threads included in its CPU); nginx runs 1 worker process' +
+  (nodes > 1
+    ? `Pawket is ${nodes} Node processes behind nginx as a round-robin load balancer (the load goes to the balancer; ` +
+      'CPU = the nodes together; the balancer counts as backend CPU)'
+    : 'Pawket is one Node process (its GC and libuv threads included in its CPU)') +
+    '; the nginx reference runs 1 worker process' +
     (process.env.BENCH_SERVER_CPUS ? `; both pinned to CPUs ${process.env.BENCH_SERVER_CPUS}.` : '.'),
   `CPU = server CPU time / wall time (100% = one core; this machine has ${cpus} cores). req/CPU-s = requests per ` +
-    'second of server CPU. loadgen CPU = the load generator; other CPU = everything else running on the machine.',
+    'second of server CPU. loadgen CPU = the load generator; backend CPU = database, object store and load balancer ' +
+    'processes; other CPU = everything else running on the machine.',
 );
 
 for (const { resource, runs } of results) {
   const s = snapshot[resource.key];
   const ratio = runs.Pawket.requests / runs.Pawket.seconds / (runs.nginx.requests / runs.nginx.seconds);
   lines.push('', `${resource.label}: ${resource.pattern}`, `  ${s?.urls ?? '?'} distinct URLs, ${s?.avgBytes ?? '?'} B average body on the wire`);
-  const rows = [['', 'req/s', 'p50', 'p99', 'max', 'CPU', 'req/CPU-s', 'loadgen CPU', 'other CPU', 'errors']];
+  const rows = [['', 'req/s', 'p50', 'p99', 'max', 'CPU', 'req/CPU-s', 'loadgen CPU', 'backend CPU', 'other CPU', 'errors']];
   for (const server of servers) {
     const r = runs[server.name];
     rows.push([
       server.name, fmtInt(r.requests / r.seconds), fmtMs(r.p50Ms), fmtMs(r.p99Ms), fmtMs(r.maxMs), fmtPct(r.cpu),
-      fmtInt(r.requests / r.seconds / Math.max(r.cpu, 0.01)), fmtPct(r.loadgenCpu), fmtPct(r.otherCpu), fmtInt(r.errors),
+      fmtInt(r.requests / r.seconds / Math.max(r.cpu, 0.01)), fmtPct(r.loadgenCpu), fmtPct(r.backendCpu), fmtPct(r.otherCpu),
+      fmtInt(r.errors),
     ]);
   }
   lines.push(...table(rows, (i) => i > 0).split('\n').map((l) => `  ${l}`));
@@ -329,24 +355,35 @@ for (const { resource, runs } of results) {
 }
 lines.push(...table(summaryRows, (i) => i > 0).split('\n').map((l) => `  ${l}`));
 const mib = (kib: number | null) => (kib === null ? '?' : `${(kib / 1024).toFixed(1)} MiB`);
-lines.push(
-  '',
-  `Pawket peak RSS (VmHWM): ${mib(loadPeakKiB)} during the load runs` +
-    `${peakReset ? '' : ' (sampled every 100 ms: could not reset VmHWM)'} ` +
-    `(aim < 150 MiB: ${loadPeakKiB !== null && loadPeakKiB < 150 * 1024 ? 'met' : 'NOT met'}); ` +
-    `${mib(wholeRunPeakKiB)} over the whole process life, seeding included.`,
-  `Pawket RSS now: ${mib(statusKiB(pawketPid, 'VmRSS'))} (anonymous ${mib(statusKiB(pawketPid, 'RssAnon'))}, ` +
-    `file-backed ${mib(statusKiB(pawketPid, 'RssFile'))}: mostly the node binary and shared libraries).`,
-);
+lines.push('');
+pawketPids.forEach((pid, i) => {
+  const who = nodes > 1 ? `Pawket node ${i + 1}` : 'Pawket';
+  const peak = loadPeaksKiB[i] ?? null;
+  lines.push(
+    `${who} peak RSS (VmHWM): ${mib(peak)} during the load runs` +
+      `${peakReset ? '' : ' (sampled every 100 ms: could not reset VmHWM)'} ` +
+      `(aim < 150 MiB: ${peak !== null && peak < 150 * 1024 ? 'met' : 'NOT met'}); ` +
+      `${mib(wholeRunPeaksKiB[i]!)} over the whole process life${i === 0 ? ', seeding included' : ''}.`,
+    `${who} RSS now: ${mib(statusKiB(pid, 'VmRSS'))} (anonymous ${mib(statusKiB(pid, 'RssAnon'))}, ` +
+      `file-backed ${mib(statusKiB(pid, 'RssFile'))}: mostly the node binary and shared libraries).`,
+  );
+});
 const failed = results.some(({ runs }) => runs.Pawket.errors > 0 || runs.nginx.errors > 0);
 if (failed) lines.push('WARNING: some requests failed (see the errors column); those runs do not measure what they claim.');
 process.stdout.write(lines.join('\n') + '\n');
 
 const json = {
+  mode,
+  nodes,
   settings: { loadgen, threads, connections, duration, warmup, rounds, loadgenCpus: loadgenCpus || null },
   snapshot,
   resources: results.map(({ resource, runs, rounds: all }) => ({ resource: resource.key, pattern: resource.pattern, aim: resource.aim, runs, rounds: all })),
-  pawketPeakRssMiB: { load: loadPeakKiB === null ? null : loadPeakKiB / 1024, wholeRun: wholeRunPeakKiB / 1024 },
+  pawketPeakRssMiB: { load: loadPeakKiB === null ? null : loadPeakKiB / 1024, wholeRun: Math.max(...wholeRunPeaksKiB) / 1024 },
+  pawketPeakRssMiBPerNode: pawketPids.map((_, i) => ({
+    load: loadPeaksKiB[i] == null ? null : loadPeaksKiB[i]! / 1024,
+    wholeRun: wholeRunPeaksKiB[i]! / 1024,
+  })),
 };
 writeFileSync(join(work, 'results.json'), JSON.stringify(json, null, 2));
-if (process.env.BENCH_RESULTS) writeFileSync(process.env.BENCH_RESULTS, JSON.stringify(json, null, 2));
+if (process.env.BENCH_MODE_RESULTS) writeFileSync(process.env.BENCH_MODE_RESULTS, JSON.stringify(json, null, 2));
+else if (process.env.BENCH_RESULTS) writeFileSync(process.env.BENCH_RESULTS, JSON.stringify(json, null, 2));

@@ -13,6 +13,7 @@ import { publishRoutes } from './publish.js';
 import { FailureLimiter } from './rate-limit.js';
 import { IMMUTABLE, ResponseCache, REVALIDATE } from './response-cache.js';
 import { restoreFastPath } from './fast-path.js';
+import { ShadowCheckedReader } from '../feed/upstream/merged-reader.js';
 import { symbolRoutes } from './symbols.js';
 import { V2Catalog } from '../feed/v2-catalog.js';
 import { v2Routes } from './v2/routes.js';
@@ -55,6 +56,18 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     trustProxy: config.trustProxy,
   });
   installErrorHandling(app);
+  // On close, keep-alive connections that finish a response after closing began would otherwise hold the server open
+  // until their keep-alive timeout (72 s): close each one as soon as it goes idle.
+  let idleCloser: NodeJS.Timeout | undefined;
+  app.addHook('preClose', (done) => {
+    idleCloser = setInterval(() => app.server.closeIdleConnections(), 100);
+    idleCloser.unref();
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(idleCloser);
+    done();
+  });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
@@ -90,7 +103,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
   if (!config.private && !config.trustProxy) {
     fastPath = restoreFastPath({
       cache,
-      reader: feed.reader,
+      reader: feed.upstream?.blockShadowing ? new ShadowCheckedReader(feed.db, feed.blobs, feed.events, feed.upstream) : feed.reader,
       metrics,
       downloads,
       configuredBase: config.baseUrl,

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   commandWorks,
@@ -105,6 +105,23 @@ describe.skipIf(clients.skip)('nuget.exe (mono) against a real Pawket server', (
     const { r, dir } = await install([]);
     expect(r.code, explain(r)).toBe(0);
     expect(await readdir(dir), explain(r)).toEqual([`${CORE_ID}.1.0.1`]);
+  });
+
+  it('finds the package with nuget.exe search', { timeout: STEP_TIMEOUT }, async () => {
+    // `search` takes no -ConfigFile: it runs in the folder of the test's NuGet.Config.
+    const search = (args: readonly string[]) =>
+      run('mono', [nugetExePath, 'search', ...args, '-Source', server!.feedUrl, '-NonInteractive'], {
+        cwd: dirname(configFile),
+        env: { ...sandbox.env },
+        timeoutMs: STEP_TIMEOUT - 10_000,
+      });
+    let r = await search([CORE_ID]);
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.output, explain(r)).toMatch(new RegExp(`> ${CORE_ID.replace(/\./g, '\\.')} \\| 1\\.0\\.1 \\| Downloads: \\d+`));
+    r = await search(['core', '-Verbosity', 'detailed']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.output, explain(r)).toContain('/v3/search?q=core&skip=0&take=20&prerelease=false&semVerLevel=2.0.0');
+    expect(r.output, explain(r)).toContain(CORE_ID);
   });
 
   it('unlists with delete: install without a version then takes the newest listed one', { timeout: STEP_TIMEOUT }, async () => {

@@ -98,7 +98,7 @@ describe.skipIf(clients.skip)('a Pawket using another Pawket as its upstream', (
     const dir = await consumer('first', proxy!.feedUrl, { [WIDGETS_ID]: '2.0.0-rc.1+build.5' });
     const r = await restore(dir);
     expect(r.code, explain(r)).toBe(0);
-    expect(await resolved(dir)).toEqual({ [WIDGETS_ID]: '2.0.0-rc.1+build.5', [CORE_ID]: '1.0.0' });
+    expect(await resolved(dir)).toEqual({ [WIDGETS_ID]: '2.0.0-rc.1', [CORE_ID]: '1.0.0' });
   });
 
   it('shows a version pushed upstream after the freshness window', { timeout: STEP_TIMEOUT }, async () => {
@@ -130,6 +130,6 @@ describe.skipIf(clients.skip)('a Pawket using another Pawket as its upstream', (
     const dir = join(work, 'newer');
     const r = await restore(dir);
     expect(r.code, explain(r)).toBe(0);
-    expect(await resolved(dir)).toEqual({ [WIDGETS_ID]: '2.0.0-rc.1+build.5', [CORE_ID]: '1.0.1' });
+    expect(await resolved(dir)).toEqual({ [WIDGETS_ID]: '2.0.0-rc.1', [CORE_ID]: '1.0.1' });
   });
 });

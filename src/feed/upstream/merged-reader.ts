@@ -67,3 +67,25 @@ export class MergedReader extends PackageReader {
     return state.blocked && state.mirrored.has(record.lowerVersion);
   }
 }
+
+/**
+ * The restore fast path's reader with upstreams: local rows only (it never fetches), but with blockShadowing a
+ * mirrored version of an id pushed here is not found, as in {@link MergedReader}.
+ */
+export class ShadowCheckedReader extends PackageReader {
+  constructor(
+    db: PackageDatabase,
+    blobs: BlobStore,
+    events: FeedEvents,
+    private readonly upstream: UpstreamService,
+  ) {
+    super(db, blobs, events);
+  }
+
+  override async findFile(id: string, version: string): Promise<PackageFile | null> {
+    const local = await super.findFile(id, version);
+    if (!local || !this.upstream.blockShadowing) return local;
+    const state = await this.upstream.localState(local.lowerId);
+    return state.blocked && state.mirrored.has(local.lowerVersion) ? null : local;
+  }
+}
