@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshBackendEnv } from '../support/backend.js';
 import { buildNupkg } from '../support/nupkg.js';
 import { startPawket } from './support/server.js';
 
@@ -42,7 +43,8 @@ describe('operating the server', () => {
 
   it('on SIGTERM during a large push, finishes it: the client gets 201 and the package is there after a restart', async () => {
     const dataDir = join(work, 'sigterm');
-    const env = { PAWKET_API_KEY: KEY };
+    // The restarted server must open the same feed: the same database and storage on every backend.
+    const env = { PAWKET_API_KEY: KEY, ...(await freshBackendEnv()) };
     const server = await startPawket({ dataDir, env });
     const random = Buffer.alloc(8 * 1024 * 1024);
     for (let i = 0; i < random.length; i += 4) random.writeUInt32LE((i * 2654435761) >>> 0, i);
