@@ -87,8 +87,8 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
 
   serviceIndexRoutes(app, config.baseUrl);
   staticResourceRoutes(app, config.baseUrl);
-  // Search lives with the app for now (the lead may move it into openFeed): it loads in the background, and its
-  // close hook writes the download counts before the database closes (app.close() runs before feed.close()).
+  // Search belongs to the serving process, not to the feed (CLI jobs open the feed without it): it loads in the
+  // background, and its close hook writes the download counts before the database closes (app.close() runs first).
   const search = openSearch(feed.db, feed.events, { onError: (err, what) => app.log.warn({ err }, `search: ${what} failed`) });
   app.decorate('pawketSearch', search);
   app.addHook('onClose', () => search.close());
