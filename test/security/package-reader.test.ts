@@ -13,6 +13,7 @@ import { PawketError } from '../../src/errors.js';
 import { parseNuspec } from '../../src/nuget/nuspec.js';
 import { readPackageFile } from '../../src/package/read.js';
 import { buildNupkg, buildZip, nuspecXml } from '../support/nupkg.js';
+import { badRequestMessageOf as rejection, badRequestMessage as syncRejection } from '../support/bad-request.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -31,26 +32,7 @@ async function tempFile(bytes: Buffer): Promise<string> {
   return path;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PawketError);
-  expect((error as PawketError).status).toBe(400);
-  return (error as PawketError).message;
-}
 
-function syncRejection(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PawketError);
-    expect((error as PawketError).status).toBe(400);
-    return (error as PawketError).message;
-  }
-  throw new Error('expected a 400, got success');
-}
 
 /** A package whose nuspec is `xml`, read through the whole reader. */
 async function packageWithNuspec(xml: string | Buffer): Promise<string> {

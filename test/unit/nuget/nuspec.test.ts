@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PawketError } from '../../../src/errors.js';
 import { NUSPEC_LIMITS, parseNuspec, splitTags } from '../../../src/nuget/nuspec.js';
 import { normalizeVersion } from '../../../src/nuget/version.js';
+import { badRequestMessage as rejection } from '../../support/bad-request.js';
 
 const NS_2013 = 'http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd';
 
@@ -33,17 +33,6 @@ function nuspec(d: Doc = {}): string {
 
 const parse = (xml: string) => parseNuspec(Buffer.from(xml, 'utf8'));
 
-/** Runs `fn`, expects a PawketError 400, returns its message. */
-function rejection(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PawketError);
-    expect((error as PawketError).status).toBe(400);
-    return (error as PawketError).message;
-  }
-  throw new Error('expected a 400, got success');
-}
 
 describe('parseNuspec: a complete nuspec', () => {
   const full = nuspec({

@@ -7,6 +7,7 @@ import { normalizeVersion } from '../../../src/nuget/version.js';
 import { assetFrameworks } from '../../../src/package/frameworks.js';
 import { readEntry, readPackageFile } from '../../../src/package/read.js';
 import { buildNupkg, buildZip, nuspecXml, type ZipEntry } from '../../support/nupkg.js';
+import { badRequestMessageOf as rejection } from '../../support/bad-request.js';
 
 let dir: string;
 let counter = 0;
@@ -24,16 +25,6 @@ async function tempFile(bytes: Buffer): Promise<string> {
   return path;
 }
 
-/** Expects a PawketError 400 and returns its message. */
-async function rejection(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PawketError);
-  expect((error as PawketError).status).toBe(400);
-  return (error as PawketError).message;
-}
 
 const RELS = { name: '_rels/.rels', data: '<Relationships />' };
 const minimalNuspec = (id = 'Pkg') => nuspecXml({ id, version: '1.0.0' });

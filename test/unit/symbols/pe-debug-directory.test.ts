@@ -8,17 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { PawketError } from '../../../src/errors.js';
 import { pdbFileName, readDebugDirectory } from '../../../src/package/pe-debug-directory.js';
 import { BUILDS, dll, expected } from './fixtures.js';
+import { badRequestMessage as refusal } from '../../support/bad-request.js';
 
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PawketError);
-    expect((error as PawketError).status).toBe(400);
-    return (error as PawketError).message;
-  }
-  throw new Error('expected a 400, got success');
-}
 
 function readOrRefuse(bytes: Buffer): void {
   try {

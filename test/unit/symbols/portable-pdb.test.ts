@@ -9,17 +9,8 @@ import { PawketError } from '../../../src/errors.js';
 import { guidToString } from '../../../src/package/binary.js';
 import { isWindowsPdb, pdbChecksum, readPortablePdbId, ssqpKey } from '../../../src/package/portable-pdb.js';
 import { BUILDS, expected, pdb, windowsPdb } from './fixtures.js';
+import { badRequestMessage as refusal } from '../../support/bad-request.js';
 
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PawketError);
-    expect((error as PawketError).status).toBe(400);
-    return (error as PawketError).message;
-  }
-  throw new Error('expected a 400, got success');
-}
 
 /** Reads the id or fails with a 400; anything else (a crash, a RangeError) fails the test. */
 function readOrRefuse(bytes: Buffer): void {
