@@ -16,6 +16,12 @@
 #   --server-cpus LIST  pin Pawket and nginx to these CPUs (taskset -c LIST)      [BENCH_SERVER_CPUS=]
 #   --loadgen-cpus LIST pin wrk to these CPUs                                     [BENCH_LOADGEN_CPUS=]
 #   --results FILE      also write the results as JSON to FILE                    [BENCH_RESULTS=]
+#   --backend NAME      sqlite (SQLite + packages on disk) or postgres-s3 (a temporary
+#                       PostgreSQL cluster and s3rver, started by backends.ts)    [BENCH_BACKEND=sqlite]
+#   --nodes N           1, or 2: two Pawket processes on the same backend (for sqlite,
+#                       the same data dir) behind nginx as a round-robin balancer [BENCH_NODES=1]
+#   --compare-modes     run sqlite 1 node, postgres-s3 1 node and postgres-s3 2 nodes,
+#                       seeding once per backend, and print a comparison table    [BENCH_COMPARE_MODES=1]
 #   --keep              keep the work dir (feed, nginx docroot, logs) afterwards  [BENCH_KEEP=1]
 #   --no-build          use dist/ as it is instead of running npm run build first [BENCH_NO_BUILD=1]
 # Extra node arguments for the Pawket process (e.g. --cpu-prof --cpu-prof-dir=DIR): BENCH_PAWKET_NODE_ARGS.
@@ -39,6 +45,9 @@ while [[ $# -gt 0 ]]; do
     --server-cpus) export BENCH_SERVER_CPUS="$2"; shift 2 ;;
     --loadgen-cpus) export BENCH_LOADGEN_CPUS="$2"; shift 2 ;;
     --results) export BENCH_RESULTS="$(realpath -m "$2")"; shift 2 ;;
+    --backend) export BENCH_BACKEND="$2"; shift 2 ;;
+    --nodes) export BENCH_NODES="$2"; shift 2 ;;
+    --compare-modes) export BENCH_COMPARE_MODES=1; shift ;;
     --keep) export BENCH_KEEP=1; shift ;;
     --no-build) export BENCH_NO_BUILD=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -47,6 +56,10 @@ while [[ $# -gt 0 ]]; do
 done
 
 export BENCH_LOADGEN="${BENCH_LOADGEN:-wrk}"
+BACKEND="${BENCH_BACKEND:-sqlite}"
+NODES="${BENCH_NODES:-1}"
+case "$BACKEND" in sqlite|postgres-s3) ;; *) echo "bench/restore: --backend must be sqlite or postgres-s3" >&2; exit 2 ;; esac
+case "$NODES" in 1|2) ;; *) echo "bench/restore: --nodes must be 1 or 2" >&2; exit 2 ;; esac
 export BENCH_CLK_TCK="$(getconf CLK_TCK)"
 SERVER_CPUS="${BENCH_SERVER_CPUS:-}"
 
@@ -81,9 +94,10 @@ fi
 WORK="$(mktemp -d -t pawket-bench.XXXXXX)"
 # nginx workers drop privileges when started by root: let them read the docroot.
 chmod 755 "$WORK"
-export BENCH_WORK="$WORK"
-PAWKET_PID=""
+NODE_PIDS=()
 NGINX_PID=""
+LB_PID=""
+BACKENDS_PID=""
 
 stop() {
   local pid="$1"
@@ -95,9 +109,15 @@ stop() {
   fi
   wait "$pid" 2>/dev/null || true
 }
+stop_servers() {
+  stop "$LB_PID"; LB_PID=""
+  stop "$NGINX_PID"; NGINX_PID=""
+  for pid in "${NODE_PIDS[@]}"; do stop "$pid"; done
+  NODE_PIDS=()
+}
 cleanup() {
-  stop "$NGINX_PID"
-  stop "$PAWKET_PID"
+  stop_servers
+  stop "$BACKENDS_PID"
   if [[ "${BENCH_KEEP:-}" == 1 ]]; then echo "Kept the work dir: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -122,38 +142,105 @@ wait_for() {
     })();" "$1" "$2" "$3"
 }
 
-# Servers start as direct children (no function or subshell in between), so $! is the server's own pid.
+# Servers start as direct children (a simple command put in the background), so $! is the server's own pid.
 PIN=()
 [[ -n "$SERVER_CPUS" ]] && PIN=(taskset -c "$SERVER_CPUS")
 
 echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), node $(node --version)," \
   "$("$NGINX" -v 2>&1 | sed 's/.*: //'), load generator: $BENCH_LOADGEN$([[ $BENCH_LOADGEN == wrk ]] && wrk --version 2>&1 | head -1 | awk '{print " " $2}')"
 
-# --- Pawket ---------------------------------------------------------------------------------------------------------
-PAWKET_PORT="$(free_port)"
-export BENCH_PAWKET_URL="http://127.0.0.1:$PAWKET_PORT"
 export BENCH_API_KEY="bench-$RANDOM$RANDOM$RANDOM"
-# shellcheck disable=SC2086 # BENCH_PAWKET_NODE_ARGS is a list of arguments
-PAWKET_API_KEY="$BENCH_API_KEY" "${PIN[@]}" node ${BENCH_PAWKET_NODE_ARGS:-} dist/cli/main.js serve \
-  --host 127.0.0.1 --port "$PAWKET_PORT" --data-dir "$WORK/data" >"$WORK/pawket.log" 2>&1 &
-PAWKET_PID=$!
-export BENCH_PAWKET_PID="$PAWKET_PID"
-wait_for "$BENCH_PAWKET_URL/v3/index.json" 30 "$PAWKET_PID" || { cat "$WORK/pawket.log" >&2; exit 1; }
-echo "Pawket is up at $BENCH_PAWKET_URL (pid $PAWKET_PID)."
 
-npx tsx bench/restore/seed.ts || { tail -n 20 "$WORK/pawket.log" >&2; exit 1; }
-npx tsx bench/restore/snapshot.ts
+# PostgreSQL + s3rver for the postgres-s3 backend: backends.ts writes the PAWKET_* settings, then waits to be killed.
+start_backends() {
+  local env_file="$WORK/backend.env"
+  node --import tsx bench/restore/backends.ts "$env_file" >"$WORK/backends.log" 2>&1 &
+  BACKENDS_PID=$!
+  for _ in $(seq 600); do
+    [[ -s "$env_file" ]] && break
+    kill -0 "$BACKENDS_PID" 2>/dev/null || { cat "$WORK/backends.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [[ -s "$env_file" ]] || { echo "the backends did not start" >&2; cat "$WORK/backends.log" >&2; exit 1; }
+  # shellcheck disable=SC1090
+  source "$env_file"
+  cat "$WORK/backends.log"
+  echo "Package downloads stream from s3rver through Pawket (PAWKET_S3_REDIRECT_DOWNLOADS=false: wrk does not follow redirects)."
+}
 
-# --- nginx: the same bytes from disk ---------------------------------------------------------------------------------
-NGINX_PORT="$(free_port)"
-export BENCH_NGINX_URL="http://127.0.0.1:$NGINX_PORT"
-mkdir -p "$WORK/nginx/tmp"
-cat >"$WORK/nginx/nginx.conf" <<EOF
+# start_node N DATA_DIR: Pawket node N on a free port, settings from the environment (PAWKET_*).
+start_node() {
+  local n="$1" port
+  port="$(free_port)"
+  # shellcheck disable=SC2086 # BENCH_PAWKET_NODE_ARGS is a list of arguments
+  PAWKET_API_KEY="$BENCH_API_KEY" "${PIN[@]}" node ${BENCH_PAWKET_NODE_ARGS:-} dist/cli/main.js serve \
+    --host 127.0.0.1 --port "$port" --data-dir "$2" >"$BW/pawket-$n.log" 2>&1 &
+  local pid=$!
+  NODE_PIDS+=("$pid")
+  NODE_ADDRS+=("127.0.0.1:$port")
+  wait_for "http://127.0.0.1:$port/v3/index.json" 60 "$pid" || { cat "$BW/pawket-$n.log" >&2; exit 1; }
+  echo "Pawket node $n is up at http://127.0.0.1:$port (pid $pid)."
+}
+
+# nginx as a round-robin load balancer over the nodes, keep-alive to the upstreams as a production proxy would.
+start_lb() {
+  local port dir="$BW/lb"
+  port="$(free_port)"
+  mkdir -p "$dir/tmp"
+  cat >"$dir/nginx.conf" <<EOF
+# Generated by bench/restore/run.sh: round-robin load balancer over the Pawket nodes.
+daemon off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  keepalive_requests 100000000;
+  upstream pawket {
+$(printf '    server %s max_fails=1 fail_timeout=5s;\n' "${NODE_ADDRS[@]}")
+    keepalive 64;
+    keepalive_requests 100000000;
+  }
+  server {
+    listen 127.0.0.1:$port;
+    client_max_body_size 0;
+    location / {
+      proxy_pass http://pawket;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$http_host;
+      proxy_next_upstream error timeout http_502 http_503;
+      proxy_request_buffering off;
+    }
+  }
+}
+EOF
+  "${PIN[@]}" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/out.log" 2>&1 &
+  LB_PID=$!
+  export BENCH_LB_PID="$LB_PID"
+  export BENCH_PAWKET_URL="http://127.0.0.1:$port"
+  wait_for "$BENCH_PAWKET_URL/v3/index.json" 10 "$LB_PID" || { cat "$dir/error.log" >&2; exit 1; }
+  echo "Load balancer (nginx, 1 worker, round robin over ${#NODE_PIDS[@]} nodes) is up at $BENCH_PAWKET_URL (pid $LB_PID)."
+}
+
+# The reference: nginx serving the snapshot's bytes from disk.
+start_nginx_ref() {
+  local port
+  port="$(free_port)"
+  export BENCH_NGINX_URL="http://127.0.0.1:$port"
+  mkdir -p "$BW/nginx/tmp"
+  cat >"$BW/nginx/nginx.conf" <<EOF
 # Generated by bench/restore/run.sh: a minimal static server for the benchmark.
 daemon off;
 worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
+pid $BW/nginx/nginx.pid;
+error_log $BW/nginx/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
@@ -164,16 +251,16 @@ http {
   keepalive_requests 100000000;
   open_file_cache max=30000 inactive=120s;
   open_file_cache_valid 120s;
-  client_body_temp_path $WORK/nginx/tmp/body;
-  proxy_temp_path $WORK/nginx/tmp/proxy;
-  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
-  scgi_temp_path $WORK/nginx/tmp/scgi;
+  client_body_temp_path $BW/nginx/tmp/body;
+  proxy_temp_path $BW/nginx/tmp/proxy;
+  fastcgi_temp_path $BW/nginx/tmp/fastcgi;
+  uwsgi_temp_path $BW/nginx/tmp/uwsgi;
+  scgi_temp_path $BW/nginx/tmp/scgi;
   types { application/json json; application/octet-stream nupkg; }
   default_type application/octet-stream;
   server {
-    listen 127.0.0.1:$NGINX_PORT;
-    root $WORK/www;
+    listen 127.0.0.1:$port;
+    root $BW/www;
     location ~ \.json\$ {
       add_header Cache-Control "public, max-age=0, must-revalidate";
       add_header Vary Accept-Encoding;
@@ -189,12 +276,56 @@ http {
   }
 }
 EOF
-"${PIN[@]}" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx/out.log" 2>&1 &
-NGINX_PID=$!
-export BENCH_NGINX_PID="$NGINX_PID"
-first_url="$(head -n 1 "$WORK/urls-flat.txt")"
-wait_for "$BENCH_NGINX_URL$first_url" 10 "$NGINX_PID" || { cat "$WORK/nginx/error.log" >&2; exit 1; }
-echo "nginx is up at $BENCH_NGINX_URL (pid $NGINX_PID, 1 worker)."
+  "${PIN[@]}" "$NGINX" -p "$BW/nginx" -c "$BW/nginx/nginx.conf" -e "$BW/nginx/error.log" >"$BW/nginx/out.log" 2>&1 &
+  NGINX_PID=$!
+  export BENCH_NGINX_PID="$NGINX_PID"
+  local first_url
+  first_url="$(head -n 1 "$BW/urls-flat.txt")"
+  wait_for "$BENCH_NGINX_URL$first_url" 10 "$NGINX_PID" || { cat "$BW/nginx/error.log" >&2; exit 1; }
+  echo "nginx (reference) is up at $BENCH_NGINX_URL (pid $NGINX_PID, 1 worker)."
+}
 
-# --- load ------------------------------------------------------------------------------------------------------------
-npx tsx bench/restore/measure.ts
+MODE_FILES=()
+# measure LABEL: the load runs against BENCH_PAWKET_URL (a node or the balancer) and the nginx reference.
+measure() {
+  local file="$WORK/results-${#MODE_FILES[@]}.json"
+  echo "=== $1 ==="
+  BENCH_MODE="$1" BENCH_MODE_RESULTS="$file" BENCH_PAWKET_PIDS="$(IFS=,; echo "${NODE_PIDS[*]}")" \
+    npx tsx bench/restore/measure.ts
+  MODE_FILES+=("$file")
+}
+
+# run_backend BACKEND MEASURE_ONE_NODE MEASURE_TWO_NODES: one seeding, then the modes asked for.
+run_backend() {
+  local backend="$1"
+  export BW="$WORK/$backend" BENCH_WORK="$WORK/$backend"
+  mkdir -p "$BW"; chmod 755 "$BW"
+  NODE_ADDRS=()
+  unset BENCH_LB_PID
+  [[ "$backend" == postgres-s3 ]] && start_backends
+  # sqlite: both nodes share one data dir; postgres-s3: the data lives in PostgreSQL and S3, each node gets its own dir.
+  local data1="$BW/data" data2="$BW/data"
+  [[ "$backend" == postgres-s3 ]] && { data1="$BW/data-1"; data2="$BW/data-2"; }
+  start_node 1 "$data1"
+  export BENCH_PAWKET_URL="http://${NODE_ADDRS[0]}"
+  npx tsx bench/restore/seed.ts || { tail -n 20 "$BW/pawket-1.log" >&2; exit 1; }
+  npx tsx bench/restore/snapshot.ts
+  start_nginx_ref
+  [[ "$2" == 1 ]] && measure "$backend, 1 node"
+  if [[ "$3" == 1 ]]; then
+    start_node 2 "$data2"
+    start_lb
+    measure "$backend, 2 nodes + LB"
+  fi
+  stop_servers
+}
+
+if [[ "${BENCH_COMPARE_MODES:-}" == 1 ]]; then
+  run_backend sqlite 1 0
+  run_backend postgres-s3 1 1
+  npx tsx bench/restore/compare.ts "${MODE_FILES[@]}"
+elif [[ "$NODES" == 2 ]]; then
+  run_backend "$BACKEND" 0 1
+else
+  run_backend "$BACKEND" 1 0
+fi
