@@ -56,16 +56,23 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
     } else {
       if (await deps.reader.redirectUrl(record)) return false;
       const content = await deps.reader.open(record);
-      if (!content?.bytes) return false; // large files stream through the full path
+      if (!content) return false; // missing from storage: the full path logs it and answers
       deps.downloads.record(record.lowerId, record.lowerVersion);
-      res
-        .writeHead(200, {
-          ...headers,
-          'content-type': 'application/octet-stream',
-          'content-length': content.size,
-          'content-disposition': `attachment; filename="${record.lowerId}.${record.lowerVersion}.nupkg"`,
-        })
-        .end(content.bytes);
+      res.writeHead(200, {
+        ...headers,
+        'content-type': 'application/octet-stream',
+        'content-length': content.size,
+        'content-disposition': `attachment; filename="${record.lowerId}.${record.lowerVersion}.nupkg"`,
+      });
+      if (content.bytes) {
+        res.end(content.bytes);
+      } else {
+        // An opened stream holds a file handle or an object-store connection: it is always either piped or destroyed.
+        const stream = content.stream;
+        stream.on('error', () => res.destroy());
+        res.on('close', () => stream.destroy());
+        stream.pipe(res);
+      }
     }
     observe(`${routes.flatContainer}:id/:version/:file`, res.statusCode, started);
     return true;
