@@ -315,6 +315,10 @@ run_backend() {
   if [[ "$3" == 1 ]]; then
     start_node 2 "$data2"
     start_lb
+    # Documents carry the host they were asked through: take the reference copy again, through the balancer.
+    stop "$NGINX_PID"; NGINX_PID=""
+    npx tsx bench/restore/snapshot.ts
+    start_nginx_ref
     measure "$backend, 2 nodes + LB"
   fi
   stop_servers
