@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  commandWorks,
   createNuGetSandbox,
   describeRun,
-  hasDotnet,
+  nugetExeMissing,
   requireClients,
   run,
   writePawketOnlyConfig,
@@ -22,11 +21,7 @@ import { CORE_ID, packTestPackages, type TestPackages } from './support/packages
 import { NUGET_EXE_VERSION, nugetExePath } from './support/paths.js';
 import { startPawket, type PawketServer } from './support/server.js';
 
-const missing: string[] = [];
-if (!commandWorks('mono', ['--version'])) missing.push('mono (Debian mono-complete)');
-if (!existsSync(nugetExePath)) missing.push(`nuget.exe ${NUGET_EXE_VERSION} in .tools/`);
-if (!hasDotnet) missing.push('dotnet (packs the test package)');
-const clients = requireClients('nuget.exe end-to-end tests', missing);
+const clients = requireClients('nuget.exe end-to-end tests', nugetExeMissing(nugetExePath, NUGET_EXE_VERSION));
 
 // mono starts slowly and nuget.exe is not quick either
 const STEP_TIMEOUT = 300_000;

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -127,6 +128,15 @@ export function requireClients(suite: string, missing: readonly string[]): { ski
 }
 
 export const hasDotnet = commandWorks('dotnet', ['--version']);
+
+/** What the nuget.exe suites need and this machine lacks: mono, nuget.exe from .tools/, and dotnet to pack with. */
+export function nugetExeMissing(nugetExe: string, nugetExeVersion: string): string[] {
+  return [
+    ...(commandWorks('mono', ['--version']) ? [] : ['mono (Debian mono-complete)']),
+    ...(existsSync(nugetExe) ? [] : [`nuget.exe ${nugetExeVersion} in .tools/`]),
+    ...(hasDotnet ? [] : ['dotnet (packs the test package)']),
+  ];
+}
 
 /** A private set of NuGet folders: nothing a test restores leaks into, or comes from, the user's caches. */
 export interface NuGetSandbox {
