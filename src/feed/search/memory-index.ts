@@ -9,6 +9,7 @@ import { parseQuery, type ParsedQuery, type QueryField, type QueryTerm } from '.
 import type {
   AutocompleteResults,
   DownloadDelta,
+  PackageText,
   SearchFilter,
   SearchIndex,
   SearchRequest,
@@ -86,23 +87,11 @@ interface VersionInfo {
 }
 
 /** The searchable metadata of one version: an id has up to four, the latest under each filter. */
-interface Doc {
+interface Doc extends PackageText {
   /** Dense number while indexed (scores live in typed arrays at this index); -1 once removed. */
   slot: number;
   readonly entry: Entry;
   readonly version: VersionInfo;
-  readonly id: string;
-  readonly title: string;
-  readonly description: string;
-  readonly summary: string;
-  readonly tags: readonly string[];
-  readonly authors: readonly string[];
-  readonly owners: readonly string[];
-  readonly iconUrl: string | null;
-  readonly licenseUrl: string | null;
-  readonly licenseExpression: string | null;
-  readonly projectUrl: string | null;
-  readonly packageTypes: readonly string[];
   readonly packageTypeKeys: readonly string[];
 }
 

@@ -27,12 +27,9 @@ export interface SearchResultVersion {
   readonly downloads: number;
 }
 
-/** One id in search results: the metadata of its latest version the filter allows, and the versions it allows. */
-export interface SearchResultPackage {
+/** The searchable, displayable metadata of one package version. */
+export interface PackageText {
   readonly id: string;
-  readonly lowerId: string;
-  readonly version: string;
-  readonly lowerVersion: string;
   readonly title: string;
   readonly description: string;
   readonly summary: string;
@@ -45,6 +42,13 @@ export interface SearchResultPackage {
   readonly projectUrl: string | null;
   /** Declared package types; `['Dependency']` when the package declares none. */
   readonly packageTypes: readonly string[];
+}
+
+/** One id in search results: the metadata of its latest version the filter allows, and the versions it allows. */
+export interface SearchResultPackage extends PackageText {
+  readonly lowerId: string;
+  readonly version: string;
+  readonly lowerVersion: string;
   /** Downloads of every version of the id. */
   readonly totalDownloads: number;
   /** Listed versions the filter allows, ascending. */
