@@ -6,12 +6,16 @@ import type { ApiKeyRecord } from '../db/access-database.js';
 import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
 import { openDatabase } from '../db/open.js';
 import { PawketError } from '../errors.js';
+import { PackageAccess } from '../feed/access.js';
+import { AdvisoryService } from '../feed/advisories.js';
 import { AuditLog } from '../feed/audit.js';
-import { ApiKeyAuthenticator, type Actor } from '../feed/auth.js';
+import { FeedEvents } from '../feed/events.js';
+import { KyselyAdvisoryDatabase } from '../db/kysely-advisory-database.js';
+import { ApiKeyAuthenticator, operatorPrincipal, type Actor, type Principal } from '../feed/auth.js';
 import { KeyManager, keyStatus } from '../feed/keys.js';
 import { Ownership } from '../feed/ownership.js';
 
-interface StorageFlags {
+export interface StorageFlags {
   dataDir?: string;
   config?: string;
 }
@@ -22,6 +26,10 @@ interface AccessTools {
   readonly ownership: Ownership;
   readonly audit: AuditLog;
   readonly actor: Actor;
+  /** The actor as a principal with every right, for use cases that check rights (advisories). */
+  readonly operator: Principal;
+  /** Deprecations and advisories, acting as an operator (every right, audited under the actor's name). */
+  readonly advisories: AdvisoryService;
 }
 
 function cliActor(): Actor {
@@ -39,16 +47,22 @@ function cliActor(): Actor {
  * A running server sees the change at once for keys (revocation within its 5 s key cache) and, for owners and
  * prefixes, through the change feed.
  */
-async function withAccess(config: Config, run: (tools: AccessTools) => Promise<void>): Promise<void> {
+export async function withAccess(config: Config, run: (tools: AccessTools) => Promise<void>): Promise<void> {
   const db = await openDatabase(config.database, resolve(config.dataDir));
   try {
     const store = new KyselyAccessDatabase(db.kysely);
     const audit = new AuditLog(store);
+    const auth = new ApiKeyAuthenticator(store, []);
+    const ownership = new Ownership(store, audit);
+    const actor = cliActor();
+    const access = new PackageAccess(auth, store, ownership, audit);
     const tools = {
-      keys: new KeyManager(store, new ApiKeyAuthenticator(store, []), audit),
-      ownership: new Ownership(store, audit),
+      keys: new KeyManager(store, auth, audit),
+      ownership,
       audit,
-      actor: cliActor(),
+      actor,
+      operator: operatorPrincipal(actor.name),
+      advisories: new AdvisoryService(new KyselyAdvisoryDatabase(db.kysely), db, access, new FeedEvents()),
     };
     await run(tools);
   } catch (err) {
@@ -60,10 +74,10 @@ async function withAccess(config: Config, run: (tools: AccessTools) => Promise<v
   }
 }
 
-const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+export const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 
 /** Left-aligned columns. */
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
@@ -99,14 +113,18 @@ function showNewKey(key: string, record: ApiKeyRecord, json: boolean | undefined
   out('This is the only time the key is shown: only its hash is stored. Put it where it will be used now.');
 }
 
+/** The settings of a command: only the storage flags are settings; the others belong to the command. */
+export const storageConfig = (loadConfigOf: (flags: StorageFlags) => Config) => (flags: StorageFlags) =>
+  loadConfigOf({ dataDir: flags.dataDir, config: flags.config });
+
+export const storageOptions = (c: Command) =>
+  c
+    .addOption(new Option('--data-dir <dir>', 'data dir of an embedded feed (default ./data)'))
+    .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'));
+
 /** Adds `keys`, `owners`, `prefix` and `audit` to the command line. */
 export function accessCommands(program: Command, loadConfigOf: (flags: StorageFlags) => Config): void {
-  // Only the storage flags are settings; the others belong to the command.
-  const configOf = (flags: StorageFlags) => loadConfigOf({ dataDir: flags.dataDir, config: flags.config });
-  const storageOptions = (c: Command) =>
-    c
-      .addOption(new Option('--data-dir <dir>', 'data dir of an embedded feed (default ./data)'))
-      .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'));
+  const configOf = storageConfig(loadConfigOf);
 
   const keys = program.command('keys').description('Manage API keys (stored as hashes; a key is shown once, at creation).');
   storageOptions(

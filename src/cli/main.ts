@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { accessCommands } from './access.js';
+import { advisoryCommands } from './advisories.js';
 import { serve } from './serve.js';
 import { openStorage } from './storage.js';
 
@@ -73,6 +74,7 @@ program
 
 // keys, owners, prefix, audit: access control on the feed's database (docs/SECURITY.md).
 accessCommands(program, configOf);
+advisoryCommands(program, configOf);
 
 program
   .command('import <dir>')

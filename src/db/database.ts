@@ -15,6 +15,11 @@ export interface PackageRecord {
   readonly blobKey: string;
   /** PackageMetadata as stored (JSON text); parsed by the feed layer. */
   readonly metadata: string;
+  /**
+   * The upstream (service index URL) a mirrored version was fetched from; absent for pushed packages
+   * (docs/UPSTREAMS.md). Written in the same transaction as the row, so a visible mirrored row is always marked.
+   */
+  readonly mirroredFrom?: string;
 }
 
 export interface NewPackage extends PackageRecord {
@@ -39,9 +44,12 @@ export interface Change {
  * The database is the source of truth for what exists; uniqueness of (lowerId, lowerVersion) is enforced here.
  */
 export interface PackageDatabase {
-  /** Inserts unless the identity exists; `false` means another push won. */
+  /**
+   * Inserts unless the identity exists; `false` means another push won. The row's `mirroredFrom` mark is written (or a
+   * stale one cleared) only with a row that was inserted.
+   */
   insertPackage(pkg: NewPackage): Promise<boolean>;
-  /** Replaces an existing identity (overwrite mode) or inserts it; returns the replaced blob key, if any. */
+  /** Replaces an existing identity (overwrite mode) or inserts it, with its `mirroredFrom` mark; returns the replaced blob key, if any. */
   replacePackage(pkg: NewPackage): Promise<string | null>;
   getPackage(lowerId: string, lowerVersion: string): Promise<PackageRecord | null>;
   getNuspec(lowerId: string, lowerVersion: string): Promise<Buffer | null>;
@@ -52,7 +60,7 @@ export interface PackageDatabase {
   listVersions(lowerId: string): Promise<PackageRecord[]>;
   /** Returns false when the package does not exist. */
   setListed(lowerId: string, lowerVersion: string, listed: boolean): Promise<boolean>;
-  /** Removes the row; returns its blob key, or null when it did not exist. */
+  /** Removes the row (and its mirrored mark); returns its blob key, or null when it did not exist. */
   deletePackage(lowerId: string, lowerVersion: string): Promise<string | null>;
   /** The newest change sequence number (0 when none). */
   latestChange(): Promise<number>;

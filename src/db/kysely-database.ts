@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Change, DownloadCount, NewPackage, PackageDatabase, PackageRecord } from './database.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import type { PackagesTable, Tables } from './schema.js';
@@ -20,7 +20,16 @@ const recordColumns = [
   'metadata',
 ] as const;
 
-type RecordRow = Pick<Selectable<PackagesTable>, (typeof recordColumns)[number]>;
+type RecordRow = Pick<Selectable<PackagesTable>, (typeof recordColumns)[number]> & { mirrored_from: string | null };
+
+/** The row's mirrored mark, selected beside the record columns (one primary-key lookup). */
+const mirroredFrom = (eb: ExpressionBuilder<Tables, 'packages'>) =>
+  eb
+    .selectFrom('upstream_packages')
+    .select('upstream_packages.upstream')
+    .whereRef('upstream_packages.lower_id', '=', 'packages.lower_id')
+    .whereRef('upstream_packages.lower_version', '=', 'packages.lower_version')
+    .as('mirrored_from');
 
 function toRecord(r: RecordRow): PackageRecord {
   return {
@@ -38,6 +47,7 @@ function toRecord(r: RecordRow): PackageRecord {
     sha512: r.sha512,
     blobKey: r.blob_key,
     metadata: r.metadata,
+    ...(r.mirrored_from ? { mirroredFrom: r.mirrored_from } : {}),
   };
 }
 
@@ -63,6 +73,23 @@ function toRow(p: NewPackage): Omit<PackagesTable, 'key'> {
 
 async function recordChange(tx: Transaction<Tables>, lowerId: string): Promise<void> {
   await tx.insertInto('changes').values({ lower_id: lowerId }).execute();
+}
+
+/**
+ * Writes the mirrored mark of a row being written, in its transaction; a row without one clears any mark left for the
+ * identity (a pushed version is never shown as mirrored).
+ */
+async function writeMirrorMark(tx: Transaction<Tables>, pkg: NewPackage): Promise<void> {
+  if (pkg.mirroredFrom === undefined) {
+    await tx.deleteFrom('upstream_packages').where('lower_id', '=', pkg.lowerId).where('lower_version', '=', pkg.lowerVersion).execute();
+    return;
+  }
+  const mark = { upstream: pkg.mirroredFrom, mirrored_at: new Date().toISOString() };
+  await tx
+    .insertInto('upstream_packages')
+    .values({ lower_id: pkg.lowerId, lower_version: pkg.lowerVersion, ...mark })
+    .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doUpdateSet(mark))
+    .execute();
 }
 
 /** PackageDatabase over Kysely: the same queries for every SQL dialect Pawket supports. */
@@ -94,7 +121,10 @@ export class KyselyPackageDatabase implements PackageDatabase {
         .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doNothing())
         .executeTakeFirst();
       const inserted = Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
-      if (inserted) await recordChange(tx, pkg.lowerId);
+      if (inserted) {
+        await writeMirrorMark(tx, pkg);
+        await recordChange(tx, pkg.lowerId);
+      }
       return inserted;
     });
   }
@@ -113,6 +143,7 @@ export class KyselyPackageDatabase implements PackageDatabase {
         .values({ lower_id, lower_version, ...rest })
         .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doUpdateSet(rest))
         .execute();
+      await writeMirrorMark(tx, pkg);
       await recordChange(tx, pkg.lowerId);
       return previous?.blob_key ?? null;
     });
@@ -122,6 +153,7 @@ export class KyselyPackageDatabase implements PackageDatabase {
     const row = await this.db
       .selectFrom('packages')
       .select(recordColumns)
+      .select(mirroredFrom)
       .where('lower_id', '=', lowerId)
       .where('lower_version', '=', lowerVersion)
       .executeTakeFirst();
@@ -142,6 +174,7 @@ export class KyselyPackageDatabase implements PackageDatabase {
     const rows = await this.db
       .selectFrom('packages')
       .select([...recordColumns, 'key', 'nuspec'])
+      .select(mirroredFrom)
       .where('key', '>', after)
       .orderBy('key')
       .limit(limit)
@@ -158,7 +191,7 @@ export class KyselyPackageDatabase implements PackageDatabase {
   }
 
   async listVersions(lowerId: string): Promise<PackageRecord[]> {
-    const rows = await this.db.selectFrom('packages').select(recordColumns).where('lower_id', '=', lowerId).execute();
+    const rows = await this.db.selectFrom('packages').select(recordColumns).select(mirroredFrom).where('lower_id', '=', lowerId).execute();
     return rows.map(toRecord);
   }
 
@@ -184,7 +217,10 @@ export class KyselyPackageDatabase implements PackageDatabase {
         .where('lower_version', '=', lowerVersion)
         .returning('blob_key')
         .executeTakeFirst();
-      if (row) await recordChange(tx, lowerId);
+      if (row) {
+        await tx.deleteFrom('upstream_packages').where('lower_id', '=', lowerId).where('lower_version', '=', lowerVersion).execute();
+        await recordChange(tx, lowerId);
+      }
       return row?.blob_key ?? null;
     });
   }
@@ -210,7 +246,7 @@ export class KyselyPackageDatabase implements PackageDatabase {
   }
 
   async scanByIdentity(after: { lowerId: string; lowerVersion: string } | null, limit: number): Promise<PackageRecord[]> {
-    let query = this.db.selectFrom('packages').select(recordColumns);
+    let query = this.db.selectFrom('packages').select(recordColumns).select(mirroredFrom);
     if (after) {
       query = query.where((eb) =>
         eb.or([

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { accessMigrations } from './access-migrations.js';
+import { advisoryMigrations } from './advisory-migrations.js';
 import { symbolMigrations } from './symbol-migrations.js';
 import { upstreamMigrations } from './upstream-migrations.js';
 
@@ -75,6 +76,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   ...symbolMigrations(dialect),
   // Mirrored packages and cached upstream metadata (upstream-migrations.ts).
   ...upstreamMigrations(),
+  // Deprecations and vulnerability advisories (advisory-migrations.ts).
+  ...advisoryMigrations(),
   };
 }
 

@@ -37,8 +37,18 @@ export interface DownloadCountsTable {
   count: number;
 }
 
+/** The mark of a package row fetched from an upstream (upstream-migrations.ts); written with the row. */
+export interface UpstreamPackagesTable {
+  lower_id: string;
+  lower_version: string;
+  /** The upstream's service index URL. */
+  upstream: string;
+  mirrored_at: string;
+}
+
 export interface Tables {
   packages: PackagesTable;
   download_counts: DownloadCountsTable;
   changes: ChangesTable;
+  upstream_packages: UpstreamPackagesTable;
 }

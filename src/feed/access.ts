@@ -14,6 +14,11 @@ export interface PackageGuard {
   authorizePush(principal: Principal, id: string): Promise<void>;
   /** Unlist, relist or delete a version of this id. 403 naming the id when refused. */
   authorizeUnlist(principal: Principal, id: string): Promise<void>;
+  /**
+   * Deprecate versions of this id or file (withdraw) an advisory for it: owners with the unlist scope; for an id
+   * that has no package here (an upstream one), admins only. 403 naming the id when refused.
+   */
+  authorizeAdvisory(principal: Principal, id: string): Promise<void>;
   /** Records a change in the audit log; never throws (the change has happened; a failed write is reported). */
   record(actor: Actor, action: AuditAction, target: string, detail?: string | null): Promise<void>;
 }
@@ -82,6 +87,20 @@ export class PackageAccess implements PackageGuard {
       // An unknown id: let the use case answer 404.
       if (!registration.registered && !(await this.store.hasPackages(lid))) return;
       this.requireOwner(principal, id, registration.owners, 'unlist, relist or delete');
+    });
+  }
+
+  async authorizeAdvisory(principal: Principal, id: string): Promise<void> {
+    const what = 'deprecate or file advisories for';
+    await this.denialsAudited(principal, 'advisory.denied', id, async () => {
+      this.auth.authorizeUnlist(principal, id, what);
+      const lid = toLowerId(id);
+      const registration = await this.store.registration(lid);
+      if (!registration.registered && !(await this.store.hasPackages(lid))) {
+        if (this.auth.isAdmin(principal)) return;
+        throw new PawketError(403, `Package ${id} has no version on this feed: only an admin may ${what} it.`);
+      }
+      this.requireOwner(principal, id, registration.owners, what);
     });
   }
 

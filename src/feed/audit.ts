@@ -16,6 +16,11 @@ export type AuditAction =
   | 'owner.remove'
   | 'prefix.reserve'
   | 'prefix.release'
+  | 'deprecate'
+  | 'undeprecate'
+  | 'advisory.file'
+  | 'advisory.withdraw'
+  | 'advisory.denied'
   | (string & {});
 
 /**

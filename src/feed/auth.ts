@@ -174,15 +174,18 @@ export class ApiKeyAuthenticator {
     }
   }
 
-  /** May this principal unlist, relist or delete versions of this id (ownership aside)? */
-  authorizeUnlist(principal: Principal, id: string): void {
+  /**
+   * May this principal unlist, relist or delete versions of this id (ownership aside)? Deprecating and filing
+   * advisories are the same kind of maintenance and need the same scope; `what` words the refusal.
+   */
+  authorizeUnlist(principal: Principal, id: string, what = 'unlist, relist or delete'): void {
     if (!hasScope(principal, 'unlist')) {
       throw new PawketError(
         403,
-        `The API key ${principal.name} may not unlist, relist or delete package ${id}: that needs the unlist scope (it has ${scopeList(principal)}).`,
+        `The API key ${principal.name} may not ${what} package ${id}: that needs the unlist scope (it has ${scopeList(principal)}).`,
       );
     }
-    this.authorizePattern(principal, id, 'unlist, relist or delete');
+    this.authorizePattern(principal, id, what);
   }
 
   /** Managing keys, owners and prefixes. */

@@ -26,7 +26,8 @@ const PAGE = 200;
 /**
  * Copies every package (row, nuspec and file) from one feed storage to another, verifying each file's SHA-512.
  * Resumable: packages already at the target with the same hash are skipped, so a second run continues where an
- * interrupted one stopped. The row is written after the file, as a push does.
+ * interrupted one stopped. The row is written after the file, as a push does, with its mirrored mark (`mirroredFrom`,
+ * read by `scanPackages`), so a mirrored package stays marked in the target.
  */
 export async function copyFeed(
   from: FeedStorage,

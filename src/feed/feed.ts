@@ -6,9 +6,11 @@ import type { Config } from '../config/schema.js';
 import type { PackageDatabase } from '../db/database.js';
 import type { AccessDatabase } from '../db/access-database.js';
 import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
+import { KyselyAdvisoryDatabase } from '../db/kysely-advisory-database.js';
 import { KyselySymbolDatabase } from '../db/kysely-symbol-database.js';
 import { openDatabase } from '../db/open.js';
 import { PackageAccess } from './access.js';
+import { AdvisoryService } from './advisories.js';
 import { AuditLog } from './audit.js';
 import { ApiKeyAuthenticator } from './auth.js';
 import { ChangeWatcher } from './change-watcher.js';
@@ -41,6 +43,8 @@ export interface Feed {
   readonly manage: ManageService;
   /** Symbols packages, the symbol server's lookups and .snupkg downloads. */
   readonly symbols: SymbolService;
+  /** Deprecations and vulnerability advisories. */
+  readonly advisories: AdvisoryService;
   /** Read-through to upstream feeds, when configured (docs/UPSTREAMS.md). */
   readonly upstream: UpstreamService | null;
   /** The read side the protocol routes use: `reader`, merged with the upstreams when configured. */
@@ -110,6 +114,7 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
     }),
     manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols),
     symbols,
+    advisories: new AdvisoryService(new KyselyAdvisoryDatabase(db.kysely), db, access, events),
     sweepOrphans: (dryRun = false) =>
       sweepOrphanBlobs(
         { isBlobReferenced: async (key) => (await db.isBlobReferenced(key)) || (await symbolDb.isSymbolBlobReferenced(key)) },

@@ -49,7 +49,11 @@ export class RequestAuthenticator {
    * @param opts.read a read of a private feed: 401s say how to configure credentials and carry the Basic challenge
    */
   async authenticate(request: FastifyRequest, opts: { read?: boolean } = {}): Promise<Principal> {
-    const key = requestKey(request);
+    return this.authenticateKey(request, requestKey(request), opts);
+  }
+
+  /** As {@link authenticate}, for a key the request carries elsewhere (the upload form's field). */
+  async authenticateKey(request: FastifyRequest, key: string | undefined, opts: { read?: boolean } = {}): Promise<Principal> {
     const address = request.ip;
     if (key !== undefined) {
       const wait = this.limiter.retryAfter(address);

@@ -33,7 +33,7 @@ const newKeyBody = z
 
 const prefixBody = z.object({ pattern: z.string(), owner: z.string() }).strict();
 
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body ?? {});
   if (!result.success) {
     throw badRequest(`Invalid request body: ${result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);

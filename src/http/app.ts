@@ -6,6 +6,7 @@ import type { Feed } from '../feed/feed.js';
 import { openSearch } from '../feed/search/search-service.js';
 import { installAccessControl, RequestAuthenticator } from './access-control.js';
 import { adminRoutes } from './admin.js';
+import { advisoryRoutes } from './advisories.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { Metrics, metricsRoutes } from './metrics.js';
@@ -14,6 +15,7 @@ import { FailureLimiter } from './rate-limit.js';
 import { IMMUTABLE, ResponseCache, REVALIDATE } from './response-cache.js';
 import { restoreFastPath } from './fast-path.js';
 import { ShadowCheckedReader } from '../feed/upstream/merged-reader.js';
+import { MergedSearchIndex } from '../feed/upstream/merged-search.js';
 import { symbolRoutes } from './symbols.js';
 import { V2Catalog } from '../feed/v2-catalog.js';
 import { v2Routes } from './v2/routes.js';
@@ -23,6 +25,7 @@ import { searchRoutes } from './v3/search.js';
 import { serviceIndexRoutes } from './v3/service-index.js';
 import { staticResourceRoutes } from './v3/static-resources.js';
 import { uiRoutes } from './ui/routes.js';
+import { uploadFormRoute } from './ui/upload-route.js';
 
 /** Assembles the web server: one module per protocol resource, one error handler, one response cache. */
 export async function buildApp(feed: Feed, config: Config): Promise<FastifyInstance> {
@@ -86,13 +89,15 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
   feed.events.onPackageChanged((lowerId) => cache.invalidate(lowerId));
 
   serviceIndexRoutes(app, config.baseUrl);
-  staticResourceRoutes(app, config.baseUrl);
+  staticResourceRoutes(app, config.baseUrl, feed.advisories);
   // Search belongs to the serving process, not to the feed (CLI jobs open the feed without it): it loads in the
   // background, and its close hook writes the download counts before the database closes (app.close() runs first).
   const search = openSearch(feed.db, feed.events, { onError: (err, what) => app.log.warn({ err }, `search: ${what} failed`) });
   app.decorate('pawketSearch', search);
   app.addHook('onClose', () => search.close());
-  searchRoutes(app, search.index, config.baseUrl, (lowerId) => feed.ownership.isVerifiedId(lowerId));
+  // With `upstreamSearch: merged`, V3 search and the web UI also ask the upstreams (docs/UPSTREAMS.md); V2 stays local.
+  const mergedSearch = feed.upstream && config.upstreamSearch === 'merged' ? new MergedSearchIndex(search.index, feed.upstream) : null;
+  searchRoutes(app, mergedSearch ?? search.index, config.baseUrl, (lowerId) => feed.ownership.isVerifiedId(lowerId));
   const downloads: DownloadRecorder = {
     record(lowerId, lowerVersion) {
       metrics.downloads.inc();
@@ -112,7 +117,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
   }
   // With upstreams, the protocol routes read the merged view (feed/upstream/); the fast path only repeats what they
   // rendered or serves local rows, and upstream refreshes drop rendered documents through feed.events.
-  registrationRoutes(app, feed.mergedReader, cache, config.baseUrl);
+  registrationRoutes(app, feed.mergedReader, cache, config.baseUrl, feed.advisories);
   // The V2 (OData) feed for legacy clients: the same rows, search index and download counting as V3.
   v2Routes(app, {
     reader: feed.reader,
@@ -122,15 +127,17 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     allowOverwrite: config.allowOverwrite,
     downloads,
   });
-  publishRoutes(app, {
+  const publishDeps = {
     access: feed.access,
     requestAuth,
     publish: feed.publish,
     manage: feed.manage,
     tempDir: feed.tempDir,
     maxPackageSize: config.maxPackageSize,
-    onPushAnswered: (status, replaced) => metrics.pushes.inc({ outcome: status === 201 ? (replaced ? 'replaced' : 'created') : String(status) }),
-  });
+    onPushAnswered: (status: number, replaced: boolean) =>
+      metrics.pushes.inc({ outcome: status === 201 ? (replaced ? 'replaced' : 'created') : String(status) }),
+  };
+  publishRoutes(app, publishDeps);
   symbolRoutes(app, {
     access: feed.access,
     requestAuth,
@@ -141,7 +148,18 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     allowOverwrite: config.allowOverwrite,
   });
   adminRoutes(app, { auth: feed.auth, requestAuth, keys: feed.keys, ownership: feed.ownership, audit: feed.audit });
+  advisoryRoutes(app, feed.advisories, requestAuth);
   // The web UI at / (docs/ARCHITECTURE.md, Web UI).
-  uiRoutes(app, { feed, index: search.index, configuredBase: config.baseUrl, privateFeed: config.private });
+  uiRoutes(app, {
+    feed,
+    index: mergedSearch ?? search.index,
+    localIndex: search.index,
+    // Merged results link to upstream-only ids: their pages read the merged view.
+    ...(mergedSearch ? { pageReader: feed.mergedReader } : {}),
+    configuredBase: config.baseUrl,
+    privateFeed: config.private,
+  });
+  // The upload page's form without JavaScript: a push with the key in a form field, answered with a page.
+  uploadFormRoute(app, publishDeps);
   return app;
 }

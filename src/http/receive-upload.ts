@@ -40,8 +40,23 @@ async function toTempFile(source: Readable, tempDir: string, maxBytes: number, k
   return spooled;
 }
 
-/** The first file part of a multipart/form-data body; later parts are drained and ignored, as the protocol says. */
-function fromMultipart(request: FastifyRequest, tempDir: string, maxBytes: number, kind: UploadKind): Promise<ReceivedUpload> {
+/**
+ * A check on the text fields sent before a form's file part (the web upload form's API key), run before a byte of
+ * the file is stored; it throws to refuse the upload.
+ */
+export type FieldsCheck = (fields: ReadonlyMap<string, string>) => Promise<void>;
+
+/**
+ * The first file part of a multipart/form-data body; later parts are drained and ignored, as the protocol says.
+ * With `check`, the fields before the file are checked first, and a refusal answers without waiting for the file.
+ */
+function fromMultipart(
+  request: FastifyRequest,
+  tempDir: string,
+  maxBytes: number,
+  kind: UploadKind,
+  check?: FieldsCheck,
+): Promise<ReceivedUpload> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -51,9 +66,25 @@ function fromMultipart(request: FastifyRequest, tempDir: string, maxBytes: numbe
       return;
     }
     let received: Promise<ReceivedUpload> | undefined;
+    const fields = new Map<string, string>();
+    parser.on('field', (name, value) => {
+      if (!received) fields.set(name, value);
+    });
+    // A refused or failed file part is answered at once, and the parser stops reading the body (after a failed spool
+    // busboy would wait forever on the destroyed file stream); the upload scope then drains the body or closes.
+    const fail = (e: unknown) => {
+      request.raw.unpipe(parser);
+      reject(e);
+    };
     parser.on('file', (_name, stream) => {
-      received ??= toTempFile(stream, tempDir, maxBytes, kind);
-      received.catch(() => stream.resume());
+      if (received) {
+        stream.resume();
+        return;
+      }
+      // Until the check settles the file part is not read, so busboy holds the rest of the body back.
+      const checked = check ? check(fields) : Promise.resolve();
+      received = checked.then(() => toTempFile(stream, tempDir, maxBytes, kind));
+      received.catch(fail);
     });
     parser.on('error', (e) => reject(badRequest(`The multipart request is malformed: ${(e as Error).message}`)));
     parser.on('close', () => {
@@ -79,4 +110,18 @@ export async function receiveUpload(
   const type = request.headers['content-type'] ?? '';
   if (/^multipart\/form-data/i.test(type)) return fromMultipart(request, tempDir, maxBytes, kind);
   return toTempFile(request.raw, tempDir, maxBytes, kind);
+}
+
+/**
+ * Receives a package from an HTML form (`multipart/form-data`), as {@link receiveUpload} does, after `check` has
+ * accepted the text fields sent before the file part (browsers send parts in the form's order).
+ * @example await receiveFormUpload(request, tempDir, max, async (fields) => authorize(fields.get('apikey')))
+ */
+export async function receiveFormUpload(request: FastifyRequest, tempDir: string, maxBytes: number, check: FieldsCheck): Promise<ReceivedUpload> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) throw tooLarge(maxBytes);
+  if (!/^multipart\/form-data/i.test(request.headers['content-type'] ?? '')) {
+    throw badRequest('The upload form must be sent as multipart/form-data.');
+  }
+  return fromMultipart(request, tempDir, maxBytes, PACKAGE, check);
 }

@@ -10,6 +10,8 @@ export const routes = {
   symbolServer: '/download/symbols/',
   flatContainer: '/v3/flatcontainer/',
   vulnerabilities: '/v3/vulnerabilities/',
+  /** Deprecations and vulnerability advisories: `{this}{id}/advisories`, `…/deprecation`, `…/vulnerabilities` (JSON). */
+  packageApi: '/api/packages/',
   repositorySignatures: '/v3/repository-signatures/index.json',
   search: '/v3/search',
   autocomplete: '/v3/autocomplete',

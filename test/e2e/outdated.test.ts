@@ -4,23 +4,14 @@
  * `--pre-release Always`) and `-u` upgrades the reference.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createNuGetSandbox,
-  describeRun,
-  hasDotnet,
-  requireClients,
-  run,
-  writePawketOnlyConfig,
-  type NuGetSandbox,
-  type RunResult,
-} from './support/dotnet.js';
-import { CORE_ID, packTestPackages, type TestPackages } from './support/packages.js';
+import { startConsumerFeed, type ConsumerFeed } from './support/consumer-feed.js';
+import { hasDotnet, requireClients, run, type RunResult } from './support/dotnet.js';
+import { CORE_ID } from './support/packages.js';
 import { OUTDATED_VERSION, outdatedPath } from './support/paths.js';
-import { pushPackageFile, startPawket, type PawketServer } from './support/server.js';
+import { pushPackageFile } from './support/server.js';
 
 const missing: string[] = [];
 if (!existsSync(outdatedPath)) missing.push(`dotnet-outdated ${OUTDATED_VERSION} (the dotnet-outdated-tool .NET tool) in .tools/`);
@@ -30,43 +21,23 @@ const clients = requireClients('dotnet-outdated end-to-end tests', missing);
 const STEP_TIMEOUT = 240_000;
 
 describe.skipIf(clients.skip)('dotnet-outdated against a real Pawket server', () => {
-  let work: string;
-  let server: PawketServer | undefined;
-  let pkgs: TestPackages;
-  let sandbox: NuGetSandbox;
-  let consumerDir: string;
+  let feed: ConsumerFeed | undefined;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'pawket-e2e-outdated-'));
-    const packSandbox = await createNuGetSandbox(join(work, 'nuget-pack'));
-    pkgs = await packTestPackages(work, packSandbox.env, { coreOnly: true });
-    server = await startPawket({ env: { PAWKET_API_KEY: 'key1' } });
-    await pushPackageFile(server, pkgs.core100, 'key1');
-    sandbox = await createNuGetSandbox(join(work, 'nuget-consume'));
-    consumerDir = join(pkgs.projectsDir, 'Consumer');
-    await writePawketOnlyConfig(consumerDir, server.feedUrl);
-    const add = await dotnet(['add', 'package', CORE_ID, '--version', '1.0.0']);
-    if (add.code !== 0) throw new Error(explain(add));
+    feed = await startConsumerFeed({ name: 'outdated', env: { PAWKET_API_KEY: 'key1' }, push: (p) => [p.core100] });
+    const add = await feed.dotnet(['add', 'package', CORE_ID, '--version', '1.0.0']);
+    if (add.code !== 0) throw new Error(feed.explain(add));
   });
 
-  afterAll(async () => {
-    await server?.stop();
-    if (work && !process.env.PAWKET_E2E_KEEP) await rm(work, { recursive: true, force: true });
-  });
-
-  function dotnet(args: readonly string[]): Promise<RunResult> {
-    return run('dotnet', args, { cwd: consumerDir, env: sandbox.env, timeoutMs: STEP_TIMEOUT - 10_000 });
-  }
+  afterAll(() => feed?.close());
 
   async function outdated(args: readonly string[] = []): Promise<RunResult> {
     // NuGet keeps package version lists in its HTTP cache for 30 minutes; a fresh look sees a push at once.
-    await rm(sandbox.httpCacheDir, { recursive: true, force: true });
-    return run(outdatedPath, args, { cwd: consumerDir, env: sandbox.env, timeoutMs: STEP_TIMEOUT - 10_000 });
+    await rm(feed!.sandbox.httpCacheDir, { recursive: true, force: true });
+    return run(outdatedPath, args, { cwd: feed!.consumerDir, env: feed!.sandbox.env, timeoutMs: STEP_TIMEOUT - 10_000 });
   }
 
-  function explain(r: RunResult): string {
-    return `${describeRun(r)}\n--- end of the Pawket log ---\n${server?.output().slice(-4000) ?? ''}`;
-  }
+  const explain = (r: RunResult) => feed!.explain(r);
 
   it('finds nothing outdated while 1.0.0 is the newest version', { timeout: STEP_TIMEOUT }, async () => {
     const r = await outdated();
@@ -75,8 +46,8 @@ describe.skipIf(clients.skip)('dotnet-outdated against a real Pawket server', ()
   });
 
   it('reports a newer version once it is pushed, and the newest prerelease when asked', { timeout: STEP_TIMEOUT }, async () => {
-    await pushPackageFile(server!, pkgs.core101, 'key1');
-    await pushPackageFile(server!, pkgs.core110beta2, 'key1');
+    await pushPackageFile(feed!.server, feed!.pkgs.core101, 'key1');
+    await pushPackageFile(feed!.server, feed!.pkgs.core110beta2, 'key1');
     const stable = await outdated(['--fail-on-updates']);
     expect(stable.code, explain(stable)).not.toBe(0);
     expect(stable.output, explain(stable)).toMatch(new RegExp(`${CORE_ID.replace(/\./g, '\\.')}\\s+1\\.0\\.0 -> 1\\.0\\.1`));
@@ -89,7 +60,7 @@ describe.skipIf(clients.skip)('dotnet-outdated against a real Pawket server', ()
   it('upgrades the reference with -u', { timeout: STEP_TIMEOUT }, async () => {
     const r = await outdated(['-u']);
     expect(r.code, explain(r)).toBe(0);
-    const csproj = await readFile(join(consumerDir, 'Consumer.csproj'), 'utf8');
+    const csproj = await readFile(join(feed!.consumerDir, 'Consumer.csproj'), 'utf8');
     expect(csproj, explain(r)).toMatch(new RegExp(`<PackageReference Include="${CORE_ID.replace(/\./g, '\\.')}" Version="1\\.0\\.1"`));
     const again = await outdated();
     expect(again.output, explain(again)).toContain('No outdated dependencies were detected');

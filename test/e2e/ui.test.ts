@@ -1,8 +1,9 @@
 /**
  * The web UI in a real browser: playwright-core drives Debian's Chromium (installed by scripts/install-test-deps.sh;
  * no browser is downloaded) against a real Pawket server. Search as you type, open a package, switch versions, copy
- * an install command, upload a package and see it appear, and a readme containing `<script>` renders without running
- * it. Saves screenshots of the main pages under docs/screenshots/ (shown in the README).
+ * an install command, upload a package and see it appear (with and without JavaScript), a readme containing
+ * `<script>` renders without running it and its relative images load from inside the package. Saves screenshots of
+ * the main pages under docs/screenshots/ (shown in the README).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -23,6 +24,7 @@ const clients = requireClients('web UI end-to-end tests', existsSync(CHROMIUM) ?
 const KEY = 'ui-e2e-key';
 const SCREENSHOTS = join(repoRoot, 'docs', 'screenshots');
 const STEP_TIMEOUT = 60_000;
+const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** A small PNG (a coloured rounded tile) so icons are visible in screenshots. */
 function png(size: number, rgb: readonly [number, number, number]): Buffer {
@@ -52,7 +54,13 @@ function png(size: number, rgb: readonly [number, number, number]): Buffer {
 
 const README = `# Contoso Widgets
 
+![Widgets logo](images/logo.png)
+
 Widgets for **every** occasion. <script>window.__pwned = 'script';</script>
+
+<img src="docs/diagram.svg" alt="How widgets spin" width="120">
+
+Read [the guide](docs/guide.md) first.
 
 <img src="x" onerror="window.__pwned = 'onerror'" alt="broken">
 
@@ -69,6 +77,8 @@ var widget = new Widget();
 | spin | yes |
 `;
 
+const DIAGRAM = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60" viewBox="0 0 120 60"><rect width="120" height="60" rx="8" fill="#2d7d46"/><circle cx="60" cy="30" r="18" fill="#fff"/></svg>';
+
 type TestPackage = NuspecOptions & { readonly files?: readonly ZipEntry[] };
 
 const PACKAGES: TestPackage[] = [
@@ -78,11 +88,14 @@ const PACKAGES: TestPackage[] = [
     description: 'Widgets for every occasion.',
     authors: 'Contoso',
     extraMetadata:
-      '<readme>README.md</readme><icon>icon.png</icon><tags>widgets ui controls</tags><license type="expression">MIT</license><projectUrl>https://example.org/widgets</projectUrl><repository type="git" url="https://example.org/widgets.git" />',
+      '<readme>README.md</readme><icon>icon.png</icon><tags>widgets ui controls</tags><license type="expression">MIT</license><projectUrl>https://example.org/widgets</projectUrl><repository type="git" url="https://github.com/contoso/widgets.git" commit="0123456789abcdef0123456789abcdef01234567" />',
     dependencies: { 'net8.0': [['Contoso.Logging', '[1.0.0, )']], 'netstandard2.0': [] },
     files: [
       { name: 'README.md', data: README },
       { name: 'icon.png', data: png(64, [40, 110, 200]) },
+      // Referenced by the readme with relative URLs, as in its repository.
+      { name: 'images/logo.png', data: png(96, [200, 90, 40]) },
+      { name: 'docs/diagram.svg', data: DIAGRAM },
     ],
   })),
   { id: 'Contoso.Logging', version: '1.0.0', description: 'Structured logging that writes JSON lines.', authors: 'Contoso', extraMetadata: '<tags>logging json</tags><icon>icon.png</icon>', files: [{ name: 'icon.png', data: png(64, [30, 150, 90]) }] },
@@ -117,7 +130,7 @@ describe.skipIf(clients.skip)('web UI in a real browser', () => {
       executablePath: CHROMIUM,
       headless: true,
       chromiumSandbox: false,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: BROWSER_ARGS,
       viewport: { width: 1200, height: 900 },
       baseURL: server.baseUrl,
     });
@@ -168,6 +181,16 @@ describe.skipIf(clients.skip)('web UI in a real browser', () => {
     expect(await readme.locator('[onerror]').count()).toBe(0);
     expect(await readme.locator('a[href^="javascript"]').count()).toBe(0);
     expect(await readme.locator('a[href="https://example.org/docs"]').count()).toBe(1);
+    // Relative images load from inside the package; a relative link goes to the repository at its commit.
+    for (const [alt, width] of [['Widgets logo', 96], ['How widgets spin', 120]] as const) {
+      const image = readme.locator(`img[alt="${alt}"]`);
+      await image.scrollIntoViewIfNeeded();
+      await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { message: alt }).toBe(width);
+      expect(await image.getAttribute('src')).toMatch(/^\/packages\/Contoso\.Widgets\/2\.0\.0\/files\//);
+    }
+    expect(await readme.locator('a', { hasText: 'the guide' }).getAttribute('href')).toBe(
+      'https://github.com/contoso/widgets/blob/0123456789abcdef0123456789abcdef01234567/docs/guide.md',
+    );
     expect(await page.evaluate(() => (window as unknown as { __pwned?: string }).__pwned)).toBeUndefined();
     expect(dialogs).toEqual([]);
     // Icon from inside the package.
@@ -210,6 +233,9 @@ describe.skipIf(clients.skip)('web UI in a real browser', () => {
     await page.locator('#apikey').fill(KEY);
     await page.locator('form.upload button[type=submit]').click();
     await expect.poll(() => page.locator('#upload-status').textContent()).toContain('Package Uploaded.From.Browser 1.2.3 was pushed.');
+    // The script uploaded in place (no navigation) and put its progress bar away.
+    expect(new URL(page.url()).pathname).toBe('/upload');
+    expect(await page.locator('#upload-progress').isHidden()).toBe(true);
 
     await page.locator('form.upload button[type=submit]').click();
     await expect.poll(() => page.locator('#upload-status').textContent()).toMatch(/^409: .*already exists/);
@@ -249,6 +275,45 @@ describe.skipIf(clients.skip)('web UI in a real browser', () => {
     expect((await fetch(`${server.baseUrl}/packages/No.Such.Package`)).status).toBe(404);
     expect((await fetch(`${server.baseUrl}/packages/Contoso.Widgets/9.9.9`)).status).toBe(404);
   });
+
+  it('uploads without JavaScript: the form posts and answers with a page', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, chromiumSandbox: false, args: BROWSER_ARGS });
+    try {
+      const noScript = await (await browser.newContext({ javaScriptEnabled: false, baseURL: server.baseUrl })).newPage();
+      const nupkg = await buildNupkg({ id: 'NoScript.Upload', version: '1.0.0', description: 'Uploaded without JavaScript.' });
+      const file = { name: 'NoScript.Upload.1.0.0.nupkg', mimeType: 'application/octet-stream', buffer: nupkg };
+      const submit = async (key: string) => {
+        await noScript.locator('#apikey').fill(key);
+        await noScript.locator('#package').setInputFiles(file);
+        const [response] = await Promise.all([
+          noScript.waitForResponse((r) => new URL(r.url()).pathname === '/upload' && r.request().method() === 'POST'),
+          noScript.locator('form.upload button[type=submit]').click(),
+        ]);
+        await noScript.waitForLoadState();
+        return response.status();
+      };
+      await noScript.goto('/upload');
+      // The page's script never ran.
+      expect(await noScript.locator('html').getAttribute('class')).toBeNull();
+
+      expect(await submit('wrong-key')).toBe(401);
+      expect(await noScript.locator('#upload-status.bad').textContent()).toContain('The API key is invalid or has been revoked');
+      expect(await noScript.locator('#upload-status a').count()).toBe(0);
+
+      // The form is on the answer page again.
+      expect(await submit(KEY)).toBe(201);
+      expect(await noScript.locator('#upload-status.ok').textContent()).toContain('Package NoScript.Upload 1.0.0 was pushed.');
+      await noScript.locator('#upload-status a', { hasText: 'Open NoScript.Upload 1.0.0' }).click();
+      await noScript.waitForURL(/\/packages\/NoScript\.Upload\/1\.0\.0$/);
+      expect(await noScript.locator('p.readme').textContent()).toContain('Uploaded without JavaScript.');
+
+      await noScript.goto('/upload');
+      expect(await submit(KEY)).toBe(409);
+      expect(await noScript.locator('#upload-status.bad').textContent()).toMatch(/NoScript\.Upload 1\.0\.0 already exists/);
+    } finally {
+      await browser.close();
+    }
+  }, STEP_TIMEOUT);
 });
 
 describe.skipIf(clients.skip)('web UI on a private feed', () => {

@@ -99,6 +99,9 @@ describe.skipIf(clients.skip)('a Pawket using another Pawket as its upstream', (
     const r = await restore(dir);
     expect(r.code, explain(r)).toBe(0);
     expect(await resolved(dir)).toEqual({ [WIDGETS_ID]: '2.0.0-rc.1', [CORE_ID]: '1.0.0' });
+    // Restore read the registration with Pawket's `mirroredFrom` extension in it; the mirrored rows keep the mark.
+    const leaf = await fetch(`${proxy!.baseUrl}/v3/registration-gz-semver2/${CORE_ID.toLowerCase()}/1.0.0.json`);
+    expect(((await leaf.json()) as { mirroredFrom?: string }).mirroredFrom).toBe(origin!.feedUrl);
   });
 
   it('shows a version pushed upstream after the freshness window', { timeout: STEP_TIMEOUT }, async () => {

@@ -83,6 +83,8 @@ interface VersionInfo {
   readonly isPrerelease: boolean;
   readonly isSemVer2: boolean;
   readonly listed: boolean;
+  /** Set on mirrored versions only. */
+  readonly mirroredFrom?: string;
   downloads: number;
 }
 
@@ -678,8 +680,19 @@ export class MemorySearchIndex implements SearchIndex {
       totalDownloads: e.totalDownloads,
       versions: e.versions
         .filter((v) => allowed(v, f))
-        .map((v) => ({ version: v.fullVersion, lowerVersion: v.lowerVersion, downloads: v.downloads })),
+        .map((v) => ({
+          version: v.fullVersion,
+          lowerVersion: v.lowerVersion,
+          downloads: v.downloads,
+          ...(v.mirroredFrom ? { mirroredFrom: v.mirroredFrom } : {}),
+        })),
+      ...(doc.version.mirroredFrom ? { mirroredFrom: doc.version.mirroredFrom } : {}),
     };
+  }
+
+  /** Whether the feed has any version of an id, listed or not (as of the last query, which waits for loading). */
+  has(lowerId: string): boolean {
+    return this.entries.has(lowerId);
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -944,6 +957,7 @@ function buildEntry(records: readonly PackageRecord[], counts: ReadonlyMap<strin
     isPrerelease: record.isPrerelease,
     isSemVer2: record.isSemVer2,
     listed: record.listed,
+    ...(record.mirroredFrom ? { mirroredFrom: record.mirroredFrom } : {}),
     downloads: counts.get(record.lowerVersion) ?? 0,
   }));
   const latest = sorted.at(-1)!.record;

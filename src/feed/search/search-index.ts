@@ -25,6 +25,8 @@ export interface SearchResultVersion {
   /** Lower-case normalized version: the key of URLs. */
   readonly lowerVersion: string;
   readonly downloads: number;
+  /** The upstream this version was mirrored from (docs/UPSTREAMS.md); absent for pushed versions. */
+  readonly mirroredFrom?: string;
 }
 
 /** The searchable, displayable metadata of one package version. */
@@ -53,6 +55,8 @@ export interface SearchResultPackage extends PackageText {
   readonly totalDownloads: number;
   /** Listed versions the filter allows, ascending. */
   readonly versions: readonly SearchResultVersion[];
+  /** The upstream the shown version comes from: mirrored, or (merged search) only the upstream has the id. */
+  readonly mirroredFrom?: string;
 }
 
 export interface SearchResults {

@@ -16,6 +16,10 @@ export interface UpstreamResources {
   readonly packageBase: string;
   /** The SemVer 2.0.0 registration hive (3.6.0) or the best available one, with a trailing slash. */
   readonly registrations: string;
+  /** SearchQueryService, when the upstream offers one (merged search). */
+  readonly search: string | null;
+  /** SearchAutocompleteService, when the upstream offers one (merged search). */
+  readonly autocomplete: string | null;
 }
 
 const serviceIndexSchema = z.object({
@@ -53,6 +57,34 @@ const catalogEntrySchema = z.object({
 });
 export type UpstreamCatalogEntry = z.output<typeof catalogEntrySchema>;
 
+const words = z.union([z.string(), z.array(z.string())]).nullish().catch(null);
+/** One search hit; fields clients need are checked, anything odd in the rest is dropped. */
+const searchHitSchema = z.object({
+  id: z.string().min(1),
+  version: z.string().min(1),
+  description: text,
+  summary: text,
+  title: text,
+  iconUrl: text,
+  licenseUrl: text,
+  licenseExpression: text,
+  projectUrl: text,
+  tags: words,
+  authors: words,
+  owners: words,
+  totalDownloads: z.number().nullish().catch(null),
+  packageTypes: z.array(z.object({ name: z.string() })).nullish().catch(null),
+  versions: z.array(z.object({ version: z.string(), downloads: z.number().nullish().catch(null) })).nullish().catch(null),
+});
+export type UpstreamSearchHit = z.output<typeof searchHitSchema>;
+const searchPageSchema = z.object({ totalHits: z.number().int().nonnegative(), data: z.array(z.unknown()) });
+
+/** A page of an upstream's search or autocomplete: unreadable items are left out, `totalHits` is the upstream's. */
+export interface UpstreamPage<T> {
+  readonly totalHits: number;
+  readonly data: readonly T[];
+}
+
 const leafSchema = z.object({ catalogEntry: catalogEntrySchema });
 const pageSchema = z.object({ '@id': z.string(), items: z.array(leafSchema).nullish() });
 const indexSchema = z.object({ items: z.array(pageSchema) });
@@ -88,14 +120,18 @@ export class UpstreamClient {
     const find = (...types: string[]) => {
       for (const type of types) {
         const r = index.data.resources.find((x) => (Array.isArray(x['@type']) ? x['@type'] : [x['@type']]).includes(type));
-        if (r) return r['@id'].endsWith('/') ? r['@id'] : `${r['@id']}/`;
+        if (r) return r['@id'];
       }
       return null;
     };
-    const packageBase = find('PackageBaseAddress/3.0.0');
-    const registrations = find('RegistrationsBaseUrl/3.6.0', 'RegistrationsBaseUrl/3.4.0', 'RegistrationsBaseUrl');
+    const base = (url: string | null) => (url === null || url.endsWith('/') ? url : `${url}/`);
+    const packageBase = base(find('PackageBaseAddress/3.0.0'));
+    const registrations = base(find('RegistrationsBaseUrl/3.6.0', 'RegistrationsBaseUrl/3.4.0', 'RegistrationsBaseUrl'));
     if (!packageBase || !registrations) throw new UpstreamDown(`${this.url} lacks PackageBaseAddress or RegistrationsBaseUrl`);
-    const value = { packageBase, registrations };
+    const family = (name: string) => [`${name}/3.5.0`, `${name}/3.0.0-rc`, `${name}/3.0.0-beta`, name];
+    const search = find(...family('SearchQueryService'));
+    const autocomplete = find(...family('SearchAutocompleteService'));
+    const value = { packageBase, registrations, search, autocomplete };
     this.resources = { value, until: Date.now() + 3_600_000 };
     return value;
   }
@@ -119,6 +155,36 @@ export class UpstreamClient {
       for (const leaf of items) entries.push(leaf.catalogEntry);
     }
     return entries;
+  }
+
+  /**
+   * One page of the upstream's SearchQueryService for these query parameters; null when it offers no search. An
+   * answer that is not a search page is an {@link UpstreamDown}; single unreadable hits are left out.
+   */
+  async search(params: URLSearchParams): Promise<UpstreamPage<UpstreamSearchHit> | null> {
+    const { search } = await this.resolve();
+    if (!search) return null;
+    const page = await this.page(search, params);
+    const data = page.data.flatMap((item) => {
+      const hit = searchHitSchema.safeParse(item);
+      return hit.success ? [hit.data] : [];
+    });
+    return { totalHits: page.totalHits, data };
+  }
+
+  /** The upstream's SearchAutocompleteService (ids for `q`, versions for `id`); null when it offers none. */
+  async autocomplete(params: URLSearchParams): Promise<UpstreamPage<string> | null> {
+    const { autocomplete } = await this.resolve();
+    if (!autocomplete) return null;
+    const page = await this.page(autocomplete, params);
+    return { totalHits: page.totalHits, data: page.data.filter((x): x is string => typeof x === 'string') };
+  }
+
+  private async page(url: string, params: URLSearchParams) {
+    const full = `${url}${url.includes('?') ? '&' : '?'}${params}`;
+    const page = searchPageSchema.safeParse(await this.json(full));
+    if (!page.success) throw new UpstreamDown(`${full}: not a search answer`);
+    return page.data;
   }
 
   /** Downloads a `.nupkg` into `dir`, hashing it; null on 404. The caller removes the file. */

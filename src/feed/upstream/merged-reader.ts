@@ -36,7 +36,7 @@ export class MergedReader extends PackageReader {
     const merged = [...local];
     for (const v of view.versions) {
       if (have.has(v.record.lowerVersion)) continue;
-      merged.push({ record: v.record, metadata: v.metadata, parsed: parseVersion(v.record.fullVersion)! });
+      merged.push({ record: { ...v.record, mirroredFrom: v.upstream }, metadata: v.metadata, parsed: parseVersion(v.record.fullVersion)! });
     }
     return merged.sort((a, b) => compareVersions(a.parsed, b.parsed));
   }

@@ -84,6 +84,33 @@ export class UpstreamService {
     return isValidPackageId(id) && this.upstreams.some((u) => idAllowed(id, u.allow, u.deny));
   }
 
+  /** The upstreams' service index URLs, in the configured order. */
+  get urls(): readonly string[] {
+    return this.upstreams.map((u) => u.url);
+  }
+
+  /** Whether this upstream may be asked for (or show) this id: its allow and deny lists. */
+  allows(url: string, id: string): boolean {
+    const u = this.upstreams.find((x) => x.url === url);
+    return u !== undefined && isValidPackageId(id) && idAllowed(id, u.allow, u.deny);
+  }
+
+  /**
+   * A request to one upstream that is not about one id's metadata (search), through the same circuit breaker: null
+   * while the upstream is marked down, or when the request fails (which marks it down).
+   */
+  async ask<T>(url: string, work: (client: UpstreamClient) => Promise<T>): Promise<T | null> {
+    const u = this.upstreams.find((x) => x.url === url);
+    if (!u || u.downUntil > Date.now()) return null;
+    try {
+      return await work(u.client);
+    } catch (err) {
+      if (!(err instanceof UpstreamDown)) throw err;
+      this.markDown(u, err);
+      return null;
+    }
+  }
+
   /** Which versions of an id are mirrored, and whether the id is blocked from upstreams (it has pushed versions). */
   async localState(lowerId: string): Promise<{ blocked: boolean; mirrored: Map<string, string> }> {
     const cached = this.states.get(lowerId);
@@ -169,8 +196,6 @@ export class UpstreamService {
       }
       const blobKey = `packages/${key.lowerId}/${key.lowerVersion}/${Buffer.from(downloaded.sha512, 'base64').toString('hex').slice(0, 16)}.nupkg`;
       await this.blobs.putFile(blobKey, downloaded.file);
-      // Marked before the row commits: a visible mirrored row is always marked as such.
-      await this.store.markMirrored(key.lowerId, key.lowerVersion, u.url);
       const m = read.metadata;
       const row = {
         id: m.id,
@@ -187,6 +212,8 @@ export class UpstreamService {
         blobKey,
         metadata: toStoredMetadata(m),
         nuspec: read.nuspec,
+        // The mark commits with the row: a visible mirrored row is always marked, a row that lost to a push never.
+        mirroredFrom: u.url,
       };
       if (!(await this.db.insertPackage(row))) {
         // Another node mirrored (or someone pushed) it first; the winner's file may share our key.

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { UpstreamPackagesTable } from '../../db/schema.js';
 
 type UpstreamTables = {
-  upstream_packages: { lower_id: string; lower_version: string; upstream: string; mirrored_at: string };
+  upstream_packages: UpstreamPackagesTable;
   upstream_ids: { lower_id: string; upstream: string; fetched_at: number | string; found: number; document: string };
 };
 
@@ -39,20 +40,7 @@ export class UpstreamStore {
       .execute();
   }
 
-  /** Marks a version as mirrored (before its package row commits; see UpstreamService.mirror). */
-  async markMirrored(lowerId: string, lowerVersion: string, upstream: string): Promise<void> {
-    await this.db
-      .insertInto('upstream_packages')
-      .values({ lower_id: lowerId, lower_version: lowerVersion, upstream, mirrored_at: new Date().toISOString() })
-      .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doNothing())
-      .execute();
-  }
-
-  async unmarkMirrored(lowerId: string, lowerVersion: string): Promise<void> {
-    await this.db.deleteFrom('upstream_packages').where('lower_id', '=', lowerId).where('lower_version', '=', lowerVersion).execute();
-  }
-
-  /** The mirrored versions of an id, with the upstream each came from. */
+  /** The mirrored versions of an id, with the upstream each came from (marks are written with the rows: PackageDatabase). */
   async mirrored(lowerId: string): Promise<Map<string, string>> {
     const rows = await this.db.selectFrom('upstream_packages').select(['lower_version', 'upstream']).where('lower_id', '=', lowerId).execute();
     return new Map(rows.map((r) => [r.lower_version, r.upstream]));

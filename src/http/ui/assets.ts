@@ -1,8 +1,8 @@
 /**
  * The web UI's only assets, compiled into the server so the feed works offline and needs no build step: one
  * stylesheet (light and dark via prefers-color-scheme) and one small script (search as you type, copy buttons,
- * install-command tabs, version switching, upload). Pages work without the script except search-as-you-type and
- * upload.
+ * install-command tabs, version switching, upload progress). Pages work without the script, except search as you
+ * type (the search form submits instead).
  */
 import { createHash } from 'node:crypto';
 
@@ -71,6 +71,7 @@ tr.current{font-weight:700}
 .stats li{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:10px 14px;min-width:140px}
 .stats strong{display:block;font-size:1.4rem}
 form.upload{display:grid;gap:12px;max-width:560px}
+form.upload progress{width:100%}
 label{font-weight:600}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;
@@ -83,6 +84,7 @@ function $(s,r){return (r||document).querySelector(s);}
 function el(tag,attrs,children){var e=document.createElement(tag);if(attrs)for(var k in attrs){if(k==='text')e.textContent=attrs[k];else e.setAttribute(k,attrs[k]);}(children||[]).forEach(function(c){if(c)e.appendChild(c);});return e;}
 function fmt(n){return Number(n).toLocaleString('en-US');}
 function pkgUrl(id,v){return '/packages/'+encodeURIComponent(id)+(v?'/'+encodeURIComponent(v):'');}
+function host(u){try{return new URL(u).host;}catch(e){return u;}}
 
 // Copy buttons: data-copy names the element whose text is copied.
 document.addEventListener('click',function(ev){
@@ -124,7 +126,7 @@ if(form){
     list.textContent='';
     data.data.forEach(function(p){
       var title=el('h3',null,[el('a',{href:pkgUrl(p.id),text:p.id})]);
-      var meta=el('div',{'class':'meta'},[el('span',{text:'v'+p.version}),el('span',{text:fmt(p.totalDownloads)+' downloads'}),p.verified?el('span',{'class':'verified',title:'The id is under a prefix reserved for its owner',text:'\\u2713 verified'}):null,p.authors&&p.authors.length?el('span',{text:'by '+p.authors.join(', ')}):null]);
+      var meta=el('div',{'class':'meta'},[el('span',{text:'v'+p.version}),el('span',{text:fmt(p.totalDownloads)+' downloads'}),p.verified?el('span',{'class':'verified',title:'The id is under a prefix reserved for its owner',text:'\\u2713 verified'}):null,p.mirroredFrom?el('span',{'class':'mirrored',title:p.mirroredFrom,text:'Mirrored from '+host(p.mirroredFrom)}):null,p.authors&&p.authors.length?el('span',{text:'by '+p.authors.join(', ')}):null]);
       var tags=el('div',null,(p.tags||[]).slice(0,8).map(function(t){return el('a',{'class':'tag',href:'/?q='+encodeURIComponent('tags:'+t),text:t});}));
       var img=el('img',{src:pkgUrl(p.id,p.version)+'/icon',alt:'',width:'48',height:'48',loading:'lazy'});
       list.appendChild(el('li',{'class':'card'},[img,el('div',{'class':'body'},[title,el('p',{text:p.summary||p.description}),meta,tags])]));
@@ -140,20 +142,31 @@ if(form){
   form.addEventListener('submit',function(ev){ev.preventDefault();clearTimeout(timer);run(0);});
 }
 
-// Upload through the push endpoint; the server's message is shown as it is.
+// Upload through the push endpoint with a progress bar; the server's message is shown as it is. (Without the
+// script the form posts to /upload, which answers with a page.)
 var up=$('form.upload');
 if(up){
   up.addEventListener('submit',function(ev){
     ev.preventDefault();
-    var file=$('#package').files[0],key=$('#apikey').value,out=$('#upload-status');
+    var file=$('#package').files[0],key=$('#apikey').value,out=$('#upload-status'),bar=$('#upload-progress'),button=$('button[type=submit]',up);
     out.hidden=false;out.className='status';
     if(!file){out.textContent='Choose a .nupkg file first.';return;}
-    out.textContent='Uploading '+file.name+'\\u2026';
-    fetch('/api/v2/package',{method:'PUT',body:file,headers:{'content-type':'application/octet-stream','x-nuget-apikey':key},credentials:'same-origin'}).then(function(r){return r.text().then(function(t){return {r:r,t:t};});}).then(function(x){
-      out.textContent='';
-      if(x.r.status===201){out.className='status ok';out.appendChild(document.createTextNode(x.t+' '));var m=/^Package (\\S+) (\\S+) was/.exec(x.t);if(m)out.appendChild(el('a',{href:pkgUrl(m[1],m[2]),text:'Open '+m[1]+' '+m[2]}));}
-      else{out.className='status bad';out.textContent=x.r.status+': '+(x.t||x.r.statusText);}
-    }).catch(function(e){out.className='status bad';out.textContent='Upload failed: '+e.message;});
+    out.textContent='Uploading '+file.name+'\u2026';
+    var x=new XMLHttpRequest();
+    function done(){bar.hidden=true;button.disabled=false;out.textContent='';}
+    x.upload.addEventListener('progress',function(e){if(e.lengthComputable){bar.max=e.total;bar.value=e.loaded;}});
+    x.addEventListener('load',function(){
+      done();
+      var t=x.responseText;
+      if(x.status===201){out.className='status ok';out.appendChild(document.createTextNode(t+' '));var m=/^Package (\S+) (\S+) was/.exec(t);if(m)out.appendChild(el('a',{href:pkgUrl(m[1],m[2]),text:'Open '+m[1]+' '+m[2]}));}
+      else{out.className='status bad';out.textContent=x.status+': '+(t||x.statusText);}
+    });
+    x.addEventListener('error',function(){done();out.className='status bad';out.textContent='Upload failed: the connection was lost.';});
+    x.open('PUT','/api/v2/package');
+    x.setRequestHeader('content-type','application/octet-stream');
+    x.setRequestHeader('x-nuget-apikey',key);
+    bar.removeAttribute('value');bar.hidden=false;button.disabled=true;
+    x.send(file);
   });
 }
 })();

@@ -3,6 +3,7 @@
  * inputs: routes.ts gathers the data.
  */
 import type { SearchResultPackage } from '../../feed/search/search-index.js';
+import { severityName, type Deprecation, type DeprecationReason, type Vulnerability } from '../../nuget/advisory.js';
 import type { StoredMetadata } from '../../feed/stored-metadata.js';
 import { ASSET_VERSION } from './assets.js';
 import { html, safeUrl, type Html } from './html.js';
@@ -84,7 +85,7 @@ function card(p: SearchResultPackage, verified: boolean): Html {
 <p>${p.summary || p.description}</p>
 <div class="meta"><span>v${p.version}</span><span>${number(p.totalDownloads)} downloads</span>${
     verified ? html`<span class="verified" title="The id is under a prefix reserved for its owner">✓ verified</span>` : ''
-  }${p.authors.length ? html`<span>by ${p.authors.join(', ')}</span>` : ''}</div>
+  }${p.mirroredFrom ? mirroredMark('Mirrored', p.mirroredFrom) : ''}${p.authors.length ? html`<span>by ${p.authors.join(', ')}</span>` : ''}</div>
 <div>${p.tags.slice(0, 8).map((t) => html`<a class="tag" href="/?q=${encodeURIComponent(`tags:${t}`)}">${t}</a>`)}</div>
 </div>
 </li>`;
@@ -135,6 +136,10 @@ export interface VersionRow {
   readonly prerelease: boolean;
   readonly published: string;
   readonly downloads: number;
+  readonly deprecated: boolean;
+  readonly vulnerable: boolean;
+  /** The upstream (service index URL) this version was mirrored from, or comes from; absent for pushed versions. */
+  readonly mirroredFrom?: string | undefined;
 }
 
 export interface PackageInput {
@@ -146,6 +151,11 @@ export interface PackageInput {
   readonly versions: readonly VersionRow[];
   readonly totalDownloads: number;
   readonly verified: boolean;
+  /** Of this version: the upstream it was mirrored from (see {@link VersionRow}). */
+  readonly mirroredFrom?: string | undefined;
+  /** Of this version. */
+  readonly deprecation: Deprecation | null;
+  readonly vulnerabilities: readonly Vulnerability[];
   /** Sanitized readme HTML; null when the package has none. */
   readonly readme: Html | null;
   readonly licenseText: string | null;
@@ -211,6 +221,40 @@ function link(label: string, url: string | null): Html {
   return safe ? html`<dt>${label}</dt><dd><a href="${safe}" rel="nofollow noopener">${new URL(safe).host + new URL(safe).pathname}</a></dd>` : html``;
 }
 
+const REASON_WORDS: Record<DeprecationReason, string> = {
+  Legacy: 'it is no longer maintained',
+  CriticalBugs: 'it has critical bugs',
+  Other: 'of other reasons',
+};
+
+function deprecationBanner(d: Deprecation): Html {
+  const alt = d.alternate;
+  return html`<div class="banner warn deprecation" role="status"><strong>This version is deprecated</strong> because ${d.reasons
+    .map((r) => REASON_WORDS[r])
+    .join(' and ')}.${d.message ? html` ${d.message}` : ''}${
+    alt ? html` Use <a href="${packageUrl(alt.id)}">${alt.id}</a>${alt.range ? html` <span class="muted">${alt.range}</span>` : ''} instead.` : ''
+  }</div>`;
+}
+
+function vulnerabilityBanner(list: readonly Vulnerability[]): Html {
+  return html`<div class="banner bad vulnerabilities" role="status"><strong>This version has ${list.length === 1 ? 'a known vulnerability' : `${list.length} known vulnerabilities`}</strong>
+<ul>${list.map((v) => {
+    const url = safeUrl(v.url);
+    return html`<li>${severityName(v.severity)} severity: ${url ? html`<a href="${url}" rel="nofollow noopener">${v.url}</a>` : v.url} <span class="muted">(versions ${v.versions})</span></li>`;
+  })}</ul></div>`;
+}
+
+/** "Mirrored from <upstream host>", the full service index URL on hover. */
+function mirroredMark(word: string, upstream: string): Html {
+  let name = upstream;
+  try {
+    name = new URL(upstream).host;
+  } catch {
+    // not a URL: show it as it is
+  }
+  return html`<span class="mirrored" title="${upstream}">${word} from ${name}</span>`;
+}
+
 export function packagePage(p: PackageInput): string {
   const m = p.metadata;
   const current = p.versions.find((v) => v.version === p.version);
@@ -220,11 +264,13 @@ export function packagePage(p: PackageInput): string {
 <img src="${iconUrl(m.id, p.version)}" alt="" width="64" height="64">
 <div>
 <h1>${m.title && m.title !== m.id ? m.title : m.id} <span class="muted">${p.version}</span></h1>
-<div class="meta"><span>${m.id}</span>${p.verified ? html`<span class="verified">✓ verified prefix</span>` : ''}<span>${number(p.totalDownloads)} total downloads</span><span>${number(current?.downloads ?? 0)} of this version</span></div>
+<div class="meta"><span>${m.id}</span>${p.verified ? html`<span class="verified">✓ verified prefix</span>` : ''}${p.mirroredFrom ? mirroredMark('Mirrored', p.mirroredFrom) : ''}<span>${number(p.totalDownloads)} total downloads</span><span>${number(current?.downloads ?? 0)} of this version</span></div>
 </div>
 </div>
 ${!p.listed ? html`<div class="banner warn" role="status">This version is unlisted: it still restores when pinned, but search and "latest" skip it.</div>` : ''}
 ${m.requireLicenseAcceptance ? html`<div class="banner warn" role="status">This package requires accepting its license before use.</div>` : ''}
+${p.deprecation ? deprecationBanner(p.deprecation) : ''}
+${p.vulnerabilities.length ? vulnerabilityBanner(p.vulnerabilities) : ''}
 ${installBox(m.id, p.version, p.feedUrl)}
 <h2 id="readme-heading">${p.readme ? 'README' : 'Description'}</h2>
 ${p.readme ? html`<article class="readme" aria-labelledby="readme-heading">${p.readme}</article>` : html`<p class="readme">${m.description}</p>`}
@@ -239,7 +285,7 @@ ${p.licenseText !== null ? html`<h2 id="license">License</h2><pre>${p.licenseTex
     (v) => html`<tr class="${v.version === p.version ? 'current' : ''}${v.listed ? '' : ' unlisted'}">
 <td><a href="${packageUrl(m.id, v.version)}"${v.version === p.version ? html` aria-current="page"` : ''}>${v.version}</a></td>
 <td>${number(v.downloads)}</td><td>${v.listed ? date(v.published) : '—'}</td>
-<td>${[v.listed ? '' : 'unlisted', v.prerelease ? 'prerelease' : ''].filter(Boolean).join(', ')}</td></tr>`,
+<td>${[v.listed ? '' : 'unlisted', v.prerelease ? 'prerelease' : '', v.deprecated ? 'deprecated' : '', v.vulnerable ? 'vulnerable' : ''].filter(Boolean).join(', ')}${v.mirroredFrom ? html` ${mirroredMark('mirrored', v.mirroredFrom)}` : ''}</td></tr>`,
   )}</tbody>
 </table>
 </div>
@@ -274,17 +320,33 @@ ${m.copyright ? html`<dt>Copyright</dt><dd>${m.copyright}</dd>` : ''}
 // ---------------------------------------------------------------------------------------------------------------
 // Upload, feed, errors
 
-export function uploadPage(): string {
+/** How an upload through the form (without JavaScript) went: the push endpoint's message, and on success the package. */
+export type UploadOutcome =
+  | { readonly ok: true; readonly message: string; readonly id: string; readonly version: string }
+  | { readonly ok: false; readonly message: string };
+
+/**
+ * The upload form posts to `/upload` (ui/upload-route.ts) and works without JavaScript; the script sends the file to
+ * the push endpoint instead, with a progress bar. The key field comes first: browsers send parts in form order, and
+ * the server checks the key before it stores any of the file.
+ */
+export function uploadPage(outcome?: UploadOutcome): string {
   const body = html`<h1>Upload a package</h1>
 <p>Pushes a <code>.nupkg</code> to this feed, as <code>dotnet nuget push</code> does. You need an API key with a push scope.</p>
-<form class="upload" action="/api/v2/package" method="post" enctype="multipart/form-data">
-<div><label for="package">Package file (.nupkg)</label><br><input type="file" id="package" name="package" accept=".nupkg" required></div>
+<form class="upload" action="/upload" method="post" enctype="multipart/form-data">
 <div><label for="apikey">API key</label><br><input type="password" id="apikey" name="apikey" autocomplete="off" required></div>
+<div><label for="package">Package file (.nupkg)</label><br><input type="file" id="package" name="package" accept=".nupkg" required></div>
 <div><button type="submit" class="primary">Upload</button></div>
-<noscript><p>Uploading from the browser needs JavaScript (the key travels in a header).</p></noscript>
+<progress id="upload-progress" aria-label="Upload progress" hidden></progress>
 </form>
-<div id="upload-status" class="status" role="status" aria-live="polite" hidden></div>`;
-  return layout('Upload', 'upload', body);
+${
+  outcome
+    ? html`<div id="upload-status" class="status ${outcome.ok ? 'ok' : 'bad'}" role="status" aria-live="polite">${outcome.message}${
+        outcome.ok ? html` <a href="${packageUrl(outcome.id, outcome.version)}">Open ${outcome.id} ${outcome.version}</a>` : ''
+      }</div>`
+    : html`<div id="upload-status" class="status" role="status" aria-live="polite" hidden></div>`
+}`;
+  return layout(outcome ? (outcome.ok ? 'Uploaded' : 'Upload failed') : 'Upload', 'upload', body);
 }
 
 export interface FeedStats {

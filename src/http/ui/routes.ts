@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { advisoriesOfVersion } from '../../feed/advisories.js';
 import type { Feed } from '../../feed/feed.js';
+import type { PackageReader } from '../../feed/package-reader.js';
 import type { SearchIndex } from '../../feed/search/search-index.js';
 import type { StoredMetadata } from '../../feed/stored-metadata.js';
 import { isValidPackageId } from '../../nuget/id.js';
@@ -7,13 +9,19 @@ import { baseUrl } from '../base-url.js';
 import { routes } from '../routes.js';
 import { ASSET_VERSION, CSS, JS } from './assets.js';
 import { safeUrl, trustedHtml, type Html } from './html.js';
+import { packageFileRoute } from './file-route.js';
 import { renderMarkdown } from './markdown.js';
 import { ENTRY_LIMITS, PackageFiles } from './package-files.js';
-import { DEFAULT_ICON, feedPage, homePage, notFoundPage, packagePage, PAGE_SIZE, uploadPage, type VersionRow } from './pages.js';
+import { readmeLinks } from './readme-links.js';
+import { DEFAULT_ICON, feedPage, homePage, notFoundPage, packagePage, packageUrl, PAGE_SIZE, uploadPage, type VersionRow } from './pages.js';
 
 export interface UiOptions {
-  readonly feed: Pick<Feed, 'reader' | 'db' | 'events' | 'tempDir' | 'ownership'>;
+  readonly feed: Pick<Feed, 'reader' | 'db' | 'events' | 'tempDir' | 'ownership' | 'advisories'>;
   readonly index: SearchIndex;
+  /** This feed's own packages, for the statistics of /feed when `index` also shows upstream ones; default `index`. */
+  readonly localIndex?: SearchIndex;
+  /** What package pages show; with merged search the merged reader, as results link to upstream-only ids. Default `feed.reader`. */
+  readonly pageReader?: PackageReader;
   readonly configuredBase: string | undefined;
   readonly privateFeed: boolean;
 }
@@ -35,7 +43,8 @@ function first(query: Query, name: string): string {
   return (Array.isArray(value) ? value[0] : value) ?? '';
 }
 
-function sendPage(reply: FastifyReply, body: string, status = 200) {
+/** Sends a page with the headers every page carries (its CSP among them). */
+export function sendPage(reply: FastifyReply, body: string, status = 200) {
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
@@ -61,9 +70,10 @@ function defaultVersion<T extends { record: { listed: boolean; isPrerelease: boo
 }
 
 /**
- * The web UI: home/search (`/`), package pages (`/packages/{id}/{version?}` and their icons), upload (`/upload`) and
- * connection help (`/feed`), plus the two assets. Pages follow the feed's read rule (anonymous on a public feed, a key
- * on a private one, as HTTP Basic: the browser asks); the assets and the default icon are anonymous.
+ * The web UI: home/search (`/`), package pages (`/packages/{id}/{version?}`, their icons and readme images), upload
+ * (`/upload`; the form's `POST` is upload-route.ts's) and connection help (`/feed`), plus the two assets. Pages follow
+ * the feed's read rule (anonymous on a public feed, a key on a private one, as HTTP Basic: the browser asks); the
+ * assets and the default icon are anonymous.
  */
 export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
   const { feed, index } = opts;
@@ -96,23 +106,29 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
     );
   });
 
+  const pageReader = opts.pageReader ?? feed.reader;
   const packageHandler = async (id: string, version: string | undefined, reply: FastifyReply, base: string) => {
-    const versions = await feed.reader.versions(id);
+    const versions = await pageReader.versions(id);
     if (versions.length === 0) return sendPage(reply, notFoundPage(`There is no package ${id} on this feed.`), 404);
     const wanted = version === undefined ? defaultVersion(versions) : await findVersion(id, version, versions);
     if (!wanted) {
       return sendPage(reply, notFoundPage(`${versions[0]!.record.id} has no version ${version}.`), 404);
     }
     const { record, metadata } = wanted;
-    const counts = await feed.db.listDownloadCounts(record.lowerId);
+    const [counts, known] = await Promise.all([feed.db.listDownloadCounts(record.lowerId), feed.advisories.forId(record.lowerId)]);
     const downloads = new Map(counts.map((c) => [c.lowerVersion, c.count]));
+    const advisories = new Map(versions.map((v) => [v.record.lowerVersion, advisoriesOfVersion(known, v.record.lowerVersion, v.parsed)]));
     const rows: VersionRow[] = versions.map((v) => ({
       version: v.record.version,
       listed: v.record.listed,
       prerelease: v.record.isPrerelease,
       published: v.record.published,
       downloads: downloads.get(v.record.lowerVersion) ?? 0,
+      mirroredFrom: v.record.mirroredFrom,
+      deprecated: advisories.get(v.record.lowerVersion)!.deprecation !== null,
+      vulnerable: advisories.get(v.record.lowerVersion)!.vulnerabilities.length > 0,
     }));
+    const mine = advisories.get(record.lowerVersion)!;
     const { readme, licenseText } = await packageTexts(record, metadata);
     return sendPage(
       reply,
@@ -125,6 +141,9 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
         versions: rows,
         totalDownloads: counts.reduce((sum, c) => sum + c.count, 0),
         verified: feed.ownership.isVerifiedId(record.lowerId),
+        mirroredFrom: record.mirroredFrom,
+        deprecation: mine.deprecation,
+        vulnerabilities: mine.vulnerabilities,
         readme,
         licenseText,
         feedUrl: base + routes.serviceIndex,
@@ -134,7 +153,7 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
   };
 
   async function findVersion(id: string, version: string, versions: Awaited<ReturnType<typeof feed.reader.versions>>) {
-    const record = await feed.reader.find(id, version);
+    const record = await pageReader.find(id, version);
     return record ? versions.find((v) => v.record.lowerVersion === record.lowerVersion) : undefined;
   }
 
@@ -149,7 +168,9 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
     const read = wanted.length ? await files.read(record, wanted) : new Map<string, Buffer | null>();
     if (metadata.readme && !readmes.has(key)) {
       const bytes = read.get(metadata.readme);
-      readmes.set(key, bytes ? trustedHtml(renderMarkdown(text(bytes))) : null);
+      // Relative URLs resolve next to the readme inside the package (images) or in its repository (links).
+      const links = readmeLinks({ filesUrl: `${packageUrl(record.id, record.version)}/files/`, readmePath: metadata.readme, repository: metadata.repository });
+      readmes.set(key, bytes ? trustedHtml(renderMarkdown(text(bytes), links)) : null);
       if (readmes.size > RENDERED_READMES) readmes.delete(readmes.keys().next().value!);
     }
     const license = metadata.license?.type === 'file' ? read.get(metadata.license.value) : null;
@@ -181,11 +202,13 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
     return reply.type('image/svg+xml').header('content-security-policy', "default-src 'none'; sandbox").send(DEFAULT_ICON);
   });
 
+  packageFileRoute(app, feed.reader, files);
+
   app.get('/upload', (_request, reply) => sendPage(reply, uploadPage()));
 
   app.get('/feed', async (request, reply) => {
     const [listed, versions, counts] = await Promise.all([
-      index.search({ query: '', skip: 0, take: 1, prerelease: true, semVer2: true, packageType: null }),
+      (opts.localIndex ?? index).search({ query: '', skip: 0, take: 1, prerelease: true, semVer2: true, packageType: null }),
       feed.db.countPackages(),
       feed.db.listDownloadCounts(),
     ]);

@@ -1,5 +1,6 @@
 import { lowerId } from '../../nuget/id.js';
 import { normalizeRange, parseRange } from '../../nuget/range.js';
+import type { VersionAdvisories } from '../../feed/advisories.js';
 import type { SortedVersion } from '../../feed/package-reader.js';
 import type { DependencyGroup } from '../../package/metadata.js';
 
@@ -51,8 +52,40 @@ function licenseUrl(v: SortedVersion): string {
   return m.licenseUrl ?? '';
 }
 
+/** A version as registration shows it: with its deprecation and advisories, when the route looked them up. */
+export type RegistrationVersion = SortedVersion & { readonly advisories?: VersionAdvisories };
+
+/** nuget.org's shape of `deprecation` and `vulnerabilities`: what `dotnet list package --deprecated/--vulnerable` read. */
+function advisoryProperties(leaf: string, a: VersionAdvisories | undefined) {
+  const d = a?.deprecation;
+  return {
+    ...(d
+      ? {
+          deprecation: {
+            '@id': `${leaf}#deprecation`,
+            reasons: d.reasons,
+            ...(d.message ? { message: d.message } : {}),
+            ...(d.alternate
+              ? { alternatePackage: { '@id': `${leaf}#deprecation/alternatePackage`, id: d.alternate.id, range: d.alternate.range ?? '*' } }
+              : {}),
+          },
+        }
+      : {}),
+    ...(a?.vulnerabilities.length
+      ? {
+          vulnerabilities: a.vulnerabilities.map((x, i) => ({
+            '@id': `${leaf}#vulnerability/${i}`,
+            '@type': 'Vulnerability',
+            advisoryUrl: x.url,
+            severity: String(x.severity),
+          })),
+        }
+      : {}),
+  };
+}
+
 /** The catalog entry: the package's metadata as Visual Studio's details pane and the CLI read it. */
-export function catalogEntry(u: RegistrationUrls, v: SortedVersion) {
+export function catalogEntry(u: RegistrationUrls, v: RegistrationVersion) {
   const m = v.metadata;
   const leaf = leafUrl(u, v);
   return {
@@ -83,6 +116,9 @@ export function catalogEntry(u: RegistrationUrls, v: SortedVersion) {
     ...(m.copyright ? { copyright: m.copyright } : {}),
     ...(m.repository?.url ? { repository: m.repository.url } : {}),
     isPrerelease: v.record.isPrerelease,
+    ...advisoryProperties(leaf, v.advisories),
+    // Pawket's extension (clients ignore unknown properties): the upstream a mirrored or upstream-only version comes from.
+    ...(v.record.mirroredFrom ? { mirroredFrom: v.record.mirroredFrom } : {}),
   };
 }
 
@@ -169,6 +205,7 @@ export function registrationLeaf(u: RegistrationUrls, v: SortedVersion) {
     packageContent: packageContentUrl(u.flatContainer, v.record),
     published: published(v),
     registration: indexUrl(u, v.record.lowerId),
+    ...(v.record.mirroredFrom ? { mirroredFrom: v.record.mirroredFrom } : {}),
     '@context': {
       '@vocab': 'http://schema.nuget.org/schema#',
       xsd: 'http://www.w3.org/2001/XMLSchema#',

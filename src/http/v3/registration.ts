@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound } from '../../errors.js';
+import { advisoriesOfVersion, NO_ADVISORIES, type AdvisoryService, type IdAdvisories } from '../../feed/advisories.js';
 import type { PackageReader, SortedVersion } from '../../feed/package-reader.js';
 import { lowerId } from '../../nuget/id.js';
 import { baseUrl } from '../base-url.js';
@@ -10,6 +11,7 @@ import {
   registrationLeaf,
   registrationPage,
   type RegistrationUrls,
+  type RegistrationVersion,
 } from './registration-documents.js';
 
 /** RegistrationsBaseUrl in its three hives; the plain hives hide SemVer 2.0.0 versions from older clients. */
@@ -18,12 +20,13 @@ export function registrationRoutes(
   reader: PackageReader,
   cache: ResponseCache,
   configuredBase: string | undefined,
+  advisories: Pick<AdvisoryService, 'forId'>,
 ): void {
   for (const hive of Object.values(routes.registration)) {
     const context = (request: FastifyRequest, id: string) => {
       const base = baseUrl(request, configuredBase);
       const urls: RegistrationUrls = { hive: base + hive.path, flatContainer: base + routes.flatContainer };
-      const visible = async () => filterHive(await reader.versions(id), hive);
+      const visible = async () => withAdvisories(filterHive(await reader.versions(id), hive), await advisories.forId(lowerId(id)));
       return { urls, visible, key: (suffix: string) => cacheKeys.registration(hive.path, base, lowerId(id), suffix) };
     };
 
@@ -63,6 +66,11 @@ export function registrationRoutes(
       return sendDocument(request, reply, doc, REVALIDATE);
     });
   }
+}
+
+function withAdvisories(versions: SortedVersion[], all: IdAdvisories): RegistrationVersion[] {
+  if (all === NO_ADVISORIES) return versions;
+  return versions.map((v) => ({ ...v, advisories: advisoriesOfVersion(all, v.record.lowerVersion, v.parsed) }));
 }
 
 function filterHive(versions: SortedVersion[], hive: RegistrationHive): SortedVersion[] {

@@ -106,8 +106,11 @@ function resultJson(p: SearchResultPackage, hive: Hive) {
       version: v.version,
       downloads: v.downloads,
       '@id': `${hive.registration}${p.lowerId}/${v.lowerVersion}.json`,
+      ...(v.mirroredFrom ? { mirroredFrom: v.mirroredFrom } : {}),
     })),
     vulnerabilities: [],
+    // Pawket's extension (clients ignore unknown properties), as in registration.
+    ...(p.mirroredFrom ? { mirroredFrom: p.mirroredFrom } : {}),
   };
 }
 

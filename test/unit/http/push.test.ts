@@ -100,6 +100,16 @@ describe('push', () => {
     expect((await pushRaw(server.url, await buildNupkg({ id: 'Contoso.Small', version: '1.0.0' }))).status).toBe(201);
   });
 
+  it('answers 413 for a multipart file part over the size limit (once hung waiting for the parser)', async () => {
+    server = await startTestServer({ maxPackageSize: 64 * 1024 });
+    // Declared within the early check's margin, so the limit is found while spooling.
+    const res = await pushMultipart(server.url, Buffer.alloc(100 * 1024, 7));
+    expect(res.status).toBe(413);
+    expect(await res.text()).toMatch(/larger than this feed accepts/);
+    expect(await tempFiles(server)).toEqual([]);
+    expect((await pushMultipart(server.url, await buildNupkg({ id: 'Contoso.Small', version: '1.0.0' }))).status).toBe(201);
+  });
+
   it('answers 400 for a body that is not a package and leaves no file behind', async () => {
     server = await startTestServer();
     const res = await pushRaw(server.url, Buffer.from('this is not a zip file at all'));

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 
 export type FileMode = 'ok' | 'hang' | '500' | 'truncated' | 'wrong-hash' | 'garbage';
 export type MetadataMode = 'ok' | 'hang' | '500' | 'garbage';
+export type SearchMode = 'ok' | 'hang' | '500' | 'garbage';
 
 interface Hosted {
   readonly id: string;
@@ -17,6 +18,7 @@ interface Hosted {
  */
 export class FaultUpstream {
   metadataMode: MetadataMode = 'ok';
+  searchMode: SearchMode = 'ok';
   fileMode: FileMode = 'ok';
   readonly hits = new Map<string, number>();
   private readonly packages: Hosted[] = [];
@@ -27,6 +29,7 @@ export class FaultUpstream {
   constructor() {
     this.server = createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0]!;
+      const query = new URL(req.url ?? '/', 'http://x').searchParams;
       this.hits.set(path, (this.hits.get(path) ?? 0) + 1);
       const base = this.url;
       const json = (value: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
@@ -36,8 +39,16 @@ export class FaultUpstream {
           resources: [
             { '@id': `${base}/flat/`, '@type': 'PackageBaseAddress/3.0.0' },
             { '@id': `${base}/reg/`, '@type': 'RegistrationsBaseUrl/3.6.0' },
+            { '@id': `${base}/search`, '@type': 'SearchQueryService/3.5.0' },
+            { '@id': `${base}/autocomplete`, '@type': 'SearchAutocompleteService/3.5.0' },
           ],
         });
+      }
+      if (path === '/search' || path === '/autocomplete') {
+        if (this.searchMode === 'hang') return void this.hanging.add(res);
+        if (this.searchMode === '500') return res.writeHead(500).end('boom');
+        if (this.searchMode === 'garbage') return res.writeHead(200, { 'content-type': 'application/json' }).end('{"totalHits": "many", "data": 7}');
+        return json(this.search(path, query));
       }
       const reg = /^\/reg\/([^/]+)\/index\.json$/.exec(path);
       if (reg) {
@@ -93,6 +104,29 @@ export class FaultUpstream {
       }
       res.writeHead(404).end();
     });
+  }
+
+  /** Search and autocomplete as a feed would answer them: ids containing `q`, in the order they were added. */
+  private search(path: string, query: URLSearchParams): { totalHits: number; data: unknown[] } {
+    const prerelease = query.get('prerelease') === 'true';
+    const visible = this.packages.filter((p) => prerelease || !p.version.includes('-'));
+    const wanted = query.get('id');
+    if (path === '/autocomplete' && wanted !== null) {
+      const versions = visible.filter((p) => p.id.toLowerCase() === wanted.toLowerCase()).map((p) => p.version);
+      return { totalHits: versions.length, data: versions };
+    }
+    const q = (query.get('q') ?? '').toLowerCase();
+    const ids = [...new Set(visible.filter((p) => p.id.toLowerCase().includes(q)).map((p) => p.id))];
+    const skip = Number(query.get('skip') ?? 0);
+    const page = ids.slice(skip, skip + Number(query.get('take') ?? 20));
+    if (path === '/autocomplete') return { totalHits: ids.length, data: page };
+    return {
+      totalHits: ids.length,
+      data: page.map((id) => {
+        const versions = visible.filter((p) => p.id === id).map((p) => ({ version: p.version, downloads: 1 }));
+        return { id, version: versions.at(-1)!.version, description: `${id} from the fault upstream`, versions, totalDownloads: versions.length };
+      }),
+    };
   }
 
   add(id: string, version: string, bytes: Buffer): void {

@@ -46,6 +46,7 @@ describe('read-through from another Pawket', () => {
       ['Mixed.Lib', '3.0.0'],
       ['Confused.Internal', '99.0.0'],
       ['Denied.Lib', '1.0.0'],
+      ['Race.Lib', '1.0.0'],
     ] as const) {
       expect((await pushRaw(origin.url, await buildNupkg({ id, version, description: `origin ${version}` }))).status).toBe(201);
     }
@@ -112,6 +113,59 @@ describe('read-through from another Pawket', () => {
     expect((await get(guarded, '/v3/flatcontainer/confused.internal/99.0.0/confused.internal.99.0.0.nupkg')).status).toBe(404);
     expect((await get(guarded, '/v3/registration-gz-semver2/confused.internal/99.0.0.json')).status).toBe(404);
     expect(await guarded.feed.db.getPackage('confused.internal', '99.0.0')).toBeNull();
+  });
+
+  it('marks mirrored and upstream-only versions in registration, search and the web UI; pushed ones not', async () => {
+    const upstream = `${origin.url}/v3/index.json`;
+    type Leaf = { catalogEntry: { version: string; mirroredFrom?: string } };
+    const index = (await (await get(proxy, '/v3/registration-gz-semver2/up.lib/index.json')).json()) as { items: { items: Leaf[] }[] };
+    const marks = Object.fromEntries(index.items.flatMap((p) => p.items).map((l) => [l.catalogEntry.version, l.catalogEntry.mirroredFrom]));
+    // 2.0.0 was mirrored by the first test; 1.0.0 and 2.1.0 are still only upstream: all come from the upstream.
+    expect(marks).toEqual({ '1.0.0': upstream, '2.0.0': upstream, '2.1.0': upstream });
+    expect((await proxy.feed.db.getPackage('up.lib', '2.0.0'))?.mirroredFrom).toBe(upstream);
+    const leaf = (await (await get(proxy, '/v3/registration-gz-semver2/up.lib/2.0.0.json')).json()) as { mirroredFrom?: string };
+    expect(leaf.mirroredFrom).toBe(upstream);
+    const mixed = (await (await get(proxy, '/v3/registration-gz-semver2/mixed.lib/index.json')).json()) as { items: { items: Leaf[] }[] };
+    const mixedMarks = mixed.items.flatMap((p) => p.items).map((l) => [l.catalogEntry.version, l.catalogEntry.mirroredFrom ?? 'pushed']);
+    expect(mixedMarks).toEqual([['1.0.0', 'pushed'], ['3.0.0', upstream]]);
+
+    const search = (await (await get(proxy, '/v3/search?q=packageid:up.lib')).json()) as {
+      data: { id: string; mirroredFrom?: string; versions: { version: string; mirroredFrom?: string }[] }[];
+    };
+    expect(search.data.map((d) => [d.id, d.mirroredFrom])).toEqual([['Up.Lib', upstream]]);
+    expect(search.data[0]!.versions).toMatchObject([{ version: '2.0.0', mirroredFrom: upstream }]);
+    const pushed = (await (await get(proxy, '/v3/search?q=packageid:mixed.lib')).json()) as { data: { mirroredFrom?: string }[] };
+    expect(pushed.data).toHaveLength(1);
+    expect(pushed.data[0]!.mirroredFrom).toBeUndefined();
+
+    const host = new URL(origin.url).host;
+    const page = await (await get(proxy, '/packages/Up.Lib/2.0.0')).text();
+    expect(page).toContain(`Mirrored from ${host}`);
+    expect(page).toMatch(new RegExp(`<td>[^<]*<span class="mirrored" title="${upstream}">mirrored from ${host}</span></td>`));
+    expect(await (await get(proxy, '/packages/Mixed.Lib/1.0.0')).text()).not.toMatch(/mirrored from/i);
+  });
+
+  it('leaves no mirrored mark on a version pushed while it was being mirrored', async () => {
+    const pushedHere = await buildNupkg({ id: 'Race.Lib', version: '1.0.0', description: 'pushed to the proxy' });
+    // The push lands between the mirror's download and its row: the row insert loses to it.
+    const blobs = proxy.feed.blobs;
+    const putFile = blobs.putFile.bind(blobs);
+    blobs.putFile = async (key, file) => {
+      blobs.putFile = putFile;
+      expect((await pushRaw(proxy.url, pushedHere)).status).toBe(201);
+      return putFile(key, file);
+    };
+    const res = await get(proxy, '/v3/flatcontainer/race.lib/1.0.0/race.lib.1.0.0.nupkg');
+    expect(blobs.putFile).toBe(putFile);
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(pushedHere)).toBe(true);
+    expect((await proxy.feed.db.getPackage('race.lib', '1.0.0'))?.mirroredFrom).toBeUndefined();
+    expect((await proxy.feed.upstream!.localState('race.lib')).mirrored.size).toBe(0);
+    const leaf = (await (await get(proxy, '/v3/registration-gz-semver2/race.lib/index.json')).json()) as {
+      items: { items: { catalogEntry: { description: string; mirroredFrom?: string } }[] }[];
+    };
+    expect(leaf.items[0]!.items[0]!.catalogEntry).not.toHaveProperty('mirroredFrom');
+    expect(leaf.items[0]!.items[0]!.catalogEntry.description).toBe('pushed to the proxy');
   });
 
   it('serves what it cached when the upstream is gone', async () => {

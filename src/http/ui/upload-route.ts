@@ -1,0 +1,56 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PawketError } from '../../errors.js';
+import type { Principal } from '../../feed/auth.js';
+import type { PublishRouteDeps } from '../publish.js';
+import { receiveFormUpload } from '../receive-upload.js';
+import { prepareUploadScope } from '../upload-scope.js';
+import { uploadPage } from './pages.js';
+import { sendPage } from './routes.js';
+
+export type UploadFormDeps = Omit<PublishRouteDeps, 'manage'>;
+
+/** The form field that carries the key (pages.ts puts it before the file). */
+const KEY_FIELD = 'apikey';
+
+/**
+ * `POST /upload`: the upload page's form, for browsers without JavaScript. The same checks and use case as a push
+ * (key, push scope, size bound, streaming to a temporary file, publish), answered with the upload page showing the
+ * push's message, with the push's status.
+ *
+ * CSRF: the only credential this route accepts is the form's key field. A cross-site form post carries the
+ * browser's cookies (Pawket sets none) and its cached HTTP Basic credentials (a private feed's pages), never a value
+ * another site does not know, so the key headers and Basic auth are ignored here on purpose.
+ */
+export function uploadFormRoute(app: FastifyInstance, deps: UploadFormDeps): void {
+  app.register(async (scope) => {
+    prepareUploadScope(scope, deps.maxPackageSize);
+    scope.addHook('onResponse', async (_request, reply) => deps.onPushAnswered?.(reply.statusCode, reply.raw.statusMessage === 'Replaced'));
+    // The route checks the key itself, on a private feed too.
+    scope.post('/upload', { config: { access: 'key' as const } }, (request, reply) => upload(deps, request, reply));
+  });
+}
+
+async function upload(deps: UploadFormDeps, request: FastifyRequest, reply: FastifyReply) {
+  let principal: Principal | undefined;
+  try {
+    const received = await receiveFormUpload(request, deps.tempDir, deps.maxPackageSize, async (fields) => {
+      principal = await deps.requestAuth.authenticateKey(request, fields.get(KEY_FIELD) || undefined);
+      await deps.access.authorizeAnyPush(principal);
+    });
+    // The check ran before receiveFormUpload resolved, so the principal is set.
+    const result = await deps.publish.publish(received, principal!);
+    request.log.info({ id: result.id, version: result.version, by: principal!.name }, 'package pushed (upload form)');
+    reply.raw.statusMessage = result.replaced ? 'Replaced' : 'Created';
+    const message = `Package ${result.id} ${result.version} was ${result.replaced ? 'replaced' : 'pushed'}.`;
+    return sendPage(reply, uploadPage({ ok: true, message, id: result.id, version: result.version }), 201);
+  } catch (err) {
+    if (!(err instanceof PawketError)) {
+      request.log.error({ err }, 'upload form failed');
+      return sendPage(reply, uploadPage({ ok: false, message: 'The server failed to handle this upload; the error is in its log.' }), 500);
+    }
+    if (err.status >= 500) request.log.error({ err }, 'upload form failed');
+    // Retry-After, Connection: close; never a Basic challenge (the key is the form's).
+    const { 'www-authenticate': _challenge, ...headers } = err.headers;
+    return sendPage(reply.headers(headers), uploadPage({ ok: false, message: err.message }), err.status);
+  }
+}
