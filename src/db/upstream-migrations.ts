@@ -31,5 +31,20 @@ export function upstreamMigrations(): Record<string, Migration> {
           .execute();
       },
     },
+    '0008_upstream_vulnerabilities': {
+      async up(db: Kysely<unknown>) {
+        // One upstream's VulnerabilityInfo, checked and merged into one file: served stale while it is unreachable.
+        await db.schema
+          .createTable('upstream_vulnerabilities')
+          .addColumn('upstream', 'text', (c) => c.primaryKey())
+          .addColumn('fetched_at', 'bigint', (c) => c.notNull())
+          /** The upstream's own file stamps, to skip downloading what has not changed. */
+          .addColumn('source_stamp', 'text', (c) => c.notNull())
+          /** When `document` last changed: the `@updated` of the file served here. */
+          .addColumn('updated', 'text', (c) => c.notNull())
+          .addColumn('document', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

@@ -34,10 +34,19 @@ export interface VersionAdvisories {
 
 export const NO_ADVISORIES: IdAdvisories = { deprecations: new Map(), vulnerabilities: [] };
 
-export function advisoriesOfVersion(all: IdAdvisories, lowerVersion: string, version: NuGetVersion): VersionAdvisories {
+/**
+ * What is known against one version: ours (this feed's deprecation wins) and, for a version from an upstream,
+ * the upstream's (advisories of both, one per URL).
+ */
+export function advisoriesOfVersion(
+  all: IdAdvisories,
+  v: { readonly record: { readonly lowerVersion: string }; readonly parsed: NuGetVersion; readonly upstreamAdvisories?: VersionAdvisories | undefined },
+): VersionAdvisories {
+  const ours = all.vulnerabilities.filter((x) => isVulnerable(x, v.parsed));
+  const theirs = (v.upstreamAdvisories?.vulnerabilities ?? []).filter((x) => !ours.some((o) => o.url === x.url));
   return {
-    deprecation: all.deprecations.get(lowerVersion) ?? null,
-    vulnerabilities: all.vulnerabilities.filter((v) => isVulnerable(v, version)),
+    deprecation: all.deprecations.get(v.record.lowerVersion) ?? v.upstreamAdvisories?.deprecation ?? null,
+    vulnerabilities: theirs.length ? [...ours, ...theirs] : ours,
   };
 }
 

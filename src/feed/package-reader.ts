@@ -3,12 +3,15 @@ import type { PackageDatabase, PackageRecord } from '../db/database.js';
 import { identityKey, type PackageIdentityKey } from '../nuget/identity.js';
 import { lowerId as toLowerId, isValidPackageId } from '../nuget/id.js';
 import { compareVersions, parseVersion, type NuGetVersion } from '../nuget/version.js';
+import type { VersionAdvisories } from './advisories.js';
 import type { FeedEvents } from './events.js';
 import { viewOf, type PackageVersionView } from './stored-metadata.js';
 
 /** A version of an id with its parsed version, for sorting and filtering. */
 export interface SortedVersion extends PackageVersionView {
   readonly parsed: NuGetVersion;
+  /** What an upstream says about this version (deprecation, advisories), for versions that come from one. */
+  readonly upstreamAdvisories?: VersionAdvisories | undefined;
 }
 
 /** A package version without its metadata: what serving its files needs. */

@@ -89,7 +89,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
   feed.events.onPackageChanged((lowerId) => cache.invalidate(lowerId));
 
   serviceIndexRoutes(app, config.baseUrl);
-  staticResourceRoutes(app, config.baseUrl, feed.advisories);
+  staticResourceRoutes(app, config.baseUrl, feed.advisories, feed.upstream?.vulnerabilities ?? null);
   // Search belongs to the serving process, not to the feed (CLI jobs open the feed without it): it loads in the
   // background, and its close hook writes the download counts before the database closes (app.close() runs first).
   const search = openSearch(feed.db, feed.events, { onError: (err, what) => app.log.warn({ err }, `search: ${what} failed`) });

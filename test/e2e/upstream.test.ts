@@ -2,7 +2,8 @@
  * Upstream read-through end to end: two (three) real Pawket processes; the second uses the first as its upstream.
  * `dotnet restore` through the second gets packages only the first has; they stay cached when the first is gone; a
  * version pushed to the first appears after the freshness window; with blockShadowing on, an upstream version of a
- * pushed id is never served (dependency confusion).
+ * pushed id is never served (dependency confusion); an advisory filed on the first makes restore through the second
+ * warn (NuGetAudit), also once the first is gone.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { pushPackageFile, startPawket, type PawketServer } from './support/serve
 const clients = requireClients('upstream end-to-end tests', hasDotnet ? [] : ['dotnet (the .NET 10 SDK)']);
 const STEP_TIMEOUT = 240_000;
 const TTL_SECONDS = 2;
+const ADVISORY = 'https://advisories.example.com/ORIGIN-1';
 
 describe.skipIf(clients.skip)('a Pawket using another Pawket as its upstream', () => {
   let work: string;
@@ -127,12 +129,33 @@ describe.skipIf(clients.skip)('a Pawket using another Pawket as its upstream', (
     expect(await flatVersions(guarded!, WIDGETS_ID)).toEqual(['2.0.0-rc.1']);
   });
 
-  it('keeps restoring from its cache when the upstream is gone', { timeout: STEP_TIMEOUT }, async () => {
+  it("warns during restore about an advisory filed upstream (the upstream's VulnerabilityInfo is served here)", { timeout: STEP_TIMEOUT }, async () => {
+    const filed = await fetch(`${origin!.baseUrl}/api/packages/${WIDGETS_ID}/vulnerabilities`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-nuget-apikey': 'origin-key' },
+      body: JSON.stringify({ url: ADVISORY, severity: 'high', versions: '[2.0.0-rc.1]' }),
+    });
+    expect(filed.status).toBe(200);
+    // The proxy refreshes the upstream's data in the background once it is older than the freshness window.
+    await expect
+      .poll(async () => {
+        const index = (await (await fetch(`${proxy!.baseUrl}/v3/vulnerabilities/index.json`)).json()) as { '@id': string }[];
+        return Promise.all(index.map(async (f) => JSON.stringify(await (await fetch(f['@id'])).json())));
+      }, { timeout: 15_000, interval: 500 })
+      .toContainEqual(expect.stringContaining(ADVISORY));
+    await clearLocals();
+    const r = await restore(join(work, 'newer'));
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.output, explain(r)).toMatch(new RegExp(`NU1903.*${WIDGETS_ID.replace(/\./g, '\\.')}.*${ADVISORY}`));
+  });
+
+  it('keeps restoring from its cache (and auditing) when the upstream is gone', { timeout: STEP_TIMEOUT }, async () => {
     await origin!.stop();
     await clearLocals();
     const dir = join(work, 'newer');
     const r = await restore(dir);
     expect(r.code, explain(r)).toBe(0);
     expect(await resolved(dir)).toEqual({ [WIDGETS_ID]: '2.0.0-rc.1', [CORE_ID]: '1.0.1' });
+    expect(r.output, explain(r)).toContain(ADVISORY);
   });
 });

@@ -20,6 +20,8 @@ export interface UpstreamResources {
   readonly search: string | null;
   /** SearchAutocompleteService, when the upstream offers one (merged search). */
   readonly autocomplete: string | null;
+  /** VulnerabilityInfo/6.7.0, when the upstream offers it (its advisories are served here too). */
+  readonly vulnerabilityInfo: string | null;
 }
 
 const serviceIndexSchema = z.object({
@@ -54,6 +56,18 @@ const catalogEntrySchema = z.object({
     .array(z.object({ targetFramework: text, dependencies: z.array(dependencySchema).nullish().catch(null) }))
     .nullish()
     .catch(null),
+  deprecation: z
+    .object({
+      reasons: z.array(z.string()),
+      message: text,
+      alternatePackage: z.object({ id: z.string(), range: text }).nullish().catch(null),
+    })
+    .nullish()
+    .catch(null),
+  vulnerabilities: z
+    .array(z.object({ advisoryUrl: z.string(), severity: z.union([z.string(), z.number()]) }))
+    .nullish()
+    .catch(null),
 });
 export type UpstreamCatalogEntry = z.output<typeof catalogEntrySchema>;
 
@@ -83,6 +97,19 @@ const searchPageSchema = z.object({ totalHits: z.number().int().nonnegative(), d
 export interface UpstreamPage<T> {
   readonly totalHits: number;
   readonly data: readonly T[];
+}
+
+/** VulnerabilityInfo: at most 16 files, each named, absolute and dated (NuGet's own limits). */
+const vulnerabilityIndexSchema = z
+  .array(z.object({ '@name': z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), '@id': z.string().url(), '@updated': z.string().min(1) }))
+  .max(16);
+const vulnerabilityFileSchema = z.record(z.string(), z.array(z.unknown()));
+
+/** One data file of an upstream's VulnerabilityInfo. */
+export interface VulnerabilityFileRef {
+  readonly name: string;
+  readonly url: string;
+  readonly updated: string;
 }
 
 const leafSchema = z.object({ catalogEntry: catalogEntrySchema });
@@ -131,7 +158,8 @@ export class UpstreamClient {
     const family = (name: string) => [`${name}/3.5.0`, `${name}/3.0.0-rc`, `${name}/3.0.0-beta`, name];
     const search = find(...family('SearchQueryService'));
     const autocomplete = find(...family('SearchAutocompleteService'));
-    const value = { packageBase, registrations, search, autocomplete };
+    const vulnerabilityInfo = find('VulnerabilityInfo/6.7.0');
+    const value = { packageBase, registrations, search, autocomplete, vulnerabilityInfo };
     this.resources = { value, until: Date.now() + 3_600_000 };
     return value;
   }
@@ -185,6 +213,22 @@ export class UpstreamClient {
     const page = searchPageSchema.safeParse(await this.json(full));
     if (!page.success) throw new UpstreamDown(`${full}: not a search answer`);
     return page.data;
+  }
+
+  /** The upstream's vulnerability index (its data files and when each changed); null when it offers none. */
+  async vulnerabilityIndex(): Promise<readonly VulnerabilityFileRef[] | null> {
+    const { vulnerabilityInfo } = await this.resolve();
+    if (!vulnerabilityInfo) return null;
+    const index = vulnerabilityIndexSchema.safeParse(await this.json(vulnerabilityInfo));
+    if (!index.success) throw new UpstreamDown(`${vulnerabilityInfo}: not a vulnerability index`);
+    return index.data.map((f) => ({ name: f['@name'], url: f['@id'], updated: f['@updated'] }));
+  }
+
+  /** One vulnerability data file: lower id → entries as the upstream wrote them (the caller checks each). */
+  async vulnerabilityFile(url: string): Promise<Record<string, unknown[]>> {
+    const file = vulnerabilityFileSchema.safeParse(await this.json(url));
+    if (!file.success) throw new UpstreamDown(`${url}: not a vulnerability data file`);
+    return file.data;
   }
 
   /** Downloads a `.nupkg` into `dir`, hashing it; null on 404. The caller removes the file. */

@@ -32,11 +32,21 @@ export class MergedReader extends PackageReader {
     if (view.down.length && local.length === 0 && view.versions.length === 0) {
       throw new PawketError(502, `Package ${id} is not cached and the upstream is unreachable: ${view.down.join('; ')}`);
     }
+    const upstreamVersions = new Map(view.versions.map((v) => [v.record.lowerVersion, v]));
+    // A mirrored version keeps what its upstream says about it (a deprecation made there after we fetched it too).
+    const merged: SortedVersion[] = local.map((v) => {
+      const said = v.record.mirroredFrom ? upstreamVersions.get(v.record.lowerVersion)?.advisories : undefined;
+      return said ? { ...v, upstreamAdvisories: said } : v;
+    });
     const have = new Set(local.map((v) => v.record.lowerVersion));
-    const merged = [...local];
     for (const v of view.versions) {
       if (have.has(v.record.lowerVersion)) continue;
-      merged.push({ record: { ...v.record, mirroredFrom: v.upstream }, metadata: v.metadata, parsed: parseVersion(v.record.fullVersion)! });
+      merged.push({
+        record: { ...v.record, mirroredFrom: v.upstream },
+        metadata: v.metadata,
+        parsed: parseVersion(v.record.fullVersion)!,
+        upstreamAdvisories: v.advisories,
+      });
     }
     return merged.sort((a, b) => compareVersions(a.parsed, b.parsed));
   }

@@ -12,9 +12,12 @@ import { readPackageFile } from '../../package/read.js';
 import type { FeedEvents } from '../events.js';
 import type { StoredMetadata } from '../stored-metadata.js';
 import { toStoredMetadata } from '../stored-metadata.js';
+import type { VersionAdvisories } from '../advisories.js';
 import { UpstreamClient, UpstreamDown, type UpstreamCatalogEntry } from './client.js';
+import { catalogEntryAdvisories } from './upstream-advisories.js';
 import { idAllowed } from './patterns.js';
 import { UpstreamStore } from './store.js';
+import { UpstreamVulnerabilities } from './vulnerabilities.js';
 
 /** One version an upstream has, as kept in `upstream_ids.document`. */
 export interface UpstreamVersion {
@@ -23,6 +26,8 @@ export interface UpstreamVersion {
   readonly metadata: StoredMetadata;
   /** The upstream's published SHA-512 (base64), when it gives one. */
   readonly hash: string | null;
+  /** The upstream's deprecation and advisories of this version, when it gives any. */
+  readonly advisories?: VersionAdvisories | undefined;
 }
 
 /** The merged upstream view of an id: versions (first upstream wins per version); `down` when an upstream had nothing to offer because it was unreachable. */
@@ -47,6 +52,8 @@ type Upstream = Config['upstreams'][number] & { client: UpstreamClient; downUnti
 export class UpstreamService {
   private readonly upstreams: Upstream[];
   private readonly store: UpstreamStore;
+  /** The upstreams' known vulnerabilities, served in this feed's VulnerabilityInfo. */
+  readonly vulnerabilities: UpstreamVulnerabilities;
   private readonly inflight = new Map<string, Promise<unknown>>();
   /** lowerId → when its merged view stops being fresh; documents rendered from it are dropped then. */
   private readonly expiries = new Map<string, number>();
@@ -63,6 +70,16 @@ export class UpstreamService {
     private readonly log: (message: string) => void = () => {},
   ) {
     this.store = new UpstreamStore(kysely);
+    this.vulnerabilities = new UpstreamVulnerabilities(
+      this.store,
+      settings.upstreams,
+      {
+        ask: (url, work) => this.ask(url, work),
+        allows: (url, id) => this.allows(url, id),
+        blocked: async (lid) => settings.blockShadowing && (await this.localState(lid)).blocked,
+      },
+      (err) => log(`upstream: could not refresh vulnerability data (${(err as Error).message})`),
+    );
     this.upstreams = settings.upstreams.map((u) => ({ ...u, client: new UpstreamClient(u.url, u.timeoutMs), downUntil: 0, lastError: '' }));
     events.onPackageChanged((lid) => this.states.delete(lid));
     const minTtl = Math.min(...settings.upstreams.map((u) => u.metadataTtlSeconds));
@@ -333,6 +350,7 @@ function toVersions(upstream: string, lid: string, entries: UpstreamCatalogEntry
     out.push({
       upstream,
       hash,
+      advisories: catalogEntryAdvisories(e, fullVersion(v)),
       metadata,
       record: {
         id: e.id,

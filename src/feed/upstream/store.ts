@@ -4,7 +4,16 @@ import type { UpstreamPackagesTable } from '../../db/schema.js';
 type UpstreamTables = {
   upstream_packages: UpstreamPackagesTable;
   upstream_ids: { lower_id: string; upstream: string; fetched_at: number | string; found: number; document: string };
+  upstream_vulnerabilities: { upstream: string; fetched_at: number | string; source_stamp: string; updated: string; document: string };
 };
+
+/** One upstream's vulnerability data as kept: `document` is the merged data file (lower id → advisories). */
+export interface StoredVulnerabilities {
+  readonly fetchedAt: number;
+  readonly sourceStamp: string;
+  readonly updated: string;
+  readonly document: string;
+}
 
 /** What one upstream said about one id, and when (ms since the epoch). */
 export interface StoredView {
@@ -37,6 +46,24 @@ export class UpstreamStore {
       .insertInto('upstream_ids')
       .values({ lower_id: lowerId, upstream, ...values })
       .onConflict((oc) => oc.columns(['lower_id', 'upstream']).doUpdateSet(values))
+      .execute();
+  }
+
+  async getVulnerabilities(upstream: string): Promise<StoredVulnerabilities | null> {
+    const row = await this.db
+      .selectFrom('upstream_vulnerabilities')
+      .select(['fetched_at', 'source_stamp', 'updated', 'document'])
+      .where('upstream', '=', upstream)
+      .executeTakeFirst();
+    return row ? { fetchedAt: Number(row.fetched_at), sourceStamp: row.source_stamp, updated: row.updated, document: row.document } : null;
+  }
+
+  async putVulnerabilities(upstream: string, v: StoredVulnerabilities): Promise<void> {
+    const values = { fetched_at: v.fetchedAt, source_stamp: v.sourceStamp, updated: v.updated, document: v.document };
+    await this.db
+      .insertInto('upstream_vulnerabilities')
+      .values({ upstream, ...values })
+      .onConflict((oc) => oc.column('upstream').doUpdateSet(values))
       .execute();
   }
 

@@ -117,7 +117,7 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
     const { record, metadata } = wanted;
     const [counts, known] = await Promise.all([feed.db.listDownloadCounts(record.lowerId), feed.advisories.forId(record.lowerId)]);
     const downloads = new Map(counts.map((c) => [c.lowerVersion, c.count]));
-    const advisories = new Map(versions.map((v) => [v.record.lowerVersion, advisoriesOfVersion(known, v.record.lowerVersion, v.parsed)]));
+    const advisories = new Map(versions.map((v) => [v.record.lowerVersion, advisoriesOfVersion(known, v)]));
     const rows: VersionRow[] = versions.map((v) => ({
       version: v.record.version,
       listed: v.record.listed,

@@ -69,8 +69,8 @@ export function registrationRoutes(
 }
 
 function withAdvisories(versions: SortedVersion[], all: IdAdvisories): RegistrationVersion[] {
-  if (all === NO_ADVISORIES) return versions;
-  return versions.map((v) => ({ ...v, advisories: advisoriesOfVersion(all, v.record.lowerVersion, v.parsed) }));
+  if (all === NO_ADVISORIES && !versions.some((v) => v.upstreamAdvisories)) return versions;
+  return versions.map((v) => ({ ...v, advisories: advisoriesOfVersion(all, v) }));
 }
 
 function filterHive(versions: SortedVersion[], hive: RegistrationHive): SortedVersion[] {

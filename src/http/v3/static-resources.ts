@@ -1,22 +1,28 @@
 import type { FastifyInstance } from 'fastify';
+import { notFound } from '../../errors.js';
 import type { AdvisoryService, VulnerabilityData } from '../../feed/advisories.js';
+import type { UpstreamVulnerabilities } from '../../feed/upstream/vulnerabilities.js';
 import { baseUrl } from '../base-url.js';
 import { CachedDocument, REVALIDATE, sendDocument } from '../response-cache.js';
 import { routes } from '../routes.js';
 
 /**
  * VulnerabilityInfo (NuGetAudit during restore reads it; advertised even when empty, because recent clients warn
- * when an audit source is missing) and RepositorySignatures saying this feed does not sign.
+ * when an audit source is missing): this feed's advisories, and one file per upstream with the upstream's. And
+ * RepositorySignatures saying this feed does not sign.
  */
 export function staticResourceRoutes(
   app: FastifyInstance,
   configuredBase: string | undefined,
   advisories: Pick<AdvisoryService, 'vulnerabilityData'>,
+  upstream: Pick<UpstreamVulnerabilities, 'files'> | null,
 ): void {
   const started = new Date().toISOString();
   const signatures = new CachedDocument(Buffer.from(JSON.stringify({ allRepositorySigned: false, signingCertificates: [] })));
   // One rendering per state of the advisories (the service hands out the same object until something changes).
   const rendered = new WeakMap<VulnerabilityData, CachedDocument>();
+  const upstreamRendered = new WeakMap<Buffer, CachedDocument>();
+  const upstreamFiles = async () => (upstream ? upstream.files() : []);
 
   app.get(`${routes.vulnerabilities}index.json`, async (request, reply) => {
     const base = baseUrl(request, configuredBase);
@@ -29,6 +35,13 @@ export function staticResourceRoutes(
         '@updated': data.updated ?? started,
         comment: count ? `${count} known vulnerabilities of packages on this feed.` : 'No known vulnerabilities.',
       },
+      // One file per upstream (NuGet allows 16 in all; the configuration has far fewer upstreams).
+      ...(await upstreamFiles()).slice(0, 15).map((f, i) => ({
+        '@name': `upstream-${i + 1}`,
+        '@id': `${base}${routes.vulnerabilities}upstream-${i + 1}.json`,
+        '@updated': f.updated,
+        comment: `Known vulnerabilities from ${f.upstream}.`,
+      })),
     ];
     return sendDocument(request, reply, new CachedDocument(Buffer.from(JSON.stringify(index))), REVALIDATE);
   });
@@ -38,6 +51,16 @@ export function staticResourceRoutes(
     if (!doc) {
       doc = new CachedDocument(Buffer.from(JSON.stringify(data.byId)));
       rendered.set(data, doc);
+    }
+    return sendDocument(request, reply, doc, REVALIDATE);
+  });
+  app.get<{ Params: { n: string } }>(`${routes.vulnerabilities}upstream-:n.json`, async (request, reply) => {
+    const file = (await upstreamFiles())[Number(request.params.n) - 1];
+    if (!file) throw notFound(`There is no upstream vulnerability file ${request.params.n} on this feed.`);
+    let doc = upstreamRendered.get(file.body);
+    if (!doc) {
+      doc = new CachedDocument(file.body);
+      upstreamRendered.set(file.body, doc);
     }
     return sendDocument(request, reply, doc, REVALIDATE);
   });
