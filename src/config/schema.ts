@@ -67,6 +67,8 @@ export const configSchema = z
     deleteMode: z.enum(['unlist', 'delete']).default('unlist'),
     maxPackageSize: z.coerce.number().int().positive().default(250 * MiB),
     maxPackageEntries: z.coerce.number().int().positive().default(20_000),
+    /** Bytes of small package files (up to 256 KiB each) kept in memory to answer downloads; 0 turns it off. */
+    packageBytesCacheSize: z.coerce.number().int().min(0).default(64 * MiB),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** `sqlite` (a file under the data dir), `sqlite:PATH`, or a `postgres://` URL for scale-out. */
     database: z

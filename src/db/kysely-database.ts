@@ -261,25 +261,24 @@ export class KyselyPackageDatabase implements PackageDatabase {
 
   async addDownloadCounts(counts: readonly DownloadCount[]): Promise<void> {
     // One row per version per statement (PostgreSQL refuses to update a row twice in one upsert).
-    const merged = new Map<string, DownloadCount>();
+    const merged = new Map<string, [string, string, number]>();
     for (const c of counts) {
       const key = `${c.lowerId}\u0000${c.lowerVersion}`;
       const seen = merged.get(key);
-      merged.set(key, seen ? { ...c, count: seen.count + c.count } : c);
+      if (seen) seen[2] += c.count;
+      else merged.set(key, [c.lowerId, c.lowerVersion, c.count]);
     }
-    const rows = [...merged.values()].map((c) => ({ lower_id: c.lowerId, lower_version: c.lowerVersion, count: c.count }));
-    if (rows.length === 0) return;
-    await this.db.transaction().execute(async (tx) => {
-      for (let i = 0; i < rows.length; i += 500) {
-        await tx
-          .insertInto('download_counts')
-          .values(rows.slice(i, i + 500))
-          .onConflict((oc) =>
-            oc.columns(['lower_id', 'lower_version']).doUpdateSet({ count: sql`download_counts.count + excluded.count` }),
-          )
-          .execute();
-      }
-    });
+    if (merged.size === 0) return;
+    // The rows travel as one JSON parameter: the statement text is the same whatever the batch size, so a flush of
+    // tens of thousands of versions is one cheap statement instead of thousands of compiled and prepared ones.
+    const rows = JSON.stringify([...merged.values()]);
+    const source =
+      this.dialect === 'postgres'
+        ? sql`SELECT r->>0, r->>1, (r->>2)::bigint FROM jsonb_array_elements(${rows}::jsonb) AS r`
+        : sql`SELECT r.value->>0, r.value->>1, r.value->>2 FROM json_each(${rows}) AS r WHERE true`;
+    // (`WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.)
+    await sql`INSERT INTO download_counts (lower_id, lower_version, count) ${source}
+      ON CONFLICT (lower_id, lower_version) DO UPDATE SET count = download_counts.count + excluded.count`.execute(this.db);
   }
 
   async listDownloadCounts(lowerId?: string): Promise<DownloadCount[]> {

@@ -16,6 +16,7 @@ import { ApiKeyAuthenticator } from './auth.js';
 import { ChangeWatcher } from './change-watcher.js';
 import { FeedEvents } from './events.js';
 import { KeyManager } from './keys.js';
+import { FileBytesCache } from './file-bytes-cache.js';
 import { ManageService } from './manage.js';
 import { sweepOrphanBlobs } from './orphans.js';
 import { Ownership } from './ownership.js';
@@ -49,6 +50,8 @@ export interface Feed {
   readonly upstream: UpstreamService | null;
   /** The read side the protocol routes use: `reader`, merged with the upstreams when configured. */
   readonly mergedReader: PackageReader;
+  /** Small package files in memory, shared by the readers (null when turned off). */
+  readonly fileBytes: FileBytesCache | null;
   readonly tempDir: string;
   /** Removes files left by crashed pushes; returns their keys. */
   sweepOrphans(dryRun?: boolean): Promise<string[]>;
@@ -90,7 +93,8 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
     limits: { maxEntries: config.maxPackageEntries, maxFileBytes: config.maxPackageSize },
     tempDir,
   });
-  const reader = new PackageReader(db, blobs, events);
+  const fileBytes = config.packageBytesCacheSize > 0 ? new FileBytesCache(config.packageBytesCacheSize) : null;
+  const reader = new PackageReader(db, blobs, events, fileBytes);
   const upstream = config.upstreams.length
     ? new UpstreamService(db, db.kysely as never, blobs, events, config, tempDir, (m) => onError(new Error(m)))
     : null;
@@ -107,7 +111,8 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
     tempDir,
     reader,
     upstream,
-    mergedReader: upstream ? new MergedReader(db, blobs, events, upstream) : reader,
+    mergedReader: upstream ? new MergedReader(db, blobs, events, upstream, fileBytes) : reader,
+    fileBytes,
     publish: new PublishService(db, blobs, access, events, {
       allowOverwrite: config.allowOverwrite,
       limits: { maxEntries: config.maxPackageEntries },

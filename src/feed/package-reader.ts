@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { BlobContent, BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase, PackageRecord } from '../db/database.js';
 import { identityKey, type PackageIdentityKey } from '../nuget/identity.js';
@@ -5,6 +6,7 @@ import { lowerId as toLowerId, isValidPackageId } from '../nuget/id.js';
 import { compareVersions, parseVersion, type NuGetVersion } from '../nuget/version.js';
 import type { VersionAdvisories } from './advisories.js';
 import type { FeedEvents } from './events.js';
+import type { FileBytesCache } from './file-bytes-cache.js';
 import { viewOf, type PackageVersionView } from './stored-metadata.js';
 
 /** A version of an id with its parsed version, for sorting and filtering. */
@@ -29,6 +31,8 @@ export class PackageReader {
     private readonly db: PackageDatabase,
     private readonly blobs: BlobStore,
     events: FeedEvents,
+    /** Small package files kept in memory (the storage hands over their bytes); none when null. */
+    private readonly fileBytes: FileBytesCache | null = null,
   ) {
     events.onPackageChanged((lowerId) => this.files.delete(lowerId));
   }
@@ -40,22 +44,45 @@ export class PackageReader {
   async findFile(id: string, version: string): Promise<PackageFile | null> {
     const key = lookupKey(id, version);
     if (!key) return null;
-    let versions = this.files.get(key.lowerId);
-    const cached = versions?.get(key.lowerVersion);
-    if (cached) {
-      this.files.delete(key.lowerId);
-      this.files.set(key.lowerId, versions!);
-      return cached;
-    }
+    const cached = this.cachedFileOf(key);
+    if (cached) return cached;
     const record = await this.db.getPackage(key.lowerId, key.lowerVersion);
     if (!record) return null;
     const { metadata: _metadata, ...file } = record;
-    versions = this.files.get(key.lowerId) ?? new Map();
+    const versions = this.files.get(key.lowerId) ?? new Map<string, PackageFile>();
     versions.set(key.lowerVersion, file);
     this.files.delete(key.lowerId);
     this.files.set(key.lowerId, versions);
     if (this.files.size > CACHED_IDS) this.files.delete(this.files.keys().next().value!);
     return file;
+  }
+
+  /**
+   * What {@link findFile} would answer, when it can answer from memory without waiting (undefined otherwise): the
+   * restore fast path answers such requests synchronously.
+   */
+  cachedFile(id: string, version: string): PackageFile | undefined {
+    // Clients ask with the lower-case id and normalized version (flat container URLs): a hit on the text as it came
+    // is that identity, without parsing the version.
+    const direct = this.files.get(id)?.get(version);
+    if (direct) return direct;
+    const key = lookupKey(id, version);
+    return key ? this.cachedFileOf(key) : undefined;
+  }
+
+  private cachedFileOf(key: PackageIdentityKey): PackageFile | undefined {
+    const versions = this.files.get(key.lowerId);
+    const cached = versions?.get(key.lowerVersion);
+    if (cached) {
+      this.files.delete(key.lowerId);
+      this.files.set(key.lowerId, versions!);
+    }
+    return cached;
+  }
+
+  /** The bytes of a package file when they are in memory (small files already served once). */
+  cachedBytes(record: PackageFile): Buffer | undefined {
+    return this.fileBytes?.get(record.blobKey);
   }
 
   /** Every version of an id (listed or not), ascending in NuGet order; empty for unknown or invalid ids. */
@@ -79,13 +106,27 @@ export class PackageReader {
   }
 
   async open(record: PackageFile): Promise<BlobContent | null> {
-    return this.blobs.open(record.blobKey);
+    const cached = this.fileBytes?.get(record.blobKey);
+    if (cached) return bytesContent(cached);
+    const content = await this.blobs.open(record.blobKey);
+    if (content?.bytes) this.fileBytes?.set(record.blobKey, content.bytes);
+    return content;
   }
 
   /** Where the client may fetch the file directly (a presigned object-store URL), when storage is set up for it. */
   async redirectUrl(record: PackageFile): Promise<string | null> {
     return (await this.blobs.redirectUrl?.(record.blobKey)) ?? null;
   }
+}
+
+function bytesContent(bytes: Buffer): BlobContent {
+  return {
+    size: bytes.length,
+    bytes,
+    get stream() {
+      return Readable.from([bytes]);
+    },
+  };
 }
 
 function lookupKey(id: string, version: string): PackageIdentityKey | null {

@@ -30,13 +30,21 @@ import { uploadFormRoute } from './ui/upload-route.js';
 /** Assembles the web server: one module per protocol resource, one error handler, one response cache. */
 export async function buildApp(feed: Feed, config: Config): Promise<FastifyInstance> {
   // Set once the routes exist; until then (and for private or proxied feeds) every request takes the full path.
-  let fastPath: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined;
+  let fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>) | undefined;
   const app = Fastify({
     serverFactory: (handler) =>
       createServer((req, res) => {
         if (!fastPath) return handler(req, res);
-        fastPath(req, res).then(
-          (answered) => answered || handler(req, res),
+        let answered;
+        try {
+          answered = fastPath(req, res);
+        } catch {
+          return handler(req, res);
+        }
+        if (answered === true) return;
+        if (answered === false) return handler(req, res);
+        answered.then(
+          (done) => done || handler(req, res),
           () => handler(req, res),
         );
       }),
@@ -108,7 +116,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
   if (!config.private && !config.trustProxy) {
     fastPath = restoreFastPath({
       cache,
-      reader: feed.upstream?.blockShadowing ? new ShadowCheckedReader(feed.db, feed.blobs, feed.events, feed.upstream) : feed.reader,
+      reader: feed.upstream?.blockShadowing ? new ShadowCheckedReader(feed.db, feed.blobs, feed.events, feed.upstream, feed.fileBytes) : feed.reader,
       metrics,
       downloads,
       configuredBase: config.baseUrl,

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { PackageReader } from '../feed/package-reader.js';
+import type { Readable } from 'node:stream';
+import type { BlobContent } from '../blobs/blob-store.js';
+import type { PackageFile, PackageReader } from '../feed/package-reader.js';
 import { lowerId } from '../nuget/id.js';
 import { packageFileKind } from '../nuget/identity.js';
 import type { Metrics } from './metrics.js';
@@ -16,7 +18,11 @@ export interface FastPathDeps {
   readonly fileCacheControl: string;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+/** True when it answered; false (or a promise of false) when the request must take the full path. */
+/** What a download sends: bytes in memory, or a stream to pipe. */
+type FileBody = Pick<BlobContent, 'size' | 'bytes'> & { readonly stream?: Readable };
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 const FLAT = routes.flatContainer.split('/').filter(Boolean); // ['v3', 'flatcontainer']
 const HIVES = new Map(Object.values(routes.registration).map((h) => [h.path.split('/').filter(Boolean)[1]!, h.path]));
@@ -30,55 +36,82 @@ const HIVES = new Map(Object.values(routes.registration).map((h) => [h.path.spli
  * Private feeds and proxied requests (whose base URL depends on forwarded headers) always take the full path.
  */
 export function restoreFastPath(deps: FastPathDeps): Handler {
+  // Metric children resolved once per label set: prom-client hashes the labels on every unbound call.
+  const counters = new Map<string, { inc(): void }>();
+  const timers = new Map<string, { observe(v: number): void }>();
   const observe = (route: string, status: number, started: bigint) => {
-    deps.metrics.requests.inc({ route, method: 'GET', status: String(status) });
-    deps.metrics.latency.observe({ route, method: 'GET' }, Number(process.hrtime.bigint() - started) / 1e9);
+    const key = `${route}|${status}`;
+    let counter = counters.get(key);
+    if (!counter) counters.set(key, (counter = deps.metrics.requests.labels({ route, method: 'GET', status: String(status) })));
+    counter.inc();
+    let timer = timers.get(route);
+    if (!timer) timers.set(route, (timer = deps.metrics.latency.labels({ route, method: 'GET' })));
+    timer.observe(Number(process.hrtime.bigint() - started) / 1e9);
   };
 
+  /** Answered synchronously: a cached document costs no promise, no microtask. */
   const document = (req: IncomingMessage, res: ServerResponse, key: string, route: string, started: bigint): boolean => {
     const doc = deps.cache.peek(key);
     if (!doc) return false;
     const answer = documentAnswer(req.headers as Record<string, string | undefined>, doc, REVALIDATE);
-    const length = answer.body ? { 'content-length': answer.body.length } : {};
-    res.writeHead(answer.status, { ...answer.headers, ...length }).end(answer.body ?? undefined);
+    res.writeHead(answer.status, answer.rawHeaders).end(answer.body ?? undefined);
     observe(route, answer.status, started);
     return true;
   };
 
-  const download = async (req: IncomingMessage, res: ServerResponse, parts: string[], started: bigint): Promise<boolean> => {
-    const [id, version, file] = parts as [string, string, string];
-    const record = await deps.reader.findFile(id, version);
-    if (!record || packageFileKind(file, record, ['nupkg'] as const) !== 'nupkg') return false;
-    const etag = `"${record.sha512}"`;
-    const headers = { etag, 'cache-control': deps.fileCacheControl };
-    if (etagMatches(req.headers['if-none-match'], etag)) {
+  const fileHeaders = (record: PackageFile) => ({ etag: `"${record.sha512}"`, 'cache-control': deps.fileCacheControl });
+
+  /** Sends a package file's bytes (200), or 304 when the client has them. */
+  const sendFile = (req: IncomingMessage, res: ServerResponse, record: PackageFile, content: FileBody | null, started: bigint) => {
+    const headers = fileHeaders(record);
+    if (etagMatches(req.headers['if-none-match'], headers.etag)) {
       res.writeHead(304, headers).end();
     } else {
-      if (await deps.reader.redirectUrl(record)) return false;
-      const content = await deps.reader.open(record);
-      if (!content) return false; // missing from storage: the full path logs it and answers
       deps.downloads.record(record.lowerId, record.lowerVersion);
       res.writeHead(200, {
         ...headers,
         'content-type': 'application/octet-stream',
-        'content-length': content.size,
+        'content-length': content!.size,
         'content-disposition': `attachment; filename="${record.lowerId}.${record.lowerVersion}.nupkg"`,
       });
-      if (content.bytes) {
-        res.end(content.bytes);
+      if (content!.bytes) {
+        res.end(content!.bytes);
       } else {
         // An opened stream holds a file handle or an object-store connection: it is always either piped or destroyed.
-        const stream = content.stream;
+        const stream = content!.stream!;
         stream.on('error', () => res.destroy());
         res.on('close', () => stream.destroy());
         stream.pipe(res);
       }
     }
     observe(`${routes.flatContainer}:id/:version/:file`, res.statusCode, started);
+  };
+
+  /** A package seen recently whose bytes are in memory: answered without waiting on anything. */
+  const download = (req: IncomingMessage, res: ServerResponse, parts: string[], started: bigint): boolean | Promise<boolean> => {
+    const [id, version, file] = parts as [string, string, string];
+    const record = deps.reader.cachedFile(id, version);
+    const bytes = record && deps.reader.cachedBytes(record);
+    if (!record || !bytes) return downloadFromStorage(req, res, id, version, file, started);
+    if (packageFileKind(file, record, ['nupkg'] as const) !== 'nupkg') return false;
+    sendFile(req, res, record, { bytes, size: bytes.length }, started);
     return true;
   };
 
-  return async (req, res) => {
+  const downloadFromStorage = async (req: IncomingMessage, res: ServerResponse, id: string, version: string, file: string, started: bigint) => {
+    const record = await deps.reader.findFile(id, version);
+    if (!record || packageFileKind(file, record, ['nupkg'] as const) !== 'nupkg') return false;
+    let content: BlobContent | null = null;
+    if (!etagMatches(req.headers['if-none-match'], fileHeaders(record).etag)) {
+      if (await deps.reader.redirectUrl(record)) return false;
+      content = await deps.reader.open(record);
+      if (!content) return false; // missing from storage: the full path logs it and answers
+    }
+    sendFile(req, res, record, content, started);
+    return true;
+  };
+
+  return (req, res) => {
     const url = req.url ?? '';
     if (req.method !== 'GET' || url.includes('?') || url.includes('%') || req.headers['x-forwarded-host'] || req.headers['x-forwarded-proto']) {
       return false;

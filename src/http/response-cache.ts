@@ -6,6 +6,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export class CachedDocument {
   readonly etag: string;
   private gzipped: Buffer | undefined;
+  /** Finished answers per (variant, cache control): the restore fast path sends them as they are. */
+  private readonly answers = new Map<string, DocumentAnswer>();
 
   constructor(readonly body: Buffer) {
     this.etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
@@ -15,6 +17,33 @@ export class CachedDocument {
     this.gzipped ??= gzipSync(this.body, { level: 6 });
     return this.gzipped;
   }
+
+  answer(variant: 'plain' | 'gzip' | 'not-modified', cacheControl: string): DocumentAnswer {
+    const key = `${variant}|${cacheControl}`;
+    let found = this.answers.get(key);
+    if (!found) {
+      const headers: Record<string, string> = { etag: this.etag, 'cache-control': cacheControl, vary: 'Accept-Encoding' };
+      let body: Buffer | null = null;
+      if (variant !== 'not-modified') {
+        headers['content-type'] = 'application/json; charset=utf-8';
+        if (variant === 'gzip') headers['content-encoding'] = 'gzip';
+        body = variant === 'gzip' ? this.gzip() : this.body;
+        headers['content-length'] = String(body.length);
+      }
+      const rawHeaders = Object.entries(headers).flat();
+      found = { status: variant === 'not-modified' ? 304 : 200, headers, rawHeaders, body };
+      this.answers.set(key, found);
+    }
+    return found;
+  }
+}
+
+/** A document's answer: status, headers (also as Node's flat `[name, value, ...]` list) and body. */
+export interface DocumentAnswer {
+  readonly status: 200 | 304;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly rawHeaders: string[];
+  readonly body: Buffer | null;
 }
 
 /**
@@ -76,20 +105,17 @@ export function documentAnswer(
   headers: { 'if-none-match'?: string | undefined; 'accept-encoding'?: string | undefined },
   doc: CachedDocument,
   cacheControl: string,
-): { status: 200 | 304; headers: Record<string, string>; body: Buffer | null } {
-  const common = { etag: doc.etag, 'cache-control': cacheControl, vary: 'Accept-Encoding' };
-  if (etagMatches(headers['if-none-match'], doc.etag)) return { status: 304, headers: common, body: null };
-  const json = { ...common, 'content-type': 'application/json; charset=utf-8' };
-  if (/\bgzip\b/.test(headers['accept-encoding'] ?? '')) {
-    return { status: 200, headers: { ...json, 'content-encoding': 'gzip' }, body: doc.gzip() };
-  }
-  return { status: 200, headers: json, body: doc.body };
+): DocumentAnswer {
+  if (etagMatches(headers['if-none-match'], doc.etag)) return doc.answer('not-modified', cacheControl);
+  return doc.answer(/\bgzip\b/.test(headers['accept-encoding'] ?? '') ? 'gzip' : 'plain', cacheControl);
 }
 
 /** Sends a document through Fastify (see documentAnswer). */
 export function sendDocument(request: FastifyRequest, reply: FastifyReply, doc: CachedDocument, cacheControl: string) {
   const answer = documentAnswer(request.headers, doc, cacheControl);
-  return reply.code(answer.status).headers(answer.headers).send(answer.body ?? undefined);
+  // Fastify sets the length itself (and would count a 304's as a body).
+  const { 'content-length': _length, ...headers } = answer.headers;
+  return reply.code(answer.status).headers(headers).send(answer.body ?? undefined);
 }
 
 /** Mutable documents: clients may reuse them only after revalidating (cheap, thanks to the ETag). */

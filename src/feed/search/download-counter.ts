@@ -32,7 +32,8 @@ export class DownloadCounter {
     private readonly db: Pick<PackageDatabase, 'addDownloadCounts'>,
     private readonly options: DownloadCounterOptions = {},
   ) {
-    this.flushAt = options.flushAtVersions ?? 10_000;
+    // A flush is one statement but runs on the event loop (SQLite is synchronous): rarely, for many versions at once.
+    this.flushAt = options.flushAtVersions ?? 100_000;
     this.maxPending = Math.max(this.flushAt, options.maxPendingVersions ?? 200_000);
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 10_000);
     this.timer.unref();

@@ -4,6 +4,7 @@ import { PawketError } from '../../errors.js';
 import { isValidPackageId, lowerId as toLowerId } from '../../nuget/id.js';
 import { compareVersions, parseVersion } from '../../nuget/version.js';
 import type { FeedEvents } from '../events.js';
+import type { FileBytesCache } from '../file-bytes-cache.js';
 import { PackageReader, type PackageFile, type SortedVersion } from '../package-reader.js';
 import type { UpstreamService } from './service.js';
 
@@ -18,8 +19,9 @@ export class MergedReader extends PackageReader {
     blobs: BlobStore,
     events: FeedEvents,
     private readonly upstream: UpstreamService,
+    fileBytes: FileBytesCache | null = null,
   ) {
-    super(db, blobs, events);
+    super(db, blobs, events, fileBytes);
   }
 
   override async versions(id: string): Promise<SortedVersion[]> {
@@ -49,6 +51,11 @@ export class MergedReader extends PackageReader {
       });
     }
     return merged.sort((a, b) => compareVersions(a.parsed, b.parsed));
+  }
+
+  /** Never from memory alone: a local row may be hidden (shadowing) and a missing one fetched. */
+  override cachedFile(): undefined {
+    return undefined;
   }
 
   override async findFile(id: string, version: string): Promise<PackageFile | null> {
@@ -88,8 +95,14 @@ export class ShadowCheckedReader extends PackageReader {
     blobs: BlobStore,
     events: FeedEvents,
     private readonly upstream: UpstreamService,
+    fileBytes: FileBytesCache | null = null,
   ) {
-    super(db, blobs, events);
+    super(db, blobs, events, fileBytes);
+  }
+
+  /** Never from memory alone: whether a mirrored version is hidden needs the shadowing check. */
+  override cachedFile(): undefined {
+    return undefined;
   }
 
   override async findFile(id: string, version: string): Promise<PackageFile | null> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,8 +98,33 @@ describe('the restore fast path', () => {
     ] as const) {
       const first = await answer(path, headers); // renders (or looks up) through the routes
       const second = await answer(path, headers); // served from the cache by the fast path
+      const third = await answer(path, headers); // package files: from memory, without waiting on storage
       expect(second).toEqual(first);
+      expect(third).toEqual(first);
       expect(first.status).toBe(200);
+      const revalidated = await get(path, { ...headers, 'if-none-match': first.headers[2]! });
+      expect(revalidated.status).toBe(304);
+    }
+  });
+
+  it('serves the new file of a version pushed over, although the old one is in memory', async () => {
+    const overwriting = await startTestServer({ allowOverwrite: true });
+    try {
+      const url = `${overwriting.url}/v3/flatcontainer/contoso.redo/1.0.0/contoso.redo.1.0.0.nupkg`;
+      const push = async (description: string) =>
+        expect((await pushRaw(overwriting.url, await buildNupkg({ id: 'Contoso.Redo', version: '1.0.0', description }))).status).toBe(201);
+      await push('first build');
+      const old = Buffer.from(await (await fetch(url)).arrayBuffer());
+      expect(Buffer.from(await (await fetch(url)).arrayBuffer()).equals(old)).toBe(true);
+      await push('second build');
+      const res = await fetch(url);
+      const fresh = Buffer.from(await res.arrayBuffer());
+      const row = await overwriting.feed.db.getPackage('contoso.redo', '1.0.0');
+      expect(fresh.equals(old)).toBe(false);
+      expect(createHash('sha512').update(fresh).digest('base64')).toBe(row!.sha512);
+      expect(res.headers.get('etag')).toBe(`"${row!.sha512}"`);
+    } finally {
+      await overwriting.close();
     }
   });
 });

@@ -260,6 +260,17 @@ describe('download counts', () => {
     expect((await c.one('q=packageid:Counted.Lib'))?.totalDownloads).toBe(6);
   });
 
+  it('are written in one go however many versions a flush carries, duplicates added up', async () => {
+    const batch = Array.from({ length: 20_000 }, (_, i) => ({ lowerId: `bulk.${i % 7_000}`, lowerVersion: "1.0.0-it's", count: 1 }));
+    await server.feed.db.addDownloadCounts(batch);
+    await server.feed.db.addDownloadCounts(batch.slice(0, 3));
+    const totals = await server.feed.db.listDownloadCounts();
+    const bulk = totals.filter((t) => t.lowerId.startsWith('bulk.'));
+    expect(bulk).toHaveLength(7_000);
+    expect(bulk.reduce((n, t) => n + t.count, 0)).toBe(20_003);
+    expect(bulk.find((t) => t.lowerId === 'bulk.0')).toEqual({ lowerId: 'bulk.0', lowerVersion: "1.0.0-it's", count: 4 });
+  });
+
   it('survive a refresh of the id (they are read back from the database)', async () => {
     await c.push('Counted.Lib', '3.0.0');
     const lib = await c.one('q=packageid:Counted.Lib');
