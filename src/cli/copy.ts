@@ -32,7 +32,8 @@ export async function copyCommand(fromFile: string, toFile: string): Promise<num
     bar?.stop();
     for (const f of result.failed) process.stderr.write(`copy: FAILED ${f.id} ${f.version}: ${f.reason}\n`);
     process.stdout.write(
-      `Copied ${result.copied} packages, ${result.skipped} were already there, ${result.failed.length} failed (of ${result.total}).\n`,
+      `Copied ${result.copied} packages, ${result.skipped} were already there, ${result.failed.length} failed (of ${result.total}); ` +
+        `${result.advisories} deprecations and advisories.\n`,
     );
     return result.failed.length === 0 ? 0 : 1;
   } finally {

@@ -2,17 +2,20 @@ import { resolve } from 'node:path';
 import { openBlobStore } from '../blobs/open.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { AdvisoryDatabase } from '../db/advisory-database.js';
+import { KyselyAdvisoryDatabase } from '../db/kysely-advisory-database.js';
 import { openDatabase } from '../db/open.js';
 import type { FeedStorage } from '../feed/copy.js';
 
 /** Opens (and migrates) the database and blob store a config names, without starting a server. */
-export async function openStorage(config: Config): Promise<FeedStorage & { close(): Promise<void> }> {
+export async function openStorage(config: Config): Promise<FeedStorage & { readonly advisoryDb: AdvisoryDatabase; close(): Promise<void> }> {
   const dataDir = resolve(config.dataDir);
   const db = await openDatabase(config.database, dataDir);
   const blobs = await openBlobStore(config, dataDir);
   return {
     db,
     blobs,
+    advisoryDb: new KyselyAdvisoryDatabase(db.kysely),
     async close() {
       blobs.close?.();
       await db.close();

@@ -20,6 +20,8 @@ export interface AdvisoryDatabase {
   setDeprecation(lowerId: string, lowerVersions: readonly string[], deprecation: Deprecation | null): Promise<number>;
   /** lowerVersion → deprecation, for the deprecated versions of an id. */
   deprecations(lowerId: string): Promise<Map<string, Deprecation>>;
+  /** Every deprecation of the feed (for copying a feed). */
+  allDeprecations(): Promise<Array<{ readonly lowerId: string; readonly lowerVersion: string; readonly deprecation: Deprecation }>>;
   /** Files an advisory, or replaces the one of this id with the same URL (un-withdrawing it). */
   putVulnerability(lowerId: string, vulnerability: Vulnerability): Promise<void>;
   /** Withdraws an advisory; false when this id has no such advisory in force. */

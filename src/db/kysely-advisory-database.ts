@@ -66,22 +66,30 @@ export class KyselyAdvisoryDatabase implements AdvisoryDatabase {
   }
 
   async deprecations(lowerId: string): Promise<Map<string, Deprecation>> {
-    const rows = await this.db
+    const rows = await this.deprecationRows(lowerId);
+    return new Map(rows.map((r) => [r.lowerVersion, r.deprecation]));
+  }
+
+  allDeprecations() {
+    return this.deprecationRows(undefined);
+  }
+
+  private async deprecationRows(lowerId: string | undefined) {
+    let query = this.db
       .selectFrom('deprecations')
       .innerJoin('packages', 'packages.key', 'deprecations.package_key')
-      .select(['packages.lower_version', 'reasons', 'message', 'alternate_id', 'alternate_range'])
-      .where('packages.lower_id', '=', lowerId)
-      .execute();
-    return new Map(
-      rows.map((r) => [
-        r.lower_version,
-        {
-          reasons: r.reasons.split(',') as DeprecationReason[],
-          message: r.message,
-          alternate: r.alternate_id ? { id: r.alternate_id, range: r.alternate_range } : null,
-        },
-      ]),
-    );
+      .select(['packages.lower_id', 'packages.lower_version', 'reasons', 'message', 'alternate_id', 'alternate_range']);
+    if (lowerId !== undefined) query = query.where('packages.lower_id', '=', lowerId);
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      lowerId: r.lower_id,
+      lowerVersion: r.lower_version,
+      deprecation: {
+        reasons: r.reasons.split(',') as DeprecationReason[],
+        message: r.message,
+        alternate: r.alternate_id ? { id: r.alternate_id, range: r.alternate_range } : null,
+      },
+    }));
   }
 
   async putVulnerability(lowerId: string, v: Vulnerability): Promise<void> {

@@ -1,12 +1,14 @@
 import { mkdir, rm } from 'node:fs/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
+import type { AdvisoryDatabase } from '../db/advisory-database.js';
 import type { NewPackage, PackageDatabase } from '../db/database.js';
 import { spoolToTempFile } from './spool.js';
 
-/** One side of a copy: a database and its blob store. */
+/** One side of a copy: a database and its blob store (and its deprecations and advisories, copied when both sides have them). */
 export interface FeedStorage {
   readonly db: PackageDatabase;
   readonly blobs: BlobStore;
+  readonly advisoryDb?: AdvisoryDatabase;
 }
 
 export interface CopyProgress {
@@ -17,6 +19,8 @@ export interface CopyProgress {
 }
 
 export interface CopyResult extends CopyProgress {
+  /** Deprecated versions and vulnerability advisories written at the target. */
+  readonly advisories: number;
   /** Packages that could not be copied, with the reason (hash mismatch, missing file, a different package at the target). */
   readonly failed: ReadonlyArray<{ readonly id: string; readonly version: string; readonly reason: string }>;
 }
@@ -54,7 +58,19 @@ export async function copyFeed(
       onProgress({ total, done: ++done, copied, skipped });
     }
   }
-  return { total, done, copied, skipped, failed };
+  const advisories = from.advisoryDb && to.advisoryDb ? await copyAdvisories(from.advisoryDb, to.advisoryDb) : 0;
+  return { total, done, copied, skipped, failed, advisories };
+}
+
+/** After the packages (a deprecation belongs to a version there): setting them again is harmless, so this resumes too. */
+async function copyAdvisories(from: AdvisoryDatabase, to: AdvisoryDatabase): Promise<number> {
+  let written = 0;
+  for (const d of await from.allDeprecations()) written += await to.setDeprecation(d.lowerId, [d.lowerVersion], d.deprecation);
+  for (const v of await from.vulnerabilities()) {
+    await to.putVulnerability(v.lowerId, { url: v.url, severity: v.severity, versions: v.versions });
+    written++;
+  }
+  return written;
 }
 
 async function copyOne(pkg: NewPackage, from: FeedStorage, to: FeedStorage, tempDir: string): Promise<'copied' | 'skipped'> {

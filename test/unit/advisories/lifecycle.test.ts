@@ -2,7 +2,16 @@
  * Deprecations and advisories through the JSON API on a real in-process server (both backends): which versions a
  * spec names, what registration and VulnerabilityInfo then say, and what a hard delete or a re-push does to them.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStorage } from '../../../src/cli/storage.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { KyselyAdvisoryDatabase } from '../../../src/db/kysely-advisory-database.js';
+import type { KyselyPackageDatabase } from '../../../src/db/kysely-database.js';
+import { copyFeed } from '../../../src/feed/copy.js';
+import { freshBackendSettings } from '../../support/backend.js';
 import { pushRaw, startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
 import { buildNupkg } from '../../support/nupkg.js';
 
@@ -90,6 +99,24 @@ describe('deprecations and advisories', () => {
     expect(await denied.text()).toContain('only an admin');
     expect((await put(TEST_KEY)).status).toBe(200);
     expect((await vulnerabilityFiles()).data['upstream.only']).toHaveLength(1);
+  });
+
+  it('go along with `pawket copy` to another backend', async () => {
+    const targetDir = await mkdtemp(join(tmpdir(), 'pawket-copy-target-'));
+    const target = await openStorage(configSchema.parse({ dataDir: targetDir, ...(await freshBackendSettings()) }));
+    try {
+      const source = { db: server.feed.db, blobs: server.feed.blobs, advisoryDb: new KyselyAdvisoryDatabase((server.feed.db as KyselyPackageDatabase).kysely) };
+      const result = await copyFeed(source, target, join(targetDir, 'tmp'));
+      expect(result.failed).toEqual([]);
+      expect(await target.advisoryDb.deprecations('advisory.lib')).toEqual(await source.advisoryDb.deprecations('advisory.lib'));
+      expect((await target.advisoryDb.vulnerabilities()).map((v) => [v.lowerId, v.url, v.severity, v.versions])).toEqual(
+        (await source.advisoryDb.vulnerabilities()).map((v) => [v.lowerId, v.url, v.severity, v.versions]),
+      );
+      expect((await target.advisoryDb.deprecations('advisory.lib')).size).toBe(2);
+    } finally {
+      await target.close();
+      await rm(targetDir, { recursive: true, force: true });
+    }
   });
 
   it('drops the deprecation of a version with its hard delete; a re-push starts clean', async () => {
