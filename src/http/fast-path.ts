@@ -24,6 +24,7 @@ type FileBody = Pick<BlobContent, 'size' | 'bytes'> & { readonly stream?: Readab
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
+const FILE_ROUTE = `${routes.flatContainer}:id/:version/:file`;
 const FLAT = routes.flatContainer.split('/').filter(Boolean); // ['v3', 'flatcontainer']
 const HIVES = new Map(Object.values(routes.registration).map((h) => [h.path.split('/').filter(Boolean)[1]!, h.path]));
 
@@ -60,6 +61,12 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
   };
 
   const fileHeaders = (record: PackageFile) => ({ etag: `"${record.sha512}"`, 'cache-control': deps.fileCacheControl });
+  const fileAnswerHeaders = (record: PackageFile, size: number) => ({
+    ...fileHeaders(record),
+    'content-type': 'application/octet-stream',
+    'content-length': size,
+    'content-disposition': `attachment; filename="${record.lowerId}.${record.lowerVersion}.nupkg"`,
+  });
 
   /** Sends a package file's bytes (200), or 304 when the client has them. */
   const sendFile = (req: IncomingMessage, res: ServerResponse, record: PackageFile, content: FileBody | null, started: bigint) => {
@@ -68,12 +75,7 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
       res.writeHead(304, headers).end();
     } else {
       deps.downloads.record(record.lowerId, record.lowerVersion);
-      res.writeHead(200, {
-        ...headers,
-        'content-type': 'application/octet-stream',
-        'content-length': content!.size,
-        'content-disposition': `attachment; filename="${record.lowerId}.${record.lowerVersion}.nupkg"`,
-      });
+      res.writeHead(200, fileAnswerHeaders(record, content!.size));
       if (content!.bytes) {
         res.end(content!.bytes);
       } else {
@@ -84,8 +86,11 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
         stream.pipe(res);
       }
     }
-    observe(`${routes.flatContainer}:id/:version/:file`, res.statusCode, started);
+    observe(FILE_ROUTE, res.statusCode, started);
   };
+
+  // The finished 200 headers of files answered from memory, per record (records are cached objects, dropped with their id).
+  const memoryHeaders = new WeakMap<PackageFile, string[]>();
 
   /** A package seen recently whose bytes are in memory: answered without waiting on anything. */
   const download = (req: IncomingMessage, res: ServerResponse, parts: string[], started: bigint): boolean | Promise<boolean> => {
@@ -94,7 +99,18 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
     const bytes = record && deps.reader.cachedBytes(record);
     if (!record || !bytes) return downloadFromStorage(req, res, id, version, file, started);
     if (packageFileKind(file, record, ['nupkg'] as const) !== 'nupkg') return false;
-    sendFile(req, res, record, { bytes, size: bytes.length }, started);
+    if (req.headers['if-none-match'] !== undefined) {
+      sendFile(req, res, record, { bytes, size: bytes.length }, started);
+      return true;
+    }
+    let headers = memoryHeaders.get(record);
+    if (!headers) {
+      headers = Object.entries(fileAnswerHeaders(record, bytes.length)).flatMap(([k, v]) => [k, String(v)]);
+      memoryHeaders.set(record, headers);
+    }
+    deps.downloads.record(record.lowerId, record.lowerVersion);
+    res.writeHead(200, headers).end(bytes);
+    observe(FILE_ROUTE, 200, started);
     return true;
   };
 

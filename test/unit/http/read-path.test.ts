@@ -85,7 +85,7 @@ describe('flat container', () => {
 describe('the restore fast path', () => {
   const answer = async (path: string, headers: Record<string, string> = {}) => {
     const res = await get(path, headers);
-    const keep = ['content-type', 'content-encoding', 'etag', 'cache-control', 'vary', 'content-length'];
+    const keep = ['content-type', 'content-encoding', 'etag', 'cache-control', 'vary', 'content-length', 'content-disposition'];
     return { status: res.status, headers: keep.map((h) => res.headers.get(h)), body: Buffer.from(await res.arrayBuffer()) };
   };
 
