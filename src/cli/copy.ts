@@ -31,11 +31,16 @@ export async function copyCommand(fromFile: string, toFile: string): Promise<num
     const result = await copyFeed(from, to, join(resolve(fromConfig.dataDir), 'tmp', 'copy'), progress);
     bar?.stop();
     for (const f of result.failed) process.stderr.write(`copy: FAILED ${f.id} ${f.version}: ${f.reason}\n`);
+    for (const f of result.symbols.failed) process.stderr.write(`copy: FAILED symbols of ${f.id} ${f.version}: ${f.reason}\n`);
+    const { access, symbols } = result;
     process.stdout.write(
       `Copied ${result.copied} packages, ${result.skipped} were already there, ${result.failed.length} failed (of ${result.total}); ` +
-        `${result.advisories} deprecations and advisories.\n`,
+        `${result.advisories} deprecations and advisories.\n` +
+        `Copied symbols of ${symbols.copied} versions, ${symbols.skipped} were already there, ${symbols.failed.length} failed (of ${symbols.total}).\n` +
+        `Copied ${access.keys} API keys; new at the target: ${access.registrations} id registrations or owners, ` +
+        `${access.prefixes} prefix reservations, ${access.auditEntries} audit log entries; download counts of ${result.downloadCounts} versions.\n`,
     );
-    return result.failed.length === 0 ? 0 : 1;
+    return result.failed.length === 0 && symbols.failed.length === 0 ? 0 : 1;
   } finally {
     bar?.stop();
     await from.close();

@@ -40,6 +40,13 @@ export interface Registration {
   readonly owners: readonly string[];
 }
 
+/** A registered id with its registration time and owners, as copied between feeds. */
+export interface RegisteredId {
+  readonly lowerId: string;
+  readonly created: string;
+  readonly owners: readonly string[];
+}
+
 export interface AuditEntry {
   readonly seq: number;
   /** ISO 8601 time. */
@@ -89,6 +96,10 @@ export interface AccessDatabase {
    */
   replaceKeyHash(keyId: string, hash: string, hint: string, created: string, expires: string | null): Promise<boolean>;
   touchKey(keyId: string, at: string): Promise<void>;
+  /** Every key with its hash, oldest first: only for copying a feed (a hash is never shown or logged). */
+  listStoredKeys(): Promise<StoredApiKey[]>;
+  /** Inserts a key, or overwrites every column of the one with its key id, exactly as given (copying a feed). */
+  putKey(key: StoredApiKey): Promise<void>;
 
   registration(lowerId: string): Promise<Registration>;
   /** Whether some version of the id exists (registered or not: packages copied in from elsewhere are not). */
@@ -103,6 +114,10 @@ export interface AccessDatabase {
   idsOwnedBy(owner: string): Promise<string[]>;
   /** (id, owner) pairs of these owners: what the verified-id cache loads. */
   ownershipsOf(owners: readonly string[]): Promise<Array<{ lowerId: string; owner: string }>>;
+  /** Every registered id with its time and owners, sorted by id (copying a feed). */
+  listRegistrations(): Promise<RegisteredId[]>;
+  /** Registers the id at its original time if it is not, and adds the owners it lacks; false when nothing changed. */
+  copyRegistration(registration: RegisteredId): Promise<boolean>;
 
   /** False when the pattern is reserved already. */
   reservePrefix(reservation: PrefixReservation): Promise<boolean>;
@@ -110,6 +125,10 @@ export interface AccessDatabase {
   listPrefixes(): Promise<PrefixReservation[]>;
 
   appendAudit(entry: NewAuditEntry): Promise<void>;
+  /** Appends entries in the given order, in one transaction (copying a feed). */
+  appendAuditEntries(entries: readonly NewAuditEntry[]): Promise<void>;
+  /** Entries with seq above `after`, oldest first, at most `limit` (copying a feed). */
+  scanAudit(after: number, limit: number): Promise<AuditEntry[]>;
   /** Newest first. */
   listAudit(query: AuditQuery): Promise<AuditEntry[]>;
 }

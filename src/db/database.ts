@@ -75,6 +75,8 @@ export interface PackageDatabase {
   scanByIdentity(after: { lowerId: string; lowerVersion: string } | null, limit: number): Promise<PackageRecord[]>;
   /** Adds each count to its version's total (creating it), in one transaction. */
   addDownloadCounts(counts: readonly DownloadCount[]): Promise<void>;
+  /** Sets each version's total to its count (creating it), in one statement: copying a feed twice does not add up. */
+  setDownloadCounts(counts: readonly DownloadCount[]): Promise<void>;
   /** Download totals of one id's versions, or of every version when no id is given. */
   listDownloadCounts(lowerId?: string): Promise<DownloadCount[]>;
   /** Throws when the database cannot be reached (readiness checks). */

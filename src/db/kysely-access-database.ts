@@ -8,6 +8,7 @@ import {
   type KeyScope,
   type NewAuditEntry,
   type PrefixReservation,
+  type RegisteredId,
   type Registration,
   type StoredApiKey,
 } from './access-database.js';
@@ -72,6 +73,50 @@ function toKey(r: Selectable<ApiKeysTable>): StoredApiKey {
   };
 }
 
+function keyRow(key: StoredApiKey): ApiKeysTable {
+  return {
+    key_id: key.keyId,
+    hash: key.hash,
+    hint: key.hint,
+    name: key.name,
+    owner: key.owner,
+    scopes: JSON.stringify(key.scopes),
+    patterns: JSON.stringify(key.patterns),
+    created: key.created,
+    created_by: key.createdBy,
+    expires: key.expires,
+    last_used: key.lastUsed,
+    revoked: key.revoked,
+  };
+}
+
+function auditRow(entry: NewAuditEntry) {
+  return {
+    at: entry.at,
+    key_id: entry.keyId,
+    actor: entry.actor,
+    owner: entry.owner,
+    action: entry.action,
+    target: entry.target,
+    detail: entry.detail,
+    address: entry.address,
+  };
+}
+
+function toAuditEntry(r: Selectable<AuditLogTable>): AuditEntry {
+  return {
+    seq: Number(r.seq),
+    at: r.at,
+    keyId: r.key_id,
+    actor: r.actor,
+    owner: r.owner,
+    action: r.action,
+    target: r.target,
+    detail: r.detail,
+    address: r.address,
+  };
+}
+
 function withoutHash(k: StoredApiKey): ApiKeyRecord {
   const { hash: _hash, ...record } = k;
   return record;
@@ -90,23 +135,7 @@ export class KyselyAccessDatabase implements AccessDatabase {
   }
 
   async insertKey(key: StoredApiKey): Promise<void> {
-    await this.db
-      .insertInto('api_keys')
-      .values({
-        key_id: key.keyId,
-        hash: key.hash,
-        hint: key.hint,
-        name: key.name,
-        owner: key.owner,
-        scopes: JSON.stringify(key.scopes),
-        patterns: JSON.stringify(key.patterns),
-        created: key.created,
-        created_by: key.createdBy,
-        expires: key.expires,
-        last_used: key.lastUsed,
-        revoked: key.revoked,
-      })
-      .execute();
+    await this.db.insertInto('api_keys').values(keyRow(key)).execute();
   }
 
   async findKeyByHash(hash: string): Promise<StoredApiKey | null> {
@@ -156,6 +185,20 @@ export class KyselyAccessDatabase implements AccessDatabase {
 
   async touchKey(keyId: string, at: string): Promise<void> {
     await this.db.updateTable('api_keys').set({ last_used: at }).where('key_id', '=', keyId).execute();
+  }
+
+  async listStoredKeys(): Promise<StoredApiKey[]> {
+    const rows = await this.db.selectFrom('api_keys').select(keyColumns).orderBy('created').orderBy('key_id').execute();
+    return rows.map(toKey);
+  }
+
+  async putKey(key: StoredApiKey): Promise<void> {
+    const { key_id: _keyId, ...rest } = keyRow(key);
+    await this.db
+      .insertInto('api_keys')
+      .values(keyRow(key))
+      .onConflict((oc) => oc.column('key_id').doUpdateSet(rest))
+      .execute();
   }
 
   async registration(lowerId: string): Promise<Registration> {
@@ -234,6 +277,42 @@ export class KyselyAccessDatabase implements AccessDatabase {
     return rows.map((r) => ({ lowerId: r.lower_id, owner: r.owner }));
   }
 
+  async listRegistrations(): Promise<RegisteredId[]> {
+    const [registrations, owners] = await Promise.all([
+      this.db.selectFrom('package_registrations').select(['lower_id', 'created']).orderBy('lower_id').execute(),
+      this.db.selectFrom('package_owners').select(['lower_id', 'owner']).orderBy('lower_id').orderBy('owner').execute(),
+    ]);
+    const byId = new Map<string, string[]>();
+    for (const o of owners) {
+      const list = byId.get(o.lower_id);
+      if (list) list.push(o.owner);
+      else byId.set(o.lower_id, [o.owner]);
+    }
+    // Owners without a registration row cannot be made by this code (addOwner registers), so they are not listed.
+    return registrations.map((r) => ({ lowerId: r.lower_id, created: r.created, owners: byId.get(r.lower_id) ?? [] }));
+  }
+
+  async copyRegistration(registration: RegisteredId): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const registered = await tx
+        .insertInto('package_registrations')
+        .values({ lower_id: registration.lowerId, created: registration.created })
+        .onConflict((oc) => oc.column('lower_id').doNothing())
+        .executeTakeFirst();
+      let changed = Number(registered.numInsertedOrUpdatedRows ?? 0) === 1;
+      if (registration.owners.length > 0) {
+        const added = await tx
+          .insertInto('package_owners')
+          .values(registration.owners.map((owner) => ({ lower_id: registration.lowerId, owner })))
+          .onConflict((oc) => oc.columns(['lower_id', 'owner']).doNothing())
+          .executeTakeFirst();
+        if (Number(added.numInsertedOrUpdatedRows ?? 0) > 0) changed = true;
+      }
+      if (changed) await recordAccessChange(tx);
+      return changed;
+    });
+  }
+
   async reservePrefix(reservation: PrefixReservation): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
       const result = await tx
@@ -261,19 +340,20 @@ export class KyselyAccessDatabase implements AccessDatabase {
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<void> {
-    await this.db
-      .insertInto('audit_log')
-      .values({
-        at: entry.at,
-        key_id: entry.keyId,
-        actor: entry.actor,
-        owner: entry.owner,
-        action: entry.action,
-        target: entry.target,
-        detail: entry.detail,
-        address: entry.address,
-      })
-      .execute();
+    await this.db.insertInto('audit_log').values(auditRow(entry)).execute();
+  }
+
+  async appendAuditEntries(entries: readonly NewAuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      // 500 rows of 8 columns stay well under either dialect's limit on bound parameters.
+      for (let i = 0; i < entries.length; i += 500) await tx.insertInto('audit_log').values(entries.slice(i, i + 500).map(auditRow)).execute();
+    });
+  }
+
+  async scanAudit(after: number, limit: number): Promise<AuditEntry[]> {
+    const rows = await this.db.selectFrom('audit_log').selectAll().where('seq', '>', after).orderBy('seq').limit(limit).execute();
+    return rows.map(toAuditEntry);
   }
 
   async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
@@ -288,16 +368,6 @@ export class KyselyAccessDatabase implements AccessDatabase {
       q = q.where(sql<boolean>`(lower(target) = ${t} or lower(substr(target, 1, ${t.length + 1})) = ${t + ' '})`);
     }
     const rows = await q.orderBy('seq', 'desc').limit(query.limit).execute();
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      at: r.at,
-      keyId: r.key_id,
-      actor: r.actor,
-      owner: r.owner,
-      action: r.action,
-      target: r.target,
-      detail: r.detail,
-      address: r.address,
-    }));
+    return rows.map(toAuditEntry);
   }
 }

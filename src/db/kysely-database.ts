@@ -260,12 +260,20 @@ export class KyselyPackageDatabase implements PackageDatabase {
   }
 
   async addDownloadCounts(counts: readonly DownloadCount[]): Promise<void> {
+    await this.upsertDownloadCounts(counts, 'add');
+  }
+
+  async setDownloadCounts(counts: readonly DownloadCount[]): Promise<void> {
+    await this.upsertDownloadCounts(counts, 'set');
+  }
+
+  private async upsertDownloadCounts(counts: readonly DownloadCount[], mode: 'add' | 'set'): Promise<void> {
     // One row per version per statement (PostgreSQL refuses to update a row twice in one upsert).
     const merged = new Map<string, [string, string, number]>();
     for (const c of counts) {
       const key = `${c.lowerId}\u0000${c.lowerVersion}`;
       const seen = merged.get(key);
-      if (seen) seen[2] += c.count;
+      if (seen) seen[2] = mode === 'add' ? seen[2] + c.count : c.count;
       else merged.set(key, [c.lowerId, c.lowerVersion, c.count]);
     }
     if (merged.size === 0) return;
@@ -277,8 +285,9 @@ export class KyselyPackageDatabase implements PackageDatabase {
         ? sql`SELECT r->>0, r->>1, (r->>2)::bigint FROM jsonb_array_elements(${rows}::jsonb) AS r`
         : sql`SELECT r.value->>0, r.value->>1, r.value->>2 FROM json_each(${rows}) AS r WHERE true`;
     // (`WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.)
+    const update = mode === 'add' ? sql`download_counts.count + excluded.count` : sql`excluded.count`;
     await sql`INSERT INTO download_counts (lower_id, lower_version, count) ${source}
-      ON CONFLICT (lower_id, lower_version) DO UPDATE SET count = download_counts.count + excluded.count`.execute(this.db);
+      ON CONFLICT (lower_id, lower_version) DO UPDATE SET count = ${update}`.execute(this.db);
   }
 
   async listDownloadCounts(lowerId?: string): Promise<DownloadCount[]> {

@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Selectable } from 'kysely';
+import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
 import type { Tables } from './schema.js';
 import type {
   NewSymbolPackage,
@@ -80,30 +80,7 @@ export class KyselySymbolDatabase implements SymbolDatabase {
           // The files go with it (ON DELETE CASCADE).
           await tx.deleteFrom('symbol_packages').where('key', '=', previous.key).execute();
         }
-        const inserted = await tx
-          .insertInto('symbol_packages')
-          .values({
-            package_key: pkg.key,
-            package_sha512: symbols.packageSha512,
-            size: symbols.size,
-            sha512: symbols.sha512,
-            blob_key: symbols.blobKey,
-            published: symbols.published,
-          })
-          // A concurrent push of the same symbols (PostgreSQL) waits for the first and then inserts nothing.
-          .onConflict((oc) => oc.column('package_key').doNothing())
-          .returning('key')
-          .executeTakeFirst();
-        if (!inserted) return { status: 'exists' };
-        const rows = symbols.files.map((f) => ({
-          symbol_package_key: inserted.key,
-          path: f.path,
-          ssqp_key: f.ssqpKey,
-          size: f.size,
-          blob_key: f.blobKey,
-          checksums: JSON.stringify(f.checksums),
-        }));
-        for (let i = 0; i < rows.length; i += 500) await tx.insertInto('symbol_files').values(rows.slice(i, i + 500)).execute();
+        if (!(await this.insertSymbols(tx, pkg.key, symbols))) return { status: 'exists' };
         return previous ? { status: 'replaced', previousBlobKeys } : { status: 'inserted' };
       });
     } catch (error) {
@@ -148,6 +125,85 @@ export class KyselySymbolDatabase implements SymbolDatabase {
     if (!symbols) return [];
     const files = await this.db.selectFrom('symbol_files').select('blob_key').where('symbol_package_key', '=', symbols.key).execute();
     return [symbols.blob_key, ...files.map((f) => f.blob_key)];
+  }
+
+  async scanSymbolPackages(after: number, limit: number): Promise<{ cursor: number; records: NewSymbolPackage[] }> {
+    const rows = await this.db
+      .selectFrom('symbol_packages as s')
+      .innerJoin('packages as p', 'p.key', 's.package_key')
+      .select(['s.key', 'p.lower_id', 'p.lower_version', 's.size', 's.sha512', 's.blob_key', 's.published', 's.package_sha512'])
+      .where('s.key', '>', after)
+      .orderBy('s.key')
+      .limit(limit)
+      .execute();
+    const last = rows.at(-1);
+    if (!last) return { cursor: after, records: [] };
+    const files = await this.db
+      .selectFrom('symbol_files')
+      .selectAll()
+      .where('symbol_package_key', 'in', rows.map((r) => r.key))
+      .orderBy('symbol_package_key')
+      .orderBy('path')
+      .execute();
+    const records = rows.map((r) => ({
+      lowerId: r.lower_id,
+      lowerVersion: r.lower_version,
+      size: Number(r.size),
+      sha512: r.sha512,
+      blobKey: r.blob_key,
+      published: r.published,
+      packageSha512: r.package_sha512,
+      files: files.filter((f) => Number(f.symbol_package_key) === Number(r.key)).map(toFile),
+    }));
+    return { cursor: Number(last.key), records };
+  }
+
+  async copySymbolPackage(symbols: NewSymbolPackage): Promise<'inserted' | 'exists' | 'no-package'> {
+    try {
+      return await this.db.transaction().execute(async (tx) => {
+        const pkg = await tx
+          .selectFrom('packages')
+          .select('key')
+          .where('lower_id', '=', symbols.lowerId)
+          .where('lower_version', '=', symbols.lowerVersion)
+          .executeTakeFirst();
+        if (!pkg) return 'no-package';
+        const inserted = await this.insertSymbols(tx, pkg.key, symbols);
+        return inserted ? 'inserted' : 'exists';
+      });
+    } catch (error) {
+      if ((error as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) return 'no-package';
+      throw error;
+    }
+  }
+
+  /** The symbols row and its files, unless the version has symbols already (false). */
+  private async insertSymbols(tx: Transaction<Db>, packageKey: number, symbols: NewSymbolPackage): Promise<boolean> {
+    const inserted = await tx
+      .insertInto('symbol_packages')
+      .values({
+        package_key: packageKey,
+        package_sha512: symbols.packageSha512,
+        size: symbols.size,
+        sha512: symbols.sha512,
+        blob_key: symbols.blobKey,
+        published: symbols.published,
+      })
+      // A concurrent push of the same symbols (PostgreSQL) waits for the first and then inserts nothing.
+      .onConflict((oc) => oc.column('package_key').doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    if (!inserted) return false;
+    const rows = symbols.files.map((f) => ({
+      symbol_package_key: inserted.key,
+      path: f.path,
+      ssqp_key: f.ssqpKey,
+      size: f.size,
+      blob_key: f.blobKey,
+      checksums: JSON.stringify(f.checksums),
+    }));
+    for (let i = 0; i < rows.length; i += 500) await tx.insertInto('symbol_files').values(rows.slice(i, i + 500)).execute();
+    return true;
   }
 
   async isSymbolBlobReferenced(blobKey: string): Promise<boolean> {

@@ -30,7 +30,7 @@ export interface ChangesTable {
   lower_id: string;
 }
 
-/** Downloads per version; rows are only ever added to (`count = count + delta`). */
+/** Downloads per version; rows are only ever added to (`count = count + delta`), except by `pawket copy`, which sets them. */
 export interface DownloadCountsTable {
   lower_id: string;
   lower_version: string;

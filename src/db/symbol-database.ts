@@ -54,4 +54,8 @@ export interface SymbolDatabase {
   symbolBlobKeys(lowerId: string, lowerVersion: string): Promise<string[]>;
   /** Whether a symbols row references this blob (orphan clean-up). */
   isSymbolBlobReferenced(blobKey: string): Promise<boolean>;
+  /** Symbols packages with their PDBs in storage order after cursor `after` (0: from the first), for copying a feed. */
+  scanSymbolPackages(after: number, limit: number): Promise<{ readonly cursor: number; readonly records: NewSymbolPackage[] }>;
+  /** Adds symbols exactly as another feed stored them (even ones its package has outgrown); never replaces. */
+  copySymbolPackage(symbols: NewSymbolPackage): Promise<'inserted' | 'exists' | 'no-package'>;
 }

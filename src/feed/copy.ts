@@ -1,14 +1,21 @@
 import { mkdir, rm } from 'node:fs/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
+import type { AccessDatabase, AuditEntry, NewAuditEntry } from '../db/access-database.js';
 import type { AdvisoryDatabase } from '../db/advisory-database.js';
 import type { NewPackage, PackageDatabase } from '../db/database.js';
-import { spoolToTempFile } from './spool.js';
+import type { NewSymbolPackage, SymbolDatabase } from '../db/symbol-database.js';
+import { spoolToTempFile, type SpooledFile } from './spool.js';
 
-/** One side of a copy: a database and its blob store (and its deprecations and advisories, copied when both sides have them). */
+/**
+ * One side of a copy: a database and its blob store, and the databases beside it (deprecations and advisories; keys,
+ * owners, prefixes and audit log; symbols), each copied when both sides have it.
+ */
 export interface FeedStorage {
   readonly db: PackageDatabase;
   readonly blobs: BlobStore;
   readonly advisoryDb?: AdvisoryDatabase;
+  readonly accessDb?: AccessDatabase;
+  readonly symbolDb?: SymbolDatabase;
 }
 
 export interface CopyProgress {
@@ -18,20 +25,49 @@ export interface CopyProgress {
   readonly skipped: number;
 }
 
+/** A package version (or its symbols) that could not be copied, with the reason. */
+export interface CopyFailure {
+  readonly id: string;
+  readonly version: string;
+  readonly reason: string;
+}
+
+/** Access control data written at the target; every count but `keys` is what the target did not have yet. */
+export interface AccessCopyResult {
+  /** API keys written as stored (each one, every run: a key revoked or used at the source since is brought up to date). */
+  readonly keys: number;
+  readonly registrations: number;
+  readonly prefixes: number;
+  readonly auditEntries: number;
+}
+
+export interface SymbolsCopyResult {
+  readonly total: number;
+  readonly copied: number;
+  readonly skipped: number;
+  readonly failed: readonly CopyFailure[];
+}
+
 export interface CopyResult extends CopyProgress {
   /** Deprecated versions and vulnerability advisories written at the target. */
   readonly advisories: number;
   /** Packages that could not be copied, with the reason (hash mismatch, missing file, a different package at the target). */
-  readonly failed: ReadonlyArray<{ readonly id: string; readonly version: string; readonly reason: string }>;
+  readonly failed: readonly CopyFailure[];
+  readonly access: AccessCopyResult;
+  readonly symbols: SymbolsCopyResult;
+  /** Versions whose download total was set at the target. */
+  readonly downloadCounts: number;
 }
 
 const PAGE = 200;
 
 /**
- * Copies every package (row, nuspec and file) from one feed storage to another, verifying each file's SHA-512.
- * Resumable: packages already at the target with the same hash are skipped, so a second run continues where an
- * interrupted one stopped. The row is written after the file, as a push does, with its mirrored mark (`mirroredFrom`,
- * read by `scanPackages`), so a mirrored package stays marked in the target.
+ * Copies a whole feed from one storage to another: every package (row, nuspec and file, verifying each file's SHA-512),
+ * then deprecations and advisories, symbols, keys, owners, prefixes, the audit log and download counts.
+ * Resumable and idempotent: what is at the target already is skipped (or written again with the same values), so a
+ * second run continues where an interrupted one stopped and a run after a complete one changes nothing. The package row
+ * is written after the file, as a push does, with its mirrored mark (`mirroredFrom`, read by `scanPackages`), so a
+ * mirrored package stays marked in the target.
  */
 export async function copyFeed(
   from: FeedStorage,
@@ -40,8 +76,26 @@ export async function copyFeed(
   onProgress: (p: CopyProgress) => void = () => {},
 ): Promise<CopyResult> {
   await mkdir(tempDir, { recursive: true });
+  const packages = await copyPackages(from, to, tempDir, onProgress);
+  // Everything below refers to package versions, so it follows the packages.
+  const advisories = from.advisoryDb && to.advisoryDb ? await copyAdvisories(from.advisoryDb, to.advisoryDb) : 0;
+  const symbols = from.symbolDb && to.symbolDb ? await copySymbols(from, to, from.symbolDb, to.symbolDb, tempDir) : NO_SYMBOLS;
+  const access = from.accessDb && to.accessDb ? await copyAccess(from.accessDb, to.accessDb) : NO_ACCESS;
+  const downloadCounts = await copyDownloadCounts(from.db, to.db);
+  return { ...packages, advisories, symbols, access, downloadCounts };
+}
+
+const NO_SYMBOLS: SymbolsCopyResult = { total: 0, copied: 0, skipped: 0, failed: [] };
+const NO_ACCESS: AccessCopyResult = { keys: 0, registrations: 0, prefixes: 0, auditEntries: 0 };
+
+async function copyPackages(
+  from: FeedStorage,
+  to: FeedStorage,
+  tempDir: string,
+  onProgress: (p: CopyProgress) => void,
+): Promise<CopyProgress & { failed: CopyFailure[] }> {
   const total = await from.db.countPackages();
-  const failed: Array<{ id: string; version: string; reason: string }> = [];
+  const failed: CopyFailure[] = [];
   let done = 0;
   let copied = 0;
   let skipped = 0;
@@ -58,8 +112,34 @@ export async function copyFeed(
       onProgress({ total, done: ++done, copied, skipped });
     }
   }
-  const advisories = from.advisoryDb && to.advisoryDb ? await copyAdvisories(from.advisoryDb, to.advisoryDb) : 0;
-  return { total, done, copied, skipped, failed, advisories };
+  return { total, done, copied, skipped, failed };
+}
+
+async function copyOne(pkg: NewPackage, from: FeedStorage, to: FeedStorage, tempDir: string): Promise<'copied' | 'skipped'> {
+  const existing = await to.db.getPackage(pkg.lowerId, pkg.lowerVersion);
+  if (existing) {
+    if (existing.sha512 === pkg.sha512) return 'skipped';
+    throw new Error(`a different package ${existing.id} ${existing.fullVersion} is already at the target`);
+  }
+  await copyBlob(from.blobs, to.blobs, pkg.blobKey, tempDir, (s) =>
+    s.sha512 === pkg.sha512 ? null : `its file does not match the recorded SHA-512 (${s.sha512.slice(0, 12)}... vs ${pkg.sha512.slice(0, 12)}...)`,
+  );
+  if (!(await to.db.insertPackage(pkg))) throw new Error('another writer added it to the target during the copy');
+  return 'copied';
+}
+
+/** Streams one blob to a temporary file, checks it (`check` returns what is wrong, or null) and stores it under the same key. */
+async function copyBlob(from: BlobStore, to: BlobStore, blobKey: string, tempDir: string, check: (s: SpooledFile) => string | null): Promise<void> {
+  const content = await from.open(blobKey);
+  if (!content) throw new Error(`its file ${blobKey} is missing from the source storage`);
+  const spooled = await spoolToTempFile(content.stream, tempDir);
+  try {
+    const problem = check(spooled);
+    if (problem) throw new Error(problem);
+    await to.putFile(blobKey, spooled.file);
+  } finally {
+    await rm(spooled.file, { force: true });
+  }
 }
 
 /** After the packages (a deprecation belongs to a version there): setting them again is harmless, so this resumes too. */
@@ -73,23 +153,125 @@ async function copyAdvisories(from: AdvisoryDatabase, to: AdvisoryDatabase): Pro
   return written;
 }
 
-async function copyOne(pkg: NewPackage, from: FeedStorage, to: FeedStorage, tempDir: string): Promise<'copied' | 'skipped'> {
-  const existing = await to.db.getPackage(pkg.lowerId, pkg.lowerVersion);
-  if (existing) {
-    if (existing.sha512 === pkg.sha512) return 'skipped';
-    throw new Error(`a different package ${existing.id} ${existing.fullVersion} is already at the target`);
-  }
-  const content = await from.blobs.open(pkg.blobKey);
-  if (!content) throw new Error(`its file ${pkg.blobKey} is missing from the source storage`);
-  const spooled = await spoolToTempFile(content.stream, tempDir);
-  try {
-    if (spooled.sha512 !== pkg.sha512) {
-      throw new Error(`its file does not match the recorded SHA-512 (${spooled.sha512.slice(0, 12)}... vs ${pkg.sha512.slice(0, 12)}...)`);
+/** Symbols packages and their PDBs, under the same blob keys, each row referring to its package version at the target. */
+async function copySymbols(from: FeedStorage, to: FeedStorage, fromDb: SymbolDatabase, toDb: SymbolDatabase, tempDir: string): Promise<SymbolsCopyResult> {
+  const failed: CopyFailure[] = [];
+  let total = 0;
+  let copied = 0;
+  let skipped = 0;
+  for (let cursor = 0; ; ) {
+    const page = await fromDb.scanSymbolPackages(cursor, PAGE);
+    if (page.records.length === 0) break;
+    cursor = page.cursor;
+    for (const symbols of page.records) {
+      total++;
+      const outcome = await copyOneSymbols(symbols, from, to, toDb, tempDir).catch((e: Error) => e.message);
+      if (outcome === 'copied') copied++;
+      else if (outcome === 'skipped') skipped++;
+      else failed.push({ id: symbols.lowerId, version: symbols.lowerVersion, reason: outcome });
     }
-    await to.blobs.putFile(pkg.blobKey, spooled.file);
-  } finally {
-    await rm(spooled.file, { force: true });
   }
-  if (!(await to.db.insertPackage(pkg))) throw new Error('another writer added it to the target during the copy');
-  return 'copied';
+  return { total, copied, skipped, failed };
+}
+
+async function copyOneSymbols(symbols: NewSymbolPackage, from: FeedStorage, to: FeedStorage, toDb: SymbolDatabase, tempDir: string): Promise<'copied' | 'skipped'> {
+  const existing = await toDb.getSymbolPackage(symbols.lowerId, symbols.lowerVersion);
+  if (existing) {
+    if (existing.sha512 === symbols.sha512) return 'skipped';
+    throw new Error('different symbols are already at the target');
+  }
+  // Checked before the files are written, so a package that failed to copy leaves no symbols files behind.
+  if (!(await to.db.getPackage(symbols.lowerId, symbols.lowerVersion))) throw new Error('its package version is not at the target');
+  await copyBlob(from.blobs, to.blobs, symbols.blobKey, tempDir, (s) =>
+    s.sha512 === symbols.sha512 && s.size === symbols.size ? null : 'its .snupkg does not match the recorded SHA-512',
+  );
+  // Only a PDB's size is recorded (its checksums are of the PDB with its id zeroed, as the assembly records them).
+  for (const pdb of symbols.files) {
+    await copyBlob(from.blobs, to.blobs, pdb.blobKey, tempDir, (s) =>
+      s.size === pdb.size ? null : `its PDB ${pdb.path} has ${s.size} bytes instead of the recorded ${pdb.size}`,
+    );
+  }
+  const outcome = await toDb.copySymbolPackage(symbols);
+  if (outcome === 'no-package') throw new Error('its package version was deleted from the target during the copy');
+  return outcome === 'inserted' ? 'copied' : 'skipped';
+}
+
+/** Keys, registrations and owners, prefix reservations, then the audit log. */
+async function copyAccess(from: AccessDatabase, to: AccessDatabase): Promise<AccessCopyResult> {
+  return {
+    keys: await copyKeys(from, to),
+    registrations: await copyRegistrations(from, to),
+    prefixes: await copyPrefixes(from, to),
+    auditEntries: await copyAuditLog(from, to),
+  };
+}
+
+/** Hashes and all: the keys keep working at the target. Overwriting makes a second run pick up revocations and use. */
+async function copyKeys(from: AccessDatabase, to: AccessDatabase): Promise<number> {
+  const keys = await from.listStoredKeys();
+  for (const key of keys) await to.putKey(key);
+  return keys.length;
+}
+
+/** Adds what the target lacks (owners given at the target are kept), so a second run changes nothing. */
+async function copyRegistrations(from: AccessDatabase, to: AccessDatabase): Promise<number> {
+  let changed = 0;
+  for (const registration of await from.listRegistrations()) if (await to.copyRegistration(registration)) changed++;
+  return changed;
+}
+
+/** A pattern reserved at the target already (by anyone) stays as it is. */
+async function copyPrefixes(from: AccessDatabase, to: AccessDatabase): Promise<number> {
+  let reserved = 0;
+  for (const reservation of await from.listPrefixes()) if (await to.reservePrefix(reservation)) reserved++;
+  return reserved;
+}
+
+/**
+ * Appends, oldest first, the source's entries the target does not have: an entry counts as there when one with the
+ * same fields (seq aside; sequence numbers are the target's own) is, as many times as the source has it.
+ */
+async function copyAuditLog(from: AccessDatabase, to: AccessDatabase): Promise<number> {
+  const atTarget = new Map<string, number>();
+  for await (const entry of scanAudit(to)) {
+    const key = auditKey(entry);
+    atTarget.set(key, (atTarget.get(key) ?? 0) + 1);
+  }
+  let appended = 0;
+  let missing: NewAuditEntry[] = [];
+  for await (const { seq: _seq, ...entry } of scanAudit(from)) {
+    const key = auditKey(entry);
+    const there = atTarget.get(key) ?? 0;
+    if (there > 0) atTarget.set(key, there - 1);
+    else missing.push(entry);
+    if (missing.length >= PAGE) {
+      await to.appendAuditEntries(missing);
+      appended += missing.length;
+      missing = [];
+    }
+  }
+  await to.appendAuditEntries(missing);
+  return appended + missing.length;
+}
+
+async function* scanAudit(db: AccessDatabase): AsyncGenerator<AuditEntry> {
+  for (let after = 0; ; ) {
+    const page = await db.scanAudit(after, PAGE);
+    const last = page.at(-1);
+    if (!last) return;
+    after = last.seq;
+    yield* page;
+  }
+}
+
+const auditKey = (e: NewAuditEntry): string => JSON.stringify([e.at, e.keyId, e.actor, e.owner, e.action, e.target, e.detail, e.address]);
+
+/**
+ * The target's totals are set to the source's, not added to: a second run does not double them and brings the
+ * latest totals. Downloads counted at the target before the last run are overwritten, so switch over after it.
+ */
+async function copyDownloadCounts(from: PackageDatabase, to: PackageDatabase): Promise<number> {
+  const counts = await from.listDownloadCounts();
+  await to.setDownloadCounts(counts);
+  return counts.length;
 }

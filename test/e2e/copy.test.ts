@@ -64,6 +64,9 @@ describe('pawket copy', () => {
     expect(first.stdout).toContain('Copied 3 packages, 0 were already there, 0 failed (of 3)');
     const again = await copy();
     expect(again.stdout).toContain('Copied 0 packages, 3 were already there, 0 failed (of 3)');
+    // The pushes and the delete were audited; a second run appends none of them again.
+    expect(first.stdout).toMatch(/new at the target: \d+ id registrations or owners, 0 prefix reservations, [1-9]\d* audit log entries/);
+    expect(again.stdout).toContain('new at the target: 0 id registrations or owners, 0 prefix reservations, 0 audit log entries');
 
     const sourceAgain = await startPawket({ dataDir: sourceDir, env: embedded });
     const target = await startPawket({ dataDir: targetDir, env: { ...settingsEnv(targetSettings), PAWKET_API_KEY: KEY } });
