@@ -39,6 +39,7 @@ button.primary{background:var(--accent);color:var(--accent-fg);border-color:var(
 .meta{display:flex;flex-wrap:wrap;gap:4px 14px;color:var(--muted);font-size:.9rem}
 .tag{display:inline-block;background:var(--code);border-radius:4px;padding:0 6px;margin:2px 4px 0 0;font-size:.85rem;text-decoration:none;color:var(--fg)}
 .verified{color:var(--ok);font-weight:600}
+.mirrored{font-style:italic}
 .pager{display:flex;gap:12px;align-items:center;margin:16px 0}
 .layout{display:grid;grid-template-columns:minmax(0,1fr) 300px;gap:28px}
 @media (max-width:800px){.layout{grid-template-columns:minmax(0,1fr)}}
