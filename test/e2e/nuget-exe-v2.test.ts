@@ -5,23 +5,13 @@
  * install and list then give. The steps run in order on one server.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createNuGetSandbox,
-  describeRun,
-  nugetExeMissing,
-  requireClients,
-  run,
-  writePawketOnlyConfig,
-  type NuGetSandbox,
-  type RunResult,
-} from './support/dotnet.js';
-import { CORE_ID, packTestPackages, type TestPackages } from './support/packages.js';
+import { nugetExeMissing, requireClients, type RunResult } from './support/dotnet.js';
+import { startNuGetExeFeed, type NuGetExeFeed } from './support/nuget-exe-feed.js';
+import { CORE_ID } from './support/packages.js';
 import { NUGET_EXE_VERSION, nugetExePath } from './support/paths.js';
-import { startPawket, type PawketServer } from './support/server.js';
 
 const clients = requireClients('nuget.exe V2 end-to-end tests', nugetExeMissing(nugetExePath, NUGET_EXE_VERSION));
 
@@ -29,55 +19,21 @@ const clients = requireClients('nuget.exe V2 end-to-end tests', nugetExeMissing(
 const STEP_TIMEOUT = 300_000;
 
 describe.skipIf(clients.skip)('nuget.exe (mono) against the V2 feed of a real Pawket server', () => {
-  let work: string;
-  let server: PawketServer | undefined;
-  let pkgs: TestPackages;
-  let sandbox: NuGetSandbox;
-  let configFile: string;
-  let v2Url: string;
+  let f: NuGetExeFeed;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'pawket-e2e-nugetexe-v2-'));
-    const packSandbox = await createNuGetSandbox(join(work, 'nuget-pack'));
-    pkgs = await packTestPackages(work, packSandbox.env, { coreOnly: true });
-    server = await startPawket({ env: { PAWKET_API_KEY: 'key1' } });
-    v2Url = `${server.baseUrl}/api/v2/`;
-    sandbox = await createNuGetSandbox(join(work, 'nuget'));
-    configFile = await writePawketOnlyConfig(join(work, 'config'), v2Url, { fileName: 'NuGet.Config', protocolVersion: 2 });
+    f = await startNuGetExeFeed({ name: 'nugetexe-v2', protocol: 2, timeoutMs: STEP_TIMEOUT - 10_000 });
   });
 
-  afterAll(async () => {
-    await server?.stop();
-    if (work && !process.env.PAWKET_E2E_KEEP) await rm(work, { recursive: true, force: true });
-  });
+  afterAll(() => f?.close());
 
-  /**
-   * `mono NuGet.exe <args> -NonInteractive` in the sandbox with the Pawket-only config: passed as `-ConfigFile`, or,
-   * for commands without that option, found in the folder it runs in.
-   */
-  function nuget(args: readonly string[], opts: { configOption?: boolean } = {}): Promise<RunResult> {
-    const viaOption = opts.configOption !== false;
-    return run('mono', [nugetExePath, ...args, ...(viaOption ? ['-ConfigFile', configFile] : []), '-NonInteractive'], {
-      cwd: viaOption ? work : dirname(configFile),
-      env: { ...sandbox.env, NUGET_API_KEY: '' },
-      timeoutMs: STEP_TIMEOUT - 10_000,
-    });
-  }
-
-  function explain(r: RunResult): string {
-    return `${describeRun(r)}\n--- end of the Pawket log ---\n${server?.output().slice(-4000) ?? ''}`;
-  }
-
-  /** Installs into a fresh folder and returns it. */
-  async function install(args: readonly string[]): Promise<{ r: RunResult; dir: string }> {
-    const dir = await mkdtemp(join(work, 'install-'));
-    const r = await nuget(['install', CORE_ID, ...args, '-Source', v2Url, '-OutputDirectory', dir]);
-    return { r, dir };
-  }
+  const nuget: NuGetExeFeed['nuget'] = (args, opts) => f.nuget(args, opts);
+  const install = (args: readonly string[]) => f.install(args);
+  const explain = (r: RunResult) => f.explain(r);
 
   /** `nuget list` lines naming the test package. */
   async function list(args: readonly string[] = []): Promise<string[]> {
-    const r = await nuget(['list', 'Pawket', '-Source', v2Url, ...args]);
+    const r = await nuget(['list', 'Pawket', '-Source', f.sourceUrl, ...args]);
     expect(r.code, explain(r)).toBe(0);
     return r.stdout
       .split('\n')
@@ -86,15 +42,15 @@ describe.skipIf(clients.skip)('nuget.exe (mono) against the V2 feed of a real Pa
   }
 
   it('pushes to the V2 feed URL', { timeout: STEP_TIMEOUT }, async () => {
-    for (const file of [pkgs.core100, pkgs.core101, pkgs.core110beta2]) {
-      const r = await nuget(['push', file, '-Source', v2Url, '-ApiKey', 'key1']);
+    for (const file of [f.pkgs.core100, f.pkgs.core101, f.pkgs.core110beta2]) {
+      const r = await nuget(['push', file, '-Source', f.sourceUrl, '-ApiKey', 'key1']);
       expect(r.code, explain(r)).toBe(0);
       expect(r.output, explain(r)).toContain('Your package was pushed.');
     }
   });
 
   it('fails a duplicate push and shows the 409 reason', { timeout: STEP_TIMEOUT }, async () => {
-    const r = await nuget(['push', pkgs.core100, '-Source', v2Url, '-ApiKey', 'key1']);
+    const r = await nuget(['push', f.pkgs.core100, '-Source', f.sourceUrl, '-ApiKey', 'key1']);
     expect(r.code, explain(r)).not.toBe(0);
     expect(r.output, explain(r)).toMatch(/409 \(.*already exists.*\)/i);
   });
@@ -109,7 +65,7 @@ describe.skipIf(clients.skip)('nuget.exe (mono) against the V2 feed of a real Pa
 
   it('searches the V2 feed', { timeout: STEP_TIMEOUT }, async () => {
     // `nuget search` takes no -ConfigFile (the config allows the plain-HTTP source)
-    const r = await nuget(['search', 'Pawket', '-Source', v2Url], { configOption: false });
+    const r = await nuget(['search', 'Pawket', '-Source', f.sourceUrl], { configOption: false });
     expect(r.code, explain(r)).toBe(0);
     expect(r.output, explain(r)).toMatch(new RegExp(`> ${CORE_ID.replace(/\./g, '\\.')} \\| 1\\.0\\.1`));
   });
@@ -131,11 +87,11 @@ describe.skipIf(clients.skip)('nuget.exe (mono) against the V2 feed of a real Pa
   });
 
   it('deletes (unlists) through the V2 URL: list and install then skip that version', { timeout: STEP_TIMEOUT }, async () => {
-    const denied = await nuget(['delete', CORE_ID, '1.0.1', '-Source', v2Url, '-ApiKey', 'not-a-key']);
+    const denied = await nuget(['delete', CORE_ID, '1.0.1', '-Source', f.sourceUrl, '-ApiKey', 'not-a-key']);
     expect(denied.code, explain(denied)).not.toBe(0);
     expect(denied.output, explain(denied)).toMatch(/401/);
 
-    const del = await nuget(['delete', CORE_ID, '1.0.1', '-Source', v2Url, '-ApiKey', 'key1']);
+    const del = await nuget(['delete', CORE_ID, '1.0.1', '-Source', f.sourceUrl, '-ApiKey', 'key1']);
     expect(del.code, explain(del)).toBe(0);
     expect(del.output, explain(del)).toMatch(/was deleted successfully/i);
 

@@ -3,23 +3,13 @@
  * push, duplicate push, install, delete (unlist). The steps run in order on one server.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createNuGetSandbox,
-  describeRun,
-  nugetExeMissing,
-  requireClients,
-  run,
-  writePawketOnlyConfig,
-  type NuGetSandbox,
-  type RunResult,
-} from './support/dotnet.js';
-import { CORE_ID, packTestPackages, type TestPackages } from './support/packages.js';
+import { nugetExeMissing, requireClients, run, type RunResult } from './support/dotnet.js';
+import { startNuGetExeFeed, type NuGetExeFeed } from './support/nuget-exe-feed.js';
+import { CORE_ID } from './support/packages.js';
 import { NUGET_EXE_VERSION, nugetExePath } from './support/paths.js';
-import { startPawket, type PawketServer } from './support/server.js';
 
 const clients = requireClients('nuget.exe end-to-end tests', nugetExeMissing(nugetExePath, NUGET_EXE_VERSION));
 
@@ -27,62 +17,34 @@ const clients = requireClients('nuget.exe end-to-end tests', nugetExeMissing(nug
 const STEP_TIMEOUT = 300_000;
 
 describe.skipIf(clients.skip)('nuget.exe (mono) against a real Pawket server', () => {
-  let work: string;
-  let server: PawketServer | undefined;
-  let pkgs: TestPackages;
-  let sandbox: NuGetSandbox;
-  let configFile: string;
+  let f: NuGetExeFeed;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'pawket-e2e-nugetexe-'));
-    const packSandbox = await createNuGetSandbox(join(work, 'nuget-pack'));
-    pkgs = await packTestPackages(work, packSandbox.env, { coreOnly: true });
-    server = await startPawket({ env: { PAWKET_API_KEY: 'key1' } });
-    sandbox = await createNuGetSandbox(join(work, 'nuget'));
-    configFile = await writePawketOnlyConfig(join(work, 'config'), server.feedUrl, { fileName: 'NuGet.Config' });
+    f = await startNuGetExeFeed({ name: 'nugetexe', protocol: 3, timeoutMs: STEP_TIMEOUT - 10_000 });
   });
 
-  afterAll(async () => {
-    await server?.stop();
-    if (work && !process.env.PAWKET_E2E_KEEP) await rm(work, { recursive: true, force: true });
-  });
+  afterAll(() => f?.close());
 
-  /** `mono NuGet.exe <args> -ConfigFile <Pawket-only config> -NonInteractive` in the sandbox. */
-  function nuget(args: readonly string[]): Promise<RunResult> {
-    return run('mono', [nugetExePath, ...args, '-ConfigFile', configFile, '-NonInteractive'], {
-      cwd: work,
-      env: { ...sandbox.env, NUGET_API_KEY: '' },
-      timeoutMs: STEP_TIMEOUT - 10_000,
-    });
-  }
-
-  function explain(r: RunResult): string {
-    return `${describeRun(r)}\n--- end of the Pawket log ---\n${server?.output().slice(-4000) ?? ''}`;
-  }
-
-  /** Installs into a fresh folder and returns it. */
-  async function install(args: readonly string[]): Promise<{ r: RunResult; dir: string }> {
-    const dir = await mkdtemp(join(work, 'install-'));
-    const r = await nuget(['install', CORE_ID, ...args, '-Source', server!.feedUrl, '-OutputDirectory', dir]);
-    return { r, dir };
-  }
+  const nuget: NuGetExeFeed['nuget'] = (args, opts) => f.nuget(args, opts);
+  const install = (args: readonly string[]) => f.install(args);
+  const explain = (r: RunResult) => f.explain(r);
 
   it('pushes to the V3 source URL', { timeout: STEP_TIMEOUT }, async () => {
-    for (const file of [pkgs.core100, pkgs.core101]) {
-      const r = await nuget(['push', file, '-Source', server!.feedUrl, '-ApiKey', 'key1']);
+    for (const file of [f.pkgs.core100, f.pkgs.core101]) {
+      const r = await nuget(['push', file, '-Source', f.sourceUrl, '-ApiKey', 'key1']);
       expect(r.code, explain(r)).toBe(0);
       expect(r.output, explain(r)).toContain('Your package was pushed.');
     }
   });
 
   it('fails a duplicate push and shows the 409 reason', { timeout: STEP_TIMEOUT }, async () => {
-    const r = await nuget(['push', pkgs.core100, '-Source', server!.feedUrl, '-ApiKey', 'key1']);
+    const r = await nuget(['push', f.pkgs.core100, '-Source', f.sourceUrl, '-ApiKey', 'key1']);
     expect(r.code, explain(r)).not.toBe(0);
     expect(r.output, explain(r)).toMatch(/409 \(.*already exists.*\)/i);
   });
 
   it('fails a push with a wrong key and shows the 401 reason', { timeout: STEP_TIMEOUT }, async () => {
-    const r = await nuget(['push', pkgs.core110beta2, '-Source', server!.feedUrl, '-ApiKey', 'not-a-key']);
+    const r = await nuget(['push', f.pkgs.core110beta2, '-Source', f.sourceUrl, '-ApiKey', 'not-a-key']);
     expect(r.code, explain(r)).not.toBe(0);
     expect(r.output, explain(r)).toMatch(/401 \(.*api.?key.*\)/i);
   });
@@ -105,9 +67,9 @@ describe.skipIf(clients.skip)('nuget.exe (mono) against a real Pawket server', (
   it('finds the package with nuget.exe search', { timeout: STEP_TIMEOUT }, async () => {
     // `search` takes no -ConfigFile: it runs in the folder of the test's NuGet.Config.
     const search = (args: readonly string[]) =>
-      run('mono', [nugetExePath, 'search', ...args, '-Source', server!.feedUrl, '-NonInteractive'], {
-        cwd: dirname(configFile),
-        env: { ...sandbox.env },
+      run('mono', [nugetExePath, 'search', ...args, '-Source', f.sourceUrl, '-NonInteractive'], {
+        cwd: dirname(f.configFile),
+        env: { ...f.sandbox.env },
         timeoutMs: STEP_TIMEOUT - 10_000,
       });
     let r = await search([CORE_ID]);
@@ -120,11 +82,11 @@ describe.skipIf(clients.skip)('nuget.exe (mono) against a real Pawket server', (
   });
 
   it('unlists with delete: install without a version then takes the newest listed one', { timeout: STEP_TIMEOUT }, async () => {
-    const denied = await nuget(['delete', CORE_ID, '1.0.1', '-Source', server!.feedUrl, '-ApiKey', 'not-a-key']);
+    const denied = await nuget(['delete', CORE_ID, '1.0.1', '-Source', f.sourceUrl, '-ApiKey', 'not-a-key']);
     expect(denied.code, explain(denied)).not.toBe(0);
     expect(denied.output, explain(denied)).toMatch(/401/);
 
-    const del = await nuget(['delete', CORE_ID, '1.0.1', '-Source', server!.feedUrl, '-ApiKey', 'key1']);
+    const del = await nuget(['delete', CORE_ID, '1.0.1', '-Source', f.sourceUrl, '-ApiKey', 'key1']);
     expect(del.code, explain(del)).toBe(0);
     expect(del.output, explain(del)).toMatch(/was deleted successfully/i);
 
