@@ -24,6 +24,7 @@ import { registrationRoutes } from './v3/registration.js';
 import { searchRoutes } from './v3/search.js';
 import { serviceIndexRoutes } from './v3/service-index.js';
 import { staticResourceRoutes } from './v3/static-resources.js';
+import { PackageFiles } from './ui/package-files.js';
 import { uiRoutes } from './ui/routes.js';
 import { uploadFormRoute } from './ui/upload-route.js';
 
@@ -112,7 +113,9 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
       search.downloads.record(lowerId, lowerVersion);
     },
   };
-  flatContainerRoutes(app, feed.mergedReader, cache, { allowOverwrite: config.allowOverwrite, symbols: feed.symbols, downloads });
+  // Icons, readmes and license files read from inside packages, for the flat container and the web UI alike.
+  const packageFiles = new PackageFiles(feed.reader, feed.tempDir, feed.events);
+  flatContainerRoutes(app, feed.mergedReader, cache, { allowOverwrite: config.allowOverwrite, files: packageFiles, symbols: feed.symbols, downloads });
   if (!config.private && !config.trustProxy) {
     fastPath = restoreFastPath({
       cache,
@@ -166,6 +169,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     ...(mergedSearch ? { pageReader: feed.mergedReader } : {}),
     configuredBase: config.baseUrl,
     privateFeed: config.private,
+    files: packageFiles,
   });
   // The upload page's form without JavaScript: a push with the key in a form field, answered with a page.
   uploadFormRoute(app, publishDeps);

@@ -95,6 +95,8 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
   /** A package seen recently whose bytes are in memory: answered without waiting on anything. */
   const download = (req: IncomingMessage, res: ServerResponse, parts: string[], started: bigint): boolean | Promise<boolean> => {
     const [id, version, file] = parts as [string, string, string];
+    // The other files of a version (.nuspec, icon, readme) are the routes' without a lookup here.
+    if (!file.toLowerCase().endsWith('.nupkg')) return false;
     const record = deps.reader.cachedFile(id, version);
     const bytes = record && deps.reader.cachedBytes(record);
     if (!record || !bytes) return downloadFromStorage(req, res, id, version, file, started);

@@ -38,7 +38,10 @@ export interface PackageText {
   readonly tags: readonly string[];
   readonly authors: readonly string[];
   readonly owners: readonly string[];
+  /** The nuspec's `<iconUrl>` (or what an upstream says). */
   readonly iconUrl: string | null;
+  /** Whether the version has an icon of its own (`<icon>`), which the feed serves and then points clients at. */
+  readonly embeddedIcon: boolean;
   readonly licenseUrl: string | null;
   readonly licenseExpression: string | null;
   readonly projectUrl: string | null;

@@ -97,7 +97,9 @@ export function toSearchResult(
     tags: list(hit.tags),
     authors: list(hit.authors),
     owners: list(hit.owners),
+    // The upstream's URL as it gives it (nuget.org's points at its own copy of an embedded icon).
     iconUrl: hit.iconUrl ?? null,
+    embeddedIcon: false,
     licenseUrl: hit.licenseUrl ?? null,
     licenseExpression: hit.licenseExpression ?? null,
     projectUrl: hit.projectUrl ?? null,

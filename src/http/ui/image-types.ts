@@ -44,3 +44,12 @@ export function isImageOfType(type: string, bytes: Buffer): boolean {
       return false;
   }
 }
+
+/**
+ * The type of a package's own icon, known by its first bytes alone (the nuspec may name it anything): PNG and JPEG,
+ * which NuGet allows, and GIF; null for anything else, which is then not served as an icon.
+ */
+export function iconTypeOf(bytes: Buffer): 'image/png' | 'image/jpeg' | 'image/gif' | null {
+  for (const type of ['image/png', 'image/jpeg', 'image/gif'] as const) if (isImageOfType(type, bytes)) return type;
+  return null;
+}

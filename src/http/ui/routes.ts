@@ -10,6 +10,7 @@ import { routes } from '../routes.js';
 import { ASSET_VERSION, CSS, JS } from './assets.js';
 import { safeUrl, trustedHtml, type Html } from './html.js';
 import { packageFileRoute } from './file-route.js';
+import { iconTypeOf } from './image-types.js';
 import { renderMarkdown } from './markdown.js';
 import { ENTRY_LIMITS, PackageFiles } from './package-files.js';
 import { readmeLinks } from './readme-links.js';
@@ -24,6 +25,8 @@ export interface UiOptions {
   readonly pageReader?: PackageReader;
   readonly configuredBase: string | undefined;
   readonly privateFeed: boolean;
+  /** Files read from inside packages, shared with the flat container's icons and readmes; default a new one. */
+  readonly files?: PackageFiles;
 }
 
 /**
@@ -55,14 +58,6 @@ export function sendPage(reply: FastifyReply, body: string, status = 200) {
     .send(body);
 }
 
-/** Image types an embedded icon may have (NuGet allows PNG and JPEG), recognised by their first bytes. */
-function imageType(bytes: Buffer): string | null {
-  if (bytes.length > 8 && bytes.readUInt32BE(0) === 0x89504e47) return 'image/png';
-  if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
-  if (bytes.length > 6 && bytes.subarray(0, 4).toString('latin1') === 'GIF8') return 'image/gif';
-  return null;
-}
-
 /** The version a bare `/packages/{id}` shows: the latest listed stable one, else the latest listed, else the latest. */
 function defaultVersion<T extends { record: { listed: boolean; isPrerelease: boolean } }>(versions: readonly T[]): T | undefined {
   const last = (ok: (v: T) => boolean) => [...versions].reverse().find(ok);
@@ -77,7 +72,7 @@ function defaultVersion<T extends { record: { listed: boolean; isPrerelease: boo
  */
 export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
   const { feed, index } = opts;
-  const files = new PackageFiles(feed.reader, feed.tempDir, feed.events);
+  const files = opts.files ?? new PackageFiles(feed.reader, feed.tempDir, feed.events);
   const readmes = new Map<string, Html | null>();
   feed.events.onPackageChanged((lowerId) => {
     for (const key of [...readmes.keys()]) if (key.startsWith(`${lowerId}|`)) readmes.delete(key);
@@ -194,7 +189,7 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
     reply.header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff');
     if (record && metadata?.icon) {
       const bytes = (await files.read(record, [{ name: metadata.icon, maxBytes: ENTRY_LIMITS.icon }])).get(metadata.icon);
-      const type = bytes ? imageType(bytes) : null;
+      const type = bytes ? iconTypeOf(bytes) : null;
       if (bytes && type) return reply.type(type).header('content-security-policy', "default-src 'none'; sandbox").send(bytes);
     }
     const external = safeUrl(metadata?.iconUrl);

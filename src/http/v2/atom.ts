@@ -6,7 +6,7 @@
  */
 import type { V2Package } from '../../feed/v2-catalog.js';
 import type { ODataValue } from './odata-query.js';
-import { PROPERTIES, type PropertyDef } from './properties.js';
+import { PROPERTIES, type EntryUrls, type PropertyDef } from './properties.js';
 import { document, el, seq, type Markup } from './xml.js';
 
 export const NS = {
@@ -19,8 +19,8 @@ export const NS = {
 export const ATOM_FEED_TYPE = 'application/atom+xml;type=feed;charset=utf-8';
 export const ATOM_ENTRY_TYPE = 'application/atom+xml;type=entry;charset=utf-8';
 
-/** URLs of one request: the feed root (`.../api/v2/`) and the download URL of a version. */
-export interface FeedUrls {
+/** URLs of one request: the feed root (`.../api/v2/`), the flat container and the download URL of a version. */
+export interface FeedUrls extends EntryUrls {
   /** Absolute, ending in `/`. */
   readonly root: string;
   download(p: V2Package): string;
@@ -37,8 +37,8 @@ function valueText(def: PropertyDef, v: ODataValue): string {
   return String(v);
 }
 
-function property(def: PropertyDef, p: V2Package): Markup {
-  const v = def.value(p);
+function property(def: PropertyDef, p: V2Package, urls: EntryUrls): Markup {
+  const v = def.value(p, urls);
   const type = def.type === 'Edm.String' ? undefined : def.type;
   if (v === null) return el(`d:${def.name}`, { 'm:type': type, 'm:null': 'true' });
   // Padded tags and free text keep their spaces.
@@ -66,7 +66,7 @@ function entryBody(p: V2Package, urls: FeedUrls, select: ReadonlySet<string> | n
     el('author', {}, el('name', {}, m.authors)),
     el('link', { rel: 'edit-media', title: 'V2FeedPackage', href: `${path}/$value` }),
     el('content', { type: 'application/zip', src: urls.download(p) }),
-    el('m:properties', {}, seq(properties.map((def) => property(def, p)))),
+    el('m:properties', {}, seq(properties.map((def) => property(def, p, urls)))),
   ];
 }
 

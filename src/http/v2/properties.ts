@@ -4,7 +4,13 @@
  */
 import type { V2Package } from '../../feed/v2-catalog.js';
 import { normalizeRange, parseRange } from '../../nuget/range.js';
+import { iconUrlOf } from '../v3/embedded-files.js';
 import type { ODataValue } from './odata-query.js';
+
+/** What an entry's properties need of the request: the flat container's absolute URL, where embedded icons are. */
+export interface EntryUrls {
+  readonly flatContainer: string;
+}
 
 export type EdmType = 'Edm.String' | 'Edm.Boolean' | 'Edm.Int32' | 'Edm.Int64' | 'Edm.DateTime';
 
@@ -14,7 +20,8 @@ export interface PropertyDef {
   readonly nullable: boolean;
   /** Where WCF Data Services clients find it in the Atom entry besides `m:properties` (feed customization). */
   readonly atom?: 'SyndicationTitle' | 'SyndicationSummary' | 'SyndicationAuthorName' | 'SyndicationUpdated';
-  readonly value: (p: V2Package) => ODataValue;
+  /** Without `urls` (`$filter`, `$orderby`), URLs the feed makes are left out: IconUrl is then the nuspec's. */
+  readonly value: (p: V2Package, urls?: EntryUrls) => ODataValue;
 }
 
 /** nuget.org marks unlisted versions with this publish date; V2 clients read it as "unlisted". */
@@ -65,7 +72,12 @@ export const PROPERTIES: readonly PropertyDef[] = [
   { name: 'Description', type: 'Edm.String', nullable: true, value: (p) => p.view.metadata.description },
   { name: 'DownloadCount', type: 'Edm.Int32', nullable: false, value: (p) => p.totalDownloads },
   { name: 'GalleryDetailsUrl', type: 'Edm.String', nullable: true, value: () => null },
-  { name: 'IconUrl', type: 'Edm.String', nullable: true, value: (p) => text(p.view.metadata.iconUrl) },
+  {
+    name: 'IconUrl',
+    type: 'Edm.String',
+    nullable: true,
+    value: (p, urls) => (urls ? iconUrlOf(urls.flatContainer, p.view.record, p.view.metadata) : text(p.view.metadata.iconUrl)),
+  },
   { name: 'IsLatestVersion', type: 'Edm.Boolean', nullable: false, value: (p) => p.isLatestVersion },
   { name: 'IsAbsoluteLatestVersion', type: 'Edm.Boolean', nullable: false, value: (p) => p.isAbsoluteLatestVersion },
   { name: 'IsPrerelease', type: 'Edm.Boolean', nullable: false, value: (p) => p.view.record.isPrerelease },

@@ -120,6 +120,7 @@ export function v2Routes(app: FastifyInstance, deps: V2RouteDeps): void {
     const base = baseUrl(request, deps.configuredBase);
     return {
       root: base + routes.v2,
+      flatContainer: base + routes.flatContainer,
       download: (p: V2Package) =>
         `${base}${routes.publish}/${encodeURIComponent(p.view.record.id)}/${encodeURIComponent(p.view.record.version)}`,
     };

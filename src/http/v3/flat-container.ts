@@ -7,6 +7,8 @@ import { packageFileKind } from '../../nuget/identity.js';
 import { IMMUTABLE, REVALIDATE, etagMatches, sendDocument, type ResponseCache } from '../response-cache.js';
 import { cacheKeys, routes } from '../routes.js';
 import { sendSymbolPackage } from '../symbols.js';
+import type { PackageFiles } from '../ui/package-files.js';
+import { embeddedFileOf, sendEmbeddedFile } from './embedded-files.js';
 
 /** Where `.nupkg` downloads are counted (in memory; written in batches). */
 export interface DownloadRecorder {
@@ -21,13 +23,14 @@ interface FileParams {
 
 /**
  * PackageBaseAddress: the hot path of every restore. The versions list is one indexed query, rendered once and
- * cached until the id changes; package files stream from blob storage.
+ * cached until the id changes; package files stream from blob storage. Beside the `.nupkg` and `.nuspec`, a version's
+ * own `icon` and `readme` (embedded-files.ts), as nuget.org serves them.
  */
 export function flatContainerRoutes(
   app: FastifyInstance,
   reader: PackageReader,
   cache: ResponseCache,
-  opts: { allowOverwrite: boolean; downloads?: DownloadRecorder; symbols?: SymbolService },
+  opts: { allowOverwrite: boolean; files: PackageFiles; downloads?: DownloadRecorder; symbols?: SymbolService },
 ): void {
   // With overwrite on, a URL's bytes may change: revalidate by hash instead of caching forever.
   const fileCacheControl = opts.allowOverwrite ? REVALIDATE : IMMUTABLE;
@@ -44,6 +47,10 @@ export function flatContainerRoutes(
 
   app.get<{ Params: FileParams }>(`${routes.flatContainer}:id/:version/:file`, async (request, reply) => {
     const { id, version, file } = request.params;
+    const embedded = embeddedFileOf(file);
+    if (embedded) {
+      return sendEmbeddedFile(request, reply, { reader, files: opts.files, cacheControl: fileCacheControl }, id, version, embedded);
+    }
     const record = await reader.findFile(id, version);
     if (!record) throw notFound(`Package ${id} ${version} was not found on this feed.`);
     const kind = packageFileKind(file, record, ['nupkg', 'nuspec', 'snupkg'] as const);

@@ -3,6 +3,7 @@ import { normalizeRange, parseRange } from '../../nuget/range.js';
 import type { VersionAdvisories } from '../../feed/advisories.js';
 import type { SortedVersion } from '../../feed/package-reader.js';
 import type { DependencyGroup } from '../../package/metadata.js';
+import { iconUrlOf, readmeUrlOf } from './embedded-files.js';
 
 /** nuget.org's page size and inlining threshold: ids with more versions get linked pages. */
 export const PAGE_SIZE = 64;
@@ -94,7 +95,7 @@ export function catalogEntry(u: RegistrationUrls, v: RegistrationVersion) {
     authors: m.authors,
     dependencyGroups: dependencyGroups(u, leaf, m.dependencyGroups),
     description: m.description,
-    iconUrl: m.iconUrl ?? '',
+    iconUrl: iconUrlOf(u.flatContainer, v.record, m) ?? '',
     id: v.record.id,
     language: m.language ?? '',
     licenseExpression: m.license?.type === 'expression' ? m.license.value : '',
@@ -112,6 +113,8 @@ export function catalogEntry(u: RegistrationUrls, v: RegistrationVersion) {
     packageHash: v.record.sha512,
     packageHashAlgorithm: 'SHA512',
     packageSize: v.record.size,
+    // NuGet's client reads it as the version's ReadmeUrl (its readme file, as the service index's ReadmeUriTemplate).
+    ...(m.readme ? { readmeUrl: readmeUrlOf(u.flatContainer, v.record, m) } : {}),
     ...(m.releaseNotes ? { releaseNotes: m.releaseNotes } : {}),
     ...(m.copyright ? { copyright: m.copyright } : {}),
     ...(m.repository?.url ? { repository: m.repository.url } : {}),

@@ -7,6 +7,7 @@ import { isValidPackageId } from '../../nuget/id.js';
 import { compareVersions, parseVersion, versionOf } from '../../nuget/version.js';
 import { baseUrl } from '../base-url.js';
 import { routes } from '../routes.js';
+import { iconUrlOf } from './embedded-files.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -76,6 +77,8 @@ function sendJson(request: FastifyRequest, reply: FastifyReply, value: unknown) 
 
 interface Hive {
   readonly registration: string;
+  /** Absolute URL of the flat container, where embedded icons are served. */
+  readonly flatContainer: string;
   /** Whether an id falls under a reserved prefix of its owner (feed/ownership.ts `isVerifiedId`). */
   readonly isVerified: (lowerId: string) => boolean;
 }
@@ -83,6 +86,7 @@ interface Hive {
 /** A search result as the protocol lays it out; registration links point into the hive the filter matches. */
 function resultJson(p: SearchResultPackage, hive: Hive) {
   const index = `${hive.registration}${p.lowerId}/index.json`;
+  const icon = iconUrlOf(hive.flatContainer, p, { icon: p.embeddedIcon, iconUrl: p.iconUrl });
   return {
     '@id': index,
     '@type': 'Package',
@@ -92,7 +96,7 @@ function resultJson(p: SearchResultPackage, hive: Hive) {
     description: p.description,
     summary: p.summary,
     title: p.title,
-    ...(p.iconUrl ? { iconUrl: p.iconUrl } : {}),
+    ...(icon ? { iconUrl: icon } : {}),
     ...(p.licenseUrl ? { licenseUrl: p.licenseUrl } : {}),
     ...(p.licenseExpression ? { licenseExpression: p.licenseExpression } : {}),
     ...(p.projectUrl ? { projectUrl: p.projectUrl } : {}),
@@ -130,7 +134,11 @@ export function searchRoutes(
   app.get(routes.search, async (request, reply) => {
     const req = readRequest(request.query as Query);
     const base = baseUrl(request, configuredBase);
-    const hive = { registration: base + (req.semVer2 ? routes.registration.semVer2.path : routes.registration.plain.path), isVerified };
+    const hive = {
+      registration: base + (req.semVer2 ? routes.registration.semVer2.path : routes.registration.plain.path),
+      flatContainer: base + routes.flatContainer,
+      isVerified,
+    };
     const results = req.invalidPackageType ? { totalHits: 0, packages: [] } : await index.search(req);
     return sendJson(request, reply, {
       '@context': { '@vocab': 'http://schema.nuget.org/schema#', '@base': hive.registration },

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { baseUrl } from '../base-url.js';
 import { CachedDocument, REVALIDATE, sendDocument } from '../response-cache.js';
 import { routes } from '../routes.js';
+import { readmeUriTemplate } from './embedded-files.js';
 
 /** Every resource type and version string the clients look for; a client that misses one silently does less. */
 function serviceIndex(base: string) {
@@ -13,7 +14,7 @@ function serviceIndex(base: string) {
     resources: [
       ...r(routes.publish, ['PackagePublish/2.0.0'], 'Push, delete (unlist) and relist packages.'),
       ...r(routes.symbolPublish, ['SymbolPackagePublish/4.9.0'], `Push symbols packages (.snupkg); debuggers fetch PDBs from ${base}${routes.symbolServer}.`),
-      ...r(routes.flatContainer, ['PackageBaseAddress/3.0.0'], 'Package versions, .nupkg and .nuspec files.'),
+      ...r(routes.flatContainer, ['PackageBaseAddress/3.0.0'], "Package versions, .nupkg and .nuspec files, and each version's own icon and readme."),
       ...r(reg.plain.path, ['RegistrationsBaseUrl', 'RegistrationsBaseUrl/3.0.0-beta', 'RegistrationsBaseUrl/3.0.0-rc'], 'Package metadata, SemVer 2.0.0 packages hidden.'),
       ...r(reg.gzip.path, ['RegistrationsBaseUrl/3.4.0'], 'Package metadata (gzip), SemVer 2.0.0 packages hidden.'),
       ...r(reg.semVer2.path, ['RegistrationsBaseUrl/3.6.0', 'RegistrationsBaseUrl/Versioned'], 'Package metadata (gzip), SemVer 2.0.0 packages included.', { clientVersion: '4.3.0' }),
@@ -21,6 +22,8 @@ function serviceIndex(base: string) {
       ...r(routes.autocomplete, ['SearchAutocompleteService', 'SearchAutocompleteService/3.0.0-beta', 'SearchAutocompleteService/3.0.0-rc', 'SearchAutocompleteService/3.5.0'], 'Complete package ids and list the versions of one.'),
       ...r(`${routes.vulnerabilities}index.json`, ['VulnerabilityInfo/6.7.0'], 'Known vulnerabilities of packages on this feed.'),
       ...r('/packages/{id}/{version}', ['PackageDetailsUriTemplate/5.1.0'], 'The web page of a package version.'),
+      // Visual Studio (NuGet 6.13+) shows a version's readme from here; versions without one answer 404.
+      ...r(readmeUriTemplate(routes.flatContainer), ['ReadmeUriTemplate/6.13.0'], 'The readme file of a package version.'),
       // nuget.exe 6.x refuses a RepositorySignatures resource served over plain HTTP and then refuses to install.
       ...(base.startsWith('https:')
         ? r(routes.repositorySignatures, ['RepositorySignatures/4.7.0', 'RepositorySignatures/5.0.0'], 'This feed does not sign packages.')
