@@ -15,6 +15,7 @@
  * XML 1.0's `Char` production (C0 controls but tab and line ends, lone surrogates, U+FFFE, U+FFFF), written raw or as
  * character references, anywhere in the document.
  */
+import { isUtf8 } from 'node:buffer';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { badRequest } from '../errors.js';
 import type {
@@ -227,7 +228,8 @@ function decodeXmlBytes(bytes: Buffer): string {
   if (declared !== null && ASCII_NAMES.has(declared)) return body.toString('latin1').replace(/[\x80-\xff]/g, '?');
   // .NET (Core) cannot read Windows-1252; .NET Framework clients (Visual Studio, nuget.exe) can, and old packages use it.
   if (declared === 'windows-1252') return decodeWindows1252(body);
-  const invalidAt = invalidUtf8Offset(body);
+  // isUtf8 is the native check; the offset is looked for only to word the refusal.
+  const invalidAt = isUtf8(body) ? -1 : invalidUtf8Offset(body);
   if (invalidAt !== -1) {
     const line = countNewlines(body.subarray(0, invalidAt)) + 1;
     throw badRequest(
