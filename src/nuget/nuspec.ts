@@ -267,7 +267,7 @@ function declaredEncoding(bytes: Buffer): string | null {
  * Where the first byte that does not belong to a well-formed UTF-8 sequence is (RFC 3629: no overlong forms, no
  * encoded surrogates, nothing past U+10FFFF); -1 when the bytes are valid UTF-8.
  */
-export function invalidUtf8Offset(bytes: Uint8Array): number {
+function invalidUtf8Offset(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const b = bytes[i]!;
