@@ -9,7 +9,13 @@
  * Safety: any DTD (`<!DOCTYPE`, `<!ENTITY`, ...) is refused before parsing, the parser never expands entities
  * (we decode the five XML built-ins and character references ourselves), nesting is capped by the parser, and every
  * field has a length limit ({@link NUSPEC_LIMITS}).
+ *
+ * Characters: what NuGet's XML reader refuses is refused here too, since a stored package that clients cannot read
+ * can be neither restored nor replaced: bytes that are not valid in the document's encoding, and characters outside
+ * XML 1.0's `Char` production (C0 controls but tab and line ends, lone surrogates, U+FFFE, U+FFFF), written raw or as
+ * character references, anywhere in the document.
  */
+import { isUtf8 } from 'node:buffer';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { badRequest } from '../errors.js';
 import type {
@@ -192,20 +198,112 @@ function parseXmlDocument(text: string): XmlElement {
     throw badRequest(`The nuspec is not well-formed XML: ${shown((error as Error).message)}`);
   }
   const roots = toElements(nodes);
+  // Text and attribute values were checked while building the tree, naming their element; what is left is markup
+  // the tree drops (comments, processing instructions, the declaration).
+  const stray = NOT_XML_CHAR.exec(text);
+  if (stray) {
+    const line = text.slice(0, stray.index).split('\n').length;
+    throw badRequest(`The nuspec contains the character ${codePoint(stray[0])} on line ${line}, which XML does not allow.`);
+  }
   const [root] = roots;
   if (roots.length !== 1 || !root) throw badRequest('The nuspec must have exactly one root element, <package>.');
   return root;
 }
 
-/** Decodes nuspec bytes: UTF-8 (with or without BOM) or UTF-16 (BOM, or a NUL byte beside the first `<`). */
+/**
+ * Decodes nuspec bytes as .NET's XML reader does: UTF-16 by its BOM (or a NUL byte beside the first `<`), otherwise
+ * the encoding the XML declaration names when it is Latin-1, Windows-1252 or ASCII, otherwise UTF-8, which must then
+ * be valid (.NET refuses a byte sequence that is not; Node would quietly put U+FFFD in its place).
+ */
 function decodeXmlBytes(bytes: Buffer): string {
   const [b0, b1, b2] = bytes;
-  if (b0 === 0xef && b1 === 0xbb && b2 === 0xbf) return bytes.toString('utf8', 3);
   if (b0 === 0xff && b1 === 0xfe) return bytes.toString('utf16le', 2);
   if (b0 === 0xfe && b1 === 0xff) return swapToLittleEndian(bytes.subarray(2)).toString('utf16le');
   if (b0 === 0x3c && b1 === 0x00) return bytes.toString('utf16le');
   if (b0 === 0x00 && b1 === 0x3c) return swapToLittleEndian(bytes).toString('utf16le');
-  return bytes.toString('utf8');
+  const body = b0 === 0xef && b1 === 0xbb && b2 === 0xbf ? bytes.subarray(3) : bytes;
+  // .NET lets the declaration override a UTF-8 BOM.
+  const declared = declaredEncoding(body);
+  if (declared !== null && LATIN1_NAMES.has(declared)) return body.toString('latin1');
+  if (declared !== null && ASCII_NAMES.has(declared)) return body.toString('latin1').replace(/[\x80-\xff]/g, '?');
+  // .NET (Core) cannot read Windows-1252; .NET Framework clients (Visual Studio, nuget.exe) can, and old packages use it.
+  if (declared === 'windows-1252') return decodeWindows1252(body);
+  // isUtf8 is the native check; the offset is looked for only to word the refusal.
+  const invalidAt = isUtf8(body) ? -1 : invalidUtf8Offset(body);
+  if (invalidAt !== -1) {
+    const line = countNewlines(body.subarray(0, invalidAt)) + 1;
+    throw badRequest(
+      `The nuspec is not valid UTF-8: byte 0x${toHex(body[invalidAt] ?? 0, 2)} on line ${line} is not part of a UTF-8 character. Save it as UTF-8.`,
+    );
+  }
+  return body.toString('utf8');
+}
+
+/**
+ * Windows-1252 is Latin-1 but for 0x80-0x9F, which are printable characters (five are unassigned and stay C1
+ * controls, as Windows maps them). Decoded by hand: Node 20's TextDecoder reads this label as Latin-1.
+ */
+function decodeWindows1252(bytes: Buffer): string {
+  return bytes.toString('latin1').replace(/[\x80-\x9f]/g, (c) => WINDOWS_1252_HIGH[c.charCodeAt(0) - 0x80] ?? c);
+}
+
+const WINDOWS_1252_HIGH = [
+  '\u20ac', '\x81', '\u201a', '\u0192', '\u201e', '\u2026', '\u2020', '\u2021', '\u02c6', '\u2030', '\u0160', '\u2039', '\u0152', '\x8d', '\u017d', '\x8f',
+  '\x90', '\u2018', '\u2019', '\u201c', '\u201d', '\u2022', '\u2013', '\u2014', '\u02dc', '\u2122', '\u0161', '\u203a', '\u0153', '\x9d', '\u017e', '\u0178',
+];
+
+/** Encoding names .NET resolves to Latin-1 and to ASCII (lower case). */
+const LATIN1_NAMES = new Set(['iso-8859-1', 'latin1', 'l1', 'iso_8859-1', 'iso_8859-1:1987', 'ibm819', 'cp819', 'csisolatin1', 'iso-ir-100']);
+const ASCII_NAMES = new Set(['us-ascii', 'ascii', 'us', 'ansi_x3.4-1968', 'ansi_x3.4-1986', 'cp367', 'csascii', 'ibm367', 'iso-ir-6', 'iso646-us', 'iso_646.irv:1991']);
+
+/** The `encoding` of an XML declaration at the very start, lower case; `null` when there is none. */
+function declaredEncoding(bytes: Buffer): string | null {
+  const head = bytes.toString('latin1', 0, Math.min(bytes.length, 256));
+  const match = /^<\?xml\s[^>]*?\bencoding\s*=\s*(["'])([^"'<>]{1,64})\1/.exec(head);
+  return match?.[2] ? match[2].toLowerCase() : null;
+}
+
+/**
+ * Where the first byte that does not belong to a well-formed UTF-8 sequence is (RFC 3629: no overlong forms, no
+ * encoded surrogates, nothing past U+10FFFF); -1 when the bytes are valid UTF-8.
+ */
+function invalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // Length of the sequence and the allowed range of its second byte, by lead byte.
+    let length: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) length = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+      if (b === 0xe0) low = 0xa0;
+      if (b === 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+      if (b === 0xf0) low = 0x90;
+      if (b === 0xf4) high = 0x8f;
+    } else return i;
+    const second = bytes[i + 1];
+    if (second === undefined || second < low || second > high) return i;
+    for (let k = 2; k < length; k++) {
+      const next = bytes[i + k];
+      if (next === undefined || next < 0x80 || next > 0xbf) return i;
+    }
+    i += length;
+  }
+  return -1;
+}
+
+function countNewlines(bytes: Buffer): number {
+  let count = 0;
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) count++;
+  return count;
 }
 
 function swapToLittleEndian(bytes: Buffer): Buffer {
@@ -225,23 +323,47 @@ function toElements(nodes: unknown): XmlElement[] {
 }
 
 function toElement(key: string, content: unknown, attributes: unknown): XmlElement {
+  const name = localName(key);
+  const where = `<${name}>`;
   let text = '';
   const children: XmlElement[] = [];
   for (const node of asNodes(content)) {
-    if (TEXT in node) text += decodeEntities(String(node[TEXT]));
-    else if (CDATA in node) text += asNodes(node[CDATA]).map((n) => String(n[TEXT] ?? '')).join('');
+    if (TEXT in node) text += decodeEntities(checkCharacters(String(node[TEXT]), where), where);
+    else if (CDATA in node) text += checkCharacters(asNodes(node[CDATA]).map((n) => String(n[TEXT] ?? '')).join(''), where);
     else children.push(...toElements([node]));
   }
-  return { name: localName(key), attributes: toAttributes(attributes), children, text };
+  return { name, attributes: toAttributes(name, attributes), children, text };
 }
 
-function toAttributes(attributes: unknown): Map<string, string> {
+function toAttributes(elementName: string, attributes: unknown): Map<string, string> {
   const map = new Map<string, string>();
   if (attributes === null || typeof attributes !== 'object') return map;
   for (const [key, value] of Object.entries(attributes as ParsedNode)) {
-    if (typeof value === 'string') map.set(localName(key), decodeEntities(value));
+    if (typeof value !== 'string') continue;
+    const name = localName(key);
+    const where = `<${elementName}> attribute '${name}'`;
+    map.set(name, decodeEntities(checkCharacters(value, where), where));
   }
   return map;
+}
+
+/** A character outside XML 1.0's `Char` production; the `u` flag makes a lone surrogate one (unmatched) code point. */
+const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** Returns `raw` (text as written) unless it holds a character XML forbids; then a 400 naming `where` and it. */
+function checkCharacters(raw: string, where: string): string {
+  const bad = NOT_XML_CHAR.exec(raw);
+  if (bad) throw badRequest(`The nuspec's ${where} contains the character ${codePoint(bad[0])}, which XML does not allow.`);
+  return raw;
+}
+
+/** `U+0007` for a character (or a lone surrogate). */
+function codePoint(char: string): string {
+  return `U+${toHex(char.codePointAt(0) ?? 0, 4)}`;
+}
+
+function toHex(value: number, digits: number): string {
+  return value.toString(16).toUpperCase().padStart(digits, '0');
 }
 
 function asNodes(value: unknown): ParsedNode[] {
@@ -259,8 +381,11 @@ function localName(key: string): string {
 const BUILT_IN_ENTITIES: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 const ENTITY_REFERENCE = /&(?:#([0-9]+)|#x([0-9a-fA-F]+)|([^\s&;<>]+));/g;
 
-/** Decodes the five XML built-in entities and character references; anything else is a 400. */
-function decodeEntities(text: string): string {
+/**
+ * Decodes the five XML built-in entities and character references; an undefined entity, or a reference to a
+ * character XML forbids (`&#x7;`, `&#0;`, `&#xD800;`...), is a 400 naming `where` (the element or attribute).
+ */
+function decodeEntities(text: string, where: string): string {
   if (!text.includes('&')) return text;
   return text.replace(ENTITY_REFERENCE, (reference, decimal?: string, hex?: string, name?: string) => {
     if (name !== undefined) {
@@ -273,7 +398,11 @@ function decodeEntities(text: string): string {
       return value;
     }
     const code = decimal !== undefined ? Number.parseInt(decimal, 10) : Number.parseInt(hex ?? '', 16);
-    if (!isXmlChar(code)) throw badRequest(`The nuspec contains an invalid character reference '${shown(reference)}'.`);
+    if (!isXmlChar(code)) {
+      // Beyond U+10FFFF there is no character to name (and the number may be huge).
+      const which = code <= 0x10ffff ? ` (U+${toHex(code, 4)})` : '';
+      throw badRequest(`The nuspec's ${where} contains the character reference '${shown(reference)}'${which}, which XML does not allow.`);
+    }
     return String.fromCodePoint(code);
   });
 }

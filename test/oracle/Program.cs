@@ -5,6 +5,7 @@
 //   {"op":"range","s":"[1.0,2.0)","v":["1.5"]}      -> parse, normalized, legacy strings, satisfies per version, best match
 //   {"op":"framework","s":"net8.0-windows7.0"}      -> NuGetFramework.Parse: short folder name, long name, parts, or the error
 //   {"op":"id","s":"Newtonsoft.Json"}               -> PackageIdValidator.IsValidPackageId, ToLowerInvariant
+//   {"op":"nuspec","b64":"PHBhY2thZ2U+..."}          -> NuspecReader over these bytes: accepted? id, description; or the error
 // Input strings must be well-formed UTF-16 (no lone surrogates): JSON cannot carry them to .NET intact.
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -32,6 +33,7 @@ while ((line = stdin.ReadLine()) != null)
             "range" => Range((string)request["s"], request["v"]?.AsArray().Select(n => (string)n).ToList() ?? new List<string>()),
             "framework" => Framework((string)request["s"]),
             "id" => Id((string)request["s"]),
+            "nuspec" => Nuspec(Convert.FromBase64String((string)request["b64"])),
             var op => throw new InvalidOperationException($"unknown op {op}"),
         };
     }
@@ -128,3 +130,17 @@ static JsonNode Id(string s) => new JsonObject
     ["valid"] = PackageIdValidator.IsValidPackageId(s),
     ["lower"] = s.ToLowerInvariant(),
 };
+
+// Bytes, not a string, so encodings, byte order marks and lone surrogates reach the XML reader as a push would bring them.
+static JsonNode Nuspec(byte[] bytes)
+{
+    try
+    {
+        var reader = new NuspecReader(new MemoryStream(bytes));
+        return new JsonObject { ["ok"] = true, ["id"] = reader.GetId(), ["description"] = reader.GetDescription() };
+    }
+    catch (Exception e)
+    {
+        return new JsonObject { ["ok"] = false, ["error"] = e.GetType().Name, ["message"] = e.Message };
+    }
+}

@@ -252,3 +252,71 @@ export function randomBmp(rand: Random, length: number): string {
   }
   return s;
 }
+
+/**
+ * Characters around XML 1.0's `Char` production: every C0 control, the edges of each allowed range, lone surrogates,
+ * the two non-characters U+FFFE/U+FFFF, and ordinary and astral characters. (Raw U+000D is left out: XML turns it
+ * into U+000A, which we do not, and that difference is not about acceptance.)
+ */
+const XML_EDGE_CODE_POINTS = [
+  ...Array.from({ length: 0x20 }, (_, c) => c).filter((c) => c !== 0x0d),
+  0x20, 0x41, 0x7f, 0x85, 0xa0, 0xe9, 0xff, 0x100, 0x2028, 0xd7ff, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xe000, 0xfeff,
+  0xfffd, 0xfffe, 0xffff, 0x10000, 0x1f600, 0x10ffff,
+];
+
+/** Where a generated character goes in a nuspec. */
+const NUSPEC_PLACES = ['description', 'cdata', 'title', 'attribute', 'comment', 'instruction'] as const;
+
+/** A generated nuspec: its bytes and what was put where, for a failure message. */
+export interface NuspecCase {
+  readonly bytes: Buffer;
+  readonly label: string;
+}
+
+/**
+ * A nuspec that is valid but for one or two characters: a code point near XML's `Char` rules, written raw or as a
+ * decimal or hex reference, in a text field, CDATA, an attribute, a comment or a processing instruction, in UTF-8
+ * (with or without BOM), UTF-16 (either byte order) or declared Latin-1; sometimes with a byte sequence that is not
+ * UTF-8.
+ */
+export function nuspecCase(rand: Random): NuspecCase {
+  const code = rand.pick(XML_EDGE_CODE_POINTS);
+  const place = rand.pick(NUSPEC_PLACES);
+  // References are text: in CDATA, comments and instructions they are literal and harmless.
+  const form = rand.pick(['raw', 'raw', 'decimal', 'hex'] as const);
+  const written = form === 'raw' ? String.fromCodePoint(code) : form === 'decimal' ? `&#${code};` : `&#x${code.toString(16)};`;
+  const encoding = rand.pick(['utf-8', 'utf-8', 'utf-8-bom', 'utf-16le', 'utf-16be', 'iso-8859-1'] as const);
+  const slot = (here: (typeof NUSPEC_PLACES)[number]) => (place === here ? `x${written}y` : 'x');
+  const text = `<?xml version="1.0" encoding="${encoding.startsWith('utf-16') ? 'utf-16' : encoding.replace('-bom', '')}"?>
+<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+  <metadata>
+    <id>Generated.Case</id>
+    <version>1.0.0</version>
+    <authors>a</authors>
+    <title>${slot('title')}</title>
+    <description>${slot('description')}<![CDATA[${slot('cdata')}]]>z</description>
+    <repository type="git" commit="${slot('attribute')}" />
+    <!-- ${slot('comment')} -->
+    <?pawket ${slot('instruction')}?>
+  </metadata>
+</package>`;
+  let bytes: Buffer;
+  let label = `${form} U+${code.toString(16).toUpperCase().padStart(4, '0')} in ${place}, ${encoding}`;
+  if (encoding === 'utf-16le' || encoding === 'utf-16be') {
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    bytes = encoding === 'utf-16le' ? le : Buffer.from(le).swap16();
+  } else if (encoding === 'iso-8859-1') {
+    // Latin-1 has only U+0000-U+00FF; anything above is written as a reference.
+    bytes = Buffer.from(text.replace(/[^\u0000-\u00ff]/gu, (c) => `&#${c.codePointAt(0)};`), 'latin1');
+  } else {
+    bytes = Buffer.from(text, 'utf8');
+    if (encoding === 'utf-8-bom') bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bytes]);
+    if (rand.chance(0.15)) {
+      const bad = rand.pick([[0x80], [0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80], [0xc3, 0xa9]]);
+      const at = bytes.indexOf('<description>') + '<description>'.length;
+      bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(bad), bytes.subarray(at)]);
+      label += `, bytes ${bad.map((b) => b.toString(16)).join(' ')} in description`;
+    }
+  }
+  return { bytes, label };
+}

@@ -32,7 +32,8 @@ export type OracleRequest =
   | { op: 'compare'; a: string; b: string }
   | { op: 'range'; s: string; v: string[] }
   | { op: 'framework'; s: string }
-  | { op: 'id'; s: string };
+  | { op: 'id'; s: string }
+  | { op: 'nuspec'; b64: string };
 
 /** Sends all requests to one oracle process and returns its answers in the same order. */
 export async function askOracle(requests: readonly OracleRequest[]): Promise<Record<string, unknown>[]> {

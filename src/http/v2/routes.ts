@@ -6,6 +6,7 @@
  * - `Packages`, `Packages()`, `Packages(Id='..',Version='..')`, `FindPackagesById()`, `Search()`, `GetUpdates()`, each
  *   also with `/$count` (feed-queries.ts);
  * - `GET /api/v2/package/{id}/{version}` download (the `<content src>` of every entry);
+ * - `GET /api/v2/package-ids`, `GET /api/v2/package-versions/{id}` autocomplete (autocomplete.ts);
  * - push and delete are the routes of publish.ts (`/api/v2/package`, and the feed root for clients that push there).
  *
  * OData paths carry quotes, parentheses and `$`, which clients escape in different ways, so one catch-all route decodes
@@ -21,6 +22,7 @@ import { baseUrl } from '../base-url.js';
 import { routes } from '../routes.js';
 import { IMMUTABLE, REVALIDATE } from '../response-cache.js';
 import { sendPackage, type DownloadRecorder } from '../v3/flat-container.js';
+import { v2AutocompleteRoutes } from './autocomplete.js';
 import { ATOM_ENTRY_TYPE, ATOM_FEED_TYPE, entryDocument, feedDocument, type FeedUrls } from './atom.js';
 import {
   findPackagesByIdQuery,
@@ -151,7 +153,7 @@ export function v2Routes(app: FastifyInstance, deps: V2RouteDeps): void {
     const fn = m ? FUNCTIONS[m[1]!.toLowerCase()] : undefined;
     if (!m || !fn) {
       throw notFound(
-        `Nothing here: ${path.slice(0, 200)} is not a resource of the V2 feed (it has Packages, FindPackagesById(), Search(), GetUpdates() and $metadata).`,
+        `Nothing here: ${path.slice(0, 200)} is not a resource of the V2 feed (it has Packages, FindPackagesById(), Search(), GetUpdates(), $metadata, package-ids and package-versions/{id}).`,
       );
     }
     const [, , args, count] = m;
@@ -179,6 +181,8 @@ export function v2Routes(app: FastifyInstance, deps: V2RouteDeps): void {
     };
     return sendXml(request, reply, ATOM_FEED_TYPE, feedDocument(page, urls));
   });
+
+  v2AutocompleteRoutes(app, deps.index);
 
   // The download URL of every entry. Unlisted versions download too (restores of pinned versions must work).
   app.get<{ Params: { id: string; version: string } }>(`${routes.publish}/:id/:version`, async (request, reply) => {

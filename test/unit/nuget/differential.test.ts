@@ -4,7 +4,9 @@
  * any disagreement fails with the input and both answers.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PawketError } from '../../../src/errors.js';
 import { isValidPackageId, lowerId, MAX_PACKAGE_ID_LENGTH } from '../../../src/nuget/id.js';
+import { parseNuspec } from '../../../src/nuget/nuspec.js';
 import { longName, tryParseFramework, tryShortFolderName } from '../../../src/nuget/framework.js';
 import {
   findBestMatch,
@@ -32,6 +34,7 @@ import {
   frameworkText,
   idText,
   nearbyVersionText,
+  nuspecCase,
   Random,
   rangeText,
   versionText,
@@ -41,6 +44,7 @@ import { CURATED_FRAMEWORKS, CURATED_IDS, CURATED_RANGES, CURATED_VERSIONS } fro
 
 // Override for a longer soak: NUGET_DIFF_COUNT=200000 NUGET_DIFF_SEED=7 npx vitest run test/unit/nuget/differential
 const GENERATED = Number(process.env['NUGET_DIFF_COUNT'] ?? 10_000);
+const NUSPEC_GENERATED = Math.ceil(GENERATED / 5);
 const SEED = Number(process.env['NUGET_DIFF_SEED'] ?? 20240607);
 const hasDotnet = dotnetAvailable();
 if (!hasDotnet) {
@@ -61,6 +65,16 @@ function expectAgreement(kind: string, inputs: readonly unknown[], ours: readonl
   if (mismatches.length > 0) {
     const shown = mismatches.slice(0, 25).join('\n');
     expect.fail(`${mismatches.length} of ${inputs.length} ${kind} inputs disagree with NuGet:\n${shown}`);
+  }
+}
+
+/** Whether we accept a nuspec, and the description we read from it; a refusal must be a 400. */
+function nuspecAnswer(bytes: Buffer): Record<string, unknown> {
+  try {
+    return { ok: true, description: parseNuspec(bytes).description };
+  } catch (error) {
+    if (!(error instanceof PawketError) || error.status !== 400) throw error;
+    return { ok: false };
   }
 }
 
@@ -207,6 +221,17 @@ describe.skipIf(!hasDotnet)('differential against NuGet 8.0.0 (test/oracle)', ()
       inputs,
       inputs.map((s) => ({ valid: isValidPackageId(s), lower: lowerId(s) })),
       inputs.map((s, i) => idExpectation(s, theirs[i] ?? {})),
+    );
+  });
+
+  it(`nuspecs: refused exactly when NuGet's reader refuses the characters or bytes (${NUSPEC_GENERATED} generated)`, async () => {
+    const cases = Array.from({ length: NUSPEC_GENERATED }, () => nuspecCase(rand));
+    const theirs = await askOracle(cases.map(({ bytes }): OracleRequest => ({ op: 'nuspec', b64: bytes.toString('base64') })));
+    expectAgreement(
+      'nuspec',
+      cases.map((c) => c.label),
+      cases.map((c) => nuspecAnswer(c.bytes)),
+      theirs.map((t) => (t['ok'] === true ? { ok: true, description: t['description'] } : { ok: false })),
     );
   });
 

@@ -216,6 +216,66 @@ describe('parseNuspec: namespaces and encodings', () => {
   });
 });
 
+describe('parseNuspec: characters XML forbids (NuGet cannot read such a nuspec)', () => {
+  const utf8 = (text: string) => Buffer.from(text, 'utf8');
+
+  it.each([
+    ['a raw BEL in <description>', nuspec({ description: 'ring \x07 ring' }), "The nuspec's <description> contains the character U+0007, which XML does not allow."],
+    ['a raw U+0001 in <title>', nuspec({ extra: '<title>a\x01b</title>' }), "The nuspec's <title> contains the character U+0001, which XML does not allow."],
+    ['a NUL in <authors>', nuspec({ authors: 'me\0' }), "The nuspec's <authors> contains the character U+0000, which XML does not allow."],
+    ['U+FFFE in <releaseNotes>', nuspec({ extra: '<releaseNotes>\uFFFE</releaseNotes>' }), "The nuspec's <releaseNotes> contains the character U+FFFE, which XML does not allow."],
+    ['U+FFFF in <tags>', nuspec({ extra: '<tags>a \uFFFF</tags>' }), "The nuspec's <tags> contains the character U+FFFF, which XML does not allow."],
+    ['a control character in CDATA', nuspec({ description: '<![CDATA[x\x1by]]>' }), "The nuspec's <description> contains the character U+001B, which XML does not allow."],
+    ['a control character in an attribute', nuspec({ extra: '<dependencies><dependency id="A" version="1.0\x08"/></dependencies>' }), "The nuspec's <dependency> attribute 'version' contains the character U+0008, which XML does not allow."],
+    ['&#x7; in <description>', nuspec({ description: 'a&#x7;b' }), "The nuspec's <description> contains the character reference '&#x7;' (U+0007), which XML does not allow."],
+    ['&#1; in <summary>', nuspec({ extra: '<summary>&#1;</summary>' }), "The nuspec's <summary> contains the character reference '&#1;' (U+0001), which XML does not allow."],
+    ['&#xD800; (half a surrogate pair)', nuspec({ description: '&#xD83D;&#xDE00;' }), "The nuspec's <description> contains the character reference '&#xD83D;' (U+D83D), which XML does not allow."],
+    ['&#xFFFF; in an attribute', nuspec({ metadataAttributes: ' minClientVersion="&#xFFFF;"' }), "The nuspec's <metadata> attribute 'minClientVersion' contains the character reference '&#xFFFF;' (U+FFFF), which XML does not allow."],
+    ['a reference past U+10FFFF', nuspec({ description: '&#x110000;' }), "The nuspec's <description> contains the character reference '&#x110000;', which XML does not allow."],
+    ['a control character in a comment', nuspec({ extra: '<!-- \x07 -->' }), 'The nuspec contains the character U+0007 on line 8, which XML does not allow.'],
+    ['a control character between elements', nuspec({ extra: '\x0c' }), "The nuspec's <metadata> contains the character U+000C, which XML does not allow."],
+  ])('refuses %s, naming the field and the character', (_what, xml, message) => {
+    expect(rejection(() => parse(xml))).toBe(message);
+  });
+
+  it('refuses a lone surrogate in UTF-16', () => {
+    const text = nuspec({ description: 'a\uD800b' }).replace('utf-8', 'utf-16');
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    expect(rejection(() => parseNuspec(bytes))).toBe("The nuspec's <description> contains the character U+D800, which XML does not allow.");
+  });
+
+  it.each([
+    ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+    ['a stray continuation byte', [0x80]],
+    ['0xFF', [0xff]],
+    ['an overlong form of "/"', [0xc0, 0xaf]],
+    ['a truncated sequence', [0xe2, 0x82]],
+    ['a code point past U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+  ])('refuses bytes that are not UTF-8: %s', (_what, bad) => {
+    const [before, after] = nuspec({ description: 'a|b' }).split('|');
+    const bytes = Buffer.concat([utf8(before ?? ''), Buffer.from(bad), utf8(after ?? '')]);
+    expect(rejection(() => parseNuspec(bytes))).toBe(
+      `The nuspec is not valid UTF-8: byte 0x${bad[0]?.toString(16).toUpperCase()} on line 7 is not part of a UTF-8 character. Save it as UTF-8.`,
+    );
+  });
+
+  it('accepts every character XML allows, raw and as references, astral ones too', () => {
+    const allowed = 'tab\there, \u0085\u007f\u00a0\uD7FF\uE000\uFFFD \u{10000}\u{1F600}\u{10FFFF}';
+    expect(parse(nuspec({ description: allowed })).description).toBe(allowed);
+    const references = 'x&#9;&#x85;&#xFFFD;&#x1F600;&#1114111;';
+    expect(parse(nuspec({ description: references })).description).toBe('x\t\u0085\uFFFD\u{1F600}\u{10FFFF}');
+  });
+
+  it('reads the encodings the XML declaration names as .NET does: Latin-1, ASCII, Windows-1252', () => {
+    const declared = (encoding: string, description: string) =>
+      Buffer.from(nuspec({ description }).replace('utf-8', encoding), 'latin1');
+    expect(parseNuspec(declared('iso-8859-1', 'caf\xe9')).description).toBe('café');
+    expect(parseNuspec(declared('us-ascii', 'caf\xe9')).description).toBe('caf?');
+    expect(parseNuspec(declared('windows-1252', 'caf\xe9 \x80\x99')).description).toBe('café €™');
+    expect(rejection(() => parseNuspec(declared('iso-8859-1', 'caf\x07')))).toMatch(/<description> contains the character U\+0007/);
+  });
+});
+
 describe('parseNuspec: required elements', () => {
   it.each(['id', 'version', 'authors', 'description'] as const)('refuses a nuspec without <%s>', (name) => {
     expect(rejection(() => parse(nuspec({ [name]: null })))).toBe(
