@@ -2,16 +2,15 @@
  * What NuGet's own client library (NuGet.Protocol 8.0.0, as Visual Studio's package manager uses it) reads about a
  * package's icon and readme from a real Pawket server: PackageMetadataResource's IconUrl, ReadmeUrl and ReadmeFileUrl
  * (from the service index's ReadmeUriTemplate), the search resource's IconUrl and the V2 feed's; and that those URLs
- * answer with the icon's bytes and the readme's text. The C# program is in protocol-metadata/; it is built once, into
- * a temporary folder.
+ * answer with the icon's bytes and the readme's text. The C# program is protocol-client/.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNupkg, type NuspecOptions, type ZipEntry } from '../support/nupkg.js';
-import { createNuGetSandbox, describeRun, hasDotnet, requireClients, run, runOk, type NuGetSandbox } from './support/dotnet.js';
-import { repoRoot } from './support/paths.js';
+import { buildProtocolClient, packageMetadata, removeProtocolClient } from './protocol-client/client.js';
+import { createNuGetSandbox, hasDotnet, requireClients, type NuGetSandbox } from './support/dotnet.js';
 import { startPawket, type PawketServer } from './support/server.js';
 
 const clients = requireClients('NuGet.Protocol package metadata end-to-end tests', hasDotnet ? [] : ['dotnet (the .NET 10 SDK)']);
@@ -51,21 +50,12 @@ interface ClientView {
 describe.skipIf(clients.skip)('NuGet.Protocol reads icons and readmes from a real Pawket server', () => {
   let work: string;
   let sandbox: NuGetSandbox;
-  let program: string;
   let server: PawketServer | undefined;
   let views: Record<string, ClientView>;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'pawket-e2e-metadata-'));
-    // Built from a copy, so nothing is written into the repository; NuGet.Protocol comes from the machine's sources.
-    const project = join(work, 'protocol-metadata');
-    await cp(join(repoRoot, 'test', 'e2e', 'protocol-metadata'), project, { recursive: true });
-    await runOk('dotnet', ['build', '-c', 'Release', '-o', join(work, 'bin'), '--nologo', '-v', 'q'], {
-      cwd: project,
-      env: { DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', DOTNET_CLI_USE_MSBUILD_SERVER: '0', MSBUILDDISABLENODEREUSE: '1' },
-      timeoutMs: 5 * 60_000,
-    });
-    program = join(work, 'bin', 'ProtocolMetadata.dll');
+    const building = buildProtocolClient();
     // The program's HTTP cache stays in the sandbox (it asks with NoCache anyway).
     sandbox = await createNuGetSandbox(join(work, 'nuget'));
 
@@ -78,14 +68,15 @@ describe.skipIf(clients.skip)('NuGet.Protocol reads icons and readmes from a rea
       });
       expect(res.status, `push ${p.id}: ${await res.text()}`).toBe(201);
     }
-    const args = [program, server.feedUrl, `${server.baseUrl}/api/v2/`, ...PACKAGES.flatMap((p) => [p.id, p.version])];
-    const r = await run('dotnet', args, { env: sandbox.env, timeoutMs: 120_000 });
-    expect(r.code, `${describeRun(r)}\n--- end of the Pawket log ---\n${server.output().slice(-4000)}`).toBe(0);
-    views = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, ClientView>;
+    await building;
+    views = (await packageMetadata(server.feedUrl, `${server.baseUrl}/api/v2/`, PACKAGES, { env: sandbox.env }).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- end of the Pawket log ---\n${server!.output().slice(-4000)}`);
+    })) as Record<string, ClientView>;
   }, 600_000);
 
   afterAll(async () => {
     await server?.stop();
+    await removeProtocolClient();
     if (work && !process.env.PAWKET_E2E_KEEP) await rm(work, { recursive: true, force: true });
   });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNupkg } from '../support/nupkg.js';
 import { hasDotnet, requireClients } from './support/dotnet.js';
 import { startPawket, type PawketServer } from './support/server.js';
-import { buildV2AutocompleteClient, idStartsWith, versionStartsWith } from './v2-autocomplete/client.js';
+import { buildProtocolClient, idStartsWith, removeProtocolClient, versionStartsWith } from './protocol-client/client.js';
 
 const clients = requireClients('V2 autocomplete end-to-end tests', hasDotnet ? [] : ['dotnet (the .NET 10 SDK)']);
 
@@ -27,7 +27,7 @@ describe.skipIf(clients.skip)('V2 autocomplete through NuGet.Protocol', () => {
   let source: string;
 
   beforeAll(async () => {
-    const building = buildV2AutocompleteClient();
+    const building = buildProtocolClient();
     server = await startPawket({ env: { PAWKET_API_KEY: KEY } });
     source = `${server.baseUrl}/api/v2/`;
     for (const version of ['1.0.0', '1.2.0', '2.0.0-beta.1', '10.0.0']) await push(server, 'Contoso.Widgets', version);
@@ -39,6 +39,7 @@ describe.skipIf(clients.skip)('V2 autocomplete through NuGet.Protocol', () => {
 
   afterAll(async () => {
     await server?.stop();
+    await removeProtocolClient();
   });
 
   it('IdStartsWith completes ids through the V2 resource, stable ones unless prereleases are asked for', async () => {
