@@ -159,7 +159,7 @@ export interface RandomAccessSource {
  * or fetched bytes between reads, so it may be kept (cached) as long as the file does not change.
  *
  * @example
- * const archive = await openPackageArchiveFrom({ size, read: (start, length) => blobs.readRange(key, start, length) });
+ * const archive = await openPackageArchiveFrom({ size: record.size, read: (start, length) => fetchRange(start, length) });
  * const icon = await archive.read('images/icon.png', 1024 * 1024);
  */
 export async function openPackageArchiveFrom(source: RandomAccessSource, limits: PackageLimits = {}): Promise<PackageArchive> {
