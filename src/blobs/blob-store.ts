@@ -21,6 +21,11 @@ export interface BlobStore {
   putFile(key: string, tempFile: string): Promise<void>;
   /** Opens a blob for streaming, or null when it does not exist. */
   open(key: string): Promise<BlobContent | null>;
+  /**
+   * The bytes of `[start, start + length)` of a blob, fewer where the blob ends, or null when it does not exist: parts
+   * of a package (its entry list, one file in it) without fetching or copying the rest.
+   */
+  readRange(key: string, start: number, length: number): Promise<Buffer | null>;
   /** Removes a blob; removing a missing blob is not an error. */
   delete(key: string): Promise<void>;
   /** Every blob in the store with its last write time (orphan clean-up). */

@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
 import type { BlobContent, BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase, PackageRecord } from '../db/database.js';
+import { PawketError } from '../errors.js';
 import { identityKey, type PackageIdentityKey } from '../nuget/identity.js';
 import { lowerId as toLowerId, isValidPackageId } from '../nuget/id.js';
 import { compareVersions, parseVersion, type NuGetVersion } from '../nuget/version.js';
+import type { RandomAccessSource } from '../package/read.js';
 import type { VersionAdvisories } from './advisories.js';
 import type { FeedEvents } from './events.js';
 import type { FileBytesCache } from './file-bytes-cache.js';
@@ -111,6 +113,23 @@ export class PackageReader {
     const content = await this.blobs.open(record.blobKey);
     if (content?.bytes) this.fileBytes?.set(record.blobKey, content.bytes);
     return content;
+  }
+
+  /**
+   * The package file for reading parts of it (the files the web UI shows from inside packages) without fetching or
+   * copying the rest: from memory when its bytes are there, else by ranged reads from storage.
+   */
+  randomAccess(record: PackageFile): RandomAccessSource {
+    return {
+      size: record.size,
+      read: async (start, length) => {
+        const cached = this.fileBytes?.get(record.blobKey);
+        if (cached) return cached.subarray(start, start + length);
+        const bytes = await this.blobs.readRange(record.blobKey, start, length);
+        if (!bytes) throw new PawketError(500, `The file of package ${record.id} ${record.version} is missing from storage.`);
+        return bytes;
+      },
+    };
   }
 
   /** Where the client may fetch the file directly (a presigned object-store URL), when storage is set up for it. */

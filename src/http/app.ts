@@ -114,7 +114,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     },
   };
   // Icons, readmes and license files read from inside packages, for the flat container and the web UI alike.
-  const packageFiles = new PackageFiles(feed.reader, feed.tempDir, feed.events);
+  const packageFiles = new PackageFiles(feed.reader, feed.events);
   flatContainerRoutes(app, feed.mergedReader, cache, { allowOverwrite: config.allowOverwrite, files: packageFiles, symbols: feed.symbols, downloads });
   if (!config.private && !config.trustProxy) {
     fastPath = restoreFastPath({

@@ -5,7 +5,7 @@
  * entry name is checked for path tricks, and an entry is inflated only after its declared sizes and compression ratio
  * pass, and then only up to a byte cap, so a zip bomb costs at most the cap in memory and time.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { badRequest, PawketError } from '../errors.js';
 import { DEFAULT_MAX_NUSPEC_BYTES, parseNuspec } from '../nuget/nuspec.js';
@@ -51,7 +51,8 @@ export async function readPackageFile(path: string, limits: PackageLimits = {}):
   const zip = await openZip(path);
   try {
     const entries = await listEntries(zip, bounds.maxEntries);
-    const nuspecEntry = findNuspec(entries);
+    const nuspecName = findNuspec(entries.map((e) => e.fileName));
+    const nuspecEntry = entries.find((e) => e.fileName === nuspecName)!;
     const label = `The nuspec '${nuspecEntry.fileName}'`;
     const nuspec = await readBounded(zip, nuspecEntry, bounds.maxNuspecBytes, bounds.maxCompressionRatio, label);
     const names = entries.map((e) => e.fileName);
@@ -98,8 +99,8 @@ export async function readEntry(
 ): Promise<Buffer | null> {
   const zip = await openZip(path);
   try {
-    const entries = await listEntries(zip, options.maxEntries ?? DEFAULT_PACKAGE_LIMITS.maxEntries);
-    const entry = findEntry(entries, name);
+    const entries = new EntryTable(await listEntries(zip, options.maxEntries ?? DEFAULT_PACKAGE_LIMITS.maxEntries));
+    const entry = entries.find(name);
     if (!entry) return null;
     const ratio = options.maxCompressionRatio ?? DEFAULT_PACKAGE_LIMITS.maxCompressionRatio;
     return await readBounded(zip, entry, maxBytes, ratio, `The entry '${entry.fileName}'`);
@@ -115,8 +116,12 @@ export async function readEntry(
 export interface PackageArchive {
   /** Entry names as stored (folders end with `/`). */
   readonly entries: readonly string[];
+  /** Roughly the bytes of memory the open archive holds (its entry list), for caches that keep many. */
+  readonly memoryBytes: number;
   /** The one `.nuspec` at the root; a 400 when there is none or more than one, as for {@link readPackageFile}. */
   nuspecName(): string;
+  /** Whether the package has the entry, matched as {@link PackageArchive.read} matches; answered from memory. */
+  has(name: string): boolean;
   /**
    * Inflates one entry whole, at most `maxBytes` of it; null when there is no such entry. Names match as in
    * {@link readEntry}: exactly first, then case-insensitively. An entry over the bounds is a 400 naming it.
@@ -135,22 +140,65 @@ export interface PackageArchive {
  * try { const pdb = await archive.read('lib/net8.0/Foo.pdb', 64 * 1024 * 1024); } finally { archive.close(); }
  */
 export async function openPackageArchive(path: string, limits: PackageLimits = {}): Promise<PackageArchive> {
-  const bounds = withDefaults(limits);
-  const zip = await openZip(path);
-  let entries: Entry[];
+  return archiveOf(await openZip(path), withDefaults(limits));
+}
+
+/**
+ * A package file read in pieces instead of from a local path (from object storage, say): only the tail with the
+ * entry list and the entries asked for are fetched.
+ */
+export interface RandomAccessSource {
+  /** Size of the whole file in bytes. */
+  readonly size: number;
+  /** The bytes of `[start, start + length)`, fewer only where the file ends. Its failures pass through as they are. */
+  read(start: number, length: number): Promise<Buffer>;
+}
+
+/**
+ * {@link openPackageArchive} for a file read in pieces: the same checks, and the open archive holds no file handle
+ * or fetched bytes between reads, so it may be kept (cached) as long as the file does not change.
+ *
+ * @example
+ * const archive = await openPackageArchiveFrom({ size: record.size, read: (start, length) => fetchRange(start, length) });
+ * const icon = await archive.read('images/icon.png', 1024 * 1024);
+ */
+export async function openPackageArchiveFrom(source: RandomAccessSource, limits: PackageLimits = {}): Promise<PackageArchive> {
+  const reader = new SourceReader(source);
+  let zip: ZipFile;
   try {
-    entries = await listEntries(zip, bounds.maxEntries);
+    zip = await yauzl.fromRandomAccessReaderPromise(reader, source.size, ZIP_OPTIONS);
+  } catch (error) {
+    throw zipError(error, 'The file is not a valid zip/NuGet package');
+  }
+  return archiveOf(zip, withDefaults(limits), reader);
+}
+
+/** The archive over an open zip; `pieces` is the reader of a zip read in pieces, told what comes next. */
+async function archiveOf(zip: ZipFile, bounds: Required<PackageLimits>, pieces?: SourceReader): Promise<PackageArchive> {
+  let table: EntryTable;
+  try {
+    table = new EntryTable(await listEntries(zip, bounds.maxEntries));
   } catch (error) {
     zip.close();
     throw error;
+  } finally {
+    pieces?.forget();
   }
   return {
-    entries: entries.map((e) => e.fileName),
-    nuspecName: () => findNuspec(entries).fileName,
+    entries: table.names,
+    memoryBytes: table.memoryBytes,
+    nuspecName: () => findNuspec(table.names),
+    has: (name) => table.find(name) !== undefined,
     async read(name, maxBytes) {
-      const entry = findEntry(entries, name);
+      const entry = table.find(name);
       if (!entry) return null;
-      return readBounded(zip, entry, maxBytes, bounds.maxCompressionRatio, `The entry '${printable(entry.fileName)}'`);
+      // One fetch for the local header and the data of a small entry; no more for a big one than read-ahead brings.
+      pieces?.readAhead(LOCAL_HEADER_BYTES + entry.compressedSize);
+      try {
+        return await readBounded(zip, entry, maxBytes, bounds.maxCompressionRatio, `The entry '${printable(entry.fileName)}'`);
+      } finally {
+        pieces?.forget();
+      }
     },
     close: () => zip.close(),
   };
@@ -159,24 +207,29 @@ export async function openPackageArchive(path: string, limits: PackageLimits = {
 // ---------------------------------------------------------------------------------------------------------------
 // The zip
 
+const ZIP_OPTIONS = {
+  lazyEntries: true,
+  autoClose: false,
+  decodeStrings: true,
+  validateEntrySizes: true,
+  // Turns `\` into `/` before yauzl's own name checks, so `..\x` is caught as `../x`.
+  strictFileNames: false,
+} as const;
+
 async function openZip(path: string): Promise<ZipFile> {
   try {
-    return await yauzl.openPromise(path, {
-      lazyEntries: true,
-      autoClose: false,
-      decodeStrings: true,
-      validateEntrySizes: true,
-      // Turns `\` into `/` before yauzl's own name checks, so `..\x` is caught as `../x`.
-      strictFileNames: false,
-    });
+    return await yauzl.openPromise(path, ZIP_OPTIONS);
   } catch (error) {
     throw zipError(error, 'The file is not a valid zip/NuGet package');
   }
 }
 
-/** A yauzl or zlib format error becomes a 400; file-system errors (they name a `syscall`) stay server errors. */
+/**
+ * A yauzl or zlib format error becomes a 400; file-system errors (they name a `syscall`) and a source's own failures
+ * stay server errors.
+ */
 function zipError(error: unknown, prefix: string): unknown {
-  if (error instanceof PawketError || !(error instanceof Error) || 'syscall' in error) return error;
+  if (error instanceof PawketError || !(error instanceof Error) || 'syscall' in error || sourceErrors.has(error)) return error;
   const unsafe = /^(invalid characters in fileName|absolute path|invalid relative path): (.*)$/s.exec(error.message);
   if (unsafe) return unsafeName(unsafe[2] ?? '', unsafe[1] ?? '');
   return badRequest(`${prefix}: ${error.message.replace(/\.+$/, '')}.`);
@@ -224,26 +277,78 @@ function checkEntryName(name: string): void {
   if (name.includes('\\') || name.split('/').includes('..')) throw unsafeName(name, 'invalid relative path');
 }
 
-/** Exactly one `.nuspec` file at the root, as NuGet's `PackageArchiveReader` requires. */
-function findNuspec(entries: readonly Entry[]): Entry {
+/** Exactly one `.nuspec` file at the root, as NuGet's `PackageArchiveReader` requires; its name. */
+function findNuspec(names: readonly string[]): string {
   const isNuspec = (name: string) => name.toLowerCase().endsWith('.nuspec');
-  const atRoot = entries.filter((e) => !e.fileName.includes('/') && isNuspec(e.fileName));
+  const atRoot = names.filter((name) => !name.includes('/') && isNuspec(name));
   const [first, second] = atRoot;
-  if (first && second) {
+  if (first !== undefined && second !== undefined) {
     throw badRequest(
-      `The package has more than one .nuspec file at its root ('${printable(first.fileName)}' and '${printable(second.fileName)}'); it must have exactly one.`,
+      `The package has more than one .nuspec file at its root ('${printable(first)}' and '${printable(second)}'); it must have exactly one.`,
     );
   }
-  if (first) return first;
-  const nested = entries.find((e) => isNuspec(e.fileName) && !e.fileName.endsWith('/'));
-  const hint = nested ? ` ('${printable(nested.fileName)}' is not at the root)` : '';
+  if (first !== undefined) return first;
+  const nested = names.find((name) => isNuspec(name) && !name.endsWith('/'));
+  const hint = nested !== undefined ? ` ('${printable(nested)}' is not at the root)` : '';
   throw badRequest(`The package has no .nuspec file at its root${hint}.`);
 }
 
-function findEntry(entries: readonly Entry[], name: string): Entry | undefined {
-  const wanted = normalizePartName(name);
-  const lower = wanted.toLowerCase();
-  return entries.find((e) => e.fileName === wanted) ?? entries.find((e) => e.fileName.toLowerCase() === lower);
+/** Per entry: where its local header starts, its compressed and uncompressed sizes, compression method, flags. */
+const ENTRY_FIELDS = 5;
+/** Estimated bytes an entry takes besides its name's characters (array slot, map entry, string headers, numbers). */
+const ENTRY_OVERHEAD_BYTES = 160;
+/** Estimated bytes of an open archive besides its entries (the zip reader and its state). */
+const ARCHIVE_OVERHEAD_BYTES = 4096;
+
+/**
+ * An entry list kept small: the names, and per entry only the numbers reading it needs, in one typed array. yauzl's
+ * own entry objects take about 1 KiB each; this about a sixth, so caches can keep whole lists of many packages.
+ */
+class EntryTable {
+  readonly names: readonly string[];
+  readonly memoryBytes: number;
+  private readonly numbers: Float64Array;
+  /** Lower-case name → the entry with it, or the entries in order when several differ only in case. */
+  private readonly folded = new Map<string, number | number[]>();
+
+  constructor(entries: readonly Entry[]) {
+    this.names = entries.map((e) => e.fileName);
+    this.numbers = new Float64Array(entries.length * ENTRY_FIELDS);
+    let bytes = ARCHIVE_OVERHEAD_BYTES + this.numbers.byteLength;
+    entries.forEach((e, i) => {
+      const fields = [e.relativeOffsetOfLocalHeader, e.compressedSize, e.uncompressedSize, e.compressionMethod, e.generalPurposeBitFlag];
+      this.numbers.set(fields, i * ENTRY_FIELDS);
+      const lower = e.fileName.toLowerCase();
+      const same = this.folded.get(lower);
+      this.folded.set(lower, same === undefined ? i : [same, i].flat());
+      // The name and its lower-case copy, at two bytes a character when they are not plain ASCII.
+      bytes += ENTRY_OVERHEAD_BYTES + 4 * e.fileName.length;
+    });
+    this.memoryBytes = bytes;
+  }
+
+  /** The entry `name` (as a nuspec writes paths): an exact match first, then a case-insensitive one. */
+  find(name: string): Entry | undefined {
+    const wanted = normalizePartName(name);
+    const same = this.folded.get(wanted.toLowerCase());
+    if (same === undefined) return undefined;
+    if (typeof same === 'number') return this.entry(same);
+    return this.entry(same.find((i) => this.names[i] === wanted) ?? same[0]!);
+  }
+
+  /** A yauzl entry with what reading it takes (`openReadStream` looks at nothing else). */
+  private entry(index: number): Entry {
+    const at = index * ENTRY_FIELDS;
+    const n = (field: number) => this.numbers[at + field]!;
+    return Object.assign(new yauzl.Entry(), {
+      fileName: this.names[index]!,
+      relativeOffsetOfLocalHeader: n(0),
+      compressedSize: n(1),
+      uncompressedSize: n(2),
+      compressionMethod: n(3),
+      generalPurposeBitFlag: n(4),
+    });
+  }
 }
 
 /** A path as a nuspec writes it (`docs\readme.md`, `./icon.png`) in zip-entry form. */
@@ -265,6 +370,82 @@ function checkReferencedFiles(metadata: PackageMetadata, names: readonly string[
   check('icon', metadata.icon);
   check('readme', metadata.readme);
   if (metadata.license?.type === 'file') check('license', metadata.license.value);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading in pieces
+
+/**
+ * Bytes fetched at once. yauzl walks the entry list in reads of a few dozen bytes: each fetch brings the next few
+ * hundred entries, and a small entry comes with the read of its local header.
+ */
+const READ_AHEAD_BYTES = 256 * 1024;
+
+/** Failures of a {@link RandomAccessSource} itself (storage down, file gone): never mistaken for a bad package. */
+const sourceErrors = new WeakSet<object>();
+
+/** An entry's local header: 30 bytes, its name and extra field (allow 1 KiB for both; more costs another fetch). */
+const LOCAL_HEADER_BYTES = 30 + 1024;
+
+/** yauzl's view of a {@link RandomAccessSource}, keeping the last bytes fetched until told to forget them. */
+class SourceReader extends yauzl.RandomAccessReader {
+  private window: { readonly start: number; readonly bytes: Buffer } | null = null;
+  private ahead = READ_AHEAD_BYTES;
+
+  constructor(private readonly source: RandomAccessSource) {
+    super();
+  }
+
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+    this.slice(position, length).then(
+      (bytes) => {
+        if (bytes.length < length) return callback(new Error('unexpected end of file'));
+        bytes.copy(buffer, offset);
+        callback(null);
+      },
+      (error: Error) => callback(error),
+    );
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    const chunks = async function* (reader: SourceReader) {
+      for (let at = start; at < end; ) {
+        // Entry data: what is asked for, never past its end.
+        const bytes = await reader.slice(at, Math.min(READ_AHEAD_BYTES, end - at), 0);
+        if (bytes.length === 0) throw new Error('unexpected end of file');
+        yield bytes;
+        at += bytes.length;
+      }
+    };
+    return Readable.from(chunks(this), { objectMode: false });
+  }
+
+  /** Fetches at most `bytes` (or what a read asks for, if more) from now on, until {@link forget}. */
+  readAhead(bytes: number): void {
+    this.ahead = Math.min(bytes, READ_AHEAD_BYTES);
+  }
+
+  /** Drops the fetched bytes (an open archive may be kept long after its last read) and reads ahead fully again. */
+  forget(): void {
+    this.window = null;
+    this.ahead = READ_AHEAD_BYTES;
+  }
+
+  private async slice(position: number, length: number, ahead = this.ahead): Promise<Buffer> {
+    const window = this.window;
+    if (window && position >= window.start && position + length <= window.start + window.bytes.length) {
+      return window.bytes.subarray(position - window.start, position - window.start + length);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await this.source.read(position, Math.max(length, Math.min(ahead, this.source.size - position)));
+    } catch (error) {
+      if (error instanceof Object) sourceErrors.add(error);
+      throw error;
+    }
+    this.window = { start: position, bytes };
+    return bytes.subarray(0, length);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

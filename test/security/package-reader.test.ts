@@ -2,6 +2,7 @@
  * Hostile packages: XML attacks on the nuspec, zip bombs, path traversal and oversized archives. Each must be a
  * 400 that names the problem, decided quickly and without allocating what the attacker asks for.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import yazl from 'yazl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PawketError } from '../../src/errors.js';
 import { parseNuspec } from '../../src/nuget/nuspec.js';
-import { readPackageFile } from '../../src/package/read.js';
+import { openPackageArchive, openPackageArchiveFrom, readPackageFile } from '../../src/package/read.js';
 import { buildNupkg, buildZip, nuspecXml } from '../support/nupkg.js';
 import { badRequestMessageOf as rejection, badRequestMessage as syncRejection } from '../support/bad-request.js';
 
@@ -298,6 +299,104 @@ describe('entry count', () => {
     zip.writeUInt16LE(20_001, eocd + 10);
     expect(await rejection(readPackageFile(await tempFile(zip), {}))).toBe(
       'The package has 20001 entries; at most 20000 are allowed.',
+    );
+  });
+});
+
+describe('a package read in pieces (the web UI reading stored packages)', () => {
+  /** The package as a source of ranged reads, as blob storage serves it, counting the bytes fetched. */
+  function pieces(bytes: Buffer) {
+    const fetched = { bytes: 0 };
+    return {
+      fetched,
+      source: {
+        size: bytes.length,
+        async read(start: number, length: number) {
+          const slice = bytes.subarray(start, start + length);
+          fetched.bytes += slice.length;
+          return slice;
+        },
+      },
+    };
+  }
+
+  it('refuses what a file on disk is refused for, with the same message', async () => {
+    const placeholder = 'Q'.repeat('../evil.txt'.length);
+    const traversal = renameEntry(await buildNupkg({ id: 'Pkg', version: '1.0.0', files: [{ name: placeholder, data: 'x' }] }), placeholder, '../evil.txt');
+    const many = Buffer.from(await buildNupkg({ id: 'Pkg', version: '1.0.0' }));
+    const eocd = many.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    many.writeUInt16LE(20_001, eocd + 8);
+    many.writeUInt16LE(20_001, eocd + 10);
+    for (const zip of [traversal, many, Buffer.from('not a zip at all'), traversal.subarray(0, traversal.length - 10)]) {
+      const fromDisk = await rejection(openPackageArchive(await tempFile(zip)));
+      expect(await rejection(openPackageArchiveFrom(pieces(zip).source))).toBe(fromDisk);
+    }
+  });
+
+  it('checks an entry before inflating it and stops at its cap', async () => {
+    const bomb = Buffer.alloc(900 * 1024, 0x20);
+    const zip = await buildNupkg({
+      id: 'Pkg',
+      version: '1.0.0',
+      files: [
+        { name: 'img/bomb.png', data: bomb },
+        { name: 'img/big.png', data: randomBytes(64 * 1024) },
+        { name: 'img/text.svg', data: '<svg></svg>'.repeat(5000) },
+      ],
+    });
+    const archive = await openPackageArchiveFrom(pieces(zip).source);
+    expect(await rejection(archive.read('img/bomb.png', MiB))).toMatch(/compression ratio of \d+:1; at most 100:1/);
+    expect(await rejection(archive.read('img/big.png', 1024))).toMatch(/'img\/big\.png' is 65536 bytes uncompressed; at most 1024/);
+    const lying = await openPackageArchiveFrom(pieces(forgeUncompressedSize(zip, 'img/text.svg', 1000)).source);
+    expect(await rejection(lying.read('img/text.svg', 1024))).toMatch(/'img\/text\.svg' (is corrupt: too many bytes|inflates to more than)/);
+  });
+
+  it('fetches the entry list and the entries read, not the rest', async () => {
+    const zip = await buildNupkg({
+      id: 'Pkg',
+      version: '1.0.0',
+      files: [{ name: 'img/Logo.png', data: 'logo' }, { name: 'content/payload.bin', data: randomBytes(4 * MiB), compress: false }],
+    });
+    const { source, fetched } = pieces(zip);
+    const archive = await openPackageArchiveFrom(source);
+    expect(archive.has('IMG/logo.PNG')).toBe(true);
+    expect(archive.has('img/missing.png')).toBe(false);
+    expect((await archive.read('.\\img\\Logo.png', 1024))?.toString()).toBe('logo');
+    expect(await archive.read('img/missing.png', 1024)).toBeNull();
+    expect(fetched.bytes).toBeLessThan(128 * 1024);
+  });
+
+  it('lets the source’s own failures through as they are, never as a 400', async () => {
+    const zip = await buildNupkg({ id: 'Pkg', version: '1.0.0', files: [{ name: 'a.png', data: 'x' }] });
+    const down = new Error('storage is down');
+    await expect(openPackageArchiveFrom({ size: zip.length, read: () => Promise.reject(down) })).rejects.toBe(down);
+    let fail = false;
+    const archive = await openPackageArchiveFrom({ size: zip.length, read: async (s, l) => (fail ? Promise.reject(down) : zip.subarray(s, s + l)) });
+    fail = true;
+    await expect(archive.read('a.png', 1024)).rejects.toBe(down);
+  });
+
+  it('answers corrupted bytes with a result or a 400', async () => {
+    const zip = await buildNupkg({ id: 'Fuzz', version: '1.0.0', files: [{ name: 'lib/net8.0/a.dll', data: 'MZ'.repeat(200) }] });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat({ max: zip.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        async (edits) => {
+          const bytes = Buffer.from(zip);
+          for (const [at, value] of edits) bytes[at] = value;
+          const error = await openPackageArchiveFrom(pieces(bytes).source)
+            .then((archive) => archive.read('lib/net8.0/a.dll', MiB))
+            .then(
+              () => null,
+              (e: unknown) => e,
+            );
+          if (error !== null) {
+            expect(error).toBeInstanceOf(PawketError);
+            expect((error as PawketError).status).toBe(400);
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

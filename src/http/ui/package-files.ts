@@ -1,48 +1,60 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { PawketError } from '../../errors.js';
 import type { FeedEvents } from '../../feed/events.js';
 import type { PackageFile, PackageReader } from '../../feed/package-reader.js';
-import { openPackageArchive, type PackageArchive } from '../../package/read.js';
+import { openPackageArchiveFrom, type PackageArchive } from '../../package/read.js';
 
 /** Caps on files the pages show from inside a package (images: those a readme shows, screenshots included). */
 export const ENTRY_LIMITS = { icon: 1024 * 1024, readme: 1024 * 1024, license: 256 * 1024, image: 4 * 1024 * 1024 } as const;
 
-/** Bytes of extracted files kept in memory across all packages. */
-const CACHE_BYTES = 32 * 1024 * 1024;
+/**
+ * What the caches below may hold. Entry lists: a name not in a package is answered from its list without touching
+ * storage, so what an anonymous client asking for made-up names costs is one list read per package, kept within
+ * these bounds. Entries: the bytes (or the refusal, for one over its cap) of files read, by count and by bytes, so
+ * many small answers evict too.
+ */
+export const PACKAGE_FILES_CACHE = {
+  /** Packages whose entry lists are kept. */
+  directories: 1024,
+  /** Estimated memory of the kept entry lists together (names and offsets; see `PackageArchive.memoryBytes`). */
+  directoryBytes: 16 * 1024 * 1024,
+  /** Files (present or refused) kept. */
+  entries: 2048,
+  /** Bytes of the files kept together. */
+  entryBytes: 32 * 1024 * 1024,
+} as const;
 
 /** A file the page asked for: its bytes, or null when the package has no such entry or it is over its cap. */
 export type EntryResult = Buffer | null;
 
-/** A stored package copied to a temporary file and opened. */
-interface OpenCopy {
+/** A package's open entry list, for the lower-case id (dropped when the id changes). */
+interface Directory {
+  readonly lowerId: string;
   readonly archive: PackageArchive;
-  readonly temp: string;
 }
 
 /**
- * Reads icons, readmes, license files and readme images from inside stored packages, with a size cap per kind, and
- * keeps what it read in a bounded in-memory cache dropped per id when the id changes. For entries not cached yet the
- * package is copied from storage to a temporary file; reads of one package that overlap (a page's images load in
- * parallel) share that copy.
+ * Reads icons, readmes, license files and readme images from inside stored packages, with a size cap per kind. A
+ * package is never copied: its entry list is read once from the end of the stored file (ranged reads) and kept,
+ * and an entry is read on its own. Entry lists and read files stay in bounded in-memory caches
+ * ({@link PACKAGE_FILES_CACHE}), dropped per id when the id changes.
  */
 export class PackageFiles {
-  /** `lowerId|lowerVersion|name` → bytes (null: absent or too big), least recently used first. */
+  /** Entry lists by blob key (a key's content never changes), least recently used first. */
+  private readonly directories = new Map<string, Directory>();
+  private directoryBytes = 0;
+  /** Entry lists being read, shared by the requests that want them meanwhile (a page's images load at once). */
+  private readonly opening = new Map<string, Promise<Directory>>();
+  /** `lowerId|lowerVersion|name` → bytes (null: over its cap or damaged), least recently used first. */
   private readonly cache = new Map<string, EntryResult>();
   private bytes = 0;
-  /** Copies in use, by blob key, with the number of reads using each; the last one out removes the copy. */
-  private readonly copies = new Map<string, { readonly ready: Promise<OpenCopy | null>; users: number }>();
 
   constructor(
     private readonly reader: PackageReader,
-    private readonly tempDir: string,
     events: FeedEvents,
   ) {
     events.onPackageChanged((lowerId) => {
       for (const key of [...this.cache.keys()]) if (key.startsWith(`${lowerId}|`)) this.drop(key);
+      for (const [key, directory] of [...this.directories]) if (directory.lowerId === lowerId) this.dropDirectory(key);
     });
   }
 
@@ -61,64 +73,68 @@ export class PackageFiles {
         missing.push(w);
       }
     }
-    if (missing.length === 0) return out;
-    await this.withCopy(file, async (archive) => {
-      for (const w of missing) {
-        let value: EntryResult;
-        try {
-          value = await archive.read(w.name, w.maxBytes);
-        } catch (err) {
-          // Over its cap or damaged: the page shows it as absent.
-          if (!(err instanceof PawketError)) throw err;
-          value = null;
-        }
-        this.store(this.key(file, w.name), value);
-        out.set(w.name, value);
+    // Rows that have no file here (versions an upstream lists but that were never fetched) have no entries.
+    if (missing.length === 0 || !file.blobKey) return out;
+    const { archive } = await this.directory(file);
+    for (const w of missing) {
+      // Not in the package: answered from the entry list, and not cached (that list is the cache).
+      if (!archive.has(w.name)) {
+        out.set(w.name, null);
+        continue;
       }
-    });
+      let value: EntryResult;
+      try {
+        value = await archive.read(w.name, w.maxBytes);
+      } catch (err) {
+        // Over its cap or damaged: the page shows it as absent. Storage failures are the server's.
+        if (!(err instanceof PawketError) || err.status >= 500) throw err;
+        value = null;
+      }
+      this.store(this.key(file, w.name), value);
+      out.set(w.name, value);
+    }
     return out;
   }
 
-  /** Runs `use` on an open copy of the package, shared with the reads of it already running; nothing when it is gone. */
-  private async withCopy(file: PackageFile, use: (archive: PackageArchive) => Promise<void>): Promise<void> {
-    let shared = this.copies.get(file.blobKey);
-    if (!shared) {
-      shared = { ready: this.copy(file), users: 0 };
-      this.copies.set(file.blobKey, shared);
+  /** The package's entry list, from the cache or read from storage (once for all requests that want it meanwhile). */
+  private async directory(file: PackageFile): Promise<Directory> {
+    const cached = this.directories.get(file.blobKey);
+    if (cached) {
+      this.directories.delete(file.blobKey);
+      this.directories.set(file.blobKey, cached);
+      return cached;
     }
-    shared.users++;
-    try {
-      const copy = await shared.ready;
-      if (copy) await use(copy.archive);
-    } finally {
-      if (--shared.users === 0) {
-        this.copies.delete(file.blobKey);
-        const copy = await shared.ready.catch(() => null);
-        if (copy) {
-          copy.archive.close();
-          await rm(copy.temp, { force: true });
-        }
-      }
+    let opening = this.opening.get(file.blobKey);
+    if (!opening) {
+      opening = openPackageArchiveFrom(this.reader.randomAccess(file)).then((archive) => {
+        const directory = { lowerId: file.lowerId, archive };
+        this.storeDirectory(file.blobKey, directory);
+        return directory;
+      });
+      const forget = () => this.opening.delete(file.blobKey);
+      opening.then(forget, forget);
+      this.opening.set(file.blobKey, opening);
+    }
+    return opening;
+  }
+
+  private storeDirectory(blobKey: string, directory: Directory): void {
+    // One list over the whole budget is used for its request and not kept.
+    if (directory.archive.memoryBytes > PACKAGE_FILES_CACHE.directoryBytes) return;
+    this.dropDirectory(blobKey);
+    this.directories.set(blobKey, directory);
+    this.directoryBytes += directory.archive.memoryBytes;
+    while (this.directoryBytes > PACKAGE_FILES_CACHE.directoryBytes || this.directories.size > PACKAGE_FILES_CACHE.directories) {
+      this.dropDirectory(this.directories.keys().next().value!);
     }
   }
 
-  private async copy(file: PackageFile): Promise<OpenCopy | null> {
-    const content = await this.reader.open(file);
-    if (!content) return null;
-    await mkdir(this.tempDir, { recursive: true });
-    const temp = join(this.tempDir, `ui-${randomUUID()}.nupkg`);
-    try {
-      if (content.bytes) {
-        content.stream.destroy();
-        await writeFile(temp, content.bytes, { flag: 'wx' });
-      } else {
-        await pipeline(content.stream, createWriteStream(temp, { flags: 'wx' }));
-      }
-      return { archive: await openPackageArchive(temp), temp };
-    } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
-    }
+  /** Forgets a list; an archive read in pieces holds no handle, and reads still using it finish as usual. */
+  private dropDirectory(blobKey: string): void {
+    const directory = this.directories.get(blobKey);
+    if (!directory) return;
+    this.directoryBytes -= directory.archive.memoryBytes;
+    this.directories.delete(blobKey);
   }
 
   private key(file: PackageFile, name: string): string {
@@ -129,7 +145,9 @@ export class PackageFiles {
     this.drop(key);
     this.cache.set(key, value);
     this.bytes += value?.length ?? 0;
-    while (this.bytes > CACHE_BYTES && this.cache.size > 1) this.drop(this.cache.keys().next().value!);
+    while ((this.bytes > PACKAGE_FILES_CACHE.entryBytes && this.cache.size > 1) || this.cache.size > PACKAGE_FILES_CACHE.entries) {
+      this.drop(this.cache.keys().next().value!);
+    }
   }
 
   private drop(key: string): void {

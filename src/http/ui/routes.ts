@@ -17,7 +17,7 @@ import { readmeLinks } from './readme-links.js';
 import { DEFAULT_ICON, feedPage, homePage, notFoundPage, packagePage, packageUrl, PAGE_SIZE, uploadPage, type VersionRow } from './pages.js';
 
 export interface UiOptions {
-  readonly feed: Pick<Feed, 'reader' | 'db' | 'events' | 'tempDir' | 'ownership' | 'advisories'>;
+  readonly feed: Pick<Feed, 'reader' | 'db' | 'events' | 'ownership' | 'advisories'>;
   readonly index: SearchIndex;
   /** This feed's own packages, for the statistics of /feed when `index` also shows upstream ones; default `index`. */
   readonly localIndex?: SearchIndex;
@@ -38,6 +38,8 @@ const PAGE_CSP =
 
 /** Readmes rendered to sanitized HTML, per lowerId|lowerVersion; dropped when the id changes. */
 const RENDERED_READMES = 500;
+/** Characters of rendered readmes kept together: a readme may be 1 MiB of markdown, and 500 of those are too many. */
+const RENDERED_README_CHARS = 16 * 1024 * 1024;
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -72,10 +74,21 @@ function defaultVersion<T extends { record: { listed: boolean; isPrerelease: boo
  */
 export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
   const { feed, index } = opts;
-  const files = opts.files ?? new PackageFiles(feed.reader, feed.tempDir, feed.events);
+  const files = opts.files ?? new PackageFiles(feed.reader, feed.events);
   const readmes = new Map<string, Html | null>();
+  let readmeChars = 0;
+  const forgetReadme = (key: string) => {
+    readmeChars -= readmes.get(key)?.value.length ?? 0;
+    readmes.delete(key);
+  };
+  const keepReadme = (key: string, readme: Html | null) => {
+    forgetReadme(key);
+    readmes.set(key, readme);
+    readmeChars += readme?.value.length ?? 0;
+    while (readmes.size > RENDERED_READMES || readmeChars > RENDERED_README_CHARS) forgetReadme(readmes.keys().next().value!);
+  };
   feed.events.onPackageChanged((lowerId) => {
-    for (const key of [...readmes.keys()]) if (key.startsWith(`${lowerId}|`)) readmes.delete(key);
+    for (const key of [...readmes.keys()]) if (key.startsWith(`${lowerId}|`)) forgetReadme(key);
   });
   const anonymous = { config: { access: 'anonymous' as const } };
 
@@ -157,19 +170,20 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
     metadata: StoredMetadata,
   ): Promise<{ readme: Html | null; licenseText: string | null }> {
     const key = `${record.lowerId}|${record.lowerVersion}`;
+    let readme = readmes.get(key);
     const wanted: { name: string; maxBytes: number }[] = [];
-    if (metadata.readme && !readmes.has(key)) wanted.push({ name: metadata.readme, maxBytes: ENTRY_LIMITS.readme });
+    if (metadata.readme && readme === undefined) wanted.push({ name: metadata.readme, maxBytes: ENTRY_LIMITS.readme });
     if (metadata.license?.type === 'file') wanted.push({ name: metadata.license.value, maxBytes: ENTRY_LIMITS.license });
     const read = wanted.length ? await files.read(record, wanted) : new Map<string, Buffer | null>();
-    if (metadata.readme && !readmes.has(key)) {
+    if (metadata.readme && readme === undefined) {
       const bytes = read.get(metadata.readme);
       // Relative URLs resolve next to the readme inside the package (images) or in its repository (links).
       const links = readmeLinks({ filesUrl: `${packageUrl(record.id, record.version)}/files/`, readmePath: metadata.readme, repository: metadata.repository });
-      readmes.set(key, bytes ? trustedHtml(renderMarkdown(text(bytes), links)) : null);
-      if (readmes.size > RENDERED_READMES) readmes.delete(readmes.keys().next().value!);
+      readme = bytes ? trustedHtml(renderMarkdown(text(bytes), links)) : null;
+      keepReadme(key, readme);
     }
     const license = metadata.license?.type === 'file' ? read.get(metadata.license.value) : null;
-    return { readme: readmes.get(key) ?? null, licenseText: license ? text(license) : null };
+    return { readme: readme ?? null, licenseText: license ? text(license) : null };
   }
 
   app.get('/packages/:id', async (request, reply) => {

@@ -13,6 +13,8 @@ export interface PawketServer {
   /** Scheme, host and port, no trailing slash, e.g. `http://127.0.0.1:41234`. */
   readonly baseUrl: string;
   readonly dataDir: string;
+  /** The server's process id (its /proc entry tells what it read and wrote). */
+  readonly pid: number;
   /** Everything the server printed so far (stdout and stderr, interleaved as received). */
   output(): string;
   /** Stops the server (SIGTERM, then SIGKILL) and removes the data dir if startPawket created it. */
@@ -119,6 +121,7 @@ export async function startPawket(opts: StartPawketOptions = {}): Promise<Pawket
   return {
     ...urls,
     dataDir,
+    pid: child.pid!,
     output: () => output,
     stop: () => (stopped ??= cleanUp()),
     kill: () => void child.kill('SIGKILL'),
