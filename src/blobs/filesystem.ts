@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { access, copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
@@ -55,7 +56,16 @@ export class FilesystemBlobStore implements BlobStore {
       await rename(tempFile, target);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-      await copyFile(tempFile, target);
+      // Another filesystem: copied beside the target and renamed into place, so a copy cut short (a full disk) never
+      // leaves a partial file under the key, nor replaces one a row already points to.
+      const partial = `${target}.${randomUUID()}.partial`;
+      try {
+        await copyFile(tempFile, partial);
+        await rename(partial, target);
+      } catch (copyError) {
+        await rm(partial, { force: true });
+        throw copyError;
+      }
       await unlink(tempFile);
     }
   }
