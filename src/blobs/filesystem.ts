@@ -56,8 +56,9 @@ export class FilesystemBlobStore implements BlobStore {
       await rename(tempFile, target);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-      // Another filesystem: copied beside the target and renamed into place, so a copy cut short (a full disk) never
-      // leaves a partial file under the key, nor replaces one a row already points to.
+      // Another filesystem: copied beside the target and renamed into place. Copying onto the key itself would truncate
+      // a file a row may already point to (the same bytes pushed again), which readers would see, and a failed copy
+      // (a full disk) removes its target.
       const partial = `${target}.${randomUUID()}.partial`;
       try {
         await copyFile(tempFile, partial);
