@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { access, copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
@@ -55,7 +56,17 @@ export class FilesystemBlobStore implements BlobStore {
       await rename(tempFile, target);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-      await copyFile(tempFile, target);
+      // Another filesystem: copied beside the target and renamed into place. Copying onto the key itself would truncate
+      // a file a row may already point to (the same bytes pushed again), which readers would see, and a failed copy
+      // (a full disk) removes its target.
+      const partial = `${target}.${randomUUID()}.partial`;
+      try {
+        await copyFile(tempFile, partial);
+        await rename(partial, target);
+      } catch (copyError) {
+        await rm(partial, { force: true });
+        throw copyError;
+      }
       await unlink(tempFile);
     }
   }

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { copyFeed, type CopyProgress } from '../feed/copy.js';
+import { openTempArea, TEMP_ABANDONED_AFTER_MS } from '../feed/temp-area.js';
 import { configFromFile, openStorage } from './storage.js';
 
 /**
@@ -27,8 +28,10 @@ export async function copyCommand(fromFile: string, toFile: string): Promise<num
       process.stderr.write(`copy: ${p.done}/${p.total} packages (${p.copied} copied, ${p.skipped} already there)\n`);
     }
   };
+  // The source may be a feed being served: its server's temporary files are left alone (feed/temp-area.ts).
+  const temp = await openTempArea(join(resolve(fromConfig.dataDir), 'tmp'), { abandonedAfterMs: TEMP_ABANDONED_AFTER_MS });
   try {
-    const result = await copyFeed(from, to, join(resolve(fromConfig.dataDir), 'tmp', 'copy'), progress);
+    const result = await copyFeed(from, to, temp.dir, progress);
     bar?.stop();
     for (const f of result.failed) process.stderr.write(`copy: FAILED ${f.id} ${f.version}: ${f.reason}\n`);
     for (const f of result.symbols.failed) process.stderr.write(`copy: FAILED symbols of ${f.id} ${f.version}: ${f.reason}\n`);
@@ -45,5 +48,6 @@ export async function copyCommand(fromFile: string, toFile: string): Promise<num
     bar?.stop();
     await from.close();
     await to.close();
+    await temp.close();
   }
 }

@@ -18,7 +18,7 @@ export async function serve(config: Config): Promise<void> {
   const base = config.baseUrl?.replace(/\/+$/, '') ?? `http://${shownHost}:${port}`;
   const hasKeys = config.apiKeys.length > 0 || (await feed.accessDb.countUsableKeys(new Date().toISOString())) > 0;
   const lines = [
-    `Pawket is serving the ${config.private ? 'private ' : ''}feed in ${feed.tempDir.replace(/[\\/]tmp$/, '')}`,
+    `Pawket is serving the ${config.private ? 'private ' : ''}feed in ${feed.dataDir}`,
     `Feed URL: ${base}${routes.serviceIndex}`,
     hasKeys
       ? `Push:     dotnet nuget push My.Package.1.0.0.nupkg --source ${base}${routes.serviceIndex} --api-key <your key>`

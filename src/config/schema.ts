@@ -67,6 +67,16 @@ export const configSchema = z
     deleteMode: z.enum(['unlist', 'delete']).default('unlist'),
     maxPackageSize: z.coerce.number().int().positive().default(250 * MiB),
     maxPackageEntries: z.coerce.number().int().positive().default(20_000),
+    /**
+     * A request body (a push, the upload form, any other) that sends nothing for this long (ms) is aborted and its
+     * connection closed, so a stalled push holds no socket, file or spool; a slow upload that keeps sending is not
+     * limited in total (maxPackageSize bounds it).
+     */
+    uploadIdleTimeout: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+    /** A client must send a request's headers within this long (ms), or its connection is closed (slowloris). */
+    headersTimeout: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    /** An idle keep-alive connection is closed after this long (ms); raise it above a proxy's idle timeout. */
+    keepAliveTimeout: z.coerce.number().int().min(100).max(600_000).default(5_000),
     /** Bytes of small package files (up to 256 KiB each) kept in memory to answer downloads; 0 turns it off. */
     packageBytesCacheSize: z.coerce.number().int().min(0).default(64 * MiB),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

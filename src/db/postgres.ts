@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { keepingOriginalErrors } from './keep-original-errors.js';
 import { KyselyPackageDatabase } from './kysely-database.js';
 import type { Tables } from './schema.js';
 
@@ -9,7 +10,7 @@ import type { Tables } from './schema.js';
  */
 export async function openPostgresDatabase(url: string, poolSize = 10): Promise<KyselyPackageDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  const db = new KyselyPackageDatabase(new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+  const db = new KyselyPackageDatabase(new Kysely<Tables>({ dialect: keepingOriginalErrors(new PostgresDialect({ pool })) }), 'postgres');
   try {
     await db.migrate();
   } catch (e) {

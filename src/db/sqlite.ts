@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { keepingOriginalErrors } from './keep-original-errors.js';
 import { KyselyPackageDatabase } from './kysely-database.js';
 import type { Tables } from './schema.js';
 
@@ -16,7 +17,7 @@ export async function openSqliteDatabase(file: string): Promise<KyselyPackageDat
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new KyselyPackageDatabase(new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) }), 'sqlite');
+  const db = new KyselyPackageDatabase(new Kysely<Tables>({ dialect: keepingOriginalErrors(new SqliteDialect({ database: sqlite }), () => !sqlite.inTransaction) }), 'sqlite');
   await db.migrate();
   return db;
 }

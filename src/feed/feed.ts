@@ -1,4 +1,3 @@
-import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { openBlobStore } from '../blobs/open.js';
@@ -23,6 +22,7 @@ import { Ownership } from './ownership.js';
 import { PackageReader } from './package-reader.js';
 import { PublishService } from './publish.js';
 import { SymbolService } from './symbols.js';
+import { openTempArea } from './temp-area.js';
 import { MergedReader } from './upstream/merged-reader.js';
 import { UpstreamService } from './upstream/service.js';
 
@@ -52,6 +52,9 @@ export interface Feed {
   readonly mergedReader: PackageReader;
   /** Small package files in memory, shared by the readers (null when turned off). */
   readonly fileBytes: FileBytesCache | null;
+  /** The resolved data dir. */
+  readonly dataDir: string;
+  /** This process's own temporary folder (under `<dataDir>/tmp`), removed on close. */
   readonly tempDir: string;
   /** Removes files left by crashed pushes; returns their keys. */
   sweepOrphans(dryRun?: boolean): Promise<string[]>;
@@ -68,14 +71,13 @@ export interface OpenFeedOptions {
 
 export async function openFeed(config: Config, options: OpenFeedOptions = {}): Promise<Feed> {
   const dataDir = resolve(config.dataDir);
-  const tempDir = join(dataDir, 'tmp');
-  // Leftover uploads belong to requests that died with the previous process.
-  await rm(tempDir, { recursive: true, force: true });
-  await mkdir(tempDir, { recursive: true });
-
+  const onError = options.onBackgroundError ?? (() => {});
   const db = await openDatabase(config.database, dataDir);
   const blobs = await openBlobStore(config, dataDir);
-  const onError = options.onBackgroundError ?? (() => {});
+  // Other processes may be using the data dir at this moment (a server beside `pawket gc`): each has its own temporary
+  // folder, and only what a gone process left is removed (feed/temp-area.ts).
+  const temp = await openTempArea(join(dataDir, 'tmp'), { onError });
+  const tempDir = temp.dir;
   const accessDb = new KyselyAccessDatabase(db.kysely);
   const auth = new ApiKeyAuthenticator(accessDb, config.apiKeys, { onError });
   const events = new FeedEvents();
@@ -108,6 +110,7 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
     audit,
     accessDb,
     events,
+    dataDir,
     tempDir,
     reader,
     upstream,
@@ -133,6 +136,7 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
       upstream?.close();
       blobs.close?.();
       await db.close();
+      await temp.close();
     },
   };
 }

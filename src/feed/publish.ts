@@ -82,17 +82,34 @@ export class PublishService {
     };
 
     let replaced = false;
-    if (this.options.allowOverwrite) {
-      const previous = await this.db.replacePackage(row);
-      replaced = previous !== null;
-      if (previous && previous !== blobKey) await this.blobs.delete(previous);
-    } else if (!(await this.db.insertPackage(row))) {
+    let previous: string | null = null;
+    let inserted: boolean;
+    try {
+      if (this.options.allowOverwrite) {
+        previous = await this.db.replacePackage(row);
+        replaced = previous !== null;
+        inserted = true;
+      } else {
+        inserted = await this.db.insertPackage(row);
+      }
+    } catch (error) {
+      // The row was not written (a full disk, a lost database): the file goes too, unless a row already points to it
+      // (the same bytes pushed before). Should that fail as well, the orphan sweep removes it.
+      await this.removeUnlessReferenced(blobKey).catch(() => {});
+      throw error;
+    }
+    if (!inserted) {
       // Lost a race with a concurrent push of the same identity; the winner's file may share our key (same bytes).
-      if (!(await this.db.isBlobReferenced(blobKey))) await this.blobs.delete(blobKey);
+      await this.removeUnlessReferenced(blobKey);
       throw conflict();
     }
+    if (previous && previous !== blobKey) await this.blobs.delete(previous);
     this.events.packageChanged(key.lowerId);
     await this.access.record(principal, 'push', display, replaced ? 'replaced an existing version' : null);
     return { id: metadata.id, version: fullVersion(metadata.version), replaced };
+  }
+
+  private async removeUnlessReferenced(blobKey: string): Promise<void> {
+    if (!(await this.db.isBlobReferenced(blobKey))) await this.blobs.delete(blobKey);
   }
 }

@@ -102,12 +102,14 @@ export class SymbolService {
       }
       snupkg.close();
 
-      for (const { file, record } of staged) await this.blobs.putFile(record.blobKey, file);
       const blobKey = `${prefix}.snupkg`;
-      await this.blobs.putFile(blobKey, upload.file);
       const ours = [blobKey, ...staged.map((s) => s.record.blobKey)];
-      const outcome = await this.symbols.putSymbolPackage(
-        {
+      // Files stored, then the rows; when either fails (a full disk), the files stored so far go at once rather than
+      // at the next orphan sweep (unless a row points to them: the same bytes pushed before).
+      const storeAll = async () => {
+        for (const { file, record } of staged) await this.blobs.putFile(record.blobKey, file);
+        await this.blobs.putFile(blobKey, upload.file);
+        const record = {
           lowerId: key.lowerId,
           lowerVersion: key.lowerVersion,
           size: upload.size,
@@ -116,9 +118,13 @@ export class SymbolService {
           published: new Date().toISOString(),
           packageSha512: pkg.sha512,
           files: staged.map((s) => s.record),
-        },
-        this.options.allowOverwrite || !current,
-      );
+        };
+        return this.symbols.putSymbolPackage(record, this.options.allowOverwrite || !current);
+      };
+      const outcome = await storeAll().catch(async (error: unknown) => {
+        await this.deleteUnreferenced(ours).catch(() => {});
+        throw error;
+      });
       if (outcome.status !== 'inserted' && outcome.status !== 'replaced') {
         // Another push won, or the package changed under us: our files may share keys with the winner's (same bytes).
         await this.deleteUnreferenced(ours);

@@ -7,6 +7,7 @@ import { openSearch } from '../feed/search/search-service.js';
 import { installAccessControl, RequestAuthenticator } from './access-control.js';
 import { adminRoutes } from './admin.js';
 import { advisoryRoutes } from './advisories.js';
+import { installBodyIdleTimeout } from './body-timeout.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { Metrics, metricsRoutes } from './metrics.js';
@@ -32,9 +33,18 @@ import { uploadFormRoute } from './ui/upload-route.js';
 export async function buildApp(feed: Feed, config: Config): Promise<FastifyInstance> {
   // Set once the routes exist; until then (and for private or proxied feeds) every request takes the full path.
   let fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>) | undefined;
+  // Fastify's timeout options do not reach a server made here: they are set on it. A body may take as long as it keeps
+  // sending (no requestTimeout; maxPackageSize bounds it): its pauses are bounded by uploadIdleTimeout (body-timeout.ts),
+  // its headers by headersTimeout, checked every second rather than Node's 30 s.
+  const serverOptions = {
+    requestTimeout: 0,
+    headersTimeout: config.headersTimeout,
+    keepAliveTimeout: config.keepAliveTimeout,
+    connectionsCheckingInterval: Math.min(1000, config.headersTimeout),
+  };
   const app = Fastify({
     serverFactory: (handler) =>
-      createServer((req, res) => {
+      createServer(serverOptions, (req, res) => {
         if (!fastPath) return handler(req, res);
         let answered;
         try {
@@ -62,14 +72,13 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     // Per-request lines only when debugging: restore traffic is thousands of requests a minute.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 300 },
-    // Big pushes on slow links take long; the body size limit bounds them instead.
-    requestTimeout: 0,
     // Behind a proxy, the client's address (bad-key limits, audit log) and scheme come from X-Forwarded-* headers.
     trustProxy: config.trustProxy,
   });
   installErrorHandling(app);
+  installBodyIdleTimeout(app, config.uploadIdleTimeout);
   // On close, keep-alive connections that finish a response after closing began would otherwise hold the server open
-  // until their keep-alive timeout (72 s): close each one as soon as it goes idle.
+  // until their keep-alive timeout: close each one as soon as it goes idle.
   let idleCloser: NodeJS.Timeout | undefined;
   app.addHook('preClose', (done) => {
     idleCloser = setInterval(() => app.server.closeIdleConnections(), 100);

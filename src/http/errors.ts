@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { PawketError } from '../errors.js';
+import { PawketError, isOutOfSpace, outOfSpace } from '../errors.js';
 
 /**
  * NuGet clients print the HTTP reason phrase ("409 (Package X 1.0.0 already exists...)"), so the message goes there
@@ -15,9 +15,18 @@ export function sendError(reply: FastifyReply, status: number, message: string, 
   return reply.code(status).headers(headers).type('text/plain; charset=utf-8').send(message);
 }
 
-/** One place turns every error into a response: PawketError as it says, framework 4xx as they say, the rest 500. */
+/** A full disk (a write to storage or the database) is a 507 that says so; anything else is left as it is. */
+export function withOutOfSpace<E>(error: E): E | PawketError {
+  return !(error instanceof PawketError) && isOutOfSpace(error) ? outOfSpace(error) : error;
+}
+
+/**
+ * One place turns every error into a response: PawketError as it says, a full disk as 507, framework 4xx as they say,
+ * the rest 500.
+ */
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | PawketError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler((thrown: FastifyError | PawketError, request: FastifyRequest, reply: FastifyReply) => {
+    const error = withOutOfSpace(thrown);
     if (error instanceof PawketError) {
       if (error.status >= 500) request.log.error({ err: error }, 'request failed');
       return sendError(reply, error.status, error.message, { ...error.headers });

@@ -1,10 +1,12 @@
 import { rm } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { FastifyRequest } from 'fastify';
-import { PawketError, badRequest } from '../errors.js';
+import { PawketError, badRequest, isOutOfSpace, outOfSpace } from '../errors.js';
 import type { ReceivedUpload } from '../feed/publish.js';
 import { spoolToTempFile, SpoolLimitError } from '../feed/spool.js';
+import { BodyStalledError } from './body-timeout.js';
 
 const MiB = 1024 * 1024;
 
@@ -23,6 +25,10 @@ export const tooLarge = (max: number, kind: UploadKind = PACKAGE) =>
     connection: 'close',
   });
 
+/** The connection is closed already (body-timeout.ts): the status is for the log and the metrics. */
+const stalled = (e: BodyStalledError) =>
+  new PawketError(408, `The upload stalled: ${e.message}, so the connection was closed. Push again.`, { connection: 'close' });
+
 /** Spools an upload to a temporary file; the feed-level spool's failures become answers the client can act on. */
 async function toTempFile(source: Readable, tempDir: string, maxBytes: number, kind: UploadKind): Promise<ReceivedUpload> {
   let spooled;
@@ -31,6 +37,9 @@ async function toTempFile(source: Readable, tempDir: string, maxBytes: number, k
   } catch (e) {
     if (e instanceof SpoolLimitError) throw tooLarge(maxBytes, kind);
     if (e instanceof PawketError) throw e;
+    if (e instanceof BodyStalledError) throw stalled(e);
+    // The spool removed what it had written; a full disk is the server's failure, not the client's.
+    if (isOutOfSpace(e)) throw outOfSpace(e, `the ${kind.noun}`);
     throw badRequest(`The upload was interrupted before the ${kind.noun} was complete: ${(e as Error).message}`);
   }
   if (spooled.size === 0) {
@@ -86,7 +95,17 @@ function fromMultipart(
       received = checked.then(() => toTempFile(stream, tempDir, maxBytes, kind));
       received.catch(fail);
     });
-    parser.on('error', (e) => reject(badRequest(`The multipart request is malformed: ${(e as Error).message}`)));
+    // pipe() passes no errors on: a client that goes away, or stalls (body-timeout.ts), must still end the parser,
+    // which fails the file part and so its spool.
+    const gone = (err?: Error) => {
+      if (!request.raw.complete) parser.destroy(err ?? new Error('the connection was closed'));
+    };
+    request.raw.once('error', gone);
+    request.raw.once('close', () => gone());
+    parser.on('error', (e) => {
+      if (e instanceof BodyStalledError) reject(stalled(e));
+      else reject(badRequest(`The multipart request is malformed: ${(e as Error).message}`));
+    });
     parser.on('close', () => {
       if (received) received.then(resolve, reject);
       else reject(badRequest(`The multipart request has no file part: the first part must be the ${kind.file} file.`));
@@ -109,7 +128,24 @@ export async function receiveUpload(
   if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) throw tooLarge(maxBytes, kind);
   const type = request.headers['content-type'] ?? '';
   if (/^multipart\/form-data/i.test(type)) return fromMultipart(request, tempDir, maxBytes, kind);
-  return toTempFile(request.raw, tempDir, maxBytes, kind);
+  return toTempFile(detachedBody(request.raw), tempDir, maxBytes, kind);
+}
+
+/**
+ * The request body through a stream of its own, which a failed spool (a full disk) may destroy without destroying the
+ * request: the rest of the body is then drained and the answer read as for a push refused before its body
+ * (upload-scope.ts), on a connection that stays usable. (The multipart path unpipes its parser the same way.)
+ */
+function detachedBody(req: IncomingMessage): Readable {
+  const body = new PassThrough();
+  req.pipe(body);
+  // pipe() passes no errors on: a client that goes away, or stalls (body-timeout.ts), must still fail the spool.
+  const fail = (err?: Error) => {
+    if (!req.complete) body.destroy(err ?? new Error('the connection was closed'));
+  };
+  req.once('error', fail);
+  req.once('close', () => fail());
+  return body;
 }
 
 /**

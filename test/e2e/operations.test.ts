@@ -5,12 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshBackendEnv } from '../support/backend.js';
 import { buildNupkg } from '../support/nupkg.js';
-import { startPawket } from './support/server.js';
+import { describeRun, run } from './support/dotnet.js';
+import { pawketMain, startPawket } from './support/server.js';
 
 const KEY = 'operations-secret-key-4f1c9d';
 
-/** PUTs `body` in slices with pauses, calling `midway` once half of it is sent; resolves with the status or the error. */
-function slowPush(url: string, body: Buffer, midway: () => void): Promise<number | Error> {
+/**
+ * PUTs `body` in slices with pauses, calling `midway` once half of it is sent (and going on when what it returns
+ * settles); resolves with the status or the error.
+ */
+function slowPush(url: string, body: Buffer, midway: () => unknown): Promise<number | Error> {
   return new Promise((resolve) => {
     const req = request(`${url}/api/v2/package`, {
       method: 'PUT',
@@ -23,14 +27,14 @@ function slowPush(url: string, body: Buffer, midway: () => void): Promise<number
     req.on('error', (e) => resolve(e));
     const slice = Math.ceil(body.length / 20);
     let i = 0;
-    const next = () => {
+    const next = async () => {
       if (i * slice >= body.length) return req.end();
-      if (i === 10) midway();
+      if (i === 10) await midway();
       req.write(body.subarray(i * slice, (i + 1) * slice));
       i++;
-      setTimeout(next, 50);
+      setTimeout(() => void next(), 50);
     };
-    next();
+    void next();
   });
 }
 
@@ -63,6 +67,28 @@ describe('operating the server', () => {
       expect(Buffer.from(await res.arrayBuffer()).equals(body)).toBe(true);
     } finally {
       await again.stop();
+    }
+  });
+
+  it('maintenance commands beside the server (gc --dry-run, export) leave a push in flight alone', async () => {
+    const env = { PAWKET_API_KEY: KEY, ...(await freshBackendEnv()) };
+    const server = await startPawket({ env });
+    try {
+      const body = await buildNupkg({ id: 'Contoso.Beside', version: '1.0.0', files: [{ name: 'lib/netstandard2.0/a.bin', data: Buffer.alloc(256 * 1024, 7), compress: false }] });
+      const commands: string[] = [];
+      const outcome = await slowPush(server.baseUrl, body, async () => {
+        for (const args of [['gc', '--dry-run'], ['export', join(work, 'beside-export')]]) {
+          const r = await run(process.execPath, [pawketMain, ...args, '--data-dir', server.dataDir], { env, timeoutMs: 60_000 });
+          expect(r.code, describeRun(r)).toBe(0);
+          commands.push(args[0]!);
+        }
+      });
+      expect(commands).toEqual(['gc', 'export']);
+      expect(outcome).toBe(201);
+      const res = await fetch(`${server.baseUrl}/v3/flatcontainer/contoso.beside/1.0.0/contoso.beside.1.0.0.nupkg`);
+      expect(Buffer.from(await res.arrayBuffer()).equals(body)).toBe(true);
+    } finally {
+      await server.stop();
     }
   });
 

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PawketError } from '../../errors.js';
 import type { Principal } from '../../feed/auth.js';
 import type { PublishRouteDeps } from '../publish.js';
+import { withOutOfSpace } from '../errors.js';
 import { receiveFormUpload } from '../receive-upload.js';
 import { prepareUploadScope } from '../upload-scope.js';
 import { uploadPage } from './pages.js';
@@ -43,7 +44,8 @@ async function upload(deps: UploadFormDeps, request: FastifyRequest, reply: Fast
     reply.raw.statusMessage = result.replaced ? 'Replaced' : 'Created';
     const message = `Package ${result.id} ${result.version} was ${result.replaced ? 'replaced' : 'pushed'}.`;
     return sendPage(reply, uploadPage({ ok: true, message, id: result.id, version: result.version }), 201);
-  } catch (err) {
+  } catch (thrown) {
+    const err = withOutOfSpace(thrown);
     if (!(err instanceof PawketError)) {
       request.log.error({ err }, 'upload form failed');
       return sendPage(reply, uploadPage({ ok: false, message: 'The server failed to handle this upload; the error is in its log.' }), 500);

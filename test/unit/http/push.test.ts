@@ -1,5 +1,4 @@
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildNupkg } from '../../support/nupkg.js';
 import { pushMultipart, pushRaw, startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
@@ -17,7 +16,7 @@ async function storedFiles(s: TestServer): Promise<string[]> {
 }
 
 async function tempFiles(s: TestServer): Promise<string[]> {
-  return readdir(join(s.dataDir, 'tmp'));
+  return readdir(s.feed.tempDir);
 }
 
 describe('push', () => {

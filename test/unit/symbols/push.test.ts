@@ -3,7 +3,6 @@
  * .snupkg download, and every refusal a NuGet client prints (400 with the reason, 409, 401), leaving nothing stored.
  */
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pushRaw, startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
 import { corePackage, dll, expected, ID, LIB, pdb, symbolsPackage, windowsPdb } from './fixtures.js';
@@ -60,7 +59,7 @@ async function expectRefused(s: TestServer, body: Buffer, reason: RegExp): Promi
   expect(res.statusText).toMatch(reason);
   expect(text).toMatch(reason);
   expect(await symbolFiles(s)).toEqual([]);
-  expect(await readdir(join(s.dataDir, 'tmp'))).toEqual([]);
+  expect(await readdir(s.feed.tempDir)).toEqual([]);
 }
 
 describe('symbols push', () => {

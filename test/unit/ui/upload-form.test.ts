@@ -4,7 +4,6 @@
  */
 import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pushRaw, startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
 import { buildNupkg } from '../../support/nupkg.js';
@@ -112,7 +111,7 @@ describe('upload form', () => {
       // The rest of the 10 MiB never comes.
     });
     expect(status).toBe(401);
-    expect(await readdir(join(server.dataDir, 'tmp')).catch(() => [])).toEqual([]);
+    expect(await readdir(server.feed.tempDir)).toEqual([]);
   });
 
   it('refuses a body that is not a form', async () => {
