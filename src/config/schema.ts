@@ -79,6 +79,11 @@ export const configSchema = z
     keepAliveTimeout: z.coerce.number().int().min(100).max(600_000).default(5_000),
     /** Bytes of small package files (up to 256 KiB each) kept in memory to answer downloads; 0 turns it off. */
     packageBytesCacheSize: z.coerce.number().int().min(0).default(64 * MiB),
+    /**
+     * Bytes of rendered JSON documents (versions lists, registration) kept in memory with their gzip forms; every
+     * host name clients use shares one rendering, so no client can make it grow past this.
+     */
+    responseCacheSize: z.coerce.number().int().min(MiB).default(64 * MiB),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** `sqlite` (a file under the data dir), `sqlite:PATH`, or a `postgres://` URL for scale-out. */
     database: z

@@ -7,6 +7,7 @@ import { openSearch } from '../feed/search/search-service.js';
 import { installAccessControl, RequestAuthenticator } from './access-control.js';
 import { adminRoutes } from './admin.js';
 import { advisoryRoutes } from './advisories.js';
+import { refuseMalformedHosts } from './base-url.js';
 import { installBodyIdleTimeout } from './body-timeout.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
@@ -93,6 +94,8 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     reply.header('x-request-id', request.id);
     done();
   });
+  // Documents link to the Host a client names: a malformed one is a 400, never text in a document.
+  refuseMalformedHosts(app);
   // Keys: bad ones are slowed per address; on a private feed every read needs one (docs/SECURITY.md).
   const requestAuth = new RequestAuthenticator(feed.auth, new FailureLimiter({ perMinute: config.badKeyLimit }));
   installAccessControl(app, requestAuth, { privateFeed: config.private });
@@ -103,7 +106,9 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
   const metrics = new Metrics();
   metricsRoutes(app, metrics);
   healthRoutes(app, feed);
-  const cache = new ResponseCache(20_000, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' }));
+  // Bounded by bytes, whatever Host names clients send (docs/ARCHITECTURE.md, the restore flow).
+  const cache = new ResponseCache(config.responseCacheSize, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' }));
+  metrics.cacheBytes = () => cache.bytes;
   feed.events.onPackageChanged((lowerId) => cache.invalidate(lowerId));
 
   serviceIndexRoutes(app, config.baseUrl);

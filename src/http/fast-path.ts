@@ -4,6 +4,7 @@ import type { BlobContent } from '../blobs/blob-store.js';
 import type { PackageFile, PackageReader } from '../feed/package-reader.js';
 import { lowerId } from '../nuget/id.js';
 import { packageFileKind } from '../nuget/identity.js';
+import { isValidHost } from './base-url.js';
 import type { Metrics } from './metrics.js';
 import { documentAnswer, etagMatches, REVALIDATE, type ResponseCache } from './response-cache.js';
 import { cacheKeys, routes } from './routes.js';
@@ -34,9 +35,11 @@ const HIVES = new Map(Object.values(routes.registration).map((h) => [h.path.spli
  * straight on Node's HTTP server, with the same bytes and headers the routes send (they share `documentAnswer` and
  * the cache keys), and are counted in the same metrics. Everything else, a cache miss included, returns false and
  * goes through Fastify, which renders and caches; so the fast path only ever repeats what the routes produced.
- * Private feeds and proxied requests (whose base URL depends on forwarded headers) always take the full path.
+ * Private feeds and proxied requests (whose base URL depends on forwarded headers) always take the full path, and so
+ * do requests with a malformed Host (the full path refuses them).
  */
 export function restoreFastPath(deps: FastPathDeps): Handler {
+  const configuredBase = deps.configuredBase?.replace(/\/+$/, '');
   // Metric children resolved once per label set: prom-client hashes the labels on every unbound call.
   const counters = new Map<string, { inc(): void }>();
   const timers = new Map<string, { observe(v: number): void }>();
@@ -51,8 +54,8 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
   };
 
   /** Answered synchronously: a cached document costs no promise, no microtask. */
-  const document = (req: IncomingMessage, res: ServerResponse, key: string, route: string, started: bigint): boolean => {
-    const doc = deps.cache.peek(key);
+  const document = (req: IncomingMessage, res: ServerResponse, key: string, route: string, started: bigint, base?: string): boolean => {
+    const doc = deps.cache.peek(key, base);
     if (!doc) return false;
     const answer = documentAnswer(req.headers as Record<string, string | undefined>, doc, REVALIDATE);
     res.writeHead(answer.status, answer.rawHeaders).end(answer.body ?? undefined);
@@ -129,10 +132,17 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
     return true;
   };
 
+  // The last Host seen valid: clients of one feed send the same one, so the check is mostly a string comparison.
+  let validHost = '';
   return (req, res) => {
     const url = req.url ?? '';
     if (req.method !== 'GET' || url.includes('?') || url.includes('%') || req.headers['x-forwarded-host'] || req.headers['x-forwarded-proto']) {
       return false;
+    }
+    const host = req.headers.host;
+    if (host !== validHost) {
+      if (!isValidHost(host)) return false;
+      validHost = host;
     }
     const started = process.hrtime.bigint();
     const parts = url.split('/'); // ['', 'v3', segment, ...]
@@ -145,8 +155,8 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
     }
     const hive = HIVES.get(parts[2] ?? '');
     if (hive && parts.length === 5 && parts[4] === 'index.json') {
-      const base = deps.configuredBase?.replace(/\/+$/, '') ?? `http://${req.headers.host}`;
-      return document(req, res, cacheKeys.registration(hive, base, lowerId(parts[3]!), 'index'), `${hive}:id/index.json`, started);
+      const base = configuredBase ?? `http://${host}`;
+      return document(req, res, cacheKeys.registration(hive, lowerId(parts[3]!), 'index'), `${hive}:id/index.json`, started, base);
     }
     return false;
   };

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Prometheus metrics of one server: requests by route and status, latency, pushes, downloads, cache hits.
@@ -36,6 +36,14 @@ export class Metrics {
     help: 'Rendered-document cache lookups by result',
     labelNames: ['result'] as const,
     registers: [this.registry],
+  });
+  /** Where the response cache's size is read from at scrape time. */
+  cacheBytes: () => number = () => 0;
+  readonly cacheSize: Gauge = new Gauge({
+    name: 'pawket_response_cache_bytes',
+    help: 'Bytes the rendered-document cache holds (bounded by responseCacheSize)',
+    registers: [this.registry],
+    collect: (): void => this.cacheSize.set(this.cacheBytes()),
   });
   readonly upstream = new Counter({
     name: 'pawket_upstream_requests_total',

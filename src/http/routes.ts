@@ -25,8 +25,11 @@ export const routes = {
 
 export type RegistrationHive = (typeof routes.registration)[keyof typeof routes.registration];
 
-/** Keys of rendered documents in the response cache; the routes and the restore fast path must agree on them. */
+/**
+ * Keys of rendered documents in the response cache; the routes and the restore fast path must agree on them. No base
+ * URL in them: one rendering serves every host name (see DocumentTemplate).
+ */
 export const cacheKeys = {
   flatVersions: (lowerId: string) => `flat|${lowerId}`,
-  registration: (hivePath: string, base: string, lowerId: string, suffix: string) => `${hivePath}|${base}|${lowerId}|${suffix}`,
+  registration: (hivePath: string, lowerId: string, suffix: string) => `${hivePath}|${lowerId}|${suffix}`,
 };

@@ -25,18 +25,23 @@ export function registrationRoutes(
   for (const hive of Object.values(routes.registration)) {
     const context = (request: FastifyRequest, id: string) => {
       const base = baseUrl(request, configuredBase);
-      const urls: RegistrationUrls = { hive: base + hive.path, flatContainer: base + routes.flatContainer };
       const visible = async () => withAdvisories(filterHive(await reader.versions(id), hive), await advisories.forId(lowerId(id)));
-      return { urls, visible, key: (suffix: string) => cacheKeys.registration(hive.path, base, lowerId(id), suffix) };
+      return { base, visible, key: (suffix: string) => cacheKeys.registration(hive.path, lowerId(id), suffix) };
     };
+    const urls = (base: string): RegistrationUrls => ({ hive: base + hive.path, flatContainer: base + routes.flatContainer });
 
     app.get<{ Params: { id: string } }>(`${hive.path}:id/index.json`, async (request, reply) => {
       const { id } = request.params;
       const c = context(request, id);
-      const doc = await cache.get(c.key('index'), lowerId(id), async () => {
-        const versions = await c.visible();
-        return versions.length ? registrationIndex(c.urls, lowerId(id), versions) : null;
-      });
+      const doc = await cache.get(
+        c.key('index'),
+        lowerId(id),
+        async (renderBase) => {
+          const versions = await c.visible();
+          return versions.length ? registrationIndex(urls(renderBase), lowerId(id), versions) : null;
+        },
+        c.base,
+      );
       if (!doc) throw notFound(`Package ${id} was not found on this feed.`);
       return sendDocument(request, reply, doc, REVALIDATE);
     });
@@ -46,8 +51,11 @@ export function registrationRoutes(
       async (request, reply) => {
         const { id, lower, upper } = request.params;
         const c = context(request, id);
-        const doc = await cache.get(c.key(`page|${lower}|${upper}`), lowerId(id), async () =>
-          registrationPage(c.urls, lowerId(id), await c.visible(), lower, upper),
+        const doc = await cache.get(
+          c.key(`page|${lower}|${upper}`),
+          lowerId(id),
+          async (renderBase) => registrationPage(urls(renderBase), lowerId(id), await c.visible(), lower, upper),
+          c.base,
         );
         if (!doc) throw notFound(`Registration page ${lower}/${upper} of ${id} does not exist.`);
         return sendDocument(request, reply, doc, REVALIDATE);
@@ -57,11 +65,16 @@ export function registrationRoutes(
     app.get<{ Params: { id: string; version: string } }>(`${hive.path}:id/:version.json`, async (request, reply) => {
       const { id, version } = request.params;
       const c = context(request, id);
-      const doc = await cache.get(c.key(`leaf|${version}`), lowerId(id), async () => {
-        const record = await reader.find(id, version);
-        const leaf = record && (await c.visible()).find((v) => v.record.lowerVersion === record.lowerVersion);
-        return leaf ? registrationLeaf(c.urls, leaf) : null;
-      });
+      const doc = await cache.get(
+        c.key(`leaf|${version}`),
+        lowerId(id),
+        async (renderBase) => {
+          const record = await reader.find(id, version);
+          const leaf = record && (await c.visible()).find((v) => v.record.lowerVersion === record.lowerVersion);
+          return leaf ? registrationLeaf(urls(renderBase), leaf) : null;
+        },
+        c.base,
+      );
       if (!doc) throw notFound(`Package ${id} ${version} was not found on this feed.`);
       return sendDocument(request, reply, doc, REVALIDATE);
     });
