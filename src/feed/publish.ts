@@ -4,7 +4,7 @@ import type { PackageDatabase } from '../db/database.js';
 import { PawketError } from '../errors.js';
 import { identityKey } from '../nuget/identity.js';
 import { fullVersion, isPrerelease, normalizeVersion } from '../nuget/version.js';
-import { readPackageFile, type PackageLimits } from '../package/read.js';
+import type { PackageLimits } from '../package/read.js';
 import type { PackageGuard } from './access.js';
 import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
@@ -52,6 +52,8 @@ export class PublishService {
   }
 
   private async store(upload: ReceivedUpload, principal: Principal): Promise<PublishResult> {
+    // The zip and nuspec readers (yauzl, fast-xml-parser) load with the first push, not at start-up.
+    const { readPackageFile } = await import('../package/read.js');
     const { metadata, nuspec } = await readPackageFile(upload.file, this.options.limits);
     await this.access.authorizePush(principal, metadata.id);
     const key = identityKey(metadata.id, metadata.version);

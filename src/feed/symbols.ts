@@ -10,7 +10,7 @@ import { PawketError, badRequest } from '../errors.js';
 import { toLowerInvariant } from '../nuget/id.js';
 import { identityKey } from '../nuget/identity.js';
 import { fullVersion } from '../nuget/version.js';
-import { openSymbolPackage, type SymbolPackageLimits } from '../package/read-symbols.js';
+import type { SymbolPackageLimits } from '../package/read-symbols.js';
 import type { AuditAction } from './audit.js';
 import type { Actor, Principal } from './auth.js';
 import type { ReceivedUpload } from './publish.js';
@@ -71,6 +71,8 @@ export class SymbolService {
   }
 
   private async store(upload: ReceivedUpload, principal: Principal): Promise<SymbolPublishResult> {
+    // Loaded with the first symbols push, not at start-up (see publish.ts).
+    const { openSymbolPackage } = await import('../package/read-symbols.js');
     const snupkg = await openSymbolPackage(upload.file, this.options.limits);
     const staged: Array<{ file: string; record: SymbolFileRecord }> = [];
     try {

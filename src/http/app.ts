@@ -15,6 +15,7 @@ import { Metrics, metricsRoutes } from './metrics.js';
 import { publishRoutes } from './publish.js';
 import { FailureLimiter } from './rate-limit.js';
 import { IMMUTABLE, ResponseCache, REVALIDATE } from './response-cache.js';
+import { lazySchemaCompilers } from './schema-compilers.js';
 import { restoreFastPath } from './fast-path.js';
 import { ShadowCheckedReader } from '../feed/upstream/merged-reader.js';
 import { MergedSearchIndex } from '../feed/upstream/merged-search.js';
@@ -70,6 +71,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     // Request ids: the caller's X-Request-Id when it sends one (a proxy's), else our own; echoed back to the client.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    schemaController: lazySchemaCompilers,
     // Per-request lines only when debugging: restore traffic is thousands of requests a minute.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     routerOptions: { ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 300 },

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { badRequest, PawketError } from '../errors.js';
 import { DEFAULT_MAX_NUSPEC_BYTES, parseNuspec } from '../nuget/nuspec.js';
+import { MAX_ENTRY_NAME_LENGTH } from './entry-names.js';
 import { assetFrameworks, mergeFrameworks } from './frameworks.js';
 import type { PackageMetadata, ReadPackage } from './metadata.js';
 
@@ -32,12 +33,6 @@ export const DEFAULT_PACKAGE_LIMITS: Required<PackageLimits> = {
 
 /** Below this uncompressed size the ratio is not checked: tiny entries have meaningless ratios and cost nothing. */
 export const RATIO_FLOOR = 64 * 1024;
-
-/**
- * Longest entry name, in characters. Real paths stay far below (Windows clients extract under a 260-character limit
- * by default); the cap bounds the memory the entry list can take.
- */
-export const MAX_ENTRY_NAME_LENGTH = 1024;
 
 /**
  * Reads a package: checks the zip, finds the one root `.nuspec`, parses and validates it, and lists the entries.

@@ -8,7 +8,6 @@ import { lowerId as toLowerId, isValidPackageId } from '../../nuget/id.js';
 import { identityKey, type PackageIdentityKey } from '../../nuget/identity.js';
 import { parseRange, rangeIsSemVer2 } from '../../nuget/range.js';
 import { fullVersion, isPrerelease, isSemVer2, normalizeVersion, parseVersion } from '../../nuget/version.js';
-import { readPackageFile } from '../../package/read.js';
 import type { FeedEvents } from '../events.js';
 import type { StoredMetadata } from '../stored-metadata.js';
 import { toStoredMetadata } from '../stored-metadata.js';
@@ -203,6 +202,7 @@ export class UpstreamService {
       }
       let read;
       try {
+        const { readPackageFile } = await import('../../package/read.js');
         read = await readPackageFile(downloaded.file, { maxEntries: this.settings.maxPackageEntries });
       } catch (err) {
         throw fail(`not a readable package (${(err as Error).message})`);

@@ -1,10 +1,14 @@
 import { PawketError } from '../../errors.js';
 import type { FeedEvents } from '../../feed/events.js';
 import type { PackageFile, PackageReader } from '../../feed/package-reader.js';
-import { openPackageArchiveFrom, type PackageArchive } from '../../package/read.js';
+import type { openPackageArchiveFrom, PackageArchive } from '../../package/read.js';
 
 /** Caps on files the pages show from inside a package (images: those a readme shows, screenshots included). */
 export const ENTRY_LIMITS = { icon: 1024 * 1024, readme: 1024 * 1024, license: 256 * 1024, image: 4 * 1024 * 1024 } as const;
+
+/** The zip reader (yauzl, and the nuspec parser beside it) loads with the first package file a page asks for. */
+const openArchive = async (source: Parameters<typeof openPackageArchiveFrom>[0]) =>
+  (await import('../../package/read.js')).openPackageArchiveFrom(source);
 
 /**
  * What the caches below may hold. Entry lists: a name not in a package is answered from its list without touching
@@ -106,7 +110,7 @@ export class PackageFiles {
     }
     let opening = this.opening.get(file.blobKey);
     if (!opening) {
-      opening = openPackageArchiveFrom(this.reader.randomAccess(file)).then((archive) => {
+      opening = openArchive(this.reader.randomAccess(file)).then((archive) => {
         const directory = { lowerId: file.lowerId, archive };
         this.storeDirectory(file.blobKey, directory);
         return directory;

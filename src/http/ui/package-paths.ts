@@ -2,7 +2,7 @@
  * Paths of files inside a package as readmes reference them (`images/logo.png`, `../docs/x.svg`) and the file route
  * serves them: resolved against a folder of the package, normalized, and never above the package root.
  */
-import { MAX_ENTRY_NAME_LENGTH } from '../../package/read.js';
+import { MAX_ENTRY_NAME_LENGTH } from '../../package/entry-names.js';
 
 /**
  * The folder of a file named as a nuspec names it, with a trailing `/` (`''` at the root).

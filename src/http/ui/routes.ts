@@ -11,7 +11,6 @@ import { ASSET_VERSION, CSS, JS } from './assets.js';
 import { safeUrl, trustedHtml, type Html } from './html.js';
 import { packageFileRoute } from './file-route.js';
 import { iconTypeOf } from './image-types.js';
-import { renderMarkdown } from './markdown.js';
 import { ENTRY_LIMITS, PackageFiles } from './package-files.js';
 import { readmeLinks } from './readme-links.js';
 import { DEFAULT_ICON, feedPage, homePage, notFoundPage, packagePage, packageUrl, PAGE_SIZE, uploadPage, type VersionRow } from './pages.js';
@@ -40,6 +39,9 @@ const PAGE_CSP =
 const RENDERED_READMES = 500;
 /** Characters of rendered readmes kept together: a readme may be 1 MiB of markdown, and 500 of those are too many. */
 const RENDERED_README_CHARS = 16 * 1024 * 1024;
+
+/** The Markdown renderer (marked, sanitize-html and its HTML parser) loads with the first readme, not at start-up. */
+const markdown = () => import('./markdown.js');
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -179,7 +181,7 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
       const bytes = read.get(metadata.readme);
       // Relative URLs resolve next to the readme inside the package (images) or in its repository (links).
       const links = readmeLinks({ filesUrl: `${packageUrl(record.id, record.version)}/files/`, readmePath: metadata.readme, repository: metadata.repository });
-      readme = bytes ? trustedHtml(renderMarkdown(text(bytes), links)) : null;
+      readme = bytes ? trustedHtml((await markdown()).renderMarkdown(text(bytes), links)) : null;
       keepReadme(key, readme);
     }
     const license = metadata.license?.type === 'file' ? read.get(metadata.license.value) : null;
