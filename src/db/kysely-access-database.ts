@@ -1,4 +1,5 @@
-import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
+import { sql } from './kysely.js';
 import {
   ACCESS_CHANGE_MARKER,
   type AccessDatabase,

@@ -1,4 +1,5 @@
-import { Migrator, sql, type ExpressionBuilder, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable, Transaction } from 'kysely';
+import { Migrator, sql } from './kysely.js';
 import type { Change, DownloadCount, NewPackage, PackageDatabase, PackageRecord } from './database.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import type { PackagesTable, Tables } from './schema.js';

@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { sql } from './kysely.js';
 import { accessMigrations } from './access-migrations.js';
 import { advisoryMigrations } from './advisory-migrations.js';
 import { symbolMigrations } from './symbol-migrations.js';

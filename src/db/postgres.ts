@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from './kysely.js';
 import pg from 'pg';
 import { keepingOriginalErrors } from './keep-original-errors.js';
 import { KyselyPackageDatabase } from './kysely-database.js';

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect } from './kysely.js';
 import { keepingOriginalErrors } from './keep-original-errors.js';
 import { KyselyPackageDatabase } from './kysely-database.js';
 import type { Tables } from './schema.js';

@@ -5,7 +5,7 @@
 import { request } from 'node:http';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sql } from 'kysely';
+import { sql } from '../../src/db/kysely.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KyselyPackageDatabase } from '../../src/db/kysely-database.js';
 import { hashApiKey } from '../../src/feed/auth.js';
