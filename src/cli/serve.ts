@@ -9,8 +9,11 @@ const SHUTDOWN_GRACE_MS = 60_000;
 
 /** Starts the feed and prints how to use it; stops cleanly on SIGINT/SIGTERM. */
 export async function serve(config: Config): Promise<void> {
-  const feed = await openFeed(config);
+  // Background failures (change polling, temporary-area sweeps, upstream refreshes) go to the server's log once it exists.
+  let logBackground = (err: unknown): void => void process.stderr.write(`background task failed: ${String(err)}\n`);
+  const feed = await openFeed(config, { onBackgroundError: (err) => logBackground(err) });
   const app = await buildApp(feed, config);
+  logBackground = (err) => app.log.error({ err }, 'background task failed');
   await app.listen({ host: config.host, port: config.port });
 
   const { port } = app.server.address() as AddressInfo;
