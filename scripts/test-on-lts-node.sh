@@ -70,7 +70,9 @@ copy_sources() {
 node_gyp() {
   local gyp="${npm_config_node_gyp:-}"
   if [ -z "$gyp" ] || [ ! -f "$gyp" ]; then gyp="$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js"; fi
-  "$NODE" "$gyp" "$@"
+  # npm passes its own nodedir setting down to scripts (npm_config_nodedir, e.g. the system Node's headers), and node-gyp
+  # prefers it to --nodedir: point it at this Node's headers too.
+  npm_config_nodedir="$NODE_DIR" "$NODE" "$gyp" "$@"
 }
 
 # A copy of node_modules with every native addon rebuilt for this Node. node-gyp takes the headers from the package
@@ -98,6 +100,11 @@ prepare_node_modules() {
       return 1
     }
   done < <(find "$TREE/node_modules" -name binding.gyp -not -path '*/node-gyp/*' -not -path '*/test/*')
+  # Stamped only once the rebuilt addon loads in this Node, so a build for the wrong Node is never kept.
+  (cd "$TREE" && "$NODE" -e "new (require('better-sqlite3'))(':memory:').close()") || {
+    log "the rebuilt better-sqlite3 does not load in Node $NODE_VERSION (log: ${GYP_LOG#"$ROOT/"})"
+    return 1
+  }
   echo "$stamp" >"$STAMP"
 }
 
