@@ -36,6 +36,8 @@ export interface DownloadCount {
 /** A change of one id: pushes, overwrites, unlists, relists and deletes all record one. */
 export interface Change {
   readonly seq: number;
+  /** The feed the change happened in. */
+  readonly feedId: number;
   readonly lowerId: string;
 }
 
@@ -62,7 +64,7 @@ export interface PackageDatabase {
   setListed(lowerId: string, lowerVersion: string, listed: boolean): Promise<boolean>;
   /** Removes the row (and its mirrored mark); returns its blob key, or null when it did not exist. */
   deletePackage(lowerId: string, lowerVersion: string): Promise<string | null>;
-  /** The newest change sequence number (0 when none). */
+  /** The newest change sequence number (0 when none); the change log is the server's, across feeds. */
   latestChange(): Promise<number>;
   /** Changes after `seq`, oldest first: every mutation above records one in its own transaction. */
   changesSince(seq: number, limit: number): Promise<Change[]>;
@@ -81,7 +83,7 @@ export interface PackageDatabase {
   listDownloadCounts(lowerId?: string): Promise<DownloadCount[]>;
   /** Throws when the database cannot be reached (readiness checks). */
   ping(): Promise<void>;
-  /** Whether some row references this blob (orphan clean-up). */
+  /** Whether some row of any feed references this blob (orphan clean-up; blob keys carry their feed's prefix). */
   isBlobReferenced(blobKey: string): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
-import type { ExpressionBuilder, Kysely, Selectable, Transaction } from 'kysely';
+import type { ExpressionBuilder, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import { Migrator, sql } from './kysely.js';
 import type { Change, DownloadCount, NewPackage, PackageDatabase, PackageRecord } from './database.js';
+import { DEFAULT_FEED_ID } from './feed-migrations.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import type { PackagesTable, Tables } from './schema.js';
 
@@ -28,6 +29,7 @@ const mirroredFrom = (eb: ExpressionBuilder<Tables, 'packages'>) =>
   eb
     .selectFrom('upstream_packages')
     .select('upstream_packages.upstream')
+    .whereRef('upstream_packages.feed_id', '=', 'packages.feed_id')
     .whereRef('upstream_packages.lower_id', '=', 'packages.lower_id')
     .whereRef('upstream_packages.lower_version', '=', 'packages.lower_version')
     .as('mirrored_from');
@@ -52,8 +54,9 @@ function toRecord(r: RecordRow): PackageRecord {
   };
 }
 
-function toRow(p: NewPackage): Omit<PackagesTable, 'key'> {
+function toRow(p: NewPackage, feedId: number): Insertable<PackagesTable> & { feed_id: number } {
   return {
+    feed_id: feedId,
     id: p.id,
     lower_id: p.lowerId,
     version: p.version,
@@ -72,33 +75,49 @@ function toRow(p: NewPackage): Omit<PackagesTable, 'key'> {
   };
 }
 
-async function recordChange(tx: Transaction<Tables>, lowerId: string): Promise<void> {
-  await tx.insertInto('changes').values({ lower_id: lowerId }).execute();
+async function recordChange(tx: Transaction<Tables>, feedId: number, lowerId: string): Promise<void> {
+  await tx.insertInto('changes').values({ feed_id: feedId, lower_id: lowerId }).execute();
 }
 
 /**
  * Writes the mirrored mark of a row being written, in its transaction; a row without one clears any mark left for the
  * identity (a pushed version is never shown as mirrored).
  */
-async function writeMirrorMark(tx: Transaction<Tables>, pkg: NewPackage): Promise<void> {
+async function writeMirrorMark(tx: Transaction<Tables>, feedId: number, pkg: NewPackage): Promise<void> {
   if (pkg.mirroredFrom === undefined) {
-    await tx.deleteFrom('upstream_packages').where('lower_id', '=', pkg.lowerId).where('lower_version', '=', pkg.lowerVersion).execute();
+    await tx.deleteFrom('upstream_packages').where('feed_id', '=', feedId).where('lower_id', '=', pkg.lowerId).where('lower_version', '=', pkg.lowerVersion).execute();
     return;
   }
   const mark = { upstream: pkg.mirroredFrom, mirrored_at: new Date().toISOString() };
   await tx
     .insertInto('upstream_packages')
-    .values({ lower_id: pkg.lowerId, lower_version: pkg.lowerVersion, ...mark })
-    .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doUpdateSet(mark))
+    .values({ feed_id: feedId, lower_id: pkg.lowerId, lower_version: pkg.lowerVersion, ...mark })
+    .onConflict((oc) => oc.columns(['feed_id', 'lower_id', 'lower_version']).doUpdateSet(mark))
     .execute();
 }
 
-/** PackageDatabase over Kysely: the same queries for every SQL dialect Pawket supports. */
+/**
+ * PackageDatabase over Kysely: the same queries for every SQL dialect Pawket supports. One instance sees one feed's
+ * rows ({@link forFeed}); the change log and blob references are the server's, across feeds.
+ */
 export class KyselyPackageDatabase implements PackageDatabase {
   constructor(
     private readonly db: Kysely<Tables>,
     private readonly dialect: SqlDialectName,
+    /** The feed whose rows this instance reads and writes. */
+    readonly feedId: number = DEFAULT_FEED_ID,
+    /** Views made by forFeed share the connection: only the opener's instance closes it. */
+    private readonly ownsConnection = true,
   ) {}
+
+  /** The same database seen as another feed's; shares the connection (close the one the opener returned). */
+  forFeed(feedId: number): KyselyPackageDatabase {
+    return new KyselyPackageDatabase(this.db, this.dialect, feedId, false);
+  }
+
+  get sqlDialect(): SqlDialectName {
+    return this.dialect;
+  }
 
   /** The Kysely instance, for stores of other concerns that share this database (e.g. access control). */
   get kysely(): Kysely<Tables> {
@@ -118,13 +137,13 @@ export class KyselyPackageDatabase implements PackageDatabase {
     return this.db.transaction().execute(async (tx) => {
       const result = await tx
         .insertInto('packages')
-        .values(toRow(pkg))
-        .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doNothing())
+        .values(toRow(pkg, this.feedId))
+        .onConflict((oc) => oc.columns(['feed_id', 'lower_id', 'lower_version']).doNothing())
         .executeTakeFirst();
       const inserted = Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
       if (inserted) {
-        await writeMirrorMark(tx, pkg);
-        await recordChange(tx, pkg.lowerId);
+        await writeMirrorMark(tx, this.feedId, pkg);
+        await recordChange(tx, this.feedId, pkg.lowerId);
       }
       return inserted;
     });
@@ -135,17 +154,18 @@ export class KyselyPackageDatabase implements PackageDatabase {
       const previous = await tx
         .selectFrom('packages')
         .select('blob_key')
+        .where('feed_id', '=', this.feedId)
         .where('lower_id', '=', pkg.lowerId)
         .where('lower_version', '=', pkg.lowerVersion)
         .executeTakeFirst();
-      const { lower_id, lower_version, ...rest } = toRow(pkg);
+      const { feed_id, lower_id, lower_version, ...rest } = toRow(pkg, this.feedId);
       await tx
         .insertInto('packages')
-        .values({ lower_id, lower_version, ...rest })
-        .onConflict((oc) => oc.columns(['lower_id', 'lower_version']).doUpdateSet(rest))
+        .values({ feed_id, lower_id, lower_version, ...rest })
+        .onConflict((oc) => oc.columns(['feed_id', 'lower_id', 'lower_version']).doUpdateSet(rest))
         .execute();
-      await writeMirrorMark(tx, pkg);
-      await recordChange(tx, pkg.lowerId);
+      await writeMirrorMark(tx, this.feedId, pkg);
+      await recordChange(tx, this.feedId, pkg.lowerId);
       return previous?.blob_key ?? null;
     });
   }
@@ -155,6 +175,7 @@ export class KyselyPackageDatabase implements PackageDatabase {
       .selectFrom('packages')
       .select(recordColumns)
       .select(mirroredFrom)
+      .where('feed_id', '=', this.feedId)
       .where('lower_id', '=', lowerId)
       .where('lower_version', '=', lowerVersion)
       .executeTakeFirst();
@@ -165,6 +186,7 @@ export class KyselyPackageDatabase implements PackageDatabase {
     const row = await this.db
       .selectFrom('packages')
       .select('nuspec')
+      .where('feed_id', '=', this.feedId)
       .where('lower_id', '=', lowerId)
       .where('lower_version', '=', lowerVersion)
       .executeTakeFirst();
@@ -176,6 +198,7 @@ export class KyselyPackageDatabase implements PackageDatabase {
       .selectFrom('packages')
       .select([...recordColumns, 'key', 'nuspec'])
       .select(mirroredFrom)
+      .where('feed_id', '=', this.feedId)
       .where('key', '>', after)
       .orderBy('key')
       .limit(limit)
@@ -187,12 +210,16 @@ export class KyselyPackageDatabase implements PackageDatabase {
   }
 
   async countPackages(): Promise<number> {
-    const row = await this.db.selectFrom('packages').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('packages')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('feed_id', '=', this.feedId)
+      .executeTakeFirst();
     return Number(row?.n ?? 0);
   }
 
   async listVersions(lowerId: string): Promise<PackageRecord[]> {
-    const rows = await this.db.selectFrom('packages').select(recordColumns).select(mirroredFrom).where('lower_id', '=', lowerId).execute();
+    const rows = await this.db.selectFrom('packages').select(recordColumns).select(mirroredFrom).where('feed_id', '=', this.feedId).where('lower_id', '=', lowerId).execute();
     return rows.map(toRecord);
   }
 
@@ -201,11 +228,12 @@ export class KyselyPackageDatabase implements PackageDatabase {
       const result = await tx
         .updateTable('packages')
         .set({ listed: listed ? 1 : 0 })
+        .where('feed_id', '=', this.feedId)
         .where('lower_id', '=', lowerId)
         .where('lower_version', '=', lowerVersion)
         .executeTakeFirst();
       const found = Number(result.numUpdatedRows) === 1;
-      if (found) await recordChange(tx, lowerId);
+      if (found) await recordChange(tx, this.feedId, lowerId);
       return found;
     });
   }
@@ -214,13 +242,19 @@ export class KyselyPackageDatabase implements PackageDatabase {
     return this.db.transaction().execute(async (tx) => {
       const row = await tx
         .deleteFrom('packages')
+        .where('feed_id', '=', this.feedId)
         .where('lower_id', '=', lowerId)
         .where('lower_version', '=', lowerVersion)
         .returning('blob_key')
         .executeTakeFirst();
       if (row) {
-        await tx.deleteFrom('upstream_packages').where('lower_id', '=', lowerId).where('lower_version', '=', lowerVersion).execute();
-        await recordChange(tx, lowerId);
+        await tx
+          .deleteFrom('upstream_packages')
+          .where('feed_id', '=', this.feedId)
+          .where('lower_id', '=', lowerId)
+          .where('lower_version', '=', lowerVersion)
+          .execute();
+        await recordChange(tx, this.feedId, lowerId);
       }
       return row?.blob_key ?? null;
     });
@@ -234,12 +268,12 @@ export class KyselyPackageDatabase implements PackageDatabase {
   async changesSince(seq: number, limit: number): Promise<Change[]> {
     const rows = await this.db
       .selectFrom('changes')
-      .select(['seq', 'lower_id'])
+      .select(['seq', 'feed_id', 'lower_id'])
       .where('seq', '>', seq)
       .orderBy('seq')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ seq: Number(r.seq), lowerId: r.lower_id }));
+    return rows.map((r) => ({ seq: Number(r.seq), feedId: Number(r.feed_id), lowerId: r.lower_id }));
   }
 
   async pruneChanges(seq: number): Promise<void> {
@@ -247,7 +281,7 @@ export class KyselyPackageDatabase implements PackageDatabase {
   }
 
   async scanByIdentity(after: { lowerId: string; lowerVersion: string } | null, limit: number): Promise<PackageRecord[]> {
-    let query = this.db.selectFrom('packages').select(recordColumns).select(mirroredFrom);
+    let query = this.db.selectFrom('packages').select(recordColumns).select(mirroredFrom).where('feed_id', '=', this.feedId);
     if (after) {
       query = query.where((eb) =>
         eb.or([
@@ -283,16 +317,16 @@ export class KyselyPackageDatabase implements PackageDatabase {
     const rows = JSON.stringify([...merged.values()]);
     const source =
       this.dialect === 'postgres'
-        ? sql`SELECT r->>0, r->>1, (r->>2)::bigint FROM jsonb_array_elements(${rows}::jsonb) AS r`
-        : sql`SELECT r.value->>0, r.value->>1, r.value->>2 FROM json_each(${rows}) AS r WHERE true`;
+        ? sql`SELECT ${this.feedId}::integer, r->>0, r->>1, (r->>2)::bigint FROM jsonb_array_elements(${rows}::jsonb) AS r`
+        : sql`SELECT ${this.feedId}, r.value->>0, r.value->>1, r.value->>2 FROM json_each(${rows}) AS r WHERE true`;
     // (`WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.)
     const update = mode === 'add' ? sql`download_counts.count + excluded.count` : sql`excluded.count`;
-    await sql`INSERT INTO download_counts (lower_id, lower_version, count) ${source}
-      ON CONFLICT (lower_id, lower_version) DO UPDATE SET count = ${update}`.execute(this.db);
+    await sql`INSERT INTO download_counts (feed_id, lower_id, lower_version, count) ${source}
+      ON CONFLICT (feed_id, lower_id, lower_version) DO UPDATE SET count = ${update}`.execute(this.db);
   }
 
   async listDownloadCounts(lowerId?: string): Promise<DownloadCount[]> {
-    let query = this.db.selectFrom('download_counts').select(['lower_id', 'lower_version', 'count']);
+    let query = this.db.selectFrom('download_counts').select(['lower_id', 'lower_version', 'count']).where('feed_id', '=', this.feedId);
     if (lowerId !== undefined) query = query.where('lower_id', '=', lowerId);
     const rows = await query.execute();
     return rows.map((r) => ({ lowerId: r.lower_id, lowerVersion: r.lower_version, count: Number(r.count) }));
@@ -308,6 +342,6 @@ export class KyselyPackageDatabase implements PackageDatabase {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    if (this.ownsConnection) await this.db.destroy();
   }
 }

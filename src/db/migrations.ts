@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { sql } from './kysely.js';
 import { accessMigrations } from './access-migrations.js';
 import { advisoryMigrations } from './advisory-migrations.js';
+import { feedMigrations } from './feed-migrations.js';
 import { symbolMigrations } from './symbol-migrations.js';
 import { upstreamMigrations } from './upstream-migrations.js';
 
@@ -79,6 +80,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   ...upstreamMigrations(),
   // Deprecations and vulnerability advisories (advisory-migrations.ts).
   ...advisoryMigrations(),
+  // Several feeds: the feeds table and feed_id on every per-feed row (feed-migrations.ts).
+  ...feedMigrations(dialect),
   };
 }
 
