@@ -32,7 +32,7 @@ export const upstreamSchema = z
  * The one configuration schema. File, environment and flags are merged (flags win, then environment, then file)
  * and validated here once at start-up; a bad value stops start-up with a message naming the key.
  */
-export const configSchema = z
+const configObject = z
   .object({
     host: z.string().min(1).default('0.0.0.0'),
     port: z.coerce.number().int().min(0).max(65535).default(5000),
@@ -116,9 +116,46 @@ export const configSchema = z
     upstreamSearch: z.enum(['merged', 'local']).default('local'),
     /** Never serve an upstream's versions of an id this feed has pushed packages of (dependency confusion). */
     blockShadowing: boolish.default(false),
+    /** Most bytes of packages a feed may hold (0: no limit); a push beyond it is refused with nothing stored. */
+    quotaBytes: z.coerce.number().int().min(0).default(0),
+    /** Most package versions a feed may hold (0: no limit). */
+    quotaPackages: z.coerce.number().int().min(0).default(0),
   })
-  .strict()
-  .refine((c) => c.storage !== 's3' || c.s3Bucket, { path: ['s3Bucket'], message: 'required when storage is "s3"' });
+  .strict();
+
+export const configSchema = configObject.refine((c) => c.storage !== 's3' || c.s3Bucket, {
+  path: ['s3Bucket'],
+  message: 'required when storage is "s3"',
+});
+
+/** What each feed may set for itself (docs/FEEDS.md); a feed's effective value is its own, else the configuration's. */
+export const FEED_SETTINGS = [
+  'private',
+  'allowOverwrite',
+  'deleteMode',
+  'maxPackageSize',
+  'retentionKeepStable',
+  'retentionKeepPrerelease',
+  'retentionAction',
+  'upstreams',
+  'upstreamSearch',
+  'blockShadowing',
+  'quotaBytes',
+  'quotaPackages',
+] as const;
+
+export type FeedSettingName = (typeof FEED_SETTINGS)[number];
+
+/** One feed's own settings, as stored in its row and accepted by `pawket feeds create|update` and the admin API. */
+export const feedSettingsSchema = z
+  .object(
+    Object.fromEntries(FEED_SETTINGS.map((name) => [name, configObject.shape[name].unwrap().optional()])) as {
+      [K in FeedSettingName]: z.ZodOptional<ReturnType<(typeof configObject.shape)[K]['unwrap']>>;
+    },
+  )
+  .strict();
+
+export type FeedSettings = z.output<typeof feedSettingsSchema>;
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -20,6 +20,8 @@ export interface ApiKeyRecord {
   readonly expires: string | null;
   readonly lastUsed: string | null;
   readonly revoked: string | null;
+  /** Ids of the feeds the key is valid on; null: every feed (bootstrap keys, `--feeds '*'`, keys older than feeds). */
+  readonly feeds: readonly number[] | null;
 }
 
 export interface StoredApiKey extends ApiKeyRecord {
@@ -49,6 +51,8 @@ export interface RegisteredId {
 
 export interface AuditEntry {
   readonly seq: number;
+  /** The feed it happened in (keys are the server's: their entries name the feed the command acted from). */
+  readonly feedId: number;
   /** ISO 8601 time. */
   readonly at: string;
   /** Key id of the actor, or null (command line, configured key). */
@@ -65,7 +69,7 @@ export interface AuditEntry {
   readonly address: string | null;
 }
 
-export type NewAuditEntry = Omit<AuditEntry, 'seq'>;
+export type NewAuditEntry = Omit<AuditEntry, 'seq' | 'feedId'>;
 
 export interface AuditQuery {
   readonly limit: number;

@@ -13,6 +13,7 @@ import {
   type Registration,
   type StoredApiKey,
 } from './access-database.js';
+import { DEFAULT_FEED_ID } from './feed-migrations.js';
 import type { Tables } from './schema.js';
 
 type ApiKeysTable = {
@@ -28,10 +29,13 @@ type ApiKeysTable = {
   expires: string | null;
   last_used: string | null;
   revoked: string | null;
+  /** JSON array of feed ids the key is valid on; null: every feed. */
+  feeds: string | null;
 };
 
 type AuditLogTable = {
   seq: Generated<number>;
+  feed_id: Generated<number>;
   at: string;
   key_id: string | null;
   actor: string;
@@ -45,16 +49,16 @@ type AuditLogTable = {
 /** Table shapes of access-migrations.ts. */
 export type AccessTables = {
   api_keys: ApiKeysTable;
-  package_registrations: { lower_id: string; created: string };
-  package_owners: { lower_id: string; owner: string };
-  prefix_reservations: { pattern: string; owner: string; created: string };
+  package_registrations: { feed_id: Generated<number>; lower_id: string; created: string };
+  package_owners: { feed_id: Generated<number>; lower_id: string; owner: string };
+  prefix_reservations: { feed_id: Generated<number>; pattern: string; owner: string; created: string };
   audit_log: AuditLogTable;
 };
 
 type Db = Tables & AccessTables;
 
 const keyColumns = [
-  'key_id', 'hash', 'hint', 'name', 'owner', 'scopes', 'patterns', 'created', 'created_by', 'expires', 'last_used', 'revoked',
+  'key_id', 'hash', 'hint', 'name', 'owner', 'scopes', 'patterns', 'created', 'created_by', 'expires', 'last_used', 'revoked', 'feeds',
 ] as const;
 
 function toKey(r: Selectable<ApiKeysTable>): StoredApiKey {
@@ -71,6 +75,7 @@ function toKey(r: Selectable<ApiKeysTable>): StoredApiKey {
     expires: r.expires,
     lastUsed: r.last_used,
     revoked: r.revoked,
+    feeds: r.feeds === null ? null : (JSON.parse(r.feeds) as number[]),
   };
 }
 
@@ -88,11 +93,13 @@ function keyRow(key: StoredApiKey): ApiKeysTable {
     expires: key.expires,
     last_used: key.lastUsed,
     revoked: key.revoked,
+    feeds: key.feeds === null ? null : JSON.stringify(key.feeds),
   };
 }
 
-function auditRow(entry: NewAuditEntry) {
+function auditRow(entry: NewAuditEntry, feedId: number) {
   return {
+    feed_id: feedId,
     at: entry.at,
     key_id: entry.keyId,
     actor: entry.actor,
@@ -107,6 +114,7 @@ function auditRow(entry: NewAuditEntry) {
 function toAuditEntry(r: Selectable<AuditLogTable>): AuditEntry {
   return {
     seq: Number(r.seq),
+    feedId: Number(r.feed_id),
     at: r.at,
     keyId: r.key_id,
     actor: r.actor,
@@ -123,15 +131,21 @@ function withoutHash(k: StoredApiKey): ApiKeyRecord {
   return record;
 }
 
-async function recordAccessChange(tx: Transaction<Db>): Promise<void> {
-  await tx.insertInto('changes').values({ lower_id: ACCESS_CHANGE_MARKER }).execute();
+async function recordAccessChange(tx: Transaction<Db>, feedId: number): Promise<void> {
+  await tx.insertInto('changes').values({ feed_id: feedId, lower_id: ACCESS_CHANGE_MARKER }).execute();
 }
 
-/** AccessDatabase over the same Kysely instance (and dialects) as the packages. */
+/**
+ * AccessDatabase over the same Kysely instance (and dialects) as the packages. Ownership and prefix reservations are
+ * the feed's; keys and the audit log are the server's (an audit entry records the feed it happened in).
+ */
 export class KyselyAccessDatabase implements AccessDatabase {
   private readonly db: Kysely<Db>;
 
-  constructor(db: Kysely<Tables>) {
+  constructor(
+    db: Kysely<Tables>,
+    readonly feedId: number = DEFAULT_FEED_ID,
+  ) {
     this.db = db.withTables<AccessTables>();
   }
 
@@ -204,14 +218,14 @@ export class KyselyAccessDatabase implements AccessDatabase {
 
   async registration(lowerId: string): Promise<Registration> {
     const [registered, owners] = await Promise.all([
-      this.db.selectFrom('package_registrations').select('lower_id').where('lower_id', '=', lowerId).executeTakeFirst(),
-      this.db.selectFrom('package_owners').select('owner').where('lower_id', '=', lowerId).orderBy('owner').execute(),
+      this.db.selectFrom('package_registrations').select('lower_id').where('feed_id', '=', this.feedId).where('lower_id', '=', lowerId).executeTakeFirst(),
+      this.db.selectFrom('package_owners').select('owner').where('feed_id', '=', this.feedId).where('lower_id', '=', lowerId).orderBy('owner').execute(),
     ]);
     return { registered: registered !== undefined, owners: owners.map((o) => o.owner) };
   }
 
   async hasPackages(lowerId: string): Promise<boolean> {
-    const row = await this.db.selectFrom('packages').select('key').where('lower_id', '=', lowerId).limit(1).executeTakeFirst();
+    const row = await this.db.selectFrom('packages').select('key').where('feed_id', '=', this.feedId).where('lower_id', '=', lowerId).limit(1).executeTakeFirst();
     return row !== undefined;
   }
 
@@ -221,15 +235,15 @@ export class KyselyAccessDatabase implements AccessDatabase {
     return this.db.transaction().execute(async (tx) => {
       const result = await tx
         .insertInto('package_registrations')
-        .values({ lower_id: lowerId, created: at })
-        .onConflict((oc) => oc.column('lower_id').doNothing())
+        .values({ feed_id: this.feedId, lower_id: lowerId, created: at })
+        .onConflict((oc) => oc.columns(['feed_id', 'lower_id']).doNothing())
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0) !== 1) return false;
       if (owners.length > 0) {
         await tx
           .insertInto('package_owners')
-          .values(owners.map((owner) => ({ lower_id: lowerId, owner })))
-          .onConflict((oc) => oc.columns(['lower_id', 'owner']).doNothing())
+          .values(owners.map((owner) => ({ feed_id: this.feedId, lower_id: lowerId, owner })))
+          .onConflict((oc) => oc.columns(['feed_id', 'lower_id', 'owner']).doNothing())
           .execute();
       }
       return true;
@@ -240,16 +254,16 @@ export class KyselyAccessDatabase implements AccessDatabase {
     return this.db.transaction().execute(async (tx) => {
       await tx
         .insertInto('package_registrations')
-        .values({ lower_id: lowerId, created: at })
-        .onConflict((oc) => oc.column('lower_id').doNothing())
+        .values({ feed_id: this.feedId, lower_id: lowerId, created: at })
+        .onConflict((oc) => oc.columns(['feed_id', 'lower_id']).doNothing())
         .execute();
       const result = await tx
         .insertInto('package_owners')
-        .values({ lower_id: lowerId, owner })
-        .onConflict((oc) => oc.columns(['lower_id', 'owner']).doNothing())
+        .values({ feed_id: this.feedId, lower_id: lowerId, owner })
+        .onConflict((oc) => oc.columns(['feed_id', 'lower_id', 'owner']).doNothing())
         .executeTakeFirst();
       const added = Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
-      if (added) await recordAccessChange(tx);
+      if (added) await recordAccessChange(tx, this.feedId);
       return added;
     });
   }
@@ -258,30 +272,37 @@ export class KyselyAccessDatabase implements AccessDatabase {
     return this.db.transaction().execute(async (tx) => {
       const result = await tx
         .deleteFrom('package_owners')
+        .where('feed_id', '=', this.feedId)
         .where('lower_id', '=', lowerId)
         .where('owner', '=', owner)
         .executeTakeFirst();
       const removed = Number(result.numDeletedRows) === 1;
-      if (removed) await recordAccessChange(tx);
+      if (removed) await recordAccessChange(tx, this.feedId);
       return removed;
     });
   }
 
   async idsOwnedBy(owner: string): Promise<string[]> {
-    const rows = await this.db.selectFrom('package_owners').select('lower_id').where('owner', '=', owner).orderBy('lower_id').execute();
+    const rows = await this.db.selectFrom('package_owners').select('lower_id').where('feed_id', '=', this.feedId).where('owner', '=', owner).orderBy('lower_id').execute();
     return rows.map((r) => r.lower_id);
   }
 
   async ownershipsOf(owners: readonly string[]): Promise<Array<{ lowerId: string; owner: string }>> {
     if (owners.length === 0) return [];
-    const rows = await this.db.selectFrom('package_owners').select(['lower_id', 'owner']).where('owner', 'in', [...owners]).execute();
+    const rows = await this.db.selectFrom('package_owners').select(['lower_id', 'owner']).where('feed_id', '=', this.feedId).where('owner', 'in', [...owners]).execute();
     return rows.map((r) => ({ lowerId: r.lower_id, owner: r.owner }));
   }
 
   async listRegistrations(): Promise<RegisteredId[]> {
     const [registrations, owners] = await Promise.all([
-      this.db.selectFrom('package_registrations').select(['lower_id', 'created']).orderBy('lower_id').execute(),
-      this.db.selectFrom('package_owners').select(['lower_id', 'owner']).orderBy('lower_id').orderBy('owner').execute(),
+      this.db.selectFrom('package_registrations').select(['lower_id', 'created']).where('feed_id', '=', this.feedId).orderBy('lower_id').execute(),
+      this.db
+        .selectFrom('package_owners')
+        .select(['lower_id', 'owner'])
+        .where('feed_id', '=', this.feedId)
+        .orderBy('lower_id')
+        .orderBy('owner')
+        .execute(),
     ]);
     const byId = new Map<string, string[]>();
     for (const o of owners) {
@@ -297,19 +318,19 @@ export class KyselyAccessDatabase implements AccessDatabase {
     return this.db.transaction().execute(async (tx) => {
       const registered = await tx
         .insertInto('package_registrations')
-        .values({ lower_id: registration.lowerId, created: registration.created })
-        .onConflict((oc) => oc.column('lower_id').doNothing())
+        .values({ feed_id: this.feedId, lower_id: registration.lowerId, created: registration.created })
+        .onConflict((oc) => oc.columns(['feed_id', 'lower_id']).doNothing())
         .executeTakeFirst();
       let changed = Number(registered.numInsertedOrUpdatedRows ?? 0) === 1;
       if (registration.owners.length > 0) {
         const added = await tx
           .insertInto('package_owners')
-          .values(registration.owners.map((owner) => ({ lower_id: registration.lowerId, owner })))
-          .onConflict((oc) => oc.columns(['lower_id', 'owner']).doNothing())
+          .values(registration.owners.map((owner) => ({ feed_id: this.feedId, lower_id: registration.lowerId, owner })))
+          .onConflict((oc) => oc.columns(['feed_id', 'lower_id', 'owner']).doNothing())
           .executeTakeFirst();
         if (Number(added.numInsertedOrUpdatedRows ?? 0) > 0) changed = true;
       }
-      if (changed) await recordAccessChange(tx);
+      if (changed) await recordAccessChange(tx, this.feedId);
       return changed;
     });
   }
@@ -318,37 +339,42 @@ export class KyselyAccessDatabase implements AccessDatabase {
     return this.db.transaction().execute(async (tx) => {
       const result = await tx
         .insertInto('prefix_reservations')
-        .values(reservation)
-        .onConflict((oc) => oc.column('pattern').doNothing())
+        .values({ feed_id: this.feedId, ...reservation })
+        .onConflict((oc) => oc.columns(['feed_id', 'pattern']).doNothing())
         .executeTakeFirst();
       const inserted = Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
-      if (inserted) await recordAccessChange(tx);
+      if (inserted) await recordAccessChange(tx, this.feedId);
       return inserted;
     });
   }
 
   async releasePrefix(pattern: string): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
-      const result = await tx.deleteFrom('prefix_reservations').where('pattern', '=', pattern).executeTakeFirst();
+      const result = await tx.deleteFrom('prefix_reservations').where('feed_id', '=', this.feedId).where('pattern', '=', pattern).executeTakeFirst();
       const removed = Number(result.numDeletedRows) === 1;
-      if (removed) await recordAccessChange(tx);
+      if (removed) await recordAccessChange(tx, this.feedId);
       return removed;
     });
   }
 
   async listPrefixes(): Promise<PrefixReservation[]> {
-    return this.db.selectFrom('prefix_reservations').select(['pattern', 'owner', 'created']).orderBy('pattern').execute();
+    return this.db
+      .selectFrom('prefix_reservations')
+      .select(['pattern', 'owner', 'created'])
+      .where('feed_id', '=', this.feedId)
+      .orderBy('pattern')
+      .execute();
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<void> {
-    await this.db.insertInto('audit_log').values(auditRow(entry)).execute();
+    await this.db.insertInto('audit_log').values(auditRow(entry, this.feedId)).execute();
   }
 
   async appendAuditEntries(entries: readonly NewAuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
       // 500 rows of 8 columns stay well under either dialect's limit on bound parameters.
-      for (let i = 0; i < entries.length; i += 500) await tx.insertInto('audit_log').values(entries.slice(i, i + 500).map(auditRow)).execute();
+      for (let i = 0; i < entries.length; i += 500) await tx.insertInto('audit_log').values(entries.slice(i, i + 500).map((e) => auditRow(e, this.feedId))).execute();
     });
   }
 

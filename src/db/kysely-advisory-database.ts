@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 import type { AdvisoryDatabase, VulnerabilityRecord } from './advisory-database.js';
+import { DEFAULT_FEED_ID } from './feed-migrations.js';
 import type { Tables } from './schema.js';
 import type { Deprecation, DeprecationReason, Severity, Vulnerability } from '../nuget/advisory.js';
 
@@ -14,6 +15,7 @@ export type AdvisoryTables = {
     updated_at: string;
   };
   vulnerabilities: {
+    feed_id: Generated<number>;
     lower_id: string;
     url: string;
     severity: number;
@@ -29,7 +31,11 @@ type Db = Tables & AdvisoryTables;
 export class KyselyAdvisoryDatabase implements AdvisoryDatabase {
   private readonly db: Kysely<Db>;
 
-  constructor(db: Kysely<Tables>) {
+  constructor(
+    db: Kysely<Tables>,
+    /** The feed whose deprecations (through its packages' rows) and advisories this instance sees. */
+    private readonly feedId: number = DEFAULT_FEED_ID,
+  ) {
     this.db = db.withTables<AdvisoryTables>();
   }
 
@@ -39,6 +45,7 @@ export class KyselyAdvisoryDatabase implements AdvisoryDatabase {
       const rows = await tx
         .selectFrom('packages')
         .select('key')
+        .where('feed_id', '=', this.feedId)
         .where('lower_id', '=', lowerId)
         .where('lower_version', 'in', [...lowerVersions])
         .execute();
@@ -60,7 +67,7 @@ export class KyselyAdvisoryDatabase implements AdvisoryDatabase {
           .onConflict((oc) => oc.column('package_key').doUpdateSet(values))
           .execute();
       }
-      await tx.insertInto('changes').values({ lower_id: lowerId }).execute();
+      await tx.insertInto('changes').values({ feed_id: this.feedId, lower_id: lowerId }).execute();
       return keys.length;
     });
   }
@@ -78,7 +85,8 @@ export class KyselyAdvisoryDatabase implements AdvisoryDatabase {
     let query = this.db
       .selectFrom('deprecations')
       .innerJoin('packages', 'packages.key', 'deprecations.package_key')
-      .select(['packages.lower_id', 'packages.lower_version', 'reasons', 'message', 'alternate_id', 'alternate_range']);
+      .select(['packages.lower_id', 'packages.lower_version', 'reasons', 'message', 'alternate_id', 'alternate_range'])
+      .where('packages.feed_id', '=', this.feedId);
     if (lowerId !== undefined) query = query.where('packages.lower_id', '=', lowerId);
     const rows = await query.execute();
     return rows.map((r) => ({
@@ -97,10 +105,10 @@ export class KyselyAdvisoryDatabase implements AdvisoryDatabase {
     await this.db.transaction().execute(async (tx) => {
       await tx
         .insertInto('vulnerabilities')
-        .values({ lower_id: lowerId, url: v.url, ...values })
-        .onConflict((oc) => oc.columns(['lower_id', 'url']).doUpdateSet(values))
+        .values({ feed_id: this.feedId, lower_id: lowerId, url: v.url, ...values })
+        .onConflict((oc) => oc.columns(['feed_id', 'lower_id', 'url']).doUpdateSet(values))
         .execute();
-      await tx.insertInto('changes').values({ lower_id: lowerId }).execute();
+      await tx.insertInto('changes').values({ feed_id: this.feedId, lower_id: lowerId }).execute();
     });
   }
 
@@ -109,25 +117,32 @@ export class KyselyAdvisoryDatabase implements AdvisoryDatabase {
       const result = await tx
         .updateTable('vulnerabilities')
         .set({ withdrawn: 1, updated_at: new Date().toISOString() })
+        .where('feed_id', '=', this.feedId)
         .where('lower_id', '=', lowerId)
         .where('url', '=', url)
         .where('withdrawn', '=', 0)
         .executeTakeFirst();
       const found = Number(result.numUpdatedRows) > 0;
-      if (found) await tx.insertInto('changes').values({ lower_id: lowerId }).execute();
+      if (found) await tx.insertInto('changes').values({ feed_id: this.feedId, lower_id: lowerId }).execute();
       return found;
     });
   }
 
   async vulnerabilities(lowerId?: string): Promise<VulnerabilityRecord[]> {
-    let query = this.db.selectFrom('vulnerabilities').select(['lower_id', 'url', 'severity', 'versions', 'updated_at']).where('withdrawn', '=', 0);
+    let query = this.db.selectFrom('vulnerabilities').select(['lower_id', 'url', 'severity', 'versions', 'updated_at'])
+      .where('feed_id', '=', this.feedId)
+      .where('withdrawn', '=', 0);
     if (lowerId !== undefined) query = query.where('lower_id', '=', lowerId);
     const rows = await query.orderBy('lower_id').orderBy('url').execute();
     return rows.map((r) => ({ lowerId: r.lower_id, url: r.url, severity: Number(r.severity) as Severity, versions: r.versions, updatedAt: r.updated_at }));
   }
 
   async vulnerabilitiesUpdated(): Promise<string | null> {
-    const row = await this.db.selectFrom('vulnerabilities').select((eb) => eb.fn.max('updated_at').as('updated')).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('vulnerabilities')
+      .select((eb) => eb.fn.max('updated_at').as('updated'))
+      .where('feed_id', '=', this.feedId)
+      .executeTakeFirst();
     return row?.updated ?? null;
   }
 }

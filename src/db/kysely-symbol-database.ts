@@ -1,4 +1,5 @@
 import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
+import { DEFAULT_FEED_ID } from './feed-migrations.js';
 import type { Tables } from './schema.js';
 import type {
   NewSymbolPackage,
@@ -52,7 +53,11 @@ function toFile(r: Selectable<SymbolFilesTable>): SymbolFileRecord {
 export class KyselySymbolDatabase implements SymbolDatabase {
   private readonly db: Kysely<Db>;
 
-  constructor(db: Kysely<Tables>) {
+  constructor(
+    db: Kysely<Tables>,
+    /** The feed whose symbols this instance sees (through their packages' rows). */
+    private readonly feedId: number = DEFAULT_FEED_ID,
+  ) {
     this.db = db.withTables<SymbolTables>();
   }
 
@@ -62,6 +67,7 @@ export class KyselySymbolDatabase implements SymbolDatabase {
         const pkg = await tx
           .selectFrom('packages')
           .select(['key', 'sha512'])
+          .where('feed_id', '=', this.feedId)
           .where('lower_id', '=', symbols.lowerId)
           .where('lower_version', '=', symbols.lowerVersion)
           .executeTakeFirst();
@@ -94,6 +100,7 @@ export class KyselySymbolDatabase implements SymbolDatabase {
       .selectFrom('symbol_packages as s')
       .innerJoin('packages as p', 'p.key', 's.package_key')
       .select(['p.lower_id', 'p.lower_version', 's.size', 's.sha512', 's.blob_key', 's.published', 's.package_sha512'])
+      .where('p.feed_id', '=', this.feedId)
       .where('p.lower_id', '=', lowerId)
       .where('p.lower_version', '=', lowerVersion)
       .executeTakeFirst();
@@ -110,7 +117,15 @@ export class KyselySymbolDatabase implements SymbolDatabase {
   }
 
   async findSymbolFiles(ssqpKey: string, limit: number): Promise<SymbolFileRecord[]> {
-    const rows = await this.db.selectFrom('symbol_files').selectAll().where('ssqp_key', '=', ssqpKey).limit(limit).execute();
+    const rows = await this.db
+      .selectFrom('symbol_files as f')
+      .innerJoin('symbol_packages as s', 's.key', 'f.symbol_package_key')
+      .innerJoin('packages as p', 'p.key', 's.package_key')
+      .selectAll('f')
+      .where('f.ssqp_key', '=', ssqpKey)
+      .where('p.feed_id', '=', this.feedId)
+      .limit(limit)
+      .execute();
     return rows.map(toFile);
   }
 
@@ -119,6 +134,7 @@ export class KyselySymbolDatabase implements SymbolDatabase {
       .selectFrom('symbol_packages as s')
       .innerJoin('packages as p', 'p.key', 's.package_key')
       .select(['s.key', 's.blob_key'])
+      .where('p.feed_id', '=', this.feedId)
       .where('p.lower_id', '=', lowerId)
       .where('p.lower_version', '=', lowerVersion)
       .executeTakeFirst();
@@ -132,6 +148,7 @@ export class KyselySymbolDatabase implements SymbolDatabase {
       .selectFrom('symbol_packages as s')
       .innerJoin('packages as p', 'p.key', 's.package_key')
       .select(['s.key', 'p.lower_id', 'p.lower_version', 's.size', 's.sha512', 's.blob_key', 's.published', 's.package_sha512'])
+      .where('p.feed_id', '=', this.feedId)
       .where('s.key', '>', after)
       .orderBy('s.key')
       .limit(limit)
@@ -164,6 +181,7 @@ export class KyselySymbolDatabase implements SymbolDatabase {
         const pkg = await tx
           .selectFrom('packages')
           .select('key')
+          .where('feed_id', '=', this.feedId)
           .where('lower_id', '=', symbols.lowerId)
           .where('lower_version', '=', symbols.lowerVersion)
           .executeTakeFirst();

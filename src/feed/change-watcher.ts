@@ -1,5 +1,4 @@
-import type { PackageDatabase } from '../db/database.js';
-import type { FeedEvents } from './events.js';
+import type { Change, PackageDatabase } from '../db/database.js';
 
 /**
  * How far back each poll looks again. PostgreSQL hands out sequence numbers at insert, not at commit, so a change may
@@ -11,8 +10,8 @@ const BATCH = 5000;
 const RETAIN = 100_000;
 
 /**
- * Turns changes committed by any node (or process) into `packageChanged` events here, so every node's caches drop
- * what another node changed: one cheap indexed query per interval, the same on SQLite and PostgreSQL.
+ * Hands changes committed by any node (or process), in any feed, to `onChange` here, so every node's caches drop what
+ * another node changed: one cheap indexed query per interval for the whole server, the same on SQLite and PostgreSQL.
  */
 export class ChangeWatcher {
   private last = 0;
@@ -23,7 +22,7 @@ export class ChangeWatcher {
 
   constructor(
     private readonly db: PackageDatabase,
-    private readonly events: FeedEvents,
+    private readonly onChange: (change: Change) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
 
@@ -49,7 +48,7 @@ export class ChangeWatcher {
     for (const change of changes) {
       if (this.seen.has(change.seq) || change.seq <= from) continue;
       this.seen.add(change.seq);
-      this.events.packageChanged(change.lowerId);
+      this.onChange(change);
       this.last = Math.max(this.last, change.seq);
     }
     for (const seq of this.seen) if (seq <= this.last - LOOKBACK) this.seen.delete(seq);

@@ -1,33 +1,39 @@
-import { join, resolve } from 'node:path';
 import type { BlobStore } from '../blobs/blob-store.js';
-import { openBlobStore } from '../blobs/open.js';
 import type { Config } from '../config/schema.js';
 import type { PackageDatabase } from '../db/database.js';
 import type { AccessDatabase } from '../db/access-database.js';
 import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
 import { KyselyAdvisoryDatabase } from '../db/kysely-advisory-database.js';
 import { KyselySymbolDatabase } from '../db/kysely-symbol-database.js';
-import { openDatabase } from '../db/open.js';
+import { notFound } from '../errors.js';
 import { PackageAccess } from './access.js';
 import { AdvisoryService } from './advisories.js';
 import { AuditLog } from './audit.js';
-import { ApiKeyAuthenticator } from './auth.js';
-import { ChangeWatcher } from './change-watcher.js';
+import type { ApiKeyAuthenticator } from './auth.js';
 import { FeedEvents } from './events.js';
+import type { FeedDefinition } from './feed-definitions.js';
+import { feedScope, type FeedScope } from './feed-scope.js';
+import type { FeedHub, HubShared, OpenHubOptions } from './hub.js';
 import { KeyManager } from './keys.js';
-import { FileBytesCache } from './file-bytes-cache.js';
+import type { FileBytesCache } from './file-bytes-cache.js';
 import { ManageService } from './manage.js';
-import { sweepOrphanBlobs } from './orphans.js';
 import { Ownership } from './ownership.js';
 import { PackageReader } from './package-reader.js';
 import { PublishService } from './publish.js';
 import { SymbolService } from './symbols.js';
-import { openTempArea } from './temp-area.js';
 import { MergedReader } from './upstream/merged-reader.js';
 import { UpstreamService } from './upstream/service.js';
 
-/** Everything the web layer needs, wired once: the composition root of the feed. */
+/** Everything the web layer needs for one feed, wired once: the composition root of a feed. */
 export interface Feed {
+  /** Which feed this is: its id, name and blob key prefix. */
+  readonly scope: FeedScope;
+  readonly definition: FeedDefinition;
+  /** The configuration this feed runs with (the server's, with the feed's own settings applied). */
+  readonly config: Config;
+  /** The server's feeds, of which this is one. */
+  readonly hub: FeedHub;
+  /** This feed's rows. */
   readonly db: PackageDatabase;
   readonly blobs: BlobStore;
   readonly auth: ApiKeyAuthenticator;
@@ -50,57 +56,53 @@ export interface Feed {
   readonly upstream: UpstreamService | null;
   /** The read side the protocol routes use: `reader`, merged with the upstreams when configured. */
   readonly mergedReader: PackageReader;
-  /** Small package files in memory, shared by the readers (null when turned off). */
+  /** Small package files in memory, shared by the readers and the feeds (null when turned off). */
   readonly fileBytes: FileBytesCache | null;
   /** The resolved data dir. */
   readonly dataDir: string;
   /** This process's own temporary folder (under `<dataDir>/tmp`), removed on close. */
   readonly tempDir: string;
-  /** Removes files left by crashed pushes; returns their keys. */
+  /** Removes files left by crashed pushes (in every feed); returns their keys. */
   sweepOrphans(dryRun?: boolean): Promise<string[]>;
+  /** Closes the hub this feed was opened from (every feed of the process). */
   close(): Promise<void>;
 }
 
-/** A push in flight writes its file moments before its row; anything older and unreferenced is an orphan. */
-const ORPHAN_MIN_AGE_MS = 10 * 60 * 1000;
-
-export interface OpenFeedOptions {
-  /** Log sink for background failures (change polling); the server passes its logger. */
-  readonly onBackgroundError?: (err: unknown) => void;
+/** A feed's parts that need stopping when the hub closes. */
+export interface OpenedFeed {
+  readonly feed: Feed;
+  stop(): void;
 }
 
-export async function openFeed(config: Config, options: OpenFeedOptions = {}): Promise<Feed> {
-  const dataDir = resolve(config.dataDir);
-  const onError = options.onBackgroundError ?? (() => {});
-  const db = await openDatabase(config.database, dataDir);
-  const blobs = await openBlobStore(config, dataDir);
-  // Other processes may be using the data dir at this moment (a server beside `pawket gc`): each has its own temporary
-  // folder, and only what a gone process left is removed (feed/temp-area.ts).
-  const temp = await openTempArea(join(dataDir, 'tmp'), { onError });
-  const tempDir = temp.dir;
-  const accessDb = new KyselyAccessDatabase(db.kysely);
-  const auth = new ApiKeyAuthenticator(accessDb, config.apiKeys, { onError });
+/** Wires one feed's use cases over the server's shared database, storage and keys. */
+export async function composeFeed(hub: FeedHub, shared: HubShared, definition: FeedDefinition): Promise<OpenedFeed> {
+  const config = definition.config;
+  const scope = feedScope(definition.id, definition.name);
+  const { kysely, onError, blobs, auth, fileBytes, tempDir } = shared;
+  const db = definition.id === shared.db.feedId ? shared.db : shared.db.forFeed(definition.id);
+  const accessDb = new KyselyAccessDatabase(kysely, definition.id);
   const events = new FeedEvents();
   const audit = new AuditLog(accessDb);
   const ownership = new Ownership(accessDb, audit, onError);
   await ownership.start(events);
   const access = new PackageAccess(auth, accessDb, ownership, audit, onError);
-  // Other nodes (or processes on the same SQLite file) change the feed too; their changes reach our caches here.
-  const watcher = new ChangeWatcher(db, events, onError);
-  await watcher.start(config.changePollInterval);
-  const symbolDb = new KyselySymbolDatabase(db.kysely);
+  const symbolDb = new KyselySymbolDatabase(kysely, definition.id);
   const symbols = new SymbolService(db, symbolDb, blobs, access, {
     allowOverwrite: config.allowOverwrite,
     // A PDB or assembly bigger than a whole package may be is not worth inflating to check.
     limits: { maxEntries: config.maxPackageEntries, maxFileBytes: config.maxPackageSize },
     tempDir,
+    scope,
   });
-  const fileBytes = config.packageBytesCacheSize > 0 ? new FileBytesCache(config.packageBytesCacheSize) : null;
   const reader = new PackageReader(db, blobs, events, fileBytes);
   const upstream = config.upstreams.length
-    ? new UpstreamService(db, db.kysely as never, blobs, events, config, tempDir, (m) => onError(new Error(m)))
+    ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)))
     : null;
-  return {
+  const feed: Feed = {
+    scope,
+    definition,
+    config,
+    hub,
     db,
     blobs,
     auth,
@@ -110,7 +112,7 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
     audit,
     accessDb,
     events,
-    dataDir,
+    dataDir: shared.dataDir,
     tempDir,
     reader,
     upstream,
@@ -119,24 +121,33 @@ export async function openFeed(config: Config, options: OpenFeedOptions = {}): P
     publish: new PublishService(db, blobs, access, events, {
       allowOverwrite: config.allowOverwrite,
       limits: { maxEntries: config.maxPackageEntries },
+      scope,
     }),
     manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols),
     symbols,
-    advisories: new AdvisoryService(new KyselyAdvisoryDatabase(db.kysely), db, access, events),
-    sweepOrphans: (dryRun = false) =>
-      sweepOrphanBlobs(
-        { isBlobReferenced: async (key) => (await db.isBlobReferenced(key)) || (await symbolDb.isSymbolBlobReferenced(key)) },
-        blobs,
-        ORPHAN_MIN_AGE_MS,
-        Date.now(),
-        dryRun,
-      ),
-    async close() {
-      watcher.stop();
-      upstream?.close();
-      blobs.close?.();
-      await db.close();
-      await temp.close();
-    },
+    advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events),
+    sweepOrphans: (dryRun = false) => hub.sweepOrphans(dryRun),
+    close: () => hub.close(),
   };
+  return { feed, stop: () => upstream?.close() };
+}
+
+export interface OpenFeedOptions extends OpenHubOptions {
+  /** The feed to open by name (default: the default feed). */
+  readonly feed?: string | undefined;
+}
+
+/**
+ * Opens the server's feeds and returns one of them, for commands that act on one feed; closing it closes the rest.
+ * A feed that does not exist is a 404 naming it.
+ */
+export async function openFeed(config: Config, options: OpenFeedOptions = {}): Promise<Feed> {
+  const { FeedHub } = await import('./hub.js');
+  const hub = await FeedHub.open(config, options);
+  const feed = options.feed === undefined ? hub.defaultFeed : await hub.feed(options.feed);
+  if (!feed) {
+    await hub.close();
+    throw notFound(`There is no feed '${options.feed}' on this server: \`pawket feeds list\` shows the feeds.`);
+  }
+  return feed;
 }

@@ -14,6 +14,8 @@ export interface NewKeyRequest {
   readonly patterns?: readonly string[];
   /** ISO 8601 time, or a duration from now such as `90d`, `12h`; none means the key never expires. */
   readonly expires?: string | null;
+  /** Ids of the feeds the key is valid on; none or null: every feed. */
+  readonly feeds?: readonly number[] | null;
 }
 
 /** A key just made: `key` is the only time the key itself is ever shown. */
@@ -91,6 +93,7 @@ export class KeyManager {
       expires: parseExpiry(request.expires, now),
       lastUsed: null,
       revoked: null,
+      feeds: request.feeds ?? null,
     };
     await this.store.insertKey({ ...record, hash: hashApiKey(key) });
     await this.audit.record(actor, 'key.create', record.keyId, `${record.name} for ${record.owner}: ${record.scopes.join(', ')}`);

@@ -9,6 +9,7 @@ import type { PackageGuard } from './access.js';
 import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
 import { toStoredMetadata } from './stored-metadata.js';
+import { packageBlobKey, type FeedScope } from './feed-scope.js';
 
 /** A pushed body, already streamed to a temporary file and hashed. */
 export interface ReceivedUpload {
@@ -27,6 +28,8 @@ export interface PublishResult {
 export interface PublishOptions {
   readonly allowOverwrite: boolean;
   readonly limits: PackageLimits;
+  /** The feed packages are stored in (their files' key prefix). */
+  readonly scope: FeedScope;
 }
 
 /**
@@ -64,7 +67,7 @@ export class PublishService {
     if (!this.options.allowOverwrite && (await this.db.getPackage(key.lowerId, key.lowerVersion))) throw conflict();
 
     // The hash in the key lets an overwrite store its file beside the old one until the row switches over.
-    const blobKey = `packages/${key.lowerId}/${key.lowerVersion}/${Buffer.from(upload.sha512, 'base64').toString('hex').slice(0, 16)}.nupkg`;
+    const blobKey = packageBlobKey(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512);
     await this.blobs.putFile(blobKey, upload.file);
     const row = {
       id: metadata.id,

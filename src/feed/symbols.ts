@@ -14,6 +14,7 @@ import type { SymbolPackageLimits } from '../package/read-symbols.js';
 import type { AuditAction } from './audit.js';
 import type { Actor, Principal } from './auth.js';
 import type { ReceivedUpload } from './publish.js';
+import { symbolsBlobFolder, type FeedScope } from './feed-scope.js';
 
 /** The access checks a symbols push needs: the same as a push of a package whose id exists already. */
 export interface SymbolGuard {
@@ -25,6 +26,8 @@ export interface SymbolGuard {
 export interface SymbolOptions {
   readonly allowOverwrite: boolean;
   readonly limits: SymbolPackageLimits;
+  /** The feed the symbols are stored in (their files' key prefix). */
+  readonly scope: FeedScope;
   /** Where the package file is downloaded and the PDBs are staged while a push is checked. */
   readonly tempDir: string;
 }
@@ -88,7 +91,7 @@ export class SymbolService {
       const current = existing !== null && existing.packageSha512 === pkg.sha512;
       if (current && !this.options.allowOverwrite) throw conflict(display);
 
-      const prefix = `symbols/${key.lowerId}/${key.lowerVersion}/${Buffer.from(upload.sha512, 'base64').toString('hex').slice(0, 16)}`;
+      const prefix = symbolsBlobFolder(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512);
       const nupkgFile = await this.download(pkg);
       try {
         for await (const pdb of snupkg.matchPdbs(nupkgFile)) {

@@ -30,11 +30,48 @@ import { staticResourceRoutes } from './v3/static-resources.js';
 import { PackageFiles } from './ui/package-files.js';
 import { uiRoutes } from './ui/routes.js';
 import { uploadFormRoute } from './ui/upload-route.js';
+import { FeedRouter } from './feed-router.js';
 
-/** Assembles the web server: one module per protocol resource, one error handler, one response cache. */
+/** What every feed's app of one server shares: one metrics registry, one count of bad keys per address. */
+interface ServerParts {
+  readonly metrics: Metrics;
+  readonly requestAuth: RequestAuthenticator;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's whole request handling (restore fast path, then Fastify), for the router of feeds to call. */
+    pawketHandle: (req: IncomingMessage, res: ServerResponse) => void;
+    /** The feed definition the app was built from (JSON), to tell when it must be built again. */
+    pawketDefinition: string;
+  }
+}
+
+/**
+ * Assembles the web server of the feeds `feed` belongs to: the default feed's app at the unprefixed URLs, with the
+ * server's own routes (metrics, health, admin API), and every other feed's app under `/f/{name}/` (http/feed-router.ts).
+ */
 export async function buildApp(feed: Feed, config: Config): Promise<FastifyInstance> {
+  const parts: ServerParts = {
+    metrics: new Metrics(),
+    // Keys: bad ones are slowed per address, whichever feed they were sent to (docs/SECURITY.md).
+    requestAuth: new RequestAuthenticator(feed.auth, new FailureLimiter({ perMinute: config.badKeyLimit })),
+  };
+  const router = new FeedRouter(feed.hub, (other) => buildFeedApp(other, { ...config, ...other.config }, parts, null));
+  const app = await buildFeedApp(feed, config, parts, router);
+  app.addHook('onClose', () => router.close());
+  return app;
+}
+
+/**
+ * One feed's app: one module per protocol resource, one error handler, one response cache. `router` is given to the
+ * server's root app only, which owns the listening server and hands `/f/{name}/` requests to the other feeds' apps.
+ */
+async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, router: FeedRouter | null): Promise<FastifyInstance> {
+  const root = router !== null;
   // Set once the routes exist; until then (and for private or proxied feeds) every request takes the full path.
   let fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>) | undefined;
+  let handle: (req: IncomingMessage, res: ServerResponse) => void = () => {};
   // Fastify's timeout options do not reach a server made here: they are set on it. A body may take as long as it keeps
   // sending (no requestTimeout; maxPackageSize bounds it): its pauses are bounded by uploadIdleTimeout (body-timeout.ts),
   // its headers by headersTimeout, checked every second rather than Node's 30 s.
@@ -45,8 +82,8 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     connectionsCheckingInterval: Math.min(1000, config.headersTimeout),
   };
   const app = Fastify({
-    serverFactory: (handler) =>
-      createServer(serverOptions, (req, res) => {
+    serverFactory: (handler) => {
+      handle = (req, res) => {
         if (!fastPath) return handler(req, res);
         let answered;
         try {
@@ -60,7 +97,10 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
           (done) => done || handler(req, res),
           () => handler(req, res),
         );
-      }),
+      };
+      // Only the root app's server listens; the other feeds' apps are reached through it.
+      return createServer(serverOptions, router ? (req, res) => router.route(req, res) || handle(req, res) : handle);
+    },
     logger: {
       level: config.logLevel,
       // Keys travel in these headers; they never reach a log line.
@@ -78,6 +118,9 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     // Behind a proxy, the client's address (bad-key limits, audit log) and scheme come from X-Forwarded-* headers.
     trustProxy: config.trustProxy,
   });
+  app.decorate('pawketHandle', (req: IncomingMessage, res: ServerResponse) => handle(req, res));
+  app.decorate('pawketDefinition', JSON.stringify(feed.definition));
+  router?.setDefaultHandler((req, res) => handle(req, res));
   installErrorHandling(app);
   installBodyIdleTimeout(app, config.uploadIdleTimeout);
   // On close, keep-alive connections that finish a response after closing began would otherwise hold the server open
@@ -98,19 +141,22 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
   });
   // Documents link to the Host a client names: a malformed one is a 400, never text in a document.
   refuseMalformedHosts(app);
-  // Keys: bad ones are slowed per address; on a private feed every read needs one (docs/SECURITY.md).
-  const requestAuth = new RequestAuthenticator(feed.auth, new FailureLimiter({ perMinute: config.badKeyLimit }));
+  // On a private feed every read needs a key (docs/SECURITY.md).
+  const { requestAuth, metrics } = parts;
   installAccessControl(app, requestAuth, { privateFeed: config.private });
-  if (config.private && config.apiKeys.length === 0 && (await feed.accessDb.countUsableKeys(new Date().toISOString())) === 0) {
+  if (root && config.private && config.apiKeys.length === 0 && (await feed.accessDb.countUsableKeys(new Date().toISOString())) === 0) {
     app.log.warn('the feed is private but has no API key yet: create one with `pawket keys create`');
   }
 
-  const metrics = new Metrics();
-  metricsRoutes(app, metrics);
-  healthRoutes(app, feed);
+  metricsRoutes(app, metrics, root);
+  if (root) healthRoutes(app, feed);
   // Bounded by bytes, whatever Host names clients send (docs/ARCHITECTURE.md, the restore flow).
   const cache = new ResponseCache(config.responseCacheSize, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' }));
-  metrics.cacheBytes = () => cache.bytes;
+  metrics.caches.add(cache);
+  app.addHook('onClose', (_instance, done) => {
+    metrics.caches.delete(cache);
+    done();
+  });
   feed.events.onPackageChanged((lowerId) => cache.invalidate(lowerId));
 
   serviceIndexRoutes(app, config.baseUrl);
@@ -174,7 +220,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     maxPackageSize: config.maxPackageSize,
     allowOverwrite: config.allowOverwrite,
   });
-  adminRoutes(app, { auth: feed.auth, requestAuth, keys: feed.keys, ownership: feed.ownership, audit: feed.audit });
+  if (root) adminRoutes(app, { auth: feed.auth, requestAuth, keys: feed.keys, ownership: feed.ownership, audit: feed.audit });
   advisoryRoutes(app, feed.advisories, requestAuth);
   // The web UI at / (docs/ARCHITECTURE.md, Web UI).
   uiRoutes(app, {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../errors.js';
+import { feedPathOf } from './feed-router.js';
 
 /**
  * What a Host header may be (RFC 9110's host[:port]): a name or IPv4 address, or an IPv6 address in brackets, and a
@@ -26,8 +27,9 @@ export function refuseMalformedHosts(app: FastifyInstance): void {
 }
 
 /**
- * The absolute URL prefix for links in documents: the configured public URL, or the scheme and host the client used.
- * @example baseUrl(request, undefined) // 'http://localhost:5000'
+ * The absolute URL prefix for links in documents: the configured public URL (a feed's own, `…/f/{name}`, for feeds
+ * other than the default), or the scheme and host the client used and the `/f/{name}` it came through.
+ * @example baseUrl(request, undefined) // 'http://localhost:5000' or 'http://localhost:5000/f/dev'
  */
 export function baseUrl(request: FastifyRequest, configured: string | undefined): string {
   if (configured) return configured.replace(/\/+$/, '');
@@ -35,5 +37,5 @@ export function baseUrl(request: FastifyRequest, configured: string | undefined)
   if (!isValidHost(request.host)) throw badRequest(INVALID_HOST);
   const protocol = request.protocol;
   if (protocol !== 'http' && protocol !== 'https') throw badRequest('X-Forwarded-Proto must be http or https.');
-  return `${protocol}://${request.host}`;
+  return `${protocol}://${request.host}${feedPathOf(request.raw)}`;
 }

@@ -5,6 +5,7 @@ import type { PackageFile, PackageReader } from '../feed/package-reader.js';
 import { lowerId } from '../nuget/id.js';
 import { packageFileKind } from '../nuget/identity.js';
 import { isValidHost } from './base-url.js';
+import { feedPathOf } from './feed-router.js';
 import type { Metrics } from './metrics.js';
 import { documentAnswer, etagMatches, REVALIDATE, type ResponseCache } from './response-cache.js';
 import { cacheKeys, routes } from './routes.js';
@@ -155,7 +156,7 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
     }
     const hive = HIVES.get(parts[2] ?? '');
     if (hive && parts.length === 5 && parts[4] === 'index.json') {
-      const base = configuredBase ?? `http://${host}`;
+      const base = configuredBase ?? `http://${host}${feedPathOf(req)}`;
       return document(req, res, cacheKeys.registration(hive, lowerId(parts[3]!), 'index'), `${hive}:id/index.json`, started, base);
     }
     return false;

@@ -37,13 +37,13 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
-  /** Where the response cache's size is read from at scrape time. */
-  cacheBytes: () => number = () => 0;
+  /** Where the response caches' sizes (one per feed served) are read from at scrape time. */
+  readonly caches = new Set<{ readonly bytes: number }>();
   readonly cacheSize: Gauge = new Gauge({
     name: 'pawket_response_cache_bytes',
     help: 'Bytes the rendered-document cache holds (bounded by responseCacheSize)',
     registers: [this.registry],
-    collect: (): void => this.cacheSize.set(this.cacheBytes()),
+    collect: (): void => this.cacheSize.set([...this.caches].reduce((sum, c) => sum + c.bytes, 0)),
   });
   readonly upstream = new Counter({
     name: 'pawket_upstream_requests_total',
@@ -57,14 +57,15 @@ export class Metrics {
   }
 }
 
-/** Counts every request (by route pattern, never by raw URL: bounded label values) and serves `/metrics`. */
-export function metricsRoutes(app: FastifyInstance, metrics: Metrics): void {
+/** Counts every request (by route pattern, never by raw URL: bounded label values); `serve`: and serves `/metrics`. */
+export function metricsRoutes(app: FastifyInstance, metrics: Metrics, serve = true): void {
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.latency.observe({ route, method: request.method }, reply.elapsedTime / 1000);
     done();
   });
+  if (!serve) return;
   app.get('/metrics', async (_request, reply) =>
     reply.type(metrics.registry.contentType).header('cache-control', 'no-store').send(await metrics.registry.metrics()),
   );

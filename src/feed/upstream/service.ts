@@ -17,6 +17,7 @@ import { catalogEntryAdvisories } from './upstream-advisories.js';
 import { idAllowed } from './patterns.js';
 import { UpstreamStore } from './store.js';
 import { UpstreamVulnerabilities } from './vulnerabilities.js';
+import { packageBlobKey, type FeedScope } from '../feed-scope.js';
 
 /** One version an upstream has, as kept in `upstream_ids.document`. */
 export interface UpstreamVersion {
@@ -66,9 +67,11 @@ export class UpstreamService {
     private readonly events: FeedEvents,
     private readonly settings: Settings,
     private readonly tempDir: string,
+    /** The feed whose upstreams these are: mirrored packages are stored as its rows and files. */
+    private readonly scope: FeedScope,
     private readonly log: (message: string) => void = () => {},
   ) {
-    this.store = new UpstreamStore(kysely);
+    this.store = new UpstreamStore(kysely, scope.id);
     this.vulnerabilities = new UpstreamVulnerabilities(
       this.store,
       settings.upstreams,
@@ -211,7 +214,7 @@ export class UpstreamService {
       if (got.lowerId !== key.lowerId || got.lowerVersion !== key.lowerVersion) {
         throw fail(`the file is ${read.metadata.id} ${fullVersion(read.metadata.version)}`);
       }
-      const blobKey = `packages/${key.lowerId}/${key.lowerVersion}/${Buffer.from(downloaded.sha512, 'base64').toString('hex').slice(0, 16)}.nupkg`;
+      const blobKey = packageBlobKey(this.scope, key.lowerId, key.lowerVersion, downloaded.sha512);
       await this.blobs.putFile(blobKey, downloaded.file);
       const m = read.metadata;
       const row = {

@@ -26,7 +26,11 @@ export interface StoredView {
 export class UpstreamStore {
   private readonly db: Kysely<UpstreamTables>;
 
-  constructor(db: Kysely<never>) {
+  constructor(
+    db: Kysely<never>,
+    /** The feed whose mirrored marks `mirrored` reads; what an upstream said (views, advisories) is shared by feeds. */
+    private readonly feedId: number,
+  ) {
     this.db = db as unknown as Kysely<UpstreamTables>;
   }
 
@@ -69,7 +73,10 @@ export class UpstreamStore {
 
   /** The mirrored versions of an id, with the upstream each came from (marks are written with the rows: PackageDatabase). */
   async mirrored(lowerId: string): Promise<Map<string, string>> {
-    const rows = await this.db.selectFrom('upstream_packages').select(['lower_version', 'upstream']).where('lower_id', '=', lowerId).execute();
+    const rows = await this.db.selectFrom('upstream_packages').select(['lower_version', 'upstream'])
+      .where('feed_id', '=', this.feedId)
+      .where('lower_id', '=', lowerId)
+      .execute();
     return new Map(rows.map((r) => [r.lower_version, r.upstream]));
   }
 }

@@ -19,7 +19,7 @@ describe('mirrored marks', () => {
   });
   afterAll(() => feed?.close());
 
-  const marks = (lowerId: string) => new UpstreamStore((feed.feed.db as KyselyPackageDatabase).kysely as never).mirrored(lowerId);
+  const marks = (lowerId: string) => new UpstreamStore((feed.feed.db as KyselyPackageDatabase).kysely as never, 1).mirrored(lowerId);
 
   it('are written with the row, cleared with a delete, and dropped when a push overwrites the version', async () => {
     expect((await pushRaw(feed.url, await buildNupkg({ id: 'Mark.Lib', version: '1.0.0' }))).status).toBe(201);

@@ -1,0 +1,200 @@
+import { join, resolve } from 'node:path';
+import type { BlobStore } from '../blobs/blob-store.js';
+import { openBlobStore } from '../blobs/open.js';
+import type { Config } from '../config/schema.js';
+import type { Change } from '../db/database.js';
+import { FEEDS_CHANGE_MARKER, type FeedDatabase } from '../db/feed-database.js';
+import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
+import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
+import type { KyselyPackageDatabase } from '../db/kysely-database.js';
+import { KyselyFeedDatabase } from '../db/kysely-feed-database.js';
+import { KyselySymbolDatabase } from '../db/kysely-symbol-database.js';
+import type { Kysely } from 'kysely';
+import { openDatabase } from '../db/open.js';
+import type { Tables } from '../db/schema.js';
+import { ApiKeyAuthenticator } from './auth.js';
+import { ChangeWatcher } from './change-watcher.js';
+import { composeFeed, type Feed, type OpenedFeed } from './feed.js';
+import { toDefinition, type FeedDefinition } from './feed-definitions.js';
+import { FileBytesCache } from './file-bytes-cache.js';
+import { sweepOrphanBlobs } from './orphans.js';
+import { openTempArea, type TempArea } from './temp-area.js';
+
+/** A push in flight writes its file moments before its row; anything older and unreferenced is an orphan. */
+const ORPHAN_MIN_AGE_MS = 10 * 60 * 1000;
+
+export interface OpenHubOptions {
+  /** Log sink for background failures (change polling); the server passes its logger. */
+  readonly onBackgroundError?: (err: unknown) => void;
+}
+
+/** What every feed of the process shares. */
+export interface HubShared {
+  readonly config: Config;
+  /** The database as the default feed sees it; `forFeed` gives the others. */
+  readonly db: KyselyPackageDatabase;
+  readonly kysely: Kysely<Tables>;
+  readonly blobs: BlobStore;
+  /** Keys are the server's: one authenticator, each feed checks that a key is valid on it. */
+  readonly auth: ApiKeyAuthenticator;
+  /** Blob keys carry their feed's prefix, so one cache serves every feed. */
+  readonly fileBytes: FileBytesCache | null;
+  readonly dataDir: string;
+  readonly tempDir: string;
+  readonly onError: (err: unknown) => void;
+}
+
+/**
+ * The feeds of one server process (docs/FEEDS.md): the parts they share, the feed definitions kept in memory (finding a
+ * request's feed never queries the database), and each feed's use cases, composed when first used. Definitions are
+ * reloaded when any node changes them (a `#feeds` change row).
+ */
+export class FeedHub {
+  private byName = new Map<string, FeedDefinition>();
+  private readonly opened = new Map<number, Promise<OpenedFeed>>();
+  private readonly listeners: Array<() => void> = [];
+  private reloading: Promise<void> | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly shared: HubShared,
+    readonly feedDb: FeedDatabase,
+    private readonly watcher: ChangeWatcher,
+    private readonly temp: TempArea,
+    private defaultOpened: OpenedFeed | undefined,
+  ) {}
+
+  static async open(config: Config, options: OpenHubOptions = {}): Promise<FeedHub> {
+    const dataDir = resolve(config.dataDir);
+    const onError = options.onBackgroundError ?? (() => {});
+    const db = await openDatabase(config.database, dataDir);
+    const blobs = await openBlobStore(config, dataDir);
+    // Other processes may be using the data dir at this moment (a server beside `pawket gc`): each has its own temporary
+    // folder, and only what a gone process left is removed (feed/temp-area.ts).
+    const temp = await openTempArea(join(dataDir, 'tmp'), { onError });
+    const shared: HubShared = {
+      config,
+      db,
+      kysely: db.kysely,
+      blobs,
+      auth: new ApiKeyAuthenticator(new KyselyAccessDatabase(db.kysely), config.apiKeys, { onError }),
+      fileBytes: config.packageBytesCacheSize > 0 ? new FileBytesCache(config.packageBytesCacheSize) : null,
+      dataDir,
+      tempDir: temp.dir,
+      onError,
+    };
+    let hub: FeedHub | undefined;
+    // Other nodes (or processes on the same SQLite file) change feeds too; their changes reach our caches here.
+    const watcher = new ChangeWatcher(db, (change) => hub?.dispatch(change), onError);
+    hub = new FeedHub(shared, new KyselyFeedDatabase(db.kysely), watcher, temp, undefined);
+    await hub.reloadDefinitions();
+    await watcher.start(config.changePollInterval);
+    hub.defaultOpened = await hub.openFeed(hub.definitionById(DEFAULT_FEED_ID)!);
+    return hub;
+  }
+
+  /** The feed at the unprefixed URLs, which holds every row written before feeds existed. */
+  get defaultFeed(): Feed {
+    return this.defaultOpened!.feed;
+  }
+
+  /** Every feed, by id. */
+  definitions(): FeedDefinition[] {
+    return [...this.byName.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** A feed by name (case-insensitive), from memory. */
+  definition(name: string): FeedDefinition | undefined {
+    return this.byName.get(name.toLowerCase());
+  }
+
+  definitionById(id: number): FeedDefinition | undefined {
+    for (const d of this.byName.values()) if (d.id === id) return d;
+    return undefined;
+  }
+
+  /** A feed's use cases by name, composed on first use; null when there is no such feed. */
+  async feed(name: string): Promise<Feed | null> {
+    const definition = this.definition(name);
+    return definition ? (await this.openFeed(definition)).feed : null;
+  }
+
+  /** Called after feed definitions change (created, updated, deleted), here or on another node. */
+  onDefinitionsChanged(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Reads the definitions again; feeds whose definition changed are composed again when next used. */
+  reloadDefinitions(): Promise<void> {
+    this.reloading ??= this.loadDefinitions().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  private async loadDefinitions(): Promise<void> {
+    const records = await this.feedDb.listFeeds();
+    const next = new Map(records.map((r) => [r.name.toLowerCase(), toDefinition(this.shared.config, r, r.id === DEFAULT_FEED_ID)] as const));
+    const before = this.byName;
+    this.byName = next;
+    let changed = before.size !== next.size;
+    for (const [name, old] of before) {
+      const now = next.get(name);
+      if (now && JSON.stringify(now) === JSON.stringify(old)) continue;
+      changed = true;
+      // The default feed keeps its composition (the server holds it); other feeds are composed again on next use.
+      if (old.id === DEFAULT_FEED_ID) continue;
+      const opened = this.opened.get(old.id);
+      this.opened.delete(old.id);
+      void opened?.then((o) => o.stop(), () => {});
+    }
+    if (changed) for (const listener of this.listeners) listener();
+  }
+
+  private openFeed(definition: FeedDefinition): Promise<OpenedFeed> {
+    let opened = this.opened.get(definition.id);
+    if (!opened) {
+      opened = composeFeed(this, this.shared, definition);
+      this.opened.set(definition.id, opened);
+      opened.catch(() => this.opened.delete(definition.id));
+    }
+    return opened;
+  }
+
+  /** A change from any node: a feed's caches drop the id (and so do virtual feeds that include it). */
+  private dispatch(change: Change): void {
+    if (change.lowerId === FEEDS_CHANGE_MARKER) {
+      void this.reloadDefinitions().catch(this.shared.onError);
+      return;
+    }
+    for (const [id, opened] of this.opened) {
+      const definition = this.definitionById(id);
+      if (id !== change.feedId && !definition?.members?.includes(change.feedId)) continue;
+      void opened.then((o) => o.feed.events.packageChanged(change.lowerId), () => {});
+    }
+  }
+
+  /** Removes files left by crashed pushes in any feed (rows store full keys, so a reference is a global question). */
+  sweepOrphans(dryRun = false): Promise<string[]> {
+    const { db, kysely, blobs } = this.shared;
+    const symbolDb = new KyselySymbolDatabase(kysely);
+    return sweepOrphanBlobs(
+      { isBlobReferenced: async (key) => (await db.isBlobReferenced(key)) || (await symbolDb.isSymbolBlobReferenced(key)) },
+      blobs,
+      ORPHAN_MIN_AGE_MS,
+      Date.now(),
+      dryRun,
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.watcher.stop();
+    for (const opened of this.opened.values()) {
+      const o = await opened.catch(() => null);
+      o?.stop();
+    }
+    this.shared.blobs.close?.();
+    await this.shared.db.close();
+    await this.temp.close();
+  }
+}
