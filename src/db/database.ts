@@ -26,6 +26,14 @@ export interface NewPackage extends PackageRecord {
   readonly nuspec: Buffer;
 }
 
+/** What one feed holds, as its quota counts it (docs/FEEDS.md, Quotas). */
+export interface FeedUsage {
+  /** Package versions, listed or not, pushed, promoted or mirrored. */
+  readonly packages: number;
+  /** Sum of their .nupkg sizes. */
+  readonly bytes: number;
+}
+
 /** Downloads of one package version (counted in memory, added to the database in batches). */
 export interface DownloadCount {
   readonly lowerId: string;
@@ -58,6 +66,8 @@ export interface PackageDatabase {
   /** Every package, in pages ordered by an opaque increasing cursor (start with 0); for copy and export. */
   scanPackages(after: number, limit: number): Promise<{ records: NewPackage[]; cursor: number }>;
   countPackages(): Promise<number>;
+  /** This feed's package count and bytes, in one aggregate query (quotas). */
+  usage(): Promise<FeedUsage>;
   /** Every version of one id, listed or not, in no particular order. */
   listVersions(lowerId: string): Promise<PackageRecord[]>;
   /** Returns false when the package does not exist. */

@@ -122,6 +122,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       allowOverwrite: config.allowOverwrite,
       limits: { maxEntries: config.maxPackageEntries },
       scope,
+      quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
     }),
     manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols),
     symbols,
