@@ -6,6 +6,7 @@ import type { Feed } from '../feed/feed.js';
 import { openSearch } from '../feed/search/search-service.js';
 import { installAccessControl, RequestAuthenticator } from './access-control.js';
 import { adminRoutes } from './admin.js';
+import { adminPromotionRoutes } from './admin-promotions.js';
 import { advisoryRoutes } from './advisories.js';
 import { refuseMalformedHosts } from './base-url.js';
 import { installBodyIdleTimeout } from './body-timeout.js';
@@ -221,6 +222,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     allowOverwrite: config.allowOverwrite,
   });
   if (root) adminRoutes(app, { auth: feed.auth, requestAuth, keys: feed.keys, ownership: feed.ownership, audit: feed.audit });
+  if (root) adminPromotionRoutes(app, { auth: feed.auth, requestAuth, hub: feed.hub });
   advisoryRoutes(app, feed.advisories, requestAuth);
   // The web UI at / (docs/ARCHITECTURE.md, Web UI).
   uiRoutes(app, {
