@@ -213,6 +213,10 @@ describe('owners and prefix reservations', () => {
       expect((await fetch(`${at(feed)}/api/admin/prefixes`, { headers })).status).toBe(403);
     }
     expect(await (await server.feed.hub.feed('release'))!.ownership.owners('Shared.Name')).toEqual(['beta']);
+    // Admin rights (any id, any owner's) hold only where the key is valid.
+    const pushed = await pushTo('release', keys.devAdmin!, 'Shared.Name', '3.0.0');
+    expect(pushed.status).toBe(403);
+    expect(pushed.statusText).toMatch(/not valid on feed 'release'/);
   });
 });
 
