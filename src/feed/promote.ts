@@ -74,6 +74,10 @@ export async function promote(hub: FeedHub, request: PromotionRequest, principal
   if (from.scope.id === to.scope.id) throw badRequest(`Promoting from feed '${fromName}' to itself does nothing: name another target feed.`);
   if (from.definition.virtual) throw badRequest(`Feed '${fromName}' is a virtual feed (a view of other feeds): promote from the member feed that holds the packages.`);
   if (to.definition.virtual) throw badRequest(`Feed '${toName}' is a virtual feed (a view of other feeds) and holds no packages: promote into one of its member feeds.`);
+  // A key acts on the feeds it is valid on: both of them (an admin key for some feeds only is an admin there).
+  const target = `(promotion from ${fromName} to ${toName})`;
+  await from.access.authorizeFeed(principal, 'promote.denied', target);
+  await to.access.authorizeFeed(principal, 'promote.denied', target);
   const items = checkedItems(request.packages);
 
   const candidates = await sourceVersions(from, items);

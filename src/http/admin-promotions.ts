@@ -8,6 +8,7 @@ import { ADMIN_BASE, parseBody } from './admin.js';
 
 export interface AdminPromotionDeps {
   readonly auth: ApiKeyAuthenticator;
+  /** The server's, tied to no feed: a promotion involves two. */
   readonly requestAuth: RequestAuthenticator;
   readonly hub: FeedHub;
 }
@@ -26,7 +27,7 @@ const promotionBody = z
   .strict();
 
 /**
- * `POST /api/admin/promotions` (admin keys): promotes package versions between feeds, all or none (feed/promote.ts),
+ * `POST /api/admin/promotions` (admin keys valid on both feeds): promotes package versions between feeds, all or none (feed/promote.ts),
  * and answers 201 with what was promoted; 404 (not in the source), 409 (in the target already), 403 (quota,
  * ownership), 413 (the target's maxPackageSize) with the reason.
  *
@@ -36,7 +37,8 @@ const promotionBody = z
 export function adminPromotionRoutes(app: FastifyInstance, deps: AdminPromotionDeps): void {
   app.post(`${ADMIN_BASE}/promotions`, { config: { access: 'key' as const } }, async (request, reply) => {
     const principal = await deps.requestAuth.authenticate(request);
-    deps.auth.authorizeAdmin(principal);
+    // An admin key valid on both feeds (promote() checks the feeds).
+    deps.auth.authorizeFeedAdmin(principal);
     const body = parseBody(promotionBody, request.body);
     const result = await promote(deps.hub, body, principal);
     request.log.info({ from: result.from, to: result.to, packages: result.packages.length, moved: result.moved, by: principal.name }, 'packages promoted');

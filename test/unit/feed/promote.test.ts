@@ -261,6 +261,12 @@ describe('promotion', () => {
     const tooMany = await promote(server, { from: 'dev', to: 'release', packages: Array.from({ length: 1001 }, (_, i) => ({ id: `P${i}`, version: '1.0.0' })) });
     expect(tooMany.status).toBe(400);
     expect((await promote(server, { from: 'dev', to: 'release', packages: one('Contoso.Here') }, null)).status).toBe(401);
+    // An admin key for dev only is no admin in release.
+    const dev = await feedOf(server, 'dev');
+    const { key } = await server.feed.keys.create(operatorPrincipal('test'), { name: 'dev-admin', owner: 'dev-team', scopes: ['admin'], feeds: [dev.scope.id] });
+    const devAdmin = await promote(server, { from: 'dev', to: 'release', packages: one('Contoso.Here') }, key);
+    expect(devAdmin.status).toBe(403);
+    expect(devAdmin.statusText).toMatch(/not valid on feed 'release'/);
     expect(await filesOf(server, 'release')).toEqual([]);
   });
 });
