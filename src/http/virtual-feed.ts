@@ -93,7 +93,9 @@ export function virtualFeedRoutes(app: FastifyInstance, feed: Feed, virtual: Vir
   };
   const counts = {
     listDownloadCounts: async (lowerId?: string): Promise<DownloadCount[]> =>
-      lowerId !== undefined ? reader.listDownloadCounts(lowerId) : (await Promise.all((await members.feeds()).map((m) => m.db.listDownloadCounts()))).flat(),
+      lowerId !== undefined
+        ? reader.listDownloadCounts(lowerId)
+        : (await Promise.all((await members.feeds()).map((m) => m.db.listDownloadCounts()))).flat(),
     countPackages: async () => (await Promise.all((await members.feeds()).map((m) => m.db.countPackages()))).reduce((a, b) => a + b, 0),
   };
 

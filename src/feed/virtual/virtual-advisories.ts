@@ -13,7 +13,9 @@ const MAX_UPSTREAM_FILES = 15;
  * data joins the members' (an id listed by several members: the first one's), and their upstreams' files come along.
  * Changing them is done in the member.
  */
-export class VirtualAdvisories implements Pick<AdvisoryService, 'forId' | 'vulnerabilityData' | 'deprecate' | 'undeprecate' | 'fileVulnerability' | 'withdrawVulnerability'> {
+export class VirtualAdvisories
+  implements Pick<AdvisoryService, 'forId' | 'vulnerabilityData' | 'deprecate' | 'undeprecate' | 'fileVulnerability' | 'withdrawVulnerability'>
+{
   /** The joined data and what it was joined from: the members hand out the same objects until something changes. */
   private joined: { from: readonly VulnerabilityData[]; data: VulnerabilityData } | undefined;
 

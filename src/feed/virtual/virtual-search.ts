@@ -23,8 +23,8 @@ interface Page<T> {
  * Search on a virtual feed (docs/FEEDS.md): the members' results in member order, an id shown from the first member
  * that has it (as restore serves it): a later member's hit of an id an earlier member has or owns is left out, even
  * when the earlier member's version did not match the query. Each member is asked for the merged positions still to
- * fill, so a page costs each member what the same depth costs on the member itself, plus one query per earlier member
- * for the ownership of the hits.
+ * fill, so a page costs each member what the same depth costs on the member itself, plus a query per earlier member
+ * for the ownership of the hits on the page.
  */
 export class VirtualSearchIndex implements SearchIndex {
   private latest: readonly MemberSearch[] = [];
@@ -84,7 +84,12 @@ export class VirtualSearchIndex implements SearchIndex {
    * earlier member has. `ask(member, take)` answers a member's first `take` hits. `totalHits` adds the members'
    * totals, less the hits seen to be left out.
    */
-  private async merge<T>(skip: number, take: number, ask: (m: MemberSearch, take: number) => Promise<Page<T>>, idOf: (item: T) => string): Promise<Page<T>> {
+  private async merge<T>(
+    skip: number,
+    take: number,
+    ask: (m: MemberSearch, take: number) => Promise<Page<T>>,
+    idOf: (item: T) => string,
+  ): Promise<Page<T>> {
     const members = await this.resolve();
     const need = skip + take;
     const kept: T[] = [];
@@ -93,14 +98,17 @@ export class VirtualSearchIndex implements SearchIndex {
     for (const [i, member] of members.entries()) {
       const earlier = members.slice(0, i);
       const lowerIdOf = (item: T) => toLowerId(idOf(item));
+      const room = need - kept.length;
       const shown = async (items: readonly T[]) => {
         const candidates = items.filter((item) => !seen.has(lowerIdOf(item)) && !earlier.some((e) => e.local.has(lowerIdOf(item))));
-        if (candidates.length === 0 || earlier.length === 0) return candidates;
+        // Ownership is asked about the hits that land on the page only: an id owned without any version is rare, and
+        // the positions before the page are not worth a query each.
+        const onPage = candidates.slice(Math.max(0, skip - kept.length), room);
+        if (onPage.length === 0 || earlier.length === 0) return candidates;
         const owned = new Set<string>();
-        for (const e of earlier) for (const lowerId of await e.owns(candidates.map(lowerIdOf))) owned.add(lowerId);
+        for (const e of earlier) for (const lowerId of await e.owns(onPage.map(lowerIdOf))) owned.add(lowerId);
         return owned.size ? candidates.filter((item) => !owned.has(lowerIdOf(item))) : candidates;
       };
-      const room = need - kept.length;
       let asked = room;
       let page = await ask(member, asked);
       let fresh: T[] = [];
@@ -108,13 +116,14 @@ export class VirtualSearchIndex implements SearchIndex {
       for (;;) {
         fresh = await shown(page.items);
         dropped = page.items.length - fresh.length;
-        // Enough kept, or the member has no more: else ask again for as many more as were left out.
+        // Enough kept, or the member has no more: else ask again, for at least as many more as were left out.
         if (fresh.length >= room || page.items.length < asked || page.items.length >= page.totalHits) break;
-        asked += dropped;
+        asked = room + dropped;
         page = await ask(member, asked);
       }
       for (const item of fresh) seen.add(lowerIdOf(item));
-      kept.push(...fresh.slice(0, room));
+      // One by one: V2 lists every id at once, more than a spread's arguments may be.
+      for (const item of fresh.slice(0, room)) kept.push(item);
       totalHits += Math.max(fresh.length, page.totalHits - dropped);
     }
     return { totalHits, items: kept.slice(skip, need) };

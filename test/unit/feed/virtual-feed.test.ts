@@ -150,6 +150,20 @@ describe('virtual feed', () => {
     expect(await release.db.listDownloadCounts('release.only')).toEqual([{ lowerId: 'release.only', lowerVersion: '1.0.0', count: 1 }]);
   });
 
+  it('serves its service index (push resources kept, for the 405), vulnerabilities and web pages', async () => {
+    const index = (await (await get('/f/all/v3/index.json')).json()) as { resources: { '@id': string; '@type': string }[] };
+    const byType = new Map(index.resources.map((r) => [r['@type'], r['@id']]));
+    expect(byType.get('PackageBaseAddress/3.0.0')).toBe(`${server.url}/f/all/v3/flatcontainer/`);
+    expect(byType.get('PackagePublish/2.0.0')).toBe(`${server.url}/f/all/api/v2/package`);
+    expect((await get('/f/all/v3/vulnerabilities/index.json')).status).toBe(200);
+    expect((await get('/f/all/v3/vulnerabilities/base.json')).status).toBe(200);
+    const page = await get('/f/all/packages/Shared.Lib');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('release 1.0.0');
+    expect((await get('/f/all/packages/Owned.Lib')).status).toBe(404);
+    expect((await get('/f/all/feed')).status).toBe(200);
+  });
+
   it('serves V2 through the same reader', async () => {
     const res = await get(`/f/all/api/v2/FindPackagesById()?id='Shared.Lib'`);
     expect(res.status).toBe(200);
