@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeedHub } from '../../../src/feed/hub.js';
 import { buildNupkg } from '../../support/nupkg.js';
 import { pushRaw, startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
+import { corePackage, expected, ID, pdb, symbolsPackage } from '../symbols/fixtures.js';
 
 // A virtual feed `all` over two feeds and a proxy of another Pawket (the upstream), on one loopback server.
 describe('virtual feed', () => {
@@ -162,6 +163,26 @@ describe('virtual feed', () => {
     expect(await page.text()).toContain('release 1.0.0');
     expect((await get('/f/all/packages/Owned.Lib')).status).toBe(404);
     expect((await get('/f/all/feed')).status).toBe(200);
+  });
+
+  it('serves a member’s symbols: the symbol server and the .snupkg of the package it serves', async () => {
+    expect((await pushRaw(`${server.url}/f/dev`, await corePackage())).status).toBe(201);
+    const snupkg = await symbolsPackage();
+    const pushed = await fetch(`${server.url}/f/dev/api/v2/symbolpackage`, {
+      method: 'PUT',
+      body: new Uint8Array(snupkg),
+      headers: { 'x-nuget-apikey': TEST_KEY, 'content-type': 'application/octet-stream' },
+    });
+    expect(pushed.status).toBe(201);
+    const found = await get(`/f/all/download/symbols/${expected('anycpu').ssqpKey}`);
+    expect(found.status).toBe(200);
+    expect(Buffer.from(await found.arrayBuffer()).equals(pdb('anycpu'))).toBe(true);
+    const lower = ID.toLowerCase();
+    const symbols = await get(`/f/all/api/v2/symbolpackage/${ID}/1.0.0`);
+    expect(symbols.status).toBe(200);
+    expect(Buffer.from(await symbols.arrayBuffer()).equals(snupkg)).toBe(true);
+    expect((await get(`/f/all/v3/flatcontainer/${lower}/1.0.0/${lower}.1.0.0.snupkg`)).status).toBe(200);
+    expect((await get(`/f/release/download/symbols/${expected('anycpu').ssqpKey}`)).status).toBe(404);
   });
 
   it('serves V2 through the same reader', async () => {
