@@ -4,9 +4,9 @@ import type { Feed } from '../feed.js';
 import type { FeedHub } from '../hub.js';
 
 /**
- * The feeds whose content a virtual feed shows, in member order. A virtual member stands for its own members (the
- * ordered union of ordered unions is the flattened list, first one wins); each feed counts once, a cycle is cut, and
- * a member deleted meanwhile is left out.
+ * The feeds whose content a virtual feed shows, in member order. The feeds commands only take members that hold
+ * packages; a virtual member found anyway stands for its own members (the ordered union of ordered unions is the
+ * flattened list, first one wins). Each feed counts once, a cycle is cut, and a member deleted meanwhile is left out.
  */
 export function memberDefinitions(hub: Pick<FeedHub, 'definitionById'>, definition: FeedDefinition): FeedDefinition[] {
   const out: FeedDefinition[] = [];

@@ -192,7 +192,7 @@ describe('virtual feed', () => {
     expect(xml.match(/<d:Version>[^<]*<\/d:Version>/g)).toEqual(['<d:Version>1.0.0</d:Version>']);
   });
 
-  it('lists the members of a virtual member in its place', async () => {
+  it('reads a virtual member (which the feeds commands refuse) as its members in its place', async () => {
     await createFeed('outer', {}, [ids.all!, ids.dev!]);
     expect(await versions('outer', 'shared.lib')).toEqual(['1.0.0']);
     expect(await versions('outer', 'up.only')).toEqual(['1.0.0']);
