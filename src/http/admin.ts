@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiKeyRecord } from '../db/access-database.js';
-import { badRequest } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import type { AuditLog } from '../feed/audit.js';
 import type { ApiKeyAuthenticator, Principal } from '../feed/auth.js';
+import type { FeedHub } from '../feed/hub.js';
 import { keyStatus, type KeyManager } from '../feed/keys.js';
 import type { Ownership } from '../feed/ownership.js';
 import type { RequestAuthenticator } from './access-control.js';
@@ -14,7 +15,11 @@ export interface AdminRouteDeps {
   readonly keys: KeyManager;
   readonly ownership: Ownership;
   readonly audit: AuditLog;
+  /** The server's feeds: `?feed=NAME` acts on that feed's owners and prefixes (default: the default feed's). */
+  readonly hub?: FeedHub;
 }
+
+type FeedQuery = { Querystring: { feed?: string } };
 
 /** Where the admin API lives. */
 export const ADMIN_BASE = '/api/admin';
@@ -59,6 +64,19 @@ export function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
     return principal;
   };
   const opts = { config: { access: 'key' as const } };
+  /** The feed `?feed=NAME` names: a feed that holds packages (a virtual feed has no owners of its own). */
+  const feedOf = async (request: FastifyRequest<FeedQuery>) => {
+    const name = request.query.feed;
+    if (!name || !deps.hub) return null;
+    const feed = await deps.hub.feed(name);
+    if (!feed) throw notFound(`There is no feed '${name.slice(0, 80)}' on this server.`);
+    return feed;
+  };
+  const ownershipOf = async (request: FastifyRequest<FeedQuery>): Promise<Ownership> => {
+    const feed = await feedOf(request);
+    if (feed?.definition.virtual) throw badRequest(`The feed '${feed.definition.name}' is virtual: owners and prefixes belong to its member feeds.`);
+    return feed?.ownership ?? deps.ownership;
+  };
 
   app.get(`${ADMIN_BASE}/keys`, opts, async (request) => {
     await admin(request);
@@ -84,41 +102,43 @@ export function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
     return reply.code(201).header('cache-control', 'no-store').send({ key: rotated.key, ...keyJson(rotated.record) });
   });
 
-  app.get<{ Querystring: { owner?: string } }>(`${ADMIN_BASE}/owners`, opts, async (request) => {
+  app.get<{ Querystring: { owner?: string; feed?: string } }>(`${ADMIN_BASE}/owners`, opts, async (request) => {
     await admin(request);
     const owner = request.query.owner;
     if (!owner) throw badRequest('Say whose ids to list: /api/admin/owners?owner=NAME (or /api/admin/owners/ID for the owners of an id).');
-    return { owner: owner.toLowerCase(), ids: await deps.ownership.idsOwnedBy(owner) };
+    return { owner: owner.toLowerCase(), ids: await (await ownershipOf(request)).idsOwnedBy(owner) };
   });
-  app.get<{ Params: { id: string } }>(`${ADMIN_BASE}/owners/:id`, opts, async (request) => {
+  app.get<{ Params: { id: string } } & FeedQuery>(`${ADMIN_BASE}/owners/:id`, opts, async (request) => {
     await admin(request);
-    return { id: request.params.id, owners: await deps.ownership.owners(request.params.id) };
+    return { id: request.params.id, owners: await (await ownershipOf(request)).owners(request.params.id) };
   });
-  app.put<{ Params: { id: string; owner: string } }>(`${ADMIN_BASE}/owners/:id/:owner`, opts, async (request) => {
+  app.put<{ Params: { id: string; owner: string } } & FeedQuery>(`${ADMIN_BASE}/owners/:id/:owner`, opts, async (request) => {
     const principal = await admin(request);
     const { id, owner } = request.params;
-    const added = await deps.ownership.addOwner(principal, id, owner);
-    return { id, added, owners: await deps.ownership.owners(id) };
+    const ownership = await ownershipOf(request);
+    const added = await ownership.addOwner(principal, id, owner);
+    return { id, added, owners: await ownership.owners(id) };
   });
-  app.delete<{ Params: { id: string; owner: string } }>(`${ADMIN_BASE}/owners/:id/:owner`, opts, async (request) => {
+  app.delete<{ Params: { id: string; owner: string } } & FeedQuery>(`${ADMIN_BASE}/owners/:id/:owner`, opts, async (request) => {
     const principal = await admin(request);
     const { id, owner } = request.params;
-    await deps.ownership.removeOwner(principal, id, owner);
-    return { id, owners: await deps.ownership.owners(id) };
+    const ownership = await ownershipOf(request);
+    await ownership.removeOwner(principal, id, owner);
+    return { id, owners: await ownership.owners(id) };
   });
 
-  app.get(`${ADMIN_BASE}/prefixes`, opts, async (request) => {
+  app.get<FeedQuery>(`${ADMIN_BASE}/prefixes`, opts, async (request) => {
     await admin(request);
-    return { prefixes: await deps.ownership.listPrefixes() };
+    return { prefixes: await (await ownershipOf(request)).listPrefixes() };
   });
-  app.post(`${ADMIN_BASE}/prefixes`, opts, async (request, reply) => {
+  app.post<FeedQuery>(`${ADMIN_BASE}/prefixes`, opts, async (request, reply) => {
     const principal = await admin(request);
     const body = parseBody(prefixBody, request.body);
-    return reply.code(201).send(await deps.ownership.reservePrefix(principal, body.pattern, body.owner));
+    return reply.code(201).send(await (await ownershipOf(request)).reservePrefix(principal, body.pattern, body.owner));
   });
-  app.delete<{ Params: { pattern: string } }>(`${ADMIN_BASE}/prefixes/:pattern`, opts, async (request) => {
+  app.delete<{ Params: { pattern: string } } & FeedQuery>(`${ADMIN_BASE}/prefixes/:pattern`, opts, async (request) => {
     const principal = await admin(request);
-    await deps.ownership.releasePrefix(principal, request.params.pattern);
+    await (await ownershipOf(request)).releasePrefix(principal, request.params.pattern);
     return { released: request.params.pattern };
   });
 
@@ -131,7 +151,9 @@ export function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
       if (!/^\d+$/.test(text)) throw badRequest(`The ${name} parameter must be a whole number.`);
       return Math.min(Number(text), max);
     };
+    const feed = await feedOf(request as FastifyRequest<FeedQuery>);
     const entries = await deps.audit.list({
+      ...(feed ? { feedId: feed.scope.id } : {}),
       limit: whole('limit', 100, 1000) ?? 100,
       before: whole('before', undefined, Number.MAX_SAFE_INTEGER),
       action: q.action || undefined,

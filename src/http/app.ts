@@ -6,6 +6,7 @@ import type { Feed } from '../feed/feed.js';
 import { openSearch } from '../feed/search/search-service.js';
 import { installAccessControl, RequestAuthenticator } from './access-control.js';
 import { adminRoutes } from './admin.js';
+import { adminFeedRoutes } from './admin-feeds.js';
 import { advisoryRoutes } from './advisories.js';
 import { refuseMalformedHosts } from './base-url.js';
 import { installBodyIdleTimeout } from './body-timeout.js';
@@ -220,7 +221,10 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     maxPackageSize: config.maxPackageSize,
     allowOverwrite: config.allowOverwrite,
   });
-  if (root) adminRoutes(app, { auth: feed.auth, requestAuth, keys: feed.keys, ownership: feed.ownership, audit: feed.audit });
+  if (root) {
+    adminRoutes(app, { auth: feed.auth, requestAuth, keys: feed.keys, ownership: feed.ownership, audit: feed.audit, hub: feed.hub });
+    adminFeedRoutes(app, { hub: feed.hub, auth: feed.auth, requestAuth, configuredBase: config.baseUrl });
+  }
   advisoryRoutes(app, feed.advisories, requestAuth);
   // The web UI at / (docs/ARCHITECTURE.md, Web UI).
   uiRoutes(app, {
