@@ -2,6 +2,7 @@ import { FEED_SETTINGS, type FeedSettingName, type FeedSettings } from '../confi
 import type { FeedRecord, FeedUsage } from '../db/feed-database.js';
 import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
+import { KyselySymbolDatabase } from '../db/kysely-symbol-database.js';
 import { badRequest, notFound, PawketError } from '../errors.js';
 import { AuditLog } from './audit.js';
 import type { Actor } from './auth.js';
@@ -23,6 +24,7 @@ export const STORAGE_SETTINGS: readonly FeedSettingName[] = [
 
 const MAX_DESCRIPTION = 1000;
 const MAX_MEMBERS = 50;
+const DELETE_CONCURRENCY = 8;
 
 export interface NewFeedInput {
   readonly name: string;
@@ -148,16 +150,25 @@ export class FeedAdmin {
     const blobKeys = await this.hub.feedDb.deleteFeed(definition.id);
     if (blobKeys === null) throw noSuchFeed(name);
     await this.hub.reloadDefinitions();
-    // The rows are gone, so nothing serves these files any more; one that fails to go is an orphan `pawket gc` removes.
+    // The rows are gone; a file another feed's row still references (a promoted copy may share it) stays. One that
+    // fails to go is an orphan `pawket gc` removes.
+    const keys = [...new Set(blobKeys)];
+    const { db, kysely, blobs, onError } = this.hub.shared;
+    const symbolDb = new KyselySymbolDatabase(kysely);
     let failedFiles = 0;
-    for (const key of new Set(blobKeys)) {
-      try {
-        await this.hub.shared.blobs.delete(key);
-      } catch (err) {
-        failedFiles++;
-        this.hub.shared.onError(err);
+    // A few at a time: an object store answers each delete in a round trip.
+    const worker = async () => {
+      for (let key = keys.pop(); key !== undefined; key = keys.pop()) {
+        try {
+          if ((await db.isBlobReferenced(key)) || (await symbolDb.isSymbolBlobReferenced(key))) continue;
+          await blobs.delete(key);
+        } catch (err) {
+          failedFiles++;
+          onError(err);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: DELETE_CONCURRENCY }, worker));
     await this.audit.record(actor, 'feed.delete', definition.name, `${usage.packages} packages, ${blobKeys.length} files`);
     return { feed: summary, files: blobKeys.length, failedFiles };
   }

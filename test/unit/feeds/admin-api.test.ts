@@ -22,6 +22,7 @@ function api(method: string, path: string, body?: unknown, key: string | null = 
 }
 
 interface FeedJson {
+  id: number;
   name: string;
   kind: string;
   members: string[] | null;
@@ -70,6 +71,16 @@ describe('the feeds admin API', () => {
     expect(listed.feeds[1]).toMatchObject({ packages: 1 });
     expect(listed.feeds[1]!.bytes).toBeGreaterThan(0);
     expect(listed.feeds[0]!.urls.serviceIndex).toBe(`${server.url}/v3/index.json`);
+  });
+
+  it('serves each of several feeds created at the same moment', async () => {
+    const names = ['many1', 'many2', 'many3', 'many4', 'many5', 'many6'];
+    const answers = await Promise.all(names.map((name) => api('POST', '', { name })));
+    expect(answers.map((a) => a.status)).toEqual(names.map(() => 201));
+    for (const name of names) expect((await fetch(`${server.url}/f/${name}/v3/index.json`)).status, name).toBe(200);
+    const both = await Promise.all([api('POST', '', { name: 'twice' }), api('POST', '', { name: 'TWICE' })]);
+    expect(both.map((a) => a.status).sort()).toEqual([201, 409]);
+    for (const name of [...names, 'twice']) expect((await api('DELETE', `/${name}`)).status).toBe(200);
   });
 
   it('refuses a taken name (whatever its case) with 409, and bad names with 400', async () => {
@@ -209,7 +220,22 @@ describe('the feeds admin API', () => {
     const audit = (await (await fetch(`${server.url}/api/admin/audit?action=feed.delete`, { headers: { 'x-nuget-apikey': TEST_KEY } })).json()) as {
       entries: Array<{ target: string; detail: string }>;
     };
-    expect(audit.entries.map((e) => e.target)).toEqual(['Dev', 'release', 'all']);
+    expect(audit.entries.map((e) => e.target).slice(0, 3)).toEqual(['Dev', 'release', 'all']);
+  });
+
+  it('deletes a feed\'s files, but not one another feed\'s row references (as a promoted copy may)', async () => {
+    await create({ name: 'shared-a' });
+    const b = await create({ name: 'shared-b' });
+    expect((await push('/f/shared-a', 'Shared.Lib', '1.0.0')).status).toBe(201);
+    const hub = server.feed.hub;
+    const a = (await hub.feed('shared-a'))!;
+    const row = (await a.db.getPackage('shared.lib', '1.0.0'))!;
+    await hub.shared.db.forFeed(b.id).insertPackage({ ...row, nuspec: (await a.db.getNuspec('shared.lib', '1.0.0'))! });
+
+    expect((await api('DELETE', '/shared-a?force')).status).toBe(200);
+    const file = await fetch(`${server.url}/f/shared-b/v3/flatcontainer/shared.lib/1.0.0/shared.lib.1.0.0.nupkg`);
+    expect(file.status).toBe(200);
+    expect(Buffer.from(await file.arrayBuffer()).length).toBe(row.size);
   });
 
   it('acts on one feed\'s owners and prefixes with ?feed=', async () => {
