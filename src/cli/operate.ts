@@ -1,25 +1,26 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { operatorPrincipal } from '../feed/auth.js';
-import { openFeed } from '../feed/feed.js';
+import type { Feed } from '../feed/feed.js';
 import { exportPackages, importPackages } from '../feed/import.js';
 import { applyRetention, retentionEnabled } from '../feed/retention.js';
+import { openContentFeed } from './open-feed.js';
 import { Progress } from './progress.js';
 
 /** `pawket import DIR`: bulk import; returns the exit code (1 when some file was rejected). */
-export async function importCommand(config: Config, dir: string, concurrency: number): Promise<number> {
-  const feed = await openFeed(config);
+export async function importCommand(config: Config, dir: string, concurrency: number, feedName?: string): Promise<number> {
+  const feed = await openContentFeed(config, feedName);
   const progress = new Progress('import', 'files');
   try {
     const result = await importPackages(feed, resolve(dir), operatorPrincipal('pawket import (command line)'), {
       concurrency,
-      maxPackageSize: config.maxPackageSize,
+      maxPackageSize: feed.config.maxPackageSize,
       onProgress: (p) => progress.update(p.done, p.total, `${p.imported} imported, ${p.skipped} already there, ${p.rejected} rejected`),
     });
     progress.stop();
     for (const r of result.rejections) process.stderr.write(`rejected ${r.file}: ${r.reason}\n`);
     process.stdout.write(
-      `Imported ${result.imported} files, skipped ${result.skipped} already on the feed, rejected ${result.rejected} (of ${result.total}).\n`,
+      `Imported ${result.imported} files into '${feed.definition.name}', skipped ${result.skipped} already on the feed, rejected ${result.rejected} (of ${result.total}).\n`,
     );
     return result.rejected === 0 ? 0 : 1;
   } finally {
@@ -29,35 +30,54 @@ export async function importCommand(config: Config, dir: string, concurrency: nu
 }
 
 /** `pawket export DIR`: every package written back out, byte for byte. */
-export async function exportCommand(config: Config, dir: string): Promise<void> {
-  const feed = await openFeed(config);
+export async function exportCommand(config: Config, dir: string, feedName?: string): Promise<void> {
+  const feed = await openContentFeed(config, feedName);
   const progress = new Progress('export', 'packages');
   try {
     const count = await exportPackages(feed, resolve(dir), (done, total) => progress.update(done, total, ''));
     progress.stop();
-    process.stdout.write(`Exported ${count} packages to ${resolve(dir)}.\n`);
+    process.stdout.write(`Exported ${count} packages of '${feed.definition.name}' to ${resolve(dir)}.\n`);
   } finally {
     progress.stop();
     await feed.close();
   }
 }
 
-/** `pawket gc [--dry-run]`: applies the retention policy and removes orphaned files left by crashes. */
-export async function gcCommand(config: Config, dryRun: boolean): Promise<void> {
-  const feed = await openFeed(config);
+/**
+ * `pawket gc [--dry-run] [--feed NAME]`: applies each feed's retention policy (its own settings, else the
+ * configuration's; only the named feed's with --feed) and removes orphaned files left by crashes, in every feed.
+ */
+export async function gcCommand(config: Config, dryRun: boolean, feedName?: string): Promise<void> {
+  const opened = await openContentFeed(config, feedName);
   try {
-    const policy = { keepStable: config.retentionKeepStable, keepPrerelease: config.retentionKeepPrerelease, action: config.retentionAction };
-    if (retentionEnabled(policy)) {
-      const steps = await applyRetention(feed.db, feed.reader, feed.manage, operatorPrincipal('pawket gc (command line)'), policy, dryRun);
-      for (const s of steps) process.stdout.write(`${dryRun ? 'would ' : ''}${s.action} ${s.id} ${s.version}\n`);
-      process.stdout.write(`Retention: ${steps.length} versions ${dryRun ? 'would be' : 'were'} ${policy.action === 'unlist' ? 'unlisted' : 'deleted'}.\n`);
-    } else {
-      process.stdout.write('Retention: no policy set (retentionKeepStable / retentionKeepPrerelease).\n');
-    }
-    const orphans = await feed.sweepOrphans(dryRun);
+    const feeds = feedName !== undefined ? [opened] : await everyFeedHoldingPackages(opened);
+    for (const feed of feeds) await applyFeedRetention(feed, dryRun, feeds.length > 1);
+    const orphans = await opened.sweepOrphans(dryRun);
     for (const key of orphans) process.stdout.write(`${dryRun ? 'would remove' : 'removed'} orphaned file ${key}\n`);
     process.stdout.write(`Orphaned files: ${orphans.length} ${dryRun ? 'would be' : 'were'} removed.\n`);
   } finally {
-    await feed.close();
+    await opened.close();
   }
+}
+
+async function everyFeedHoldingPackages(feed: Feed): Promise<Feed[]> {
+  const feeds: Feed[] = [];
+  for (const d of feed.hub.definitions()) {
+    const other = d.virtual ? null : await feed.hub.feed(d.name);
+    if (other) feeds.push(other);
+  }
+  return feeds;
+}
+
+async function applyFeedRetention(feed: Feed, dryRun: boolean, named: boolean): Promise<void> {
+  const { config } = feed;
+  const policy = { keepStable: config.retentionKeepStable, keepPrerelease: config.retentionKeepPrerelease, action: config.retentionAction };
+  const label = named ? `Retention in '${feed.definition.name}'` : 'Retention';
+  if (!retentionEnabled(policy)) {
+    process.stdout.write(`${label}: no policy set (retentionKeepStable / retentionKeepPrerelease).\n`);
+    return;
+  }
+  const steps = await applyRetention(feed.db, feed.reader, feed.manage, operatorPrincipal('pawket gc (command line)'), policy, dryRun);
+  for (const s of steps) process.stdout.write(`${dryRun ? 'would ' : ''}${s.action} ${s.id} ${s.version}\n`);
+  process.stdout.write(`${label}: ${steps.length} versions ${dryRun ? 'would be' : 'were'} ${policy.action === 'unlist' ? 'unlisted' : 'deleted'}.\n`);
 }

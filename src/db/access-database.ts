@@ -73,6 +73,8 @@ export type NewAuditEntry = Omit<AuditEntry, 'seq' | 'feedId'>;
 
 export interface AuditQuery {
   readonly limit: number;
+  /** Only entries of this feed (default: every feed's). */
+  readonly feedId?: number;
   /** Only entries with seq below this (paging back in time). */
   readonly before?: number;
   readonly action?: string;

@@ -400,6 +400,7 @@ export class KyselyAccessDatabase implements AccessDatabase {
 
   async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
     let q = this.db.selectFrom('audit_log').selectAll();
+    if (query.feedId !== undefined) q = q.where('feed_id', '=', query.feedId);
     if (query.before !== undefined) q = q.where('seq', '<', query.before);
     if (query.action !== undefined) q = q.where('action', '=', query.action);
     if (query.keyId !== undefined) q = q.where('key_id', '=', query.keyId);

@@ -54,6 +54,7 @@ export class FeedHub {
   private readonly opened = new Map<number, Promise<OpenedFeed>>();
   private readonly listeners: Array<() => void> = [];
   private reloading: Promise<void> | undefined;
+  private nextReload: Promise<void> | undefined;
   private closed = false;
 
   private constructor(
@@ -128,10 +129,21 @@ export class FeedHub {
     };
   }
 
-  /** Reads the definitions again; feeds whose definition changed are composed again when next used. */
+  /**
+   * Reads the definitions again; feeds whose definition changed are composed again when next used. Resolves once a read
+   * that started after the call is applied (a write followed by this call is always seen): a call during a read waits
+   * for one more, which every call made meanwhile shares.
+   */
   reloadDefinitions(): Promise<void> {
-    this.reloading ??= this.loadDefinitions().finally(() => (this.reloading = undefined));
-    return this.reloading;
+    if (!this.reloading) {
+      this.reloading = this.loadDefinitions().finally(() => (this.reloading = undefined));
+      return this.reloading;
+    }
+    this.nextReload ??= this.reloading.catch(() => {}).then(() => {
+      this.nextReload = undefined;
+      return this.reloadDefinitions();
+    });
+    return this.nextReload;
   }
 
   private async loadDefinitions(): Promise<void> {

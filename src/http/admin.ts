@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ApiKeyRecord } from '../db/access-database.js';
-import { badRequest } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import type { AuditLog } from '../feed/audit.js';
 import type { ApiKeyAuthenticator, Principal } from '../feed/auth.js';
 import { keyFeedNames, keyStatus, parseKeyFeeds, type FeedNames, type KeyManager } from '../feed/keys.js';
@@ -106,7 +106,12 @@ export function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
       if (!/^\d+$/.test(text)) throw badRequest(`The ${name} parameter must be a whole number.`);
       return Math.min(Number(text), max);
     };
+    // `?feed=NAME`: only what happened in that feed.
+    const feedName = q.feed || undefined;
+    const feedId = feedName === undefined ? undefined : deps.feeds.idOf(feedName);
+    if (feedName !== undefined && feedId === undefined) throw notFound(`There is no feed '${feedName.slice(0, 80)}' on this server.`);
     const entries = await deps.audit.list({
+      ...(feedId !== undefined ? { feedId } : {}),
       limit: whole('limit', 100, 1000) ?? 100,
       before: whole('before', undefined, Number.MAX_SAFE_INTEGER),
       action: q.action || undefined,

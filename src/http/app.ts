@@ -8,6 +8,7 @@ import { openSearch } from '../feed/search/search-service.js';
 import { installAccessControl, RequestAuthenticator } from './access-control.js';
 import { adminRoutes, feedAdminRoutes } from './admin.js';
 import { adminPromotionRoutes } from './admin-promotions.js';
+import { adminFeedRoutes } from './admin-feeds.js';
 import { advisoryRoutes } from './advisories.js';
 import { refuseMalformedHosts } from './base-url.js';
 import { installBodyIdleTimeout } from './body-timeout.js';
@@ -242,6 +243,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     const feeds = { idOf: (name: string) => feed.hub.definition(name)?.id, nameOf: (id: number) => feed.hub.definitionById(id)?.name };
     adminRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, keys: feed.keys, audit: feed.audit, feeds });
     adminPromotionRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, hub: feed.hub });
+    adminFeedRoutes(app, { hub: feed.hub, auth: feed.auth, requestAuth: parts.requestAuth, configuredBase: config.baseUrl });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
   advisoryRoutes(app, feed.advisories, requestAuth);
