@@ -85,7 +85,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
   const audit = new AuditLog(accessDb);
   const ownership = new Ownership(accessDb, audit, onError);
   await ownership.start(events);
-  const access = new PackageAccess(auth, accessDb, ownership, audit, onError);
+  const access = new PackageAccess(auth, accessDb, ownership, audit, onError, { scope, nameOf: (id) => hub.definitionById(id)?.name });
   const symbolDb = new KyselySymbolDatabase(kysely, definition.id);
   const symbols = new SymbolService(db, symbolDb, blobs, access, {
     allowOverwrite: config.allowOverwrite,

@@ -54,7 +54,8 @@ function alternateOf(value: z.output<typeof deprecationBody>['alternatePackage']
 export function advisoryRoutes(app: FastifyInstance, advisories: AdvisoryService, requestAuth: RequestAuthenticator): void {
   const base = `${routes.packageApi}:id`;
   const keyed = { config: { access: 'key' as const } };
-  const principalOf = (request: FastifyRequest) => requestAuth.authenticate(request);
+  const principalOf = (request: FastifyRequest<{ Params: { id: string } }>) =>
+    requestAuth.authenticate(request, { denied: { action: 'advisory.denied', target: request.params.id } });
 
   app.get<{ Params: { id: string } }>(`${base}/advisories`, async (request) => {
     const { id } = request.params;

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { Feed } from '../feed/feed.js';
 import { openSearch } from '../feed/search/search-service.js';
 import { installAccessControl, RequestAuthenticator } from './access-control.js';
-import { adminRoutes } from './admin.js';
+import { adminRoutes, feedAdminRoutes } from './admin.js';
 import { advisoryRoutes } from './advisories.js';
 import { refuseMalformedHosts } from './base-url.js';
 import { installBodyIdleTimeout } from './body-timeout.js';
@@ -141,8 +141,9 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   });
   // Documents link to the Host a client names: a malformed one is a 400, never text in a document.
   refuseMalformedHosts(app);
-  // On a private feed every read needs a key (docs/SECURITY.md).
-  const { requestAuth, metrics } = parts;
+  // On a private feed every read needs a key valid on this feed (docs/SECURITY.md); so does every write.
+  const { metrics } = parts;
+  const requestAuth = parts.requestAuth.forFeed(feed.access);
   installAccessControl(app, requestAuth, { privateFeed: config.private });
   if (root && config.private && config.apiKeys.length === 0 && (await feed.accessDb.countUsableKeys(new Date().toISOString())) === 0) {
     app.log.warn('the feed is private but has no API key yet: create one with `pawket keys create`');
@@ -220,7 +221,11 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     maxPackageSize: config.maxPackageSize,
     allowOverwrite: config.allowOverwrite,
   });
-  if (root) adminRoutes(app, { auth: feed.auth, requestAuth, keys: feed.keys, ownership: feed.ownership, audit: feed.audit });
+  if (root) {
+    const feeds = { idOf: (name: string) => feed.hub.definition(name)?.id, nameOf: (id: number) => feed.hub.definitionById(id)?.name };
+    adminRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, keys: feed.keys, audit: feed.audit, feeds });
+  }
+  feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
   advisoryRoutes(app, feed.advisories, requestAuth);
   // The web UI at / (docs/ARCHITECTURE.md, Web UI).
   uiRoutes(app, {

@@ -33,7 +33,7 @@ export function symbolRoutes(app: FastifyInstance, deps: SymbolRouteDeps): void 
   app.register(async (scope) => {
     prepareUploadScope(scope, deps.maxPackageSize);
     const push = async (request: FastifyRequest, reply: FastifyReply) => {
-      const principal = await deps.requestAuth.authenticate(request);
+      const principal = await deps.requestAuth.authenticate(request, { denied: { action: 'push.denied', target: '(any symbols package)' } });
       // A key that may not push at all is refused before its body is read; id-specific checks need the package.
       await deps.access.authorizeAnyPush(principal);
       const upload = await receiveUpload(request, deps.tempDir, deps.maxPackageSize, SYMBOLS_UPLOAD);

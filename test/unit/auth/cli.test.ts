@@ -52,7 +52,7 @@ describe('the access commands', () => {
     expect((await push(server, key!, 'Contoso.Cli', '1.0.0')).status).toBe(201);
 
     const list = await pawket('keys', 'list');
-    expect(list.stdout).toMatch(new RegExp(`${keyId} +ci +contoso +push-new,unlist +Contoso\\.\\* +active`));
+    expect(list.stdout).toMatch(new RegExp(`${keyId} +ci +contoso +push-new,unlist +Contoso\\.\\* +\\* +active`));
     expect(list.stdout).not.toContain(key);
 
     const rotated = await pawket('keys', 'rotate', keyId, '--json');
