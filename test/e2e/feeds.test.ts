@@ -368,7 +368,8 @@ Save-PSResource -Name ${q(LIB)} -Version '1.0.0' -Repository Release -Path ${q(s
     expect(over.code, explain(over)).not.toBe(0);
     // the client shows the server's reason with the status
     const statusLine = over.output.split('\n').find((l) => /status code does not indicate success: \d{3}/.test(l));
-    expect(statusLine, explain(over)).toMatch(/: 4\d\d \(.*quota.*\)/i);
+    expect(statusLine, explain(over)).toMatch(/: 403 \(.*quota.*\)/i);
+    expect(statusLine, explain(over)).toMatch(/\bsmall\b/);
     expect(await versions('small', QUOTA_ID)).toEqual(['1.0.0']);
     const download = await fetch(`${server!.baseUrl}/f/small/v3/flatcontainer/${QUOTA_ID.toLowerCase()}/2.0.0/${QUOTA_ID.toLowerCase()}.2.0.0.nupkg`);
     expect(download.status).toBe(404);
