@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { Feed } from '../feed/feed.js';
+import type { SearchIndex } from '../feed/search/search-index.js';
 import { openSearch } from '../feed/search/search-service.js';
 import { installAccessControl, RequestAuthenticator } from './access-control.js';
 import { adminRoutes, feedAdminRoutes } from './admin.js';
@@ -31,11 +32,15 @@ import { PackageFiles } from './ui/package-files.js';
 import { uiRoutes } from './ui/routes.js';
 import { uploadFormRoute } from './ui/upload-route.js';
 import { FeedRouter } from './feed-router.js';
+import { compositionStamp } from '../feed/virtual/members.js';
+import { virtualFeedRoutes } from './virtual-feed.js';
 
 /** What every feed's app of one server shares: one metrics registry, one count of bad keys per address. */
 interface ServerParts {
   readonly metrics: Metrics;
   readonly requestAuth: RequestAuthenticator;
+  /** A feed's app (the root app for the default feed), built if not yet: virtual feeds read their members' search. */
+  readonly feedApp: (feedId: number) => Promise<FastifyInstance>;
 }
 
 declare module 'fastify' {
@@ -44,6 +49,8 @@ declare module 'fastify' {
     pawketHandle: (req: IncomingMessage, res: ServerResponse) => void;
     /** The feed definition the app was built from (JSON), to tell when it must be built again. */
     pawketDefinition: string;
+    /** On the root app: a feed's app by feed id, built if not yet (tests flush a feed's download counts through it). */
+    pawketFeedApp: (feedId: number) => Promise<FastifyInstance>;
   }
 }
 
@@ -52,13 +59,17 @@ declare module 'fastify' {
  * server's own routes (metrics, health, admin API), and every other feed's app under `/f/{name}/` (http/feed-router.ts).
  */
 export async function buildApp(feed: Feed, config: Config): Promise<FastifyInstance> {
+  let router: FeedRouter | undefined;
   const parts: ServerParts = {
     metrics: new Metrics(),
     // Keys: bad ones are slowed per address, whichever feed they were sent to (docs/SECURITY.md).
     requestAuth: new RequestAuthenticator(feed.auth, new FailureLimiter({ perMinute: config.badKeyLimit })),
+    feedApp: (feedId) => router!.app(feedId),
   };
-  const router = new FeedRouter(feed.hub, (other) => buildFeedApp(other, { ...config, ...other.config }, parts, null));
+  router = new FeedRouter(feed.hub, (other) => buildFeedApp(other, { ...config, ...other.config }, parts, null));
   const app = await buildFeedApp(feed, config, parts, router);
+  router.setDefaultApp(app);
+  app.decorate('pawketFeedApp', parts.feedApp);
   app.addHook('onClose', () => router.close());
   return app;
 }
@@ -119,7 +130,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     trustProxy: config.trustProxy,
   });
   app.decorate('pawketHandle', (req: IncomingMessage, res: ServerResponse) => handle(req, res));
-  app.decorate('pawketDefinition', JSON.stringify(feed.definition));
+  app.decorate('pawketDefinition', compositionStamp(feed.hub, feed.definition));
   router?.setDefaultHandler((req, res) => handle(req, res));
   installErrorHandling(app);
   installBodyIdleTimeout(app, config.uploadIdleTimeout);
@@ -159,6 +170,10 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     done();
   });
   feed.events.onPackageChanged((lowerId) => cache.invalidate(lowerId));
+  if (feed.virtual) {
+    fastPath = virtualFeedRoutes(app, feed, feed.virtual, { config, cache, metrics, requestAuth, feedApp: parts.feedApp });
+    return app;
+  }
 
   serviceIndexRoutes(app, config.baseUrl);
   staticResourceRoutes(app, config.baseUrl, feed.advisories, feed.upstream?.vulnerabilities ?? null);
@@ -169,6 +184,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   app.addHook('onClose', () => search.close());
   // With `upstreamSearch: merged`, V3 search and the web UI also ask the upstreams (docs/UPSTREAMS.md); V2 stays local.
   const mergedSearch = feed.upstream && config.upstreamSearch === 'merged' ? new MergedSearchIndex(search.index, feed.upstream) : null;
+  app.decorate<SearchIndex>('pawketSearchIndex', mergedSearch ?? search.index);
   searchRoutes(app, mergedSearch ?? search.index, config.baseUrl, (lowerId) => feed.ownership.isVerifiedId(lowerId));
   const downloads: DownloadRecorder = {
     record(lowerId, lowerVersion) {
