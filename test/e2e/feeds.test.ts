@@ -201,16 +201,16 @@ ${items}
     return ((await res.json()) as { versions: string[] }).versions;
   }
 
-  it('gives each feed its own service index: what clients read under /f/{feed}/v3/, the rest under /f/{feed}/', async () => {
+  it('gives each feed its own service index, every resource under /f/{feed}/v3/ but the web page of a package', async () => {
     for (const feed of ['dev', 'release', 'all']) {
       const res = await fetch(feedUrl(feed));
       expect(res.status, feed).toBe(200);
       const index = (await res.json()) as { resources: Array<{ '@id': string; '@type': string }> };
       expect(index.resources.length).toBeGreaterThan(0);
       for (const { '@id': url, '@type': type } of index.resources) {
-        // NuGet sends credentials up front only under the service index's folder: what clients read lives there;
-        // pushes and the web pages (UriTemplate) are the feed's too
-        const under = /^(Package|SymbolPackage)Publish\/|UriTemplate\//.test(type) ? `/f/${feed}/` : `/f/${feed}/v3/`;
+        // NuGet sends credentials up front only under the service index's folder: everything clients call lives
+        // there; the package's web page (for browsers) is the feed's UI
+        const under = type === 'PackageDetailsUriTemplate/5.1.0' ? `/f/${feed}/packages/` : `/f/${feed}/v3/`;
         expect(url, `${feed}: ${type}`).toMatch(new RegExp(`^${server!.baseUrl}${under}`));
       }
     }
