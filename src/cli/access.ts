@@ -15,7 +15,7 @@ import { AuditLog } from '../feed/audit.js';
 import { FeedEvents } from '../feed/events.js';
 import { KyselyAdvisoryDatabase } from '../db/kysely-advisory-database.js';
 import { ApiKeyAuthenticator, operatorPrincipal, type Actor, type Principal } from '../feed/auth.js';
-import { KeyManager, keyStatus } from '../feed/keys.js';
+import { feedNamesOf, keyFeedNames, KeyManager, keyStatus, parseKeyFeeds, type FeedNames } from '../feed/keys.js';
 import { Ownership } from '../feed/ownership.js';
 
 export interface StorageFlags {
@@ -38,6 +38,8 @@ interface AccessTools {
   readonly operator: Principal;
   /** Deprecations and advisories, acting as an operator (every right, audited under the actor's name). */
   readonly advisories: AdvisoryService;
+  /** The server's feeds by name and id (keys name the feeds they are valid on). */
+  feedNames(): Promise<FeedNames>;
   /** The feed the command acts on (`--feed`), and every feed of the server. */
   readonly feed: FeedRecord;
   readonly feeds: readonly FeedRecord[];
@@ -83,6 +85,7 @@ export async function withAccess(config: Config, run: (tools: AccessTools) => Pr
       actor,
       operator: operatorPrincipal(actor.name),
       advisories: new AdvisoryService(new KyselyAdvisoryDatabase(db.kysely, feed.id), feed.id === DEFAULT_FEED_ID ? db : db.forFeed(feed.id), access, new FeedEvents()),
+      feedNames: async () => feedNamesOf(feeds),
       feed,
       feeds,
     };
@@ -118,15 +121,22 @@ export function table(header: string[], rows: string[][]): string {
 
 const day = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : '-');
 
-function keyRows(keys: readonly ApiKeyRecord[]): string {
+/** A key's feeds in a table cell: `*` (every feed), the names, or `-` when every feed it named was deleted. */
+function feedCell(k: ApiKeyRecord, names: FeedNames): string {
+  const feeds = keyFeedNames(k.feeds, names);
+  return feeds === '*' ? '*' : feeds.join(',') || '-';
+}
+
+function keyRows(keys: readonly ApiKeyRecord[], names: FeedNames): string {
   return table(
-    ['ID', 'NAME', 'OWNER', 'SCOPES', 'PATTERNS', 'STATUS', 'EXPIRES', 'LAST USED', 'KEY ENDS'],
+    ['ID', 'NAME', 'OWNER', 'SCOPES', 'PATTERNS', 'FEEDS', 'STATUS', 'EXPIRES', 'LAST USED', 'KEY ENDS'],
     keys.map((k) => [
       k.keyId,
       k.name,
       k.owner,
       k.scopes.join(','),
       k.patterns.join(',') || '*',
+      feedCell(k, names),
       keyStatus(k),
       day(k.expires),
       day(k.lastUsed),
@@ -135,13 +145,16 @@ function keyRows(keys: readonly ApiKeyRecord[]): string {
   );
 }
 
-function showNewKey(key: string, record: ApiKeyRecord, json: boolean | undefined, what: string): void {
+function showNewKey(key: string, record: ApiKeyRecord, names: FeedNames, json: boolean | undefined, what: string): void {
+  const feeds = keyFeedNames(record.feeds, names);
   if (json) {
-    out(JSON.stringify({ key, ...record, status: keyStatus(record) }, null, 2));
+    out(JSON.stringify({ key, ...record, feeds, status: keyStatus(record) }, null, 2));
     return;
   }
   out(`${what} ${record.keyId} (${record.name}) for ${record.owner}: ${record.scopes.join(', ')}` +
-    `${record.patterns.length ? ` on ${record.patterns.join(', ')}` : ''}${record.expires ? `, expires ${record.expires}` : ''}.`);
+    `${record.patterns.length ? ` on ${record.patterns.join(', ')}` : ''}` +
+    `, valid on ${feeds === '*' ? 'every feed' : `feed${feeds.length === 1 ? '' : 's'} ${feeds.join(', ')}`}` +
+    `${record.expires ? `, expires ${record.expires}` : ''}.`);
   out(`\n  ${key}\n`);
   out('This is the only time the key is shown: only its hash is stored. Put it where it will be used now.');
 }
@@ -174,25 +187,29 @@ export function accessCommands(program: Command, loadConfigOf: (flags: StorageFl
       .requiredOption('--scopes <scopes>', 'comma-separated: push-new, push, unlist, read, admin')
       .option('--patterns <globs>', 'comma-separated id globs the key may write, e.g. "Contoso.*" (default: any id)')
       .option('--expires <when>', 'an ISO date (2026-12-31) or a duration (90d, 12h, 8w); default: never')
+      .option('--feeds <names>', "comma-separated feed names the key is valid on, or '*' (default): every feed")
       .option('--json', 'print JSON'),
-  ).action((flags: StorageFlags & { name: string; owner: string; scopes: string; patterns?: string; expires?: string; json?: boolean }) =>
-    withAccess(configOf(flags), async ({ keys: manager, actor }) => {
+  ).action((flags: StorageFlags & { name: string; owner: string; scopes: string; patterns?: string; expires?: string; feeds?: string; json?: boolean }) =>
+    withAccess(configOf(flags), async ({ keys: manager, actor, feedNames }) => {
+      const names = await feedNames();
       const { key, record } = await manager.create(actor, {
         name: flags.name,
         owner: flags.owner,
         scopes: [flags.scopes],
         patterns: flags.patterns ? [flags.patterns] : [],
         expires: flags.expires ?? null,
+        feeds: parseKeyFeeds(flags.feeds, names),
       });
-      showNewKey(key, record, flags.json, 'Created API key');
+      showNewKey(key, record, names, flags.json, 'Created API key');
     }),
   );
   storageOptions(keys.command('list').description('List API keys (never the keys themselves).').option('--json', 'print JSON')).action(
     (flags: StorageFlags & { json?: boolean }) =>
-      withAccess(configOf(flags), async ({ keys: manager }) => {
+      withAccess(configOf(flags), async ({ keys: manager, feedNames }) => {
         const list = await manager.list();
-        if (flags.json) out(JSON.stringify(list.map((k) => ({ ...k, status: keyStatus(k) })), null, 2));
-        else out(list.length ? keyRows(list) : 'No API keys yet (configured keys from PAWKET_API_KEY are not listed).');
+        const names = await feedNames();
+        if (flags.json) out(JSON.stringify(list.map((k) => ({ ...k, feeds: keyFeedNames(k.feeds, names), status: keyStatus(k) })), null, 2));
+        else out(list.length ? keyRows(list, names) : 'No API keys yet (configured keys from PAWKET_API_KEY are not listed).');
       }),
   );
   storageOptions(keys.command('revoke <keyId>').description('Revoke an API key: it stops working at once.')).action(
@@ -208,9 +225,9 @@ export function accessCommands(program: Command, loadConfigOf: (flags: StorageFl
       .description('Give a key a new secret (same id, owner, scopes and patterns); the old one stops working.')
       .option('--json', 'print JSON'),
   ).action((keyId: string, flags: StorageFlags & { json?: boolean }) =>
-    withAccess(configOf(flags), async ({ keys: manager, actor }) => {
+    withAccess(configOf(flags), async ({ keys: manager, actor, feedNames }) => {
       const { key, record } = await manager.rotate(actor, keyId);
-      showNewKey(key, record, flags.json, 'Rotated API key');
+      showNewKey(key, record, await feedNames(), flags.json, 'Rotated API key');
     }),
   );
 

@@ -84,6 +84,20 @@ advisoryCommands(program, configOf);
 feedCommands(program, configOf);
 
 program
+  .command('promote <packages...>')
+  .description('Promote package versions (ID VERSION pairs) from one feed to another, byte for byte, all or none.')
+  .requiredOption('--from <feed>', 'the feed that has the versions')
+  .requiredOption('--to <feed>', 'the feed to promote them into')
+  .option('--move', 'delete them from the source feed afterwards')
+  .option('--json', 'print JSON')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the server (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'))
+  .action(async (packages: string[], flags: { from: string; to: string; move?: boolean; json?: boolean; dataDir?: string; config?: string }) => {
+    const { from, to, move, json, ...storage } = flags;
+    process.exitCode = await (await import('./promote.js')).promoteCommand(configOf(storage), packages, { from, to, move, json });
+  });
+
+program
   .command('import <dir>')
   .description('Import every .nupkg/.snupkg under a folder (NuGet.Server, BaGet, global packages folder); resumable.')
   .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))

@@ -108,6 +108,8 @@ export interface AccessDatabase {
   putKey(key: StoredApiKey): Promise<void>;
 
   registration(lowerId: string): Promise<Registration>;
+  /** Which of these ids are registered (a virtual feed leaves them out of later members' search hits). */
+  registeredAmong(lowerIds: readonly string[]): Promise<Set<string>>;
   /** Whether some version of the id exists (registered or not: packages copied in from elsewhere are not). */
   hasPackages(lowerId: string): Promise<boolean>;
   /** Registers an unregistered id with these owners; false when it is registered already (someone else won). */

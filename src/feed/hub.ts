@@ -120,9 +120,13 @@ export class FeedHub {
     return definition ? (await this.openFeed(definition)).feed : null;
   }
 
-  /** Called after feed definitions change (created, updated, deleted), here or on another node. */
-  onDefinitionsChanged(listener: () => void): void {
+  /** Called after feed definitions change (created, updated, deleted), here or on another node; returns what stops it. */
+  onDefinitionsChanged(listener: () => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
   }
 
   /**
@@ -158,7 +162,7 @@ export class FeedHub {
       this.opened.delete(old.id);
       void opened?.then((o) => o.stop(), () => {});
     }
-    if (changed) for (const listener of this.listeners) listener();
+    if (changed) for (const listener of [...this.listeners]) listener();
   }
 
   private openFeed(definition: FeedDefinition): Promise<OpenedFeed> {

@@ -4,22 +4,27 @@ import type { ApiKeyRecord } from '../db/access-database.js';
 import { badRequest, notFound } from '../errors.js';
 import type { AuditLog } from '../feed/audit.js';
 import type { ApiKeyAuthenticator, Principal } from '../feed/auth.js';
-import type { FeedHub } from '../feed/hub.js';
-import { keyStatus, type KeyManager } from '../feed/keys.js';
+import { keyFeedNames, keyStatus, parseKeyFeeds, type FeedNames, type KeyManager } from '../feed/keys.js';
 import type { Ownership } from '../feed/ownership.js';
 import type { RequestAuthenticator } from './access-control.js';
 
 export interface AdminRouteDeps {
   readonly auth: ApiKeyAuthenticator;
+  /** The server's, tied to no feed: keys and the audit log belong to the whole server. */
   readonly requestAuth: RequestAuthenticator;
   readonly keys: KeyManager;
-  readonly ownership: Ownership;
   readonly audit: AuditLog;
-  /** The server's feeds: `?feed=NAME` acts on that feed's owners and prefixes (default: the default feed's). */
-  readonly hub?: FeedHub;
+  /** The server's feeds by name and id (a key names the feeds it is valid on). */
+  readonly feeds: FeedNames;
 }
 
-type FeedQuery = { Querystring: { feed?: string } };
+export interface FeedAdminRouteDeps {
+  readonly auth: ApiKeyAuthenticator;
+  /** The feed's (RequestAuthenticator.forFeed): a key not valid on the feed is refused there. */
+  readonly requestAuth: RequestAuthenticator;
+  /** The feed's owners and prefix reservations. */
+  readonly ownership: Ownership;
+}
 
 /** Where the admin API lives. */
 export const ADMIN_BASE = '/api/admin';
@@ -33,6 +38,8 @@ const newKeyBody = z
     scopes: stringList,
     patterns: stringList.optional(),
     expires: z.string().nullable().optional(),
+    /** Feed names, or `*` (the default): every feed. */
+    feeds: z.union([z.array(z.string()), z.string()]).optional(),
   })
   .strict();
 
@@ -46,16 +53,16 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   return result.data;
 }
 
-/** A key as the admin API shows it: everything but the hash; `status` says whether it works now. */
-export function keyJson(k: ApiKeyRecord, now = Date.now()) {
-  return { ...k, status: keyStatus(k, now) };
+/** A key as the admin API shows it: everything but the hash; `feeds` by name (or `*`); `status` says whether it works now. */
+export function keyJson(k: ApiKeyRecord, feeds: Pick<FeedNames, 'nameOf'>, now = Date.now()) {
+  return { ...k, feeds: keyFeedNames(k.feeds, feeds), status: keyStatus(k, now) };
 }
 
 /**
- * The admin API (JSON; admin keys only, in X-NuGet-ApiKey, HTTP Basic's password or `Authorization: Bearer`):
- * keys, package owners, prefix reservations and the audit log. The command line does the same on the database.
+ * The admin API of the server (JSON; admin keys valid on every feed, in X-NuGet-ApiKey, HTTP Basic's password or
+ * `Authorization: Bearer`): keys and the audit log. The command line does the same on the database.
  *
- * @example curl -H 'X-NuGet-ApiKey: ...' -d '{"name":"ci","owner":"contoso","scopes":["push-new"]}' -H 'content-type: application/json' https://feed/api/admin/keys
+ * @example curl -H 'X-NuGet-ApiKey: ...' -d '{"name":"ci","owner":"contoso","scopes":["push-new"],"feeds":["dev"]}' -H 'content-type: application/json' https://feed/api/admin/keys
  */
 export function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
   const admin = async (request: FastifyRequest): Promise<Principal> => {
@@ -64,82 +71,30 @@ export function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
     return principal;
   };
   const opts = { config: { access: 'key' as const } };
-  /** The feed `?feed=NAME` names: a feed that holds packages (a virtual feed has no owners of its own). */
-  const feedOf = async (request: FastifyRequest<FeedQuery>) => {
-    const name = request.query.feed;
-    if (!name || !deps.hub) return null;
-    const feed = await deps.hub.feed(name);
-    if (!feed) throw notFound(`There is no feed '${name.slice(0, 80)}' on this server.`);
-    return feed;
-  };
-  const ownershipOf = async (request: FastifyRequest<FeedQuery>): Promise<Ownership> => {
-    const feed = await feedOf(request);
-    if (feed?.definition.virtual) throw badRequest(`The feed '${feed.definition.name}' is virtual: owners and prefixes belong to its member feeds.`);
-    return feed?.ownership ?? deps.ownership;
-  };
+  const shown = (k: ApiKeyRecord) => keyJson(k, deps.feeds);
 
   app.get(`${ADMIN_BASE}/keys`, opts, async (request) => {
     await admin(request);
-    return { keys: (await deps.keys.list()).map((k) => keyJson(k)) };
+    return { keys: (await deps.keys.list()).map(shown) };
   });
   app.post(`${ADMIN_BASE}/keys`, opts, async (request, reply) => {
     const principal = await admin(request);
-    const body = parseBody(newKeyBody, request.body);
-    const created = await deps.keys.create(principal, body);
-    return reply.code(201).header('cache-control', 'no-store').send({ key: created.key, ...keyJson(created.record) });
+    const { feeds, ...body } = parseBody(newKeyBody, request.body);
+    const created = await deps.keys.create(principal, { ...body, feeds: parseKeyFeeds(feeds, deps.feeds) });
+    return reply.code(201).header('cache-control', 'no-store').send({ key: created.key, ...shown(created.record) });
   });
   app.get<{ Params: { keyId: string } }>(`${ADMIN_BASE}/keys/:keyId`, opts, async (request) => {
     await admin(request);
-    return keyJson(await deps.keys.get(request.params.keyId));
+    return shown(await deps.keys.get(request.params.keyId));
   });
   app.delete<{ Params: { keyId: string } }>(`${ADMIN_BASE}/keys/:keyId`, opts, async (request) => {
     const principal = await admin(request);
-    return keyJson(await deps.keys.revoke(principal, request.params.keyId));
+    return shown(await deps.keys.revoke(principal, request.params.keyId));
   });
   app.post<{ Params: { keyId: string } }>(`${ADMIN_BASE}/keys/:keyId/rotate`, opts, async (request, reply) => {
     const principal = await admin(request);
     const rotated = await deps.keys.rotate(principal, request.params.keyId);
-    return reply.code(201).header('cache-control', 'no-store').send({ key: rotated.key, ...keyJson(rotated.record) });
-  });
-
-  app.get<{ Querystring: { owner?: string; feed?: string } }>(`${ADMIN_BASE}/owners`, opts, async (request) => {
-    await admin(request);
-    const owner = request.query.owner;
-    if (!owner) throw badRequest('Say whose ids to list: /api/admin/owners?owner=NAME (or /api/admin/owners/ID for the owners of an id).');
-    return { owner: owner.toLowerCase(), ids: await (await ownershipOf(request)).idsOwnedBy(owner) };
-  });
-  app.get<{ Params: { id: string } } & FeedQuery>(`${ADMIN_BASE}/owners/:id`, opts, async (request) => {
-    await admin(request);
-    return { id: request.params.id, owners: await (await ownershipOf(request)).owners(request.params.id) };
-  });
-  app.put<{ Params: { id: string; owner: string } } & FeedQuery>(`${ADMIN_BASE}/owners/:id/:owner`, opts, async (request) => {
-    const principal = await admin(request);
-    const { id, owner } = request.params;
-    const ownership = await ownershipOf(request);
-    const added = await ownership.addOwner(principal, id, owner);
-    return { id, added, owners: await ownership.owners(id) };
-  });
-  app.delete<{ Params: { id: string; owner: string } } & FeedQuery>(`${ADMIN_BASE}/owners/:id/:owner`, opts, async (request) => {
-    const principal = await admin(request);
-    const { id, owner } = request.params;
-    const ownership = await ownershipOf(request);
-    await ownership.removeOwner(principal, id, owner);
-    return { id, owners: await ownership.owners(id) };
-  });
-
-  app.get<FeedQuery>(`${ADMIN_BASE}/prefixes`, opts, async (request) => {
-    await admin(request);
-    return { prefixes: await (await ownershipOf(request)).listPrefixes() };
-  });
-  app.post<FeedQuery>(`${ADMIN_BASE}/prefixes`, opts, async (request, reply) => {
-    const principal = await admin(request);
-    const body = parseBody(prefixBody, request.body);
-    return reply.code(201).send(await (await ownershipOf(request)).reservePrefix(principal, body.pattern, body.owner));
-  });
-  app.delete<{ Params: { pattern: string } } & FeedQuery>(`${ADMIN_BASE}/prefixes/:pattern`, opts, async (request) => {
-    const principal = await admin(request);
-    await (await ownershipOf(request)).releasePrefix(principal, request.params.pattern);
-    return { released: request.params.pattern };
+    return reply.code(201).header('cache-control', 'no-store').send({ key: rotated.key, ...shown(rotated.record) });
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>(`${ADMIN_BASE}/audit`, opts, async (request) => {
@@ -151,9 +106,12 @@ export function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
       if (!/^\d+$/.test(text)) throw badRequest(`The ${name} parameter must be a whole number.`);
       return Math.min(Number(text), max);
     };
-    const feed = await feedOf(request as FastifyRequest<FeedQuery>);
+    // `?feed=NAME`: only what happened in that feed.
+    const feedName = q.feed || undefined;
+    const feedId = feedName === undefined ? undefined : deps.feeds.idOf(feedName);
+    if (feedName !== undefined && feedId === undefined) throw notFound(`There is no feed '${feedName.slice(0, 80)}' on this server.`);
     const entries = await deps.audit.list({
-      ...(feed ? { feedId: feed.scope.id } : {}),
+      ...(feedId !== undefined ? { feedId } : {}),
       limit: whole('limit', 100, 1000) ?? 100,
       before: whole('before', undefined, Number.MAX_SAFE_INTEGER),
       action: q.action || undefined,
@@ -161,5 +119,56 @@ export function adminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
       target: q.target || undefined,
     });
     return { entries };
+  });
+}
+
+/**
+ * One feed's owners and prefix reservations, under the feed's URLs (`/api/admin/owners` on the default feed,
+ * `/f/dev/api/admin/owners` on `dev`): admin keys valid on that feed.
+ */
+export function feedAdminRoutes(app: FastifyInstance, deps: FeedAdminRouteDeps): void {
+  const admin = async (request: FastifyRequest): Promise<Principal> => {
+    const principal = await deps.requestAuth.authenticate(request);
+    deps.auth.authorizeFeedAdmin(principal);
+    return principal;
+  };
+  const opts = { config: { access: 'key' as const } };
+
+  app.get<{ Querystring: { owner?: string } }>(`${ADMIN_BASE}/owners`, opts, async (request) => {
+    await admin(request);
+    const owner = request.query.owner;
+    if (!owner) throw badRequest('Say whose ids to list: /api/admin/owners?owner=NAME (or /api/admin/owners/ID for the owners of an id).');
+    return { owner: owner.toLowerCase(), ids: await deps.ownership.idsOwnedBy(owner) };
+  });
+  app.get<{ Params: { id: string } }>(`${ADMIN_BASE}/owners/:id`, opts, async (request) => {
+    await admin(request);
+    return { id: request.params.id, owners: await deps.ownership.owners(request.params.id) };
+  });
+  app.put<{ Params: { id: string; owner: string } }>(`${ADMIN_BASE}/owners/:id/:owner`, opts, async (request) => {
+    const principal = await admin(request);
+    const { id, owner } = request.params;
+    const added = await deps.ownership.addOwner(principal, id, owner);
+    return { id, added, owners: await deps.ownership.owners(id) };
+  });
+  app.delete<{ Params: { id: string; owner: string } }>(`${ADMIN_BASE}/owners/:id/:owner`, opts, async (request) => {
+    const principal = await admin(request);
+    const { id, owner } = request.params;
+    await deps.ownership.removeOwner(principal, id, owner);
+    return { id, owners: await deps.ownership.owners(id) };
+  });
+
+  app.get(`${ADMIN_BASE}/prefixes`, opts, async (request) => {
+    await admin(request);
+    return { prefixes: await deps.ownership.listPrefixes() };
+  });
+  app.post(`${ADMIN_BASE}/prefixes`, opts, async (request, reply) => {
+    const principal = await admin(request);
+    const body = parseBody(prefixBody, request.body);
+    return reply.code(201).send(await deps.ownership.reservePrefix(principal, body.pattern, body.owner));
+  });
+  app.delete<{ Params: { pattern: string } }>(`${ADMIN_BASE}/prefixes/:pattern`, opts, async (request) => {
+    const principal = await admin(request);
+    await deps.ownership.releasePrefix(principal, request.params.pattern);
+    return { released: request.params.pattern };
   });
 }
