@@ -4,7 +4,7 @@ import { ACCESS_CHANGE_MARKER } from './access-database.js';
 import type { PackageIdentity, PromotedPackage, PromotionOutcome } from './database.js';
 import type { AccessTables } from './kysely-access-database.js';
 import type { AdvisoryTables } from './kysely-advisory-database.js';
-import type { SymbolTables } from './kysely-symbol-database.js';
+import { insertSymbolRows, type SymbolTables } from './kysely-symbol-database.js';
 import type { Tables } from './schema.js';
 
 type Db = Tables & SymbolTables & AdvisoryTables & AccessTables;
@@ -58,7 +58,7 @@ export async function promotePackages(
         await sql`INSERT INTO deprecations (package_key, reasons, message, alternate_id, alternate_range, updated_at)
           SELECT CAST(${key} AS integer), reasons, message, alternate_id, alternate_range, updated_at
           FROM deprecations WHERE package_key = ${sourceKey}`.execute(tx);
-        if (pkg.symbols) await insertSymbols(tx, key, pkg);
+        if (pkg.symbols) await insertSymbolRows(tx as unknown as Transaction<Tables & SymbolTables>, key, { ...pkg.symbols, published: pkg.published });
       }
       const ids = [...new Set(packages.map((p) => p.lowerId))];
       let registered = false;
@@ -102,31 +102,6 @@ async function copyMirrorMark(tx: Transaction<Db>, fromFeedId: number, toFeedId:
   await sql`INSERT INTO upstream_packages (feed_id, lower_id, lower_version, upstream, mirrored_at)
     SELECT CAST(${toFeedId} AS integer), lower_id, lower_version, upstream, mirrored_at FROM upstream_packages
     WHERE feed_id = ${fromFeedId} AND lower_id = ${pkg.lowerId} AND lower_version = ${pkg.lowerVersion}`.execute(tx);
-}
-
-async function insertSymbols(tx: Transaction<Db>, packageKey: number, pkg: PromotedPackage): Promise<void> {
-  const symbols = pkg.symbols!;
-  const row = await tx
-    .insertInto('symbol_packages')
-    .values({
-      package_key: packageKey,
-      package_sha512: symbols.packageSha512,
-      size: symbols.size,
-      sha512: symbols.sha512,
-      blob_key: symbols.blobKey,
-      published: pkg.published,
-    })
-    .returning('key')
-    .executeTakeFirstOrThrow();
-  const files = symbols.files.map((f) => ({
-    symbol_package_key: row.key,
-    path: f.path,
-    ssqp_key: f.ssqpKey,
-    size: f.size,
-    blob_key: f.blobKey,
-    checksums: JSON.stringify(f.checksums),
-  }));
-  for (let i = 0; i < files.length; i += 500) await tx.insertInto('symbol_files').values(files.slice(i, i + 500)).execute();
 }
 
 /**

@@ -86,7 +86,7 @@ export class KyselySymbolDatabase implements SymbolDatabase {
           // The files go with it (ON DELETE CASCADE).
           await tx.deleteFrom('symbol_packages').where('key', '=', previous.key).execute();
         }
-        if (!(await this.insertSymbols(tx, pkg.key, symbols))) return { status: 'exists' };
+        if (!(await insertSymbolRows(tx, pkg.key, symbols))) return { status: 'exists' };
         return previous ? { status: 'replaced', previousBlobKeys } : { status: 'inserted' };
       });
     } catch (error) {
@@ -209,7 +209,7 @@ export class KyselySymbolDatabase implements SymbolDatabase {
           .where('lower_version', '=', symbols.lowerVersion)
           .executeTakeFirst();
         if (!pkg) return 'no-package';
-        const inserted = await this.insertSymbols(tx, pkg.key, symbols);
+        const inserted = await insertSymbolRows(tx, pkg.key, symbols);
         return inserted ? 'inserted' : 'exists';
       });
     } catch (error) {
@@ -218,39 +218,42 @@ export class KyselySymbolDatabase implements SymbolDatabase {
     }
   }
 
-  /** The symbols row and its files, unless the version has symbols already (false). */
-  private async insertSymbols(tx: Transaction<Db>, packageKey: number, symbols: NewSymbolPackage): Promise<boolean> {
-    const inserted = await tx
-      .insertInto('symbol_packages')
-      .values({
-        package_key: packageKey,
-        package_sha512: symbols.packageSha512,
-        size: symbols.size,
-        sha512: symbols.sha512,
-        blob_key: symbols.blobKey,
-        published: symbols.published,
-      })
-      // A concurrent push of the same symbols (PostgreSQL) waits for the first and then inserts nothing.
-      .onConflict((oc) => oc.column('package_key').doNothing())
-      .returning('key')
-      .executeTakeFirst();
-    if (!inserted) return false;
-    const rows = symbols.files.map((f) => ({
-      symbol_package_key: inserted.key,
-      path: f.path,
-      ssqp_key: f.ssqpKey,
-      size: f.size,
-      blob_key: f.blobKey,
-      checksums: JSON.stringify(f.checksums),
-    }));
-    for (let i = 0; i < rows.length; i += 500) await tx.insertInto('symbol_files').values(rows.slice(i, i + 500)).execute();
-    return true;
-  }
-
   async isSymbolBlobReferenced(blobKey: string): Promise<boolean> {
     const pkg = await this.db.selectFrom('symbol_packages').select('key').where('blob_key', '=', blobKey).executeTakeFirst();
     if (pkg) return true;
     const file = await this.db.selectFrom('symbol_files').select('path').where('blob_key', '=', blobKey).executeTakeFirst();
     return file !== undefined;
   }
+}
+
+/**
+ * The symbols row of a package row and its files, in the caller's transaction, unless the version has symbols already
+ * (false). Symbols pushes, copies and promotions all write them here.
+ */
+export async function insertSymbolRows(tx: Transaction<Db>, packageKey: number, symbols: NewSymbolPackage): Promise<boolean> {
+  const inserted = await tx
+    .insertInto('symbol_packages')
+    .values({
+      package_key: packageKey,
+      package_sha512: symbols.packageSha512,
+      size: symbols.size,
+      sha512: symbols.sha512,
+      blob_key: symbols.blobKey,
+      published: symbols.published,
+    })
+    // A concurrent push of the same symbols (PostgreSQL) waits for the first and then inserts nothing.
+    .onConflict((oc) => oc.column('package_key').doNothing())
+    .returning('key')
+    .executeTakeFirst();
+  if (!inserted) return false;
+  const rows = symbols.files.map((f) => ({
+    symbol_package_key: inserted.key,
+    path: f.path,
+    ssqp_key: f.ssqpKey,
+    size: f.size,
+    blob_key: f.blobKey,
+    checksums: JSON.stringify(f.checksums),
+  }));
+  for (let i = 0; i < rows.length; i += 500) await tx.insertInto('symbol_files').values(rows.slice(i, i + 500)).execute();
+  return true;
 }
