@@ -86,7 +86,7 @@ export class FeedHub {
     let hub: FeedHub | undefined;
     // Other nodes (or processes on the same SQLite file) change feeds too; their changes reach our caches here.
     const watcher = new ChangeWatcher(db, (change) => hub?.dispatch(change), onError);
-    hub = new FeedHub(shared, new KyselyFeedDatabase(db.kysely), watcher, temp, undefined);
+    hub = new FeedHub(shared, new KyselyFeedDatabase(db.kysely, db.sqlDialect), watcher, temp, undefined);
     await hub.reloadDefinitions();
     await watcher.start(config.changePollInterval);
     hub.defaultOpened = await hub.openFeed(hub.definitionById(DEFAULT_FEED_ID)!);
