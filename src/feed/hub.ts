@@ -172,15 +172,18 @@ export class FeedHub {
     }
   }
 
-  /** Removes files left by crashed pushes in any feed (rows store full keys, so a reference is a global question). */
-  sweepOrphans(dryRun = false): Promise<string[]> {
+  /**
+   * Removes files left by crashed pushes (or a deleted feed) in any feed: rows store full keys, so a reference is a
+   * global question. `now` is for tests, which cannot wait for a file to be old enough.
+   */
+  sweepOrphans(dryRun = false, now = Date.now()): Promise<string[]> {
     const { db, kysely, blobs } = this.shared;
     const symbolDb = new KyselySymbolDatabase(kysely);
     return sweepOrphanBlobs(
       { isBlobReferenced: async (key) => (await db.isBlobReferenced(key)) || (await symbolDb.isSymbolBlobReferenced(key)) },
       blobs,
       ORPHAN_MIN_AGE_MS,
-      Date.now(),
+      now,
       dryRun,
     );
   }
