@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { badRequest } from '../errors.js';
 import { lowerId } from '../nuget/id.js';
 import { parseAlternate, parseDeprecationReason, severityName, type DeprecationReason } from '../nuget/advisory.js';
-import { out, storageConfig, storageOptions, table, withAccess, type StorageFlags } from './access.js';
+import { feedStorageOptions, out, storageConfig, storageOptions, table, withAccess, type FeedFlag, type StorageFlags } from './access.js';
 
 const split = (text: string) => text.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
 
@@ -30,9 +30,11 @@ function alternateOf(text: string | undefined) {
  */
 export function advisoryCommands(program: Command, loadConfigOf: (flags: StorageFlags) => Config): void {
   const configOf = storageConfig(loadConfigOf);
+  const onFeed = (flags: StorageFlags & FeedFlag, run: Parameters<typeof withAccess>[1]) =>
+    withAccess(configOf(flags), run, { feed: flags.feed, content: true });
   const versionsHelp = 'versions: exact ones (1.2.0), ranges ("[1.0.0, 2.0.0)") or "*" for all';
 
-  storageOptions(
+  feedStorageOptions(
     program
       .command('deprecate <id> <versions...>')
       .description(`Deprecate versions of a package (${versionsHelp}); clients and the web UI show it.`)
@@ -40,7 +42,7 @@ export function advisoryCommands(program: Command, loadConfigOf: (flags: Storage
       .option('--message <text>', 'what users should know (needed with "other")')
       .option('--alternate <id[@range]>', 'the package to use instead, e.g. Contoso.Http or "Contoso.Http@[2.0.0, )"'),
   ).action((id: string, versions: string[], flags: StorageFlags & { reason: string; message?: string; alternate?: string }) =>
-    withAccess(configOf(flags), async ({ advisories, operator }) => {
+    onFeed(flags, async ({ advisories, operator }) => {
       const done = await advisories.deprecate(operator, id, versions, {
         reasons: reasonsOf(flags.reason),
         message: flags.message ?? null,
@@ -50,10 +52,10 @@ export function advisoryCommands(program: Command, loadConfigOf: (flags: Storage
     }),
   );
 
-  storageOptions(
+  feedStorageOptions(
     program.command('undeprecate <id> <versions...>').description(`Take back the deprecation of versions of a package (${versionsHelp}).`),
   ).action((id: string, versions: string[], flags: StorageFlags) =>
-    withAccess(configOf(flags), async ({ advisories, operator }) => {
+    onFeed(flags, async ({ advisories, operator }) => {
       out(`No longer deprecated: ${id} ${(await advisories.undeprecate(operator, id, versions)).join(', ')}.`);
     }),
   );
@@ -61,7 +63,7 @@ export function advisoryCommands(program: Command, loadConfigOf: (flags: Storage
   const advisory = program
     .command('advisory')
     .description('Known vulnerabilities of packages: restore (NuGetAudit), `dotnet list package --vulnerable` and the web UI show them.');
-  storageOptions(
+  feedStorageOptions(
     advisory
       .command('add <id>')
       .description('File a vulnerability advisory for versions of a package (here or upstream); the same URL again replaces it.')
@@ -69,21 +71,21 @@ export function advisoryCommands(program: Command, loadConfigOf: (flags: Storage
       .requiredOption('--severity <severity>', 'low, moderate, high or critical')
       .requiredOption('--url <url>', 'where users read about it'),
   ).action((id: string, flags: StorageFlags & { versions: string; severity: string; url: string }) =>
-    withAccess(configOf(flags), async ({ advisories, operator }) => {
+    onFeed(flags, async ({ advisories, operator }) => {
       const v = await advisories.fileVulnerability(operator, id, { url: flags.url, severity: flags.severity, versions: flags.versions });
       out(`Filed a ${severityName(v.severity)} severity advisory for ${id} ${v.versions}: ${v.url}`);
     }),
   );
-  storageOptions(advisory.command('withdraw <id> <url>').description('Withdraw an advisory (clients drop it at their next audit).')).action(
+  feedStorageOptions(advisory.command('withdraw <id> <url>').description('Withdraw an advisory (clients drop it at their next audit).')).action(
     (id: string, url: string, flags: StorageFlags) =>
-      withAccess(configOf(flags), async ({ advisories, operator }) => {
+      onFeed(flags, async ({ advisories, operator }) => {
         await advisories.withdrawVulnerability(operator, id, url);
         out(`Withdrew the advisory ${url} of ${id}.`);
       }),
   );
-  storageOptions(advisory.command('list [id]').description('List the advisories in force (of one id, or all).').option('--json', 'print JSON')).action(
+  feedStorageOptions(advisory.command('list [id]').description('List the advisories in force (of one id, or all).').option('--json', 'print JSON')).action(
     (id: string | undefined, flags: StorageFlags & { json?: boolean }) =>
-      withAccess(configOf(flags), async ({ advisories }) => {
+      onFeed(flags, async ({ advisories }) => {
         const data = await advisories.vulnerabilityData();
         const rows = Object.entries(data.byId)
           .filter(([lid]) => id === undefined || lid === lowerId(id))

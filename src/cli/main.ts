@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { PawketError } from '../errors.js';
 import { accessCommands } from './access.js';
 import { advisoryCommands } from './advisories.js';
+import { feedCommands } from './feeds.js';
 import { serve } from './serve.js';
 import { openStorage } from './storage.js';
 
@@ -14,6 +16,8 @@ const configOf = (flags: { dataDir?: string; config?: string }) => {
   const { config: file, ...settings } = flags;
   return loadConfig({ flags: settings, env: process.env, file: file ?? process.env.PAWKET_CONFIG });
 };
+
+const feedFlag = () => new Option('--feed <name>', 'the feed to act on (default: the default feed)');
 
 const program = new Command('pawket').description('A self-hosted NuGet package server.').showHelpAfterError();
 
@@ -68,13 +72,30 @@ program
   .description('Fetch ID[@RANGE]... into the feed: no range = latest listed version, a range = every listed version in it.')
   .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
   .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'))
-  .action(async (packages: string[], flags: { dataDir?: string; config?: string }) => {
-    process.exitCode = await (await import('./mirror.js')).mirrorAddCommand(configOf(flags), packages);
+  .addOption(feedFlag())
+  .action(async (packages: string[], flags: { dataDir?: string; config?: string; feed?: string }) => {
+    const { feed, ...rest } = flags;
+    process.exitCode = await (await import('./mirror.js')).mirrorAddCommand(configOf(rest), packages, feed);
   });
 
 // keys, owners, prefix, audit: access control on the feed's database (docs/SECURITY.md).
 accessCommands(program, configOf);
 advisoryCommands(program, configOf);
+feedCommands(program, configOf);
+
+program
+  .command('promote <packages...>')
+  .description('Promote package versions (ID VERSION pairs) from one feed to another, byte for byte, all or none.')
+  .requiredOption('--from <feed>', 'the feed that has the versions')
+  .requiredOption('--to <feed>', 'the feed to promote them into')
+  .option('--move', 'delete them from the source feed afterwards')
+  .option('--json', 'print JSON')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the server (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'))
+  .action(async (packages: string[], flags: { from: string; to: string; move?: boolean; json?: boolean; dataDir?: string; config?: string }) => {
+    const { from, to, move, json, ...storage } = flags;
+    process.exitCode = await (await import('./promote.js')).promoteCommand(configOf(storage), packages, { from, to, move, json });
+  });
 
 program
   .command('import <dir>')
@@ -82,9 +103,10 @@ program
   .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
   .addOption(new Option('--config <file>', 'JSON config file'))
   .addOption(new Option('--concurrency <n>', 'files imported at once').default('4'))
-  .action(async (dir: string, flags: { dataDir?: string; config?: string; concurrency: string }) => {
-    const { concurrency, ...rest } = flags;
-    process.exitCode = await (await operate()).importCommand(configOf(rest), dir, Math.max(1, Number(concurrency) || 4));
+  .addOption(feedFlag())
+  .action(async (dir: string, flags: { dataDir?: string; config?: string; concurrency: string; feed?: string }) => {
+    const { concurrency, feed, ...rest } = flags;
+    process.exitCode = await (await operate()).importCommand(configOf(rest), dir, Math.max(1, Number(concurrency) || 4), feed);
   });
 
 program
@@ -92,23 +114,33 @@ program
   .description('Write every package out as {id}/{version}/{id}.{version}.nupkg.')
   .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
   .addOption(new Option('--config <file>', 'JSON config file'))
-  .action((dir: string, flags: { dataDir?: string; config?: string }) => operate().then((m) => m.exportCommand(configOf(flags), dir)));
+  .addOption(feedFlag())
+  .action((dir: string, flags: { dataDir?: string; config?: string; feed?: string }) => {
+    const { feed, ...rest } = flags;
+    return operate().then((m) => m.exportCommand(configOf(rest), dir, feed));
+  });
 
 program
   .command('gc')
-  .description('Apply the retention policy and remove orphaned files; --dry-run only prints what it would do.')
+  .description("Apply each feed's retention policy and remove orphaned files; --dry-run only prints what it would do.")
   .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
   .addOption(new Option('--config <file>', 'JSON config file'))
+  .addOption(new Option('--feed <name>', "apply only this feed's retention policy (default: every feed's)"))
   .option('--dry-run', 'print what would be done, change nothing')
-  .action((flags: { dataDir?: string; config?: string; dryRun?: boolean }) => {
-    const { dryRun, ...rest } = flags;
-    return operate().then((m) => m.gcCommand(configOf(rest), dryRun === true));
+  .action((flags: { dataDir?: string; config?: string; dryRun?: boolean; feed?: string }) => {
+    const { dryRun, feed, ...rest } = flags;
+    return operate().then((m) => m.gcCommand(configOf(rest), dryRun === true, feed));
   });
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`pawket: ${error.message}\n`);
     process.exit(2);
+  }
+  // A refusal (unknown feed, bad input) is a message, not a stack trace.
+  if (error instanceof PawketError) {
+    process.stderr.write(`pawket: ${error.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`pawket: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);

@@ -1,15 +1,15 @@
 import cliProgress from 'cli-progress';
 import type { Config } from '../config/schema.js';
 import { PawketError } from '../errors.js';
-import { openFeed } from '../feed/feed.js';
+import { openContentFeed } from './open-feed.js';
 import { parseMirrorRequest, planMirror } from '../feed/upstream/prefetch.js';
 
 /**
  * `pawket mirror add ID[@RANGE]...`: fetches packages from the configured upstreams into the feed (for offline use),
  * with a progress bar on a terminal and a line per package otherwise. Returns the process exit code.
  */
-export async function mirrorAddCommand(config: Config, args: readonly string[]): Promise<number> {
-  if (config.upstreams.length === 0) {
+export async function mirrorAddCommand(config: Config, args: readonly string[], feedName?: string): Promise<number> {
+  if (feedName === undefined && config.upstreams.length === 0) {
     process.stderr.write('pawket mirror: no upstream is configured (PAWKET_UPSTREAMS or "upstreams"; docs/UPSTREAMS.md)\n');
     return 2;
   }
@@ -20,10 +20,14 @@ export async function mirrorAddCommand(config: Config, args: readonly string[]):
     process.stderr.write(`pawket mirror: ${(err as Error).message}\n`);
     return 2;
   }
-  const feed = await openFeed(config);
-  const upstream = feed.upstream!;
+  const feed = await openContentFeed(config, feedName);
+  const upstream = feed.upstream;
   let failed = 0;
   try {
+    if (!upstream) {
+      process.stderr.write(`pawket mirror: the feed '${feed.definition.name}' has no upstream (its setting "upstreams"; docs/UPSTREAMS.md)\n`);
+      return 2;
+    }
     const work: { id: string; version: string }[] = [];
     for (const r of requests) {
       try {

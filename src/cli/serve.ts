@@ -1,11 +1,24 @@
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
+import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import { openFeed } from '../feed/feed.js';
+import type { FeedDefinition } from '../feed/feed-definitions.js';
 import { buildApp } from '../http/app.js';
+import { feedUrls } from '../http/feed-urls.js';
 import { routes } from '../http/routes.js';
 
 /** Longest a shutdown waits for requests in flight (a big push on a slow link) before giving up. */
 const SHUTDOWN_GRACE_MS = 60_000;
+
+/** Feeds beyond the default one listed at start-up; a server with many says how many more (`pawket feeds list`). */
+const SHOWN_FEEDS = 10;
+
+function otherFeedLines(base: string, feeds: readonly FeedDefinition[]): string[] {
+  const others = feeds.filter((d) => d.id !== DEFAULT_FEED_ID);
+  const lines = others.slice(0, SHOWN_FEEDS).map((d) => `Feed '${d.name}'${d.virtual ? ' (virtual)' : ''}: ${feedUrls(base, d).serviceIndex}`);
+  if (others.length > SHOWN_FEEDS) lines.push(`and ${others.length - SHOWN_FEEDS} more feeds (\`pawket feeds list\`)`);
+  return lines;
+}
 
 /** Starts the feed and prints how to use it; stops cleanly on SIGINT/SIGTERM. */
 export async function serve(config: Config): Promise<void> {
@@ -23,6 +36,7 @@ export async function serve(config: Config): Promise<void> {
   const lines = [
     `Pawket is serving the ${config.private ? 'private ' : ''}feed in ${feed.dataDir}`,
     `Feed URL: ${base}${routes.serviceIndex}`,
+    ...otherFeedLines(base, feed.hub.definitions()),
     hasKeys
       ? `Push:     dotnet nuget push My.Package.1.0.0.nupkg --source ${base}${routes.serviceIndex} --api-key <your key>`
       : 'Push:     disabled until an API key is set (PAWKET_API_KEY=... or "apiKeys" in the config file; then `pawket keys create`)',

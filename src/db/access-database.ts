@@ -73,6 +73,8 @@ export type NewAuditEntry = Omit<AuditEntry, 'seq' | 'feedId'>;
 
 export interface AuditQuery {
   readonly limit: number;
+  /** Only entries of this feed (default: every feed's). */
+  readonly feedId?: number;
   /** Only entries with seq below this (paging back in time). */
   readonly before?: number;
   readonly action?: string;
@@ -106,6 +108,8 @@ export interface AccessDatabase {
   putKey(key: StoredApiKey): Promise<void>;
 
   registration(lowerId: string): Promise<Registration>;
+  /** Which of these ids are registered (a virtual feed leaves them out of later members' search hits). */
+  registeredAmong(lowerIds: readonly string[]): Promise<Set<string>>;
   /** Whether some version of the id exists (registered or not: packages copied in from elsewhere are not). */
   hasPackages(lowerId: string): Promise<boolean>;
   /** Registers an unregistered id with these owners; false when it is registered already (someone else won). */

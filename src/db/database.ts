@@ -1,3 +1,5 @@
+import type { NewSymbolPackage } from './symbol-database.js';
+
 /** A package version as the database holds it. */
 export interface PackageRecord {
   readonly id: string;
@@ -25,6 +27,41 @@ export interface PackageRecord {
 export interface NewPackage extends PackageRecord {
   readonly nuspec: Buffer;
 }
+
+/** What one feed holds, as its quota counts it (docs/FEEDS.md, Quotas). */
+export interface FeedUsage {
+  /** Package versions, listed or not, pushed, promoted or mirrored. */
+  readonly packages: number;
+  /** Sum of their .nupkg sizes. */
+  readonly bytes: number;
+}
+
+/** A package version of another feed to be promoted into this one; its file is already stored under `blobKey`. */
+export interface PromotedPackage {
+  readonly lowerId: string;
+  readonly lowerVersion: string;
+  /** The source row's SHA-512: the bytes that were copied (a source row replaced since is not promoted). */
+  readonly sha512: string;
+  /** Where the copy of the file is, in this feed. */
+  readonly blobKey: string;
+  readonly published: string;
+  /** Its symbols, with their files already stored under this feed's keys; null when it has none. */
+  readonly symbols: NewSymbolPackage | null;
+}
+
+/** An id and version, as a promotion's outcome names them. */
+export interface PackageIdentity {
+  readonly lowerId: string;
+  readonly lowerVersion: string;
+}
+
+/** What {@link PackageDatabase.promotePackages} did: all of them, or none (and why). */
+export type PromotionOutcome =
+  | { readonly status: 'promoted' }
+  /** These versions are in this feed already (another writer won); nothing was written. */
+  | { readonly status: 'conflict'; readonly identities: readonly PackageIdentity[] }
+  /** These versions are gone from the source feed, or were replaced by other bytes; nothing was written. */
+  | { readonly status: 'source-changed'; readonly identities: readonly PackageIdentity[] };
 
 /** Downloads of one package version (counted in memory, added to the database in batches). */
 export interface DownloadCount {
@@ -58,6 +95,15 @@ export interface PackageDatabase {
   /** Every package, in pages ordered by an opaque increasing cursor (start with 0); for copy and export. */
   scanPackages(after: number, limit: number): Promise<{ records: NewPackage[]; cursor: number }>;
   countPackages(): Promise<number>;
+  /** This feed's package count and bytes, in one aggregate query (quotas). */
+  usage(): Promise<FeedUsage>;
+  /**
+   * Copies package versions of feed `fromFeedId` into this feed in one transaction: each row as the source has it
+   * (nuspec, metadata, listed state, mirrored mark, deprecation) with the given file key and publish time, its symbols,
+   * and the source's registration and owners of each id this feed has not registered. All of them become visible at
+   * once, or none does: any version already here, or no longer in the source with the copied bytes, rolls back all.
+   */
+  promotePackages(fromFeedId: number, packages: readonly PromotedPackage[]): Promise<PromotionOutcome>;
   /** Every version of one id, listed or not, in no particular order. */
   listVersions(lowerId: string): Promise<PackageRecord[]>;
   /** Returns false when the package does not exist. */

@@ -13,12 +13,20 @@ export interface FeedRecord {
 
 export type NewFeed = Omit<FeedRecord, 'id'>;
 
+/** How much a feed holds: package versions (listed or not) and the bytes of their files. */
+export interface FeedUsage {
+  readonly packages: number;
+  readonly bytes: number;
+}
+
 /** Marker of a `changes` row that says "feed definitions changed": every node reloads them. */
 export const FEEDS_CHANGE_MARKER = '#feeds';
 
 /** The feeds of a server; every write records a change so that other nodes see it. */
 export interface FeedDatabase {
   listFeeds(): Promise<FeedRecord[]>;
+  /** What each feed holds, by feed id (a feed without packages is absent). */
+  usage(): Promise<Map<number, FeedUsage>>;
   /** Null when the name is taken (case-insensitively). */
   createFeed(feed: NewFeed): Promise<FeedRecord | null>;
   /**

@@ -224,6 +224,21 @@ export class KyselyAccessDatabase implements AccessDatabase {
     return { registered: registered !== undefined, owners: owners.map((o) => o.owner) };
   }
 
+  async registeredAmong(lowerIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    // In slices: a statement's bound parameters are limited (SQLite's to 32,766).
+    for (let i = 0; i < lowerIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('package_registrations')
+        .select('lower_id')
+        .where('feed_id', '=', this.feedId)
+        .where('lower_id', 'in', lowerIds.slice(i, i + 500))
+        .execute();
+      for (const r of rows) found.add(r.lower_id);
+    }
+    return found;
+  }
+
   async hasPackages(lowerId: string): Promise<boolean> {
     const row = await this.db.selectFrom('packages').select('key').where('feed_id', '=', this.feedId).where('lower_id', '=', lowerId).limit(1).executeTakeFirst();
     return row !== undefined;
@@ -385,6 +400,7 @@ export class KyselyAccessDatabase implements AccessDatabase {
 
   async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
     let q = this.db.selectFrom('audit_log').selectAll();
+    if (query.feedId !== undefined) q = q.where('feed_id', '=', query.feedId);
     if (query.before !== undefined) q = q.where('seq', '<', query.before);
     if (query.action !== undefined) q = q.where('action', '=', query.action);
     if (query.keyId !== undefined) q = q.where('key_id', '=', query.keyId);

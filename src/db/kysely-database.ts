@@ -1,7 +1,8 @@
 import type { ExpressionBuilder, Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import { Migrator, sql } from './kysely.js';
-import type { Change, DownloadCount, NewPackage, PackageDatabase, PackageRecord } from './database.js';
+import type { Change, DownloadCount, FeedUsage, NewPackage, PackageDatabase, PackageRecord, PromotedPackage, PromotionOutcome } from './database.js';
 import { DEFAULT_FEED_ID } from './feed-migrations.js';
+import { promotePackages } from './kysely-promotion.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import type { PackagesTable, Tables } from './schema.js';
 
@@ -216,6 +217,20 @@ export class KyselyPackageDatabase implements PackageDatabase {
       .where('feed_id', '=', this.feedId)
       .executeTakeFirst();
     return Number(row?.n ?? 0);
+  }
+
+  async usage(): Promise<FeedUsage> {
+    const row = await this.db
+      .selectFrom('packages')
+      .select((eb) => [eb.fn.countAll().as('packages'), eb.fn.sum('size').as('bytes')])
+      .where('feed_id', '=', this.feedId)
+      .executeTakeFirst();
+    // PostgreSQL answers bigint and numeric as strings; SUM of no rows is NULL.
+    return { packages: Number(row?.packages ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
+
+  promotePackages(fromFeedId: number, packages: readonly PromotedPackage[]): Promise<PromotionOutcome> {
+    return promotePackages(this.db, fromFeedId, this.feedId, packages);
   }
 
   async listVersions(lowerId: string): Promise<PackageRecord[]> {

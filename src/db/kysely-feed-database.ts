@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { FEEDS_CHANGE_MARKER, type FeedDatabase, type FeedRecord, type NewFeed } from './feed-database.js';
+import { FEEDS_CHANGE_MARKER, type FeedDatabase, type FeedRecord, type FeedUsage, type NewFeed } from './feed-database.js';
 import { sql } from './kysely.js';
 import type { SqlDialectName } from './migrations.js';
 import type { Tables } from './schema.js';
@@ -28,6 +28,16 @@ export class KyselyFeedDatabase implements FeedDatabase {
   async listFeeds(): Promise<FeedRecord[]> {
     const rows = await this.db.selectFrom('feeds').selectAll().orderBy('feed_id').execute();
     return rows.map(toFeed);
+  }
+
+  async usage(): Promise<Map<number, FeedUsage>> {
+    const rows = await this.db
+      .selectFrom('packages')
+      .select((eb) => ['feed_id', eb.fn.countAll().as('packages'), eb.fn.sum('size').as('bytes')])
+      .groupBy('feed_id')
+      .execute();
+    // PostgreSQL answers count and sum as bigint text.
+    return new Map(rows.map((r) => [Number(r.feed_id), { packages: Number(r.packages), bytes: Number(r.bytes ?? 0) }]));
   }
 
   async createFeed(feed: NewFeed): Promise<FeedRecord | null> {

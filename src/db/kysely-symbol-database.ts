@@ -116,6 +116,29 @@ export class KyselySymbolDatabase implements SymbolDatabase {
     };
   }
 
+  async getSymbolPackageWithFiles(lowerId: string, lowerVersion: string): Promise<NewSymbolPackage | null> {
+    const row = await this.db
+      .selectFrom('symbol_packages as s')
+      .innerJoin('packages as p', 'p.key', 's.package_key')
+      .select(['s.key', 's.size', 's.sha512', 's.blob_key', 's.published', 's.package_sha512'])
+      .where('p.feed_id', '=', this.feedId)
+      .where('p.lower_id', '=', lowerId)
+      .where('p.lower_version', '=', lowerVersion)
+      .executeTakeFirst();
+    if (!row) return null;
+    const files = await this.db.selectFrom('symbol_files').selectAll().where('symbol_package_key', '=', row.key).orderBy('path').execute();
+    return {
+      lowerId,
+      lowerVersion,
+      size: Number(row.size),
+      sha512: row.sha512,
+      blobKey: row.blob_key,
+      published: row.published,
+      packageSha512: row.package_sha512,
+      files: files.map(toFile),
+    };
+  }
+
   async findSymbolFiles(ssqpKey: string, limit: number): Promise<SymbolFileRecord[]> {
     const rows = await this.db
       .selectFrom('symbol_files as f')

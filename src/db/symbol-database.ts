@@ -48,6 +48,8 @@ export interface SymbolDatabase {
   /** Adds the symbols of an existing package version; with `replace`, swaps out the ones already there. */
   putSymbolPackage(symbols: NewSymbolPackage, replace: boolean): Promise<PutSymbolsOutcome>;
   getSymbolPackage(lowerId: string, lowerVersion: string): Promise<SymbolPackageRecord | null>;
+  /** The symbols package of a version with its PDBs (promotion copies them). */
+  getSymbolPackageWithFiles(lowerId: string, lowerVersion: string): Promise<NewSymbolPackage | null>;
   /** PDBs stored under this symbol server key (several versions may carry one build's PDB), at most `limit`. */
   findSymbolFiles(ssqpKey: string, limit: number): Promise<SymbolFileRecord[]>;
   /** Blob keys of one version's symbols package and PDBs (removed after a hard delete). */

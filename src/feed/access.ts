@@ -2,8 +2,16 @@ import type { AccessDatabase } from '../db/access-database.js';
 import { PawketError, notFound } from '../errors.js';
 import { lowerId as toLowerId } from '../nuget/id.js';
 import type { AuditAction, AuditLog } from './audit.js';
-import type { Actor, ApiKeyAuthenticator, Principal } from './auth.js';
+import { isValidOnFeed, type Actor, type ApiKeyAuthenticator, type Principal } from './auth.js';
+import { DEFAULT_FEED_SCOPE, type FeedScope } from './feed-scope.js';
 import type { Ownership } from './ownership.js';
+
+/** The feed a PackageAccess guards, and how to name the others (a refusal says where a key is valid). */
+export interface GuardedFeed {
+  readonly scope: FeedScope;
+  /** A feed's name by id, from the definitions in memory; undefined for a feed deleted since. */
+  readonly nameOf: (feedId: number) => string | undefined;
+}
 
 /**
  * What the publish and manage use cases ask before they change a package, and how they record what they did.
@@ -24,9 +32,10 @@ export interface PackageGuard {
 }
 
 /**
- * Decides who may change which package id: the key's scopes and patterns (ApiKeyAuthenticator), then ownership and
- * prefix reservations. The first push of an id claims it for the key's owner; the database's primary key decides
- * between concurrent first pushes. Refusals of authenticated keys are audited as `*.denied`.
+ * Decides who may act on this feed and change which package id: first whether the key is valid on this feed, then
+ * its scopes and patterns (ApiKeyAuthenticator), then ownership and prefix reservations (this feed's). The first push
+ * of an id claims it for the key's owner; the database's primary key decides between concurrent first pushes.
+ * Refusals of authenticated keys are audited as `*.denied`.
  */
 export class PackageAccess implements PackageGuard {
   constructor(
@@ -35,10 +44,31 @@ export class PackageAccess implements PackageGuard {
     private readonly ownership: Ownership,
     private readonly audit: AuditLog,
     private readonly onError: (err: unknown) => void = () => {},
+    private readonly feed: GuardedFeed = { scope: DEFAULT_FEED_SCOPE, nameOf: () => undefined },
   ) {}
+
+  /**
+   * Whether the principal's key is valid on this feed: the one place that decides it. Every request that carries a key
+   * asks it (http/access-control.ts), and so does every check below.
+   */
+  isValidHere(principal: Principal): boolean {
+    return isValidOnFeed(principal, this.feed.scope.id);
+  }
+
+  /** Why a key is refused here, naming the feeds it is valid on. */
+  notValidHere(principal: Principal): string {
+    const names = (principal.feeds ?? []).map((id) => this.feed.nameOf(id)).filter((n): n is string => n !== undefined);
+    return `This API key is not valid on feed '${this.feed.scope.name}' (it is valid on: ${names.join(', ') || 'no feed that exists now'}).`;
+  }
+
+  /** 403 for a key that is not valid on this feed, audited as `action` on `target` (what the request was about). */
+  async authorizeFeed(principal: Principal, action: AuditAction = 'access.denied', target = '(this feed)'): Promise<void> {
+    await this.denialsAudited(principal, action, target, async () => this.requireFeed(principal));
+  }
 
   async authorizePush(principal: Principal, id: string): Promise<void> {
     await this.denialsAudited(principal, 'push.denied', id, async () => {
+      this.requireFeed(principal);
       const lid = toLowerId(id);
       let registration = await this.store.registration(lid);
       if (!registration.registered && !(await this.store.hasPackages(lid))) {
@@ -63,12 +93,16 @@ export class PackageAccess implements PackageGuard {
 
   /** May this key push anything at all? Asked before a pushed body is read (the id is not known yet). */
   async authorizeAnyPush(principal: Principal): Promise<void> {
-    await this.denialsAudited(principal, 'push.denied', '(any package)', async () => this.auth.authorizeAnyPush(principal));
+    await this.denialsAudited(principal, 'push.denied', '(any package)', async () => {
+      this.requireFeed(principal);
+      this.auth.authorizeAnyPush(principal);
+    });
   }
 
   /** For pushes that need the id to exist already (symbol packages): never claims. 404 for an unknown id. */
   async authorizePushToExisting(principal: Principal, id: string): Promise<void> {
     await this.denialsAudited(principal, 'push.denied', id, async () => {
+      this.requireFeed(principal);
       const lid = toLowerId(id);
       const registration = await this.store.registration(lid);
       if (!registration.registered && !(await this.store.hasPackages(lid))) {
@@ -81,6 +115,7 @@ export class PackageAccess implements PackageGuard {
 
   async authorizeUnlist(principal: Principal, id: string): Promise<void> {
     await this.denialsAudited(principal, 'unlist.denied', id, async () => {
+      this.requireFeed(principal);
       this.auth.authorizeUnlist(principal, id);
       const lid = toLowerId(id);
       const registration = await this.store.registration(lid);
@@ -93,6 +128,7 @@ export class PackageAccess implements PackageGuard {
   async authorizeAdvisory(principal: Principal, id: string): Promise<void> {
     const what = 'deprecate or file advisories for';
     await this.denialsAudited(principal, 'advisory.denied', id, async () => {
+      this.requireFeed(principal);
       this.auth.authorizeUnlist(principal, id, what);
       const lid = toLowerId(id);
       const registration = await this.store.registration(lid);
@@ -110,6 +146,10 @@ export class PackageAccess implements PackageGuard {
     } catch (err) {
       this.onError(err);
     }
+  }
+
+  private requireFeed(principal: Principal): void {
+    if (!this.isValidHere(principal)) throw new PawketError(403, this.notValidHere(principal));
   }
 
   private requireOwner(principal: Principal, id: string, owners: readonly string[], what: string): void {

@@ -21,6 +21,8 @@ export type AuditAction =
   | 'advisory.file'
   | 'advisory.withdraw'
   | 'advisory.denied'
+  /** A key used on a feed it is not valid on, for anything not counted above (the admin API of a feed). */
+  | 'access.denied'
   | (string & {});
 
 /**

@@ -21,6 +21,21 @@ export interface Principal extends Actor {
   readonly scopes: ReadonlySet<KeyScope>;
   /** Glob patterns on package ids the key may write; empty means any id. */
   readonly patterns: readonly string[];
+  /** Ids of the feeds the key is valid on; null: every feed (configured keys, the command line, `--feeds '*'`). */
+  readonly feeds: readonly number[] | null;
+}
+
+/**
+ * Whether a principal may act on a feed at all (its scopes then say what it may do there). The feed's PackageAccess
+ * asks this for every request that carries a key; the admin API asks it for the feed an owner or prefix belongs to.
+ */
+export function isValidOnFeed(principal: Pick<Principal, 'feeds'>, feedId: number): boolean {
+  return principal.feeds === null || principal.feeds.includes(feedId);
+}
+
+/** Whether a principal is valid on every feed, those made later included (what creating keys and feeds needs). */
+export function coversEveryFeed(principal: Pick<Principal, 'feeds'>): boolean {
+  return principal.feeds === null;
 }
 
 /** Owner of the configured (bootstrap) keys and of packages pushed before keys had owners. */
@@ -28,7 +43,7 @@ export const BOOTSTRAP_OWNER = 'admin';
 
 /** The command line acting on the feed directly (import, gc): every right, audited under `name`. */
 export function operatorPrincipal(name: string): Principal {
-  return { name, keyId: null, owner: BOOTSTRAP_OWNER, scopes: new Set<KeyScope>(['admin']), patterns: [], address: null };
+  return { name, keyId: null, owner: BOOTSTRAP_OWNER, scopes: new Set<KeyScope>(['admin']), patterns: [], feeds: null, address: null };
 }
 
 /** Why a key was refused; the web layer words the 401 for the path (push or private read). */
@@ -139,6 +154,8 @@ export class ApiKeyAuthenticator {
           owner: BOOTSTRAP_OWNER,
           scopes: new Set<KeyScope>(['admin']),
           patterns: [],
+          // Configured keys are the server's bootstrap keys: every feed.
+          feeds: null,
           address,
         };
       }
@@ -188,8 +205,22 @@ export class ApiKeyAuthenticator {
     this.authorizePattern(principal, id, what);
   }
 
-  /** Managing keys, owners and prefixes. */
+  /**
+   * Managing what belongs to the whole server (keys, feeds, the audit log of every feed): an admin key valid on every
+   * feed, so that a key limited to some feeds cannot make itself a wider one.
+   */
   authorizeAdmin(principal: Principal): void {
+    this.authorizeFeedAdmin(principal);
+    if (!coversEveryFeed(principal)) {
+      throw new PawketError(
+        403,
+        `The API key ${principal.name} is an admin key for some feeds only: managing keys, feeds and the audit log needs an admin key valid on every feed.`,
+      );
+    }
+  }
+
+  /** Managing one feed's owners and prefixes: the admin scope (the feed's PackageAccess checks the key is valid there). */
+  authorizeFeedAdmin(principal: Principal): void {
     if (!principal.scopes.has('admin')) {
       throw new PawketError(403, `The API key ${principal.name} is not an admin key: managing keys, owners and prefixes needs the admin scope.`);
     }
@@ -240,7 +271,7 @@ export class ApiKeyAuthenticator {
       throw new AuthenticationError('expired', `The API key ${name} expired on ${key.expires}: ask an admin to rotate it or for a new key.`);
     }
     await this.touch(key.keyId, now);
-    return { name, keyId: key.keyId, owner: key.owner, scopes: new Set(key.scopes), patterns: key.patterns, address };
+    return { name, keyId: key.keyId, owner: key.owner, scopes: new Set(key.scopes), patterns: key.patterns, feeds: key.feeds, address };
   }
 
   /** Records last use at most once a minute per key (per node), not on every request. */

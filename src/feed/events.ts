@@ -12,7 +12,9 @@ export class FeedEvents {
     this.emitter.emit('changed', lowerId);
   }
 
-  onPackageChanged(listener: (lowerId: string) => void): void {
+  /** Returns what stops the listening (for listeners that outlive their source: a virtual feed's on its members). */
+  onPackageChanged(listener: (lowerId: string) => void): () => void {
     this.emitter.on('changed', listener);
+    return () => this.emitter.off('changed', listener);
   }
 }

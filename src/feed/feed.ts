@@ -23,6 +23,10 @@ import { PublishService } from './publish.js';
 import { SymbolService } from './symbols.js';
 import { MergedReader } from './upstream/merged-reader.js';
 import { UpstreamService } from './upstream/service.js';
+import { VirtualMembers } from './virtual/members.js';
+import { VirtualAdvisories } from './virtual/virtual-advisories.js';
+import { VirtualReader } from './virtual/virtual-reader.js';
+import { VirtualSymbols } from './virtual/virtual-symbols.js';
 
 /** Everything the web layer needs for one feed, wired once: the composition root of a feed. */
 export interface Feed {
@@ -58,6 +62,8 @@ export interface Feed {
   readonly mergedReader: PackageReader;
   /** Small package files in memory, shared by the readers and the feeds (null when turned off). */
   readonly fileBytes: FileBytesCache | null;
+  /** For a virtual feed, the read side over its members (`reader` and `mergedReader` are its reader); else null. */
+  readonly virtual: VirtualParts | null;
   /** The resolved data dir. */
   readonly dataDir: string;
   /** This process's own temporary folder (under `<dataDir>/tmp`), removed on close. */
@@ -66,6 +72,14 @@ export interface Feed {
   sweepOrphans(dryRun?: boolean): Promise<string[]>;
   /** Closes the hub this feed was opened from (every feed of the process). */
   close(): Promise<void>;
+}
+
+/** What a virtual feed reads through: its members, in order (src/feed/virtual/). */
+export interface VirtualParts {
+  readonly members: VirtualMembers;
+  readonly reader: VirtualReader;
+  readonly advisories: VirtualAdvisories;
+  readonly symbols: VirtualSymbols;
 }
 
 /** A feed's parts that need stopping when the hub closes. */
@@ -85,7 +99,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
   const audit = new AuditLog(accessDb);
   const ownership = new Ownership(accessDb, audit, onError);
   await ownership.start(events);
-  const access = new PackageAccess(auth, accessDb, ownership, audit, onError);
+  const access = new PackageAccess(auth, accessDb, ownership, audit, onError, { scope, nameOf: (id) => hub.definitionById(id)?.name });
   const symbolDb = new KyselySymbolDatabase(kysely, definition.id);
   const symbols = new SymbolService(db, symbolDb, blobs, access, {
     allowOverwrite: config.allowOverwrite,
@@ -94,10 +108,18 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     tempDir,
     scope,
   });
-  const reader = new PackageReader(db, blobs, events, fileBytes);
-  const upstream = config.upstreams.length
-    ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)))
-    : null;
+  // A virtual feed holds no packages: it reads its members, and has no upstreams of its own (theirs count).
+  const members = definition.virtual ? new VirtualMembers(hub, definition, events) : null;
+  const virtualReader = members ? new VirtualReader(db, blobs, events, members, fileBytes) : null;
+  const virtual: VirtualParts | null =
+    members && virtualReader
+      ? { members, reader: virtualReader, advisories: new VirtualAdvisories(virtualReader, members), symbols: new VirtualSymbols(virtualReader, members, blobs) }
+      : null;
+  const reader = virtualReader ?? new PackageReader(db, blobs, events, fileBytes);
+  const upstream =
+    !virtual && config.upstreams.length
+      ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)))
+      : null;
   const feed: Feed = {
     scope,
     definition,
@@ -118,10 +140,12 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     upstream,
     mergedReader: upstream ? new MergedReader(db, blobs, events, upstream, fileBytes) : reader,
     fileBytes,
+    virtual,
     publish: new PublishService(db, blobs, access, events, {
       allowOverwrite: config.allowOverwrite,
       limits: { maxEntries: config.maxPackageEntries },
       scope,
+      quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
     }),
     manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols),
     symbols,
@@ -129,7 +153,13 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     sweepOrphans: (dryRun = false) => hub.sweepOrphans(dryRun),
     close: () => hub.close(),
   };
-  return { feed, stop: () => upstream?.close() };
+  return {
+    feed,
+    stop: () => {
+      upstream?.close();
+      members?.stop();
+    },
+  };
 }
 
 export interface OpenFeedOptions extends OpenHubOptions {

@@ -54,6 +54,7 @@ export class FeedHub {
   private readonly opened = new Map<number, Promise<OpenedFeed>>();
   private readonly listeners: Array<() => void> = [];
   private reloading: Promise<void> | undefined;
+  private nextReload: Promise<void> | undefined;
   private closed = false;
 
   private constructor(
@@ -119,15 +120,30 @@ export class FeedHub {
     return definition ? (await this.openFeed(definition)).feed : null;
   }
 
-  /** Called after feed definitions change (created, updated, deleted), here or on another node. */
-  onDefinitionsChanged(listener: () => void): void {
+  /** Called after feed definitions change (created, updated, deleted), here or on another node; returns what stops it. */
+  onDefinitionsChanged(listener: () => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
   }
 
-  /** Reads the definitions again; feeds whose definition changed are composed again when next used. */
+  /**
+   * Reads the definitions again; feeds whose definition changed are composed again when next used. Resolves once a read
+   * that started after the call is applied (a write followed by this call is always seen): a call during a read waits
+   * for one more, which every call made meanwhile shares.
+   */
   reloadDefinitions(): Promise<void> {
-    this.reloading ??= this.loadDefinitions().finally(() => (this.reloading = undefined));
-    return this.reloading;
+    if (!this.reloading) {
+      this.reloading = this.loadDefinitions().finally(() => (this.reloading = undefined));
+      return this.reloading;
+    }
+    this.nextReload ??= this.reloading.catch(() => {}).then(() => {
+      this.nextReload = undefined;
+      return this.reloadDefinitions();
+    });
+    return this.nextReload;
   }
 
   private async loadDefinitions(): Promise<void> {
@@ -146,7 +162,7 @@ export class FeedHub {
       this.opened.delete(old.id);
       void opened?.then((o) => o.stop(), () => {});
     }
-    if (changed) for (const listener of this.listeners) listener();
+    if (changed) for (const listener of [...this.listeners]) listener();
   }
 
   private openFeed(definition: FeedDefinition): Promise<OpenedFeed> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { KEY_SCOPES, type AccessDatabase, type ApiKeyRecord, type KeyScope } from '../db/access-database.js';
-import { badRequest, notFound } from '../errors.js';
+import { PawketError, badRequest, notFound } from '../errors.js';
 import type { AuditLog } from './audit.js';
 import { generateApiKey, hashApiKey, type Actor, type ApiKeyAuthenticator } from './auth.js';
 import { ownerName } from './ownership.js';
@@ -60,6 +60,50 @@ export function parsePatterns(patterns: readonly string[] = []): string[] {
   return list;
 }
 
+/** How keys name feeds: by name (what people type) to id (what a key stores), and back. */
+export interface FeedNames {
+  /** The id of a feed by name (case-insensitive); undefined when there is none. */
+  idOf(name: string): number | undefined;
+  /** A feed's name by id; undefined for a feed deleted since. */
+  nameOf(id: number): string | undefined;
+}
+
+/** FeedNames over a list of feeds (the command line's, read from the database). */
+export function feedNamesOf(feeds: ReadonlyArray<{ readonly id: number; readonly name: string }>): FeedNames {
+  return {
+    idOf: (name) => feeds.find((f) => f.name.toLowerCase() === name.toLowerCase())?.id,
+    nameOf: (id) => feeds.find((f) => f.id === id)?.name,
+  };
+}
+
+/**
+ * Reads the feeds a key is for: feed names (a list, or comma-separated), or `*` for every feed (also when none is
+ * given). An unknown name is a 400 naming it.
+ * @example parseKeyFeeds('dev,release', names) // [2, 3]
+ * @example parseKeyFeeds('*', names) // null
+ */
+export function parseKeyFeeds(input: readonly string[] | string | null | undefined, names: FeedNames): number[] | null {
+  if (input === null || input === undefined) return null;
+  const list = [...new Set((typeof input === 'string' ? [input] : input).flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean))];
+  if (list.length === 0) throw badRequest("Name the feeds the key is for (dev,release), or '*' for every feed.");
+  if (list.includes('*')) {
+    if (list.length > 1) throw badRequest("A key is for '*' (every feed) or for feeds named one by one, not both.");
+    return null;
+  }
+  const ids = list.map((name) => {
+    const id = names.idOf(name);
+    if (id === undefined) throw badRequest(`There is no feed '${name.slice(0, 64)}': \`pawket feeds list\` shows the feeds.`);
+    return id;
+  });
+  return [...new Set(ids)].sort((a, b) => a - b);
+}
+
+/** A key's feeds as people read them: `*`, or the names of those that still exist. */
+export function keyFeedNames(feeds: readonly number[] | null, names: Pick<FeedNames, 'nameOf'>): '*' | string[] {
+  if (feeds === null) return '*';
+  return feeds.map((id) => names.nameOf(id)).filter((n): n is string => n !== undefined);
+}
+
 function keyName(name: string): string {
   const n = name.trim();
   if (n.length === 0 || n.length > 100 || /[\u0000-\u001f\u007f]/.test(n)) throw badRequest('A key name is 1-100 printable characters.');
@@ -79,7 +123,17 @@ export class KeyManager {
     private readonly audit: AuditLog,
   ) {}
 
-  async create(actor: Actor, request: NewKeyRequest, now: Date = new Date()): Promise<CreatedKey> {
+  /**
+   * `actor.feeds`: the feeds the creating key is valid on (null or absent: every feed); a key for any other feed, or
+   * for every feed, is refused with a 403 so that no key can make a wider one.
+   */
+  async create(actor: Actor & { readonly feeds?: readonly number[] | null }, request: NewKeyRequest, now: Date = new Date()): Promise<CreatedKey> {
+    if (request.feeds?.length === 0) throw badRequest("Name the feeds the key is for, or '*' for every feed.");
+    const feeds = request.feeds ? [...new Set(request.feeds)].sort((a, b) => a - b) : null;
+    const allowed = actor.feeds ?? null;
+    if (allowed !== null && (feeds === null || feeds.some((id) => !allowed.includes(id)))) {
+      throw new PawketError(403, `${actor.name} is valid on some feeds only: it may not create a key for ${feeds === null ? 'every feed' : 'feeds it is not valid on'}.`);
+    }
     const key = generateApiKey();
     const record: ApiKeyRecord = {
       keyId: `k${randomBytes(6).toString('hex')}`,
@@ -93,10 +147,11 @@ export class KeyManager {
       expires: parseExpiry(request.expires, now),
       lastUsed: null,
       revoked: null,
-      feeds: request.feeds ?? null,
+      feeds,
     };
     await this.store.insertKey({ ...record, hash: hashApiKey(key) });
-    await this.audit.record(actor, 'key.create', record.keyId, `${record.name} for ${record.owner}: ${record.scopes.join(', ')}`);
+    const on = feeds === null ? '' : ` on feed ids ${feeds.join(', ')}`;
+    await this.audit.record(actor, 'key.create', record.keyId, `${record.name} for ${record.owner}: ${record.scopes.join(', ')}${on}`);
     return { key, record };
   }
 

@@ -10,6 +10,7 @@ import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
 import { toStoredMetadata } from './stored-metadata.js';
 import { packageBlobKey, type FeedScope } from './feed-scope.js';
+import { enforceQuota, hasQuota, type FeedQuota } from './quota.js';
 
 /** A pushed body, already streamed to a temporary file and hashed. */
 export interface ReceivedUpload {
@@ -30,6 +31,8 @@ export interface PublishOptions {
   readonly limits: PackageLimits;
   /** The feed packages are stored in (their files' key prefix). */
   readonly scope: FeedScope;
+  /** The feed's quota; a push over it is refused before anything is stored. */
+  readonly quota?: FeedQuota;
 }
 
 /**
@@ -64,7 +67,11 @@ export class PublishService {
     const conflict = () =>
       new PawketError(409, `Package ${display} already exists and cannot be modified. Push a new version instead.`);
 
-    if (!this.options.allowOverwrite && (await this.db.getPackage(key.lowerId, key.lowerVersion))) throw conflict();
+    const { allowOverwrite, quota } = this.options;
+    const existing = !allowOverwrite || hasQuota(quota) ? await this.db.getPackage(key.lowerId, key.lowerVersion) : null;
+    if (existing && !allowOverwrite) throw conflict();
+    // An overwrite counts what it adds: the difference in size.
+    await enforceQuota(this.db, quota, existing ? { packages: 0, bytes: upload.size - existing.size } : { packages: 1, bytes: upload.size }, 'this push');
 
     // The hash in the key lets an overwrite store its file beside the old one until the row switches over.
     const blobKey = packageBlobKey(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512);

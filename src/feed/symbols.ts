@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BlobContent, BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase, PackageRecord } from '../db/database.js';
-import type { SymbolDatabase, SymbolFileRecord, SymbolPackageRecord } from '../db/symbol-database.js';
+import type { NewSymbolPackage, SymbolDatabase, SymbolFileRecord, SymbolPackageRecord } from '../db/symbol-database.js';
 import { PawketError, badRequest } from '../errors.js';
 import { toLowerInvariant } from '../nuget/id.js';
 import { identityKey } from '../nuget/identity.js';
@@ -181,6 +181,12 @@ export class SymbolService {
   /** The symbols package of a package version, unless there is none or it belongs to a file the package replaced. */
   async symbolPackageOf(pkg: PackageRecord): Promise<SymbolPackageRecord | null> {
     const record = await this.symbols.getSymbolPackage(pkg.lowerId, pkg.lowerVersion);
+    return record && record.packageSha512 === pkg.sha512 ? record : null;
+  }
+
+  /** The same with its PDBs, as stored (promotion copies them); null under the same conditions. */
+  async storedSymbolsOf(pkg: PackageRecord): Promise<NewSymbolPackage | null> {
+    const record = await this.symbols.getSymbolPackageWithFiles(pkg.lowerId, pkg.lowerVersion);
     return record && record.packageSha512 === pkg.sha512 ? record : null;
   }
 

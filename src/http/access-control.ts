@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PawketError } from '../errors.js';
+import type { PackageAccess } from '../feed/access.js';
+import type { AuditAction } from '../feed/audit.js';
 import { AuthenticationError, type ApiKeyAuthenticator, type Principal } from '../feed/auth.js';
 import type { FailureLimiter } from './rate-limit.js';
 
@@ -35,25 +37,59 @@ export function requestKey(request: FastifyRequest): string | undefined {
   return bearer?.[1];
 }
 
+/** What a feed's PackageAccess answers about a key used on it (feed/access.ts decides; this layer words the answer). */
+export type FeedGate = Pick<PackageAccess, 'isValidHere' | 'notValidHere' | 'authorizeFeed'>;
+
+/** How a write refused for the feed is audited: the action and what the request was about. */
+export interface DeniedAs {
+  readonly action: AuditAction;
+  readonly target: string;
+}
+
 /**
- * Authenticates requests: reads the key, slows down addresses that send bad keys (429 with Retry-After), and words
- * the 401 for the kind of request (a push, or a read of a private feed, which also carries a Basic challenge).
+ * Authenticates requests: reads the key, slows down addresses that send bad keys (429 with Retry-After), checks the
+ * key is valid on the request's feed, and words the 401 for the kind of request (a push, or a read of a private feed,
+ * which also carries a Basic challenge).
  */
 export class RequestAuthenticator {
   constructor(
     private readonly auth: ApiKeyAuthenticator,
     private readonly limiter: FailureLimiter,
+    private readonly gate: FeedGate | null = null,
   ) {}
 
   /**
-   * @param opts.read a read of a private feed: 401s say how to configure credentials and carry the Basic challenge
+   * The same, for the routes of one feed: a key that is not valid on it gets a 403 for writes (audited) and, reading a
+   * private feed, the 401 a missing key gets. Bad keys are counted per address across feeds.
    */
-  async authenticate(request: FastifyRequest, opts: { read?: boolean } = {}): Promise<Principal> {
+  forFeed(gate: FeedGate): RequestAuthenticator {
+    return new RequestAuthenticator(this.auth, this.limiter, gate);
+  }
+
+  /**
+   * @param opts.read a read of a private feed: 401s say how to configure credentials and carry the Basic challenge
+   * @param opts.denied how a refusal for the feed is audited (default: `access.denied` on the method and path)
+   */
+  async authenticate(request: FastifyRequest, opts: { read?: boolean; denied?: DeniedAs } = {}): Promise<Principal> {
     return this.authenticateKey(request, requestKey(request), opts);
   }
 
   /** As {@link authenticate}, for a key the request carries elsewhere (the upload form's field). */
-  async authenticateKey(request: FastifyRequest, key: string | undefined, opts: { read?: boolean } = {}): Promise<Principal> {
+  async authenticateKey(request: FastifyRequest, key: string | undefined, opts: { read?: boolean; denied?: DeniedAs } = {}): Promise<Principal> {
+    const principal = await this.keyOwner(request, key, opts);
+    if (!this.gate || this.gate.isValidHere(principal)) return principal;
+    if (opts.read) {
+      // A valid key, on the wrong feed: not a guess, so not counted against the address; a client prompts as for a
+      // missing key.
+      request.log.warn({ key: principal.keyId, address: request.ip }, 'refused a key not valid on this feed');
+      throw new PawketError(401, `This feed is private and ${lowerFirst(this.gate.notValidHere(principal))} Use a key made for it.`, BASIC_CHALLENGE);
+    }
+    const denied = opts.denied ?? { action: 'access.denied', target: `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}` };
+    await this.gate.authorizeFeed(principal, denied.action, denied.target);
+    return principal;
+  }
+
+  private async keyOwner(request: FastifyRequest, key: string | undefined, opts: { read?: boolean }): Promise<Principal> {
     const address = request.ip;
     if (key !== undefined) {
       const wait = this.limiter.retryAfter(address);
@@ -79,6 +115,8 @@ export class RequestAuthenticator {
   }
 }
 
+const lowerFirst = (text: string) => `${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+
 function readMessage(err: AuthenticationError): string {
   switch (err.failure) {
     case 'missing':
@@ -88,14 +126,14 @@ function readMessage(err: AuthenticationError): string {
     case 'invalid':
       return 'This feed is private and the API key sent is invalid or revoked: check the password of this source in nuget.config (packageSourceCredentials).';
     default:
-      return `This feed is private and ${err.message.charAt(0).toLowerCase()}${err.message.slice(1)}`;
+      return `This feed is private and ${lowerFirst(err.message)}`;
   }
 }
 
 /**
- * A private feed: one hook in front of every route asks for a valid key (any scope reads), except routes marked
- * `access: 'anonymous'` (the service index) and routes that check keys themselves (`access: 'key'`).
- * Install before the routes.
+ * A private feed: one hook in front of every route asks for a key valid on this feed (any scope reads), except routes
+ * marked `access: 'anonymous'` (the service index) and routes that check keys themselves (`access: 'key'`). `auth` is
+ * the feed's (RequestAuthenticator.forFeed). Install before the routes.
  */
 export function installAccessControl(app: FastifyInstance, auth: RequestAuthenticator, opts: { privateFeed: boolean }): void {
   if (!opts.privateFeed) return;

@@ -51,10 +51,15 @@ function alternateOf(value: z.output<typeof deprecationBody>['alternatePackage']
  *
  * @example curl -X PUT -H 'X-NuGet-ApiKey: ...' -H 'content-type: application/json' -d '{"versions":"*","reasons":"Legacy","alternatePackage":"Contoso.New"}' https://feed/api/packages/Contoso.Old/deprecation
  */
-export function advisoryRoutes(app: FastifyInstance, advisories: AdvisoryService, requestAuth: RequestAuthenticator): void {
+export function advisoryRoutes(
+  app: FastifyInstance,
+  advisories: Pick<AdvisoryService, 'forId' | 'deprecate' | 'undeprecate' | 'fileVulnerability' | 'withdrawVulnerability'>,
+  requestAuth: RequestAuthenticator,
+): void {
   const base = `${routes.packageApi}:id`;
   const keyed = { config: { access: 'key' as const } };
-  const principalOf = (request: FastifyRequest) => requestAuth.authenticate(request);
+  const principalOf = (request: FastifyRequest<{ Params: { id: string } }>) =>
+    requestAuth.authenticate(request, { denied: { action: 'advisory.denied', target: request.params.id } });
 
   app.get<{ Params: { id: string } }>(`${base}/advisories`, async (request) => {
     const { id } = request.params;

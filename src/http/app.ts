@@ -3,9 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { Feed } from '../feed/feed.js';
+import type { SearchIndex } from '../feed/search/search-index.js';
 import { openSearch } from '../feed/search/search-service.js';
 import { installAccessControl, RequestAuthenticator } from './access-control.js';
-import { adminRoutes } from './admin.js';
+import { adminRoutes, feedAdminRoutes } from './admin.js';
+import { adminPromotionRoutes } from './admin-promotions.js';
+import { adminFeedRoutes } from './admin-feeds.js';
 import { advisoryRoutes } from './advisories.js';
 import { refuseMalformedHosts } from './base-url.js';
 import { installBodyIdleTimeout } from './body-timeout.js';
@@ -31,11 +34,15 @@ import { PackageFiles } from './ui/package-files.js';
 import { uiRoutes } from './ui/routes.js';
 import { uploadFormRoute } from './ui/upload-route.js';
 import { FeedRouter } from './feed-router.js';
+import { compositionStamp } from '../feed/virtual/members.js';
+import { virtualFeedRoutes } from './virtual-feed.js';
 
 /** What every feed's app of one server shares: one metrics registry, one count of bad keys per address. */
 interface ServerParts {
   readonly metrics: Metrics;
   readonly requestAuth: RequestAuthenticator;
+  /** A feed's app (the root app for the default feed), built if not yet: virtual feeds read their members' search. */
+  readonly feedApp: (feedId: number) => Promise<FastifyInstance>;
 }
 
 declare module 'fastify' {
@@ -44,6 +51,8 @@ declare module 'fastify' {
     pawketHandle: (req: IncomingMessage, res: ServerResponse) => void;
     /** The feed definition the app was built from (JSON), to tell when it must be built again. */
     pawketDefinition: string;
+    /** On the root app: a feed's app by feed id, built if not yet (tests flush a feed's download counts through it). */
+    pawketFeedApp: (feedId: number) => Promise<FastifyInstance>;
   }
 }
 
@@ -52,13 +61,17 @@ declare module 'fastify' {
  * server's own routes (metrics, health, admin API), and every other feed's app under `/f/{name}/` (http/feed-router.ts).
  */
 export async function buildApp(feed: Feed, config: Config): Promise<FastifyInstance> {
+  let router: FeedRouter | undefined;
   const parts: ServerParts = {
     metrics: new Metrics(),
     // Keys: bad ones are slowed per address, whichever feed they were sent to (docs/SECURITY.md).
     requestAuth: new RequestAuthenticator(feed.auth, new FailureLimiter({ perMinute: config.badKeyLimit })),
+    feedApp: (feedId) => router!.app(feedId),
   };
-  const router = new FeedRouter(feed.hub, (other) => buildFeedApp(other, { ...config, ...other.config }, parts, null));
+  router = new FeedRouter(feed.hub, (other) => buildFeedApp(other, { ...config, ...other.config }, parts, null));
   const app = await buildFeedApp(feed, config, parts, router);
+  router.setDefaultApp(app);
+  app.decorate('pawketFeedApp', parts.feedApp);
   app.addHook('onClose', () => router.close());
   return app;
 }
@@ -119,7 +132,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     trustProxy: config.trustProxy,
   });
   app.decorate('pawketHandle', (req: IncomingMessage, res: ServerResponse) => handle(req, res));
-  app.decorate('pawketDefinition', JSON.stringify(feed.definition));
+  app.decorate('pawketDefinition', compositionStamp(feed.hub, feed.definition));
   router?.setDefaultHandler((req, res) => handle(req, res));
   installErrorHandling(app);
   installBodyIdleTimeout(app, config.uploadIdleTimeout);
@@ -141,8 +154,9 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   });
   // Documents link to the Host a client names: a malformed one is a 400, never text in a document.
   refuseMalformedHosts(app);
-  // On a private feed every read needs a key (docs/SECURITY.md).
-  const { requestAuth, metrics } = parts;
+  // On a private feed every read needs a key valid on this feed (docs/SECURITY.md); so does every write.
+  const { metrics } = parts;
+  const requestAuth = parts.requestAuth.forFeed(feed.access);
   installAccessControl(app, requestAuth, { privateFeed: config.private });
   if (root && config.private && config.apiKeys.length === 0 && (await feed.accessDb.countUsableKeys(new Date().toISOString())) === 0) {
     app.log.warn('the feed is private but has no API key yet: create one with `pawket keys create`');
@@ -158,6 +172,10 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     done();
   });
   feed.events.onPackageChanged((lowerId) => cache.invalidate(lowerId));
+  if (feed.virtual) {
+    fastPath = virtualFeedRoutes(app, feed, feed.virtual, { config, cache, metrics, requestAuth, feedApp: parts.feedApp });
+    return app;
+  }
 
   serviceIndexRoutes(app, config.baseUrl);
   staticResourceRoutes(app, config.baseUrl, feed.advisories, feed.upstream?.vulnerabilities ?? null);
@@ -168,6 +186,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   app.addHook('onClose', () => search.close());
   // With `upstreamSearch: merged`, V3 search and the web UI also ask the upstreams (docs/UPSTREAMS.md); V2 stays local.
   const mergedSearch = feed.upstream && config.upstreamSearch === 'merged' ? new MergedSearchIndex(search.index, feed.upstream) : null;
+  app.decorate<SearchIndex>('pawketSearchIndex', mergedSearch ?? search.index);
   searchRoutes(app, mergedSearch ?? search.index, config.baseUrl, (lowerId) => feed.ownership.isVerifiedId(lowerId));
   const downloads: DownloadRecorder = {
     record(lowerId, lowerVersion) {
@@ -220,7 +239,13 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     maxPackageSize: config.maxPackageSize,
     allowOverwrite: config.allowOverwrite,
   });
-  if (root) adminRoutes(app, { auth: feed.auth, requestAuth, keys: feed.keys, ownership: feed.ownership, audit: feed.audit });
+  if (root) {
+    const feeds = { idOf: (name: string) => feed.hub.definition(name)?.id, nameOf: (id: number) => feed.hub.definitionById(id)?.name };
+    adminRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, keys: feed.keys, audit: feed.audit, feeds });
+    adminPromotionRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, hub: feed.hub });
+    adminFeedRoutes(app, { hub: feed.hub, auth: feed.auth, requestAuth: parts.requestAuth, configuredBase: config.baseUrl });
+  }
+  feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
   advisoryRoutes(app, feed.advisories, requestAuth);
   // The web UI at / (docs/ARCHITECTURE.md, Web UI).
   uiRoutes(app, {

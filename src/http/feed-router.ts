@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import type { Feed } from '../feed/feed.js';
 import type { FeedHub } from '../feed/hub.js';
+import { compositionStamp } from '../feed/virtual/members.js';
 
 /** `/f/{name}` and what follows it; a name is a path segment (feed names never need escaping). */
 const FEED_PATH = /^\/f\/([^/?#]*)(.*)$/s;
@@ -28,6 +29,7 @@ export function feedPathOf(req: IncomingMessage): string {
 export class FeedRouter {
   private readonly apps = new Map<number, Promise<FastifyInstance>>();
   private defaultHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  private defaultApp: FastifyInstance | undefined;
   private readonly retiring = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -72,6 +74,20 @@ export class FeedRouter {
     return true;
   }
 
+  /**
+   * The app of a feed, built if not yet (the default feed's is the root app): a virtual feed searches and counts
+   * downloads through its members' apps.
+   */
+  app(id: number): Promise<FastifyInstance> {
+    if (id === DEFAULT_FEED_ID && this.defaultApp) return Promise.resolve(this.defaultApp);
+    return this.appOf(id);
+  }
+
+  /** The root app, which serves the default feed. */
+  setDefaultApp(app: FastifyInstance): void {
+    this.defaultApp = app;
+  }
+
   private appOf(id: number): Promise<FastifyInstance> {
     let app = this.apps.get(id);
     if (!app) {
@@ -91,13 +107,13 @@ export class FeedRouter {
     return app;
   }
 
-  /** Apps of feeds whose definition changed or went away are built again on their next request. */
+  /** Apps of feeds whose definition (or, for a virtual feed, a member's) changed or went away are built again on their next request. */
   private retireChanged(): void {
     for (const [id, app] of this.apps) {
       void app.then(
         (built) => {
           const definition = this.hub.definitionById(id);
-          if (definition && JSON.stringify(definition) === built.pawketDefinition) return;
+          if (definition && compositionStamp(this.hub, definition) === built.pawketDefinition) return;
           if (this.apps.get(id) === app) this.apps.delete(id);
           const timer = setTimeout(() => {
             this.retiring.delete(timer);

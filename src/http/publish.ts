@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PackageAccess } from '../feed/access.js';
 import type { Principal } from '../feed/auth.js';
-import type { RequestAuthenticator } from './access-control.js';
+import type { DeniedAs, RequestAuthenticator } from './access-control.js';
 import type { ManageService } from '../feed/manage.js';
 import type { PublishService } from '../feed/publish.js';
 import { receiveUpload } from './receive-upload.js';
@@ -18,10 +18,15 @@ export interface PublishRouteDeps {
   readonly onPushAnswered?: (status: number, replaced: boolean) => void;
 }
 
-/** The caller of a publish route: X-NuGet-ApiKey (or Basic/Bearer credentials), counted against bad-key limits. */
-function principalOf(deps: PublishRouteDeps, request: FastifyRequest): Promise<Principal> {
-  return deps.requestAuth.authenticate(request);
+/**
+ * The caller of a publish route: X-NuGet-ApiKey (or Basic/Bearer credentials), counted against bad-key limits, valid
+ * on this feed (a refusal is audited as `denied`).
+ */
+function principalOf(deps: PublishRouteDeps, request: FastifyRequest, denied: DeniedAs): Promise<Principal> {
+  return deps.requestAuth.authenticate(request, { denied });
 }
+
+const PUSH_DENIED: DeniedAs = { action: 'push.denied', target: '(any package)' };
 
 /** The V2 feed root without its trailing slash. */
 const V2_ROOT = routes.v2.replace(/\/$/, '');
@@ -49,7 +54,7 @@ export function publishRoutes(app: FastifyInstance, deps: PublishRouteDeps): voi
     });
 
     const push = async (request: FastifyRequest, reply: FastifyReply) => {
-      const principal = await principalOf(deps, request);
+      const principal = await principalOf(deps, request, PUSH_DENIED);
       // A key that may not push at all is refused before its body is read; id-specific checks need the package.
       await deps.access.authorizeAnyPush(principal);
       const upload = await receiveUpload(request, deps.tempDir, deps.maxPackageSize);
@@ -60,12 +65,12 @@ export function publishRoutes(app: FastifyInstance, deps: PublishRouteDeps): voi
     };
     const remove = async (request: FastifyRequest<{ Params: { id: string; version: string } }>, reply: FastifyReply) => {
       const { id, version } = request.params;
-      const mode = await deps.manage.delete(id, version, await principalOf(deps, request));
+      const mode = await deps.manage.delete(id, version, await principalOf(deps, request, { action: 'unlist.denied', target: id }));
       return reply.code(200).type('text/plain; charset=utf-8').send(`Package ${id} ${version} was ${mode === 'unlist' ? 'unlisted' : 'deleted'}.`);
     };
     const relist = async (request: FastifyRequest<{ Params: { id: string; version: string } }>, reply: FastifyReply) => {
       const { id, version } = request.params;
-      await deps.manage.relist(id, version, await principalOf(deps, request));
+      await deps.manage.relist(id, version, await principalOf(deps, request, { action: 'unlist.denied', target: id }));
       return reply.code(200).type('text/plain; charset=utf-8').send(`Package ${id} ${version} was relisted.`);
     };
     // V2 clients given the feed URL (`/api/v2/`) push to it and delete below it, as NuGet.Server lays it out.

@@ -10,10 +10,13 @@ import { IMMUTABLE, REVALIDATE, etagMatches } from './response-cache.js';
 import { routes } from './routes.js';
 import { prepareUploadScope } from './upload-scope.js';
 
+/** What serving symbols needs of the symbol service (a virtual feed's reads its members'). */
+export type SymbolReads = Pick<SymbolService, 'symbolPackageOf' | 'open' | 'redirectUrl'>;
+
 export interface SymbolRouteDeps {
   readonly access: PackageAccess;
   readonly requestAuth: RequestAuthenticator;
-  readonly symbols: SymbolService;
+  readonly symbols: SymbolReads & Pick<SymbolService, 'publish' | 'findPdb'>;
   readonly reader: PackageReader;
   readonly tempDir: string;
   readonly maxPackageSize: number;
@@ -33,7 +36,7 @@ export function symbolRoutes(app: FastifyInstance, deps: SymbolRouteDeps): void 
   app.register(async (scope) => {
     prepareUploadScope(scope, deps.maxPackageSize);
     const push = async (request: FastifyRequest, reply: FastifyReply) => {
-      const principal = await deps.requestAuth.authenticate(request);
+      const principal = await deps.requestAuth.authenticate(request, { denied: { action: 'push.denied', target: '(any symbols package)' } });
       // A key that may not push at all is refused before its body is read; id-specific checks need the package.
       await deps.access.authorizeAnyPush(principal);
       const upload = await receiveUpload(request, deps.tempDir, deps.maxPackageSize, SYMBOLS_UPLOAD);
@@ -76,7 +79,7 @@ export function symbolRoutes(app: FastifyInstance, deps: SymbolRouteDeps): void 
 export async function sendSymbolPackage(
   request: FastifyRequest,
   reply: FastifyReply,
-  symbols: SymbolService,
+  symbols: SymbolReads,
   record: PackageRecord,
   cacheControl: string,
 ): Promise<FastifyReply> {
@@ -88,7 +91,7 @@ export async function sendSymbolPackage(
   return sendBlob(request, reply, symbols, symbolPackage.blobKey, `${record.lowerId}.${record.lowerVersion}.snupkg`);
 }
 
-async function sendBlob(request: FastifyRequest, reply: FastifyReply, symbols: SymbolService, blobKey: string, fileName: string) {
+async function sendBlob(request: FastifyRequest, reply: FastifyReply, symbols: SymbolReads, blobKey: string, fileName: string) {
   const redirect = await symbols.redirectUrl(blobKey);
   if (redirect) return reply.redirect(redirect, 302);
   const content = await symbols.open(blobKey);

@@ -4,6 +4,7 @@ import type { BlobStore } from '../../blobs/blob-store.js';
 import type { Config } from '../../config/schema.js';
 import type { PackageDatabase, PackageRecord } from '../../db/database.js';
 import { PawketError } from '../../errors.js';
+import { enforceQuota } from '../quota.js';
 import { lowerId as toLowerId, isValidPackageId } from '../../nuget/id.js';
 import { identityKey, type PackageIdentityKey } from '../../nuget/identity.js';
 import { parseRange, rangeIsSemVer2 } from '../../nuget/range.js';
@@ -40,7 +41,8 @@ export interface UpstreamView {
 const BREAKER_MS = 10_000;
 const UNLISTED_PUBLISHED = '1900-01-01T00:00:00+00:00';
 
-type Settings = Pick<Config, 'upstreams' | 'blockShadowing' | 'maxPackageSize' | 'maxPackageEntries'>;
+type Settings = Pick<Config, 'upstreams' | 'blockShadowing' | 'maxPackageSize' | 'maxPackageEntries'> &
+  Partial<Pick<Config, 'quotaBytes' | 'quotaPackages'>>;
 type Upstream = Config['upstreams'][number] & { client: UpstreamClient; downUntil: number; lastError: string };
 
 /**
@@ -214,6 +216,10 @@ export class UpstreamService {
       if (got.lowerId !== key.lowerId || got.lowerVersion !== key.lowerVersion) {
         throw fail(`the file is ${read.metadata.id} ${fullVersion(read.metadata.version)}`);
       }
+      // Mirrored versions count against the feed's quota like pushed ones (they take the same disk): over it, the
+      // download is refused with the quota named rather than cached.
+      const quota = { feedName: this.scope.name, quotaBytes: this.settings.quotaBytes ?? 0, quotaPackages: this.settings.quotaPackages ?? 0 };
+      await enforceQuota(this.db, quota, { packages: 1, bytes: downloaded.size }, `caching ${display} from ${u.url}`);
       const blobKey = packageBlobKey(this.scope, key.lowerId, key.lowerVersion, downloaded.sha512);
       await this.blobs.putFile(blobKey, downloaded.file);
       const m = read.metadata;

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { advisoriesOfVersion } from '../../feed/advisories.js';
+import { advisoriesOfVersion, type AdvisoryService } from '../../feed/advisories.js';
+import type { PackageDatabase } from '../../db/database.js';
 import type { Feed } from '../../feed/feed.js';
+import type { Ownership } from '../../feed/ownership.js';
 import type { PackageReader } from '../../feed/package-reader.js';
 import type { SearchIndex } from '../../feed/search/search-index.js';
 import type { StoredMetadata } from '../../feed/stored-metadata.js';
@@ -17,7 +19,12 @@ import { DEFAULT_ICON, feedPage, homePage, notFoundPage, packagePage, PAGE_SIZE,
 import { UiPaths } from './paths.js';
 
 export interface UiOptions {
-  readonly feed: Pick<Feed, 'scope' | 'reader' | 'db' | 'events' | 'ownership' | 'advisories'>;
+  /** What the pages read of the feed (a virtual feed's read through its members), and which feed it is (its links). */
+  readonly feed: Pick<Feed, 'scope' | 'reader' | 'events'> & {
+    readonly db: Pick<PackageDatabase, 'listDownloadCounts' | 'countPackages'>;
+    readonly ownership: Pick<Ownership, 'isVerifiedId'>;
+    readonly advisories: Pick<AdvisoryService, 'forId'>;
+  };
   readonly index: SearchIndex;
   /** This feed's own packages, for the statistics of /feed when `index` also shows upstream ones; default `index`. */
   readonly localIndex?: SearchIndex;

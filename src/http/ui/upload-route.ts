@@ -41,7 +41,7 @@ async function upload(deps: UploadFormDeps, request: FastifyRequest, reply: Fast
   let principal: Principal | undefined;
   try {
     const received = await receiveFormUpload(request, deps.tempDir, deps.maxPackageSize, async (fields) => {
-      principal = await deps.requestAuth.authenticateKey(request, fields.get(KEY_FIELD) || undefined);
+      principal = await deps.requestAuth.authenticateKey(request, fields.get(KEY_FIELD) || undefined, { denied: { action: 'push.denied', target: '(any package)' } });
       await deps.access.authorizeAnyPush(principal);
     });
     // The check ran before receiveFormUpload resolved, so the principal is set.

@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../errors.js';
 import type { PackageFile, PackageReader } from '../../feed/package-reader.js';
-import type { SymbolService } from '../../feed/symbols.js';
 import { lowerId } from '../../nuget/id.js';
 import { packageFileKind } from '../../nuget/identity.js';
 import { IMMUTABLE, REVALIDATE, etagMatches, sendDocument, type ResponseCache } from '../response-cache.js';
 import { cacheKeys, routes } from '../routes.js';
-import { sendSymbolPackage } from '../symbols.js';
+import { sendSymbolPackage, type SymbolReads } from '../symbols.js';
 import type { PackageFiles } from '../ui/package-files.js';
 import { embeddedFileOf, sendEmbeddedFile } from './embedded-files.js';
 
@@ -30,7 +29,7 @@ export function flatContainerRoutes(
   app: FastifyInstance,
   reader: PackageReader,
   cache: ResponseCache,
-  opts: { allowOverwrite: boolean; files: PackageFiles; downloads?: DownloadRecorder; symbols?: SymbolService },
+  opts: { allowOverwrite: boolean; files: PackageFiles; downloads?: DownloadRecorder; symbols?: SymbolReads },
 ): void {
   // With overwrite on, a URL's bytes may change: revalidate by hash instead of caching forever.
   const fileCacheControl = opts.allowOverwrite ? REVALIDATE : IMMUTABLE;

@@ -1,7 +1,8 @@
 /** The HTTP admin API: admin keys only, JSON in and out; keys are shown once and never listed. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
-import { keyFor, push } from './support.js';
+import { pushRaw, startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
+import { buildNupkg } from '../../support/nupkg.js';
+import { createKey, keyFor, push, TEST_ADMIN } from './support.js';
 
 let server: TestServer;
 
@@ -97,5 +98,68 @@ describe('the admin API', () => {
     const older = (await (await api('GET', `/audit?limit=2&before=${audit.entries.at(-1)!.seq}`)).json()) as { entries: Array<{ action: string }> };
     expect(older.entries.map((e) => e.action)).toEqual(['owner.add', 'push']);
     expect((await api('GET', '/audit?limit=lots')).status).toBe(400);
+  });
+});
+
+describe('keys per feed in the admin API', () => {
+  let devId: number;
+  beforeAll(async () => {
+    const hub = server.feed.hub;
+    devId = (await hub.feedDb.createFeed({ name: 'dev', description: '', settings: {}, members: null, created: new Date().toISOString() }))!.id;
+    await hub.reloadDefinitions();
+  });
+
+  it('creates a key for the feeds it names (names in, names out) or every feed', async () => {
+    const created = await api('POST', '/keys', TEST_KEY, { name: 'ci-dev', owner: 'alpha', scopes: ['push-new'], feeds: ['DEV'] });
+    expect(created.status).toBe(201);
+    const body = (await created.json()) as { key: string; keyId: string; feeds: unknown };
+    expect(body.feeds).toEqual(['dev']);
+    expect(((await (await api('GET', `/keys/${body.keyId}`)).json()) as { feeds: unknown }).feeds).toEqual(['dev']);
+    const listed = (await (await api('GET', '/keys')).json()) as { keys: Array<{ keyId: string; feeds: unknown }> };
+    expect(listed.keys.find((k) => k.keyId === body.keyId)?.feeds).toEqual(['dev']);
+    expect((await pushRaw(`${server.url}/f/dev`, await buildNupkg({ id: 'Dev.Api', version: '1.0.0' }), body.key)).status).toBe(201);
+    const refused = await push(server, body.key, 'Dev.Api', '1.0.0');
+    expect(refused.status).toBe(403);
+    expect(refused.statusText).toBe("This API key is not valid on feed 'default' (it is valid on: dev).");
+
+    for (const feeds of ['*', undefined]) {
+      const every = (await (await api('POST', '/keys', TEST_KEY, { name: 'ci-all', owner: 'alpha', scopes: ['push'], ...(feeds ? { feeds } : {}) })).json()) as { feeds: unknown };
+      expect(every.feeds).toBe('*');
+    }
+  });
+
+  it('refuses unknown feed names, an empty list, and * beside names with a 400', async () => {
+    const unknown = await api('POST', '/keys', TEST_KEY, { name: 'x', owner: 'alpha', scopes: ['push'], feeds: ['dev', 'nope'] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.statusText).toMatch(/There is no feed 'nope'/);
+    expect((await api('POST', '/keys', TEST_KEY, { name: 'x', owner: 'alpha', scopes: ['push'], feeds: [] })).status).toBe(400);
+    expect((await api('POST', '/keys', TEST_KEY, { name: 'x', owner: 'alpha', scopes: ['push'], feeds: ['*', 'dev'] })).status).toBe(400);
+  });
+
+  it("an admin key for some feeds manages those feeds' owners and prefixes, not keys or the audit log", async () => {
+    const devAdmin = await createKey(server, { owner: 'ops', scopes: ['admin'], feeds: [devId] });
+    for (const [method, path, body] of [
+      ['GET', '/keys', undefined],
+      ['POST', '/keys', { name: 'wider', owner: 'ops', scopes: ['admin'] }],
+      ['POST', '/keys', { name: 'same', owner: 'ops', scopes: ['push'], feeds: ['dev'] }],
+      ['GET', '/audit', undefined],
+    ] as const) {
+      const res = await api(method, path, devAdmin, body);
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(res.statusText).toMatch(/valid on every feed/);
+    }
+    const prefixes = await fetch(`${server.url}/f/dev/api/admin/prefixes`, { headers: { 'x-nuget-apikey': devAdmin } });
+    expect(prefixes.status).toBe(200);
+    const elsewhere = await api('GET', '/prefixes', devAdmin);
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.statusText).toBe("This API key is not valid on feed 'default' (it is valid on: dev).");
+  });
+
+  it('never lets a key make a key for feeds it is not valid on (the feed layer decides, whatever calls it)', async () => {
+    const limited = { ...TEST_ADMIN, name: 'key ops (k1)', feeds: [devId] };
+    await expect(server.feed.keys.create(limited, { name: 'wider', owner: 'ops', scopes: ['push'] })).rejects.toMatchObject({ status: 403 });
+    await expect(server.feed.keys.create(limited, { name: 'other', owner: 'ops', scopes: ['push'], feeds: [devId, 99] })).rejects.toMatchObject({ status: 403 });
+    const made = await server.feed.keys.create(limited, { name: 'same', owner: 'ops', scopes: ['push'], feeds: [devId] });
+    expect(made.record.feeds).toEqual([devId]);
   });
 });

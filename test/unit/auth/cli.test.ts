@@ -8,6 +8,8 @@ import { accessCommands } from '../../../src/cli/access.js';
 import { configSchema, type ConfigInput } from '../../../src/config/schema.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
 import { freshBackendSettings } from '../../support/backend.js';
+import { pushRaw } from '../../support/app.js';
+import { buildNupkg } from '../../support/nupkg.js';
 import { push } from './support.js';
 
 let server: TestServer;
@@ -52,7 +54,7 @@ describe('the access commands', () => {
     expect((await push(server, key!, 'Contoso.Cli', '1.0.0')).status).toBe(201);
 
     const list = await pawket('keys', 'list');
-    expect(list.stdout).toMatch(new RegExp(`${keyId} +ci +contoso +push-new,unlist +Contoso\\.\\* +active`));
+    expect(list.stdout).toMatch(new RegExp(`${keyId} +ci +contoso +push-new,unlist +Contoso\\.\\* +\\* +active`));
     expect(list.stdout).not.toContain(key);
 
     const rotated = await pawket('keys', 'rotate', keyId, '--json');
@@ -94,5 +96,29 @@ describe('the access commands', () => {
     ]);
     expect(audit.stdout).toMatch(/cli \(/);
     expect((await pawket('audit', '--limit', 'x')).code).toBe(1);
+  });
+
+  it('create keys for the feeds they name, by name, and list them with their feeds', async () => {
+    const hub = server.feed.hub;
+    for (const name of ['dev', 'release']) await hub.feedDb.createFeed({ name, description: '', settings: {}, members: null, created: new Date().toISOString() });
+    await hub.reloadDefinitions();
+    const created = await pawket('keys', 'create', '--name', 'ci-feeds', '--owner', 'alpha', '--scopes', 'push-new', '--feeds', 'dev,Release');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/valid on feeds dev, release/);
+    const key = /\n {2}(pwk_\S+)\n/.exec(created.stdout)![1]!;
+    const keyId = /Created API key (k[0-9a-f]+)/.exec(created.stdout)![1]!;
+    expect((await pushRaw(`${server.url}/f/release`, await buildNupkg({ id: 'Cli.Feeds', version: '1.0.0' }), key)).status).toBe(201);
+    expect((await push(server, key, 'Cli.Feeds', '1.0.0')).status).toBe(403);
+
+    const every = await pawket('keys', 'create', '--name', 'ci-every', '--owner', 'alpha', '--scopes', 'push', '--feeds', '*', '--json');
+    expect((JSON.parse(every.stdout) as { feeds: unknown }).feeds).toBe('*');
+    const list = await pawket('keys', 'list');
+    expect(list.stdout).toMatch(/FEEDS/);
+    expect(list.stdout).toMatch(new RegExp(`${keyId} +ci-feeds +alpha +push-new +\\* +dev,release +active`));
+    expect(list.stdout).toMatch(/ci-every +alpha +push +\* +\* +active/);
+
+    const unknown = await pawket('keys', 'create', '--name', 'x', '--owner', 'alpha', '--scopes', 'push', '--feeds', 'dev,staging');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/There is no feed 'staging'/);
   });
 });
