@@ -19,7 +19,7 @@ export async function importCommand(config: Config, dir: string, concurrency: nu
     progress.stop();
     for (const r of result.rejections) process.stderr.write(`rejected ${r.file}: ${r.reason}\n`);
     process.stdout.write(
-      `Imported ${result.imported} files into '${feed.definition.name}', skipped ${result.skipped} already on the feed, rejected ${result.rejected} (of ${result.total}).\n`,
+      `Imported ${result.imported} files${feedName === undefined ? '' : ` into '${feed.definition.name}'`}, skipped ${result.skipped} already on the feed, rejected ${result.rejected} (of ${result.total}).\n`,
     );
     return result.rejected === 0 ? 0 : 1;
   } finally {
@@ -35,7 +35,7 @@ export async function exportCommand(config: Config, dir: string, feedName?: stri
   try {
     const count = await exportPackages(feed, resolve(dir), (done, total) => progress.update(done, total, ''));
     progress.stop();
-    process.stdout.write(`Exported ${count} packages of '${feed.definition.name}' to ${resolve(dir)}.\n`);
+    process.stdout.write(`Exported ${count} packages${feedName === undefined ? '' : ` of '${feed.definition.name}'`} to ${resolve(dir)}.\n`);
   } finally {
     progress.stop();
     await feed.close();

@@ -50,7 +50,8 @@ export function publishRoutes(app: FastifyInstance, deps: PublishRouteDeps): voi
     });
 
     scope.addHook('onResponse', async (request, reply) => {
-      if (request.routeOptions.url === routes.publish || request.routeOptions.url === V2_ROOT) deps.onPushAnswered?.(reply.statusCode, reply.raw.statusMessage === 'Replaced');
+      const url = request.routeOptions.url;
+      if (url === routes.publish || url === routes.feedPublish || url === V2_ROOT) deps.onPushAnswered?.(reply.statusCode, reply.raw.statusMessage === 'Replaced');
     });
 
     const push = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -74,7 +75,7 @@ export function publishRoutes(app: FastifyInstance, deps: PublishRouteDeps): voi
       return reply.code(200).type('text/plain; charset=utf-8').send(`Package ${id} ${version} was relisted.`);
     };
     // V2 clients given the feed URL (`/api/v2/`) push to it and delete below it, as NuGet.Server lays it out.
-    for (const base of [routes.publish, V2_ROOT]) {
+    for (const base of [routes.publish, routes.feedPublish, V2_ROOT]) {
       scope.put(base, keyChecked, push);
       scope.post(base, keyChecked, push);
       scope.delete<{ Params: { id: string; version: string } }>(`${base}/:id/:version`, keyChecked, remove);

@@ -2,6 +2,13 @@
 export const routes = {
   serviceIndex: '/v3/index.json',
   publish: '/api/v2/package',
+  /**
+   * Push and symbols push of a feed under `/f/{name}/` as its service index lists them: under the service index's own
+   * folder, where NuGet 6.7+ sends a source's credentials up front. Every feed's app answers them; the default feed's
+   * service index keeps listing the paths above, which its clients already use.
+   */
+  feedPublish: '/v3/package',
+  feedSymbolPublish: '/v3/symbolpackage',
   /** The V2 (OData) feed root: service document, `$metadata`, Packages, FindPackagesById(), Search(), GetUpdates(). */
   v2: '/api/v2/',
   /** SymbolPackagePublish: push of symbols packages (.snupkg), nuget.org's path; GET `{this}/{id}/{version}` downloads one. */

@@ -49,8 +49,10 @@ export function symbolRoutes(app: FastifyInstance, deps: SymbolRouteDeps): void 
         .type('text/plain; charset=utf-8')
         .send(`Symbols package ${result.id} ${result.version} was ${result.replaced ? 'replaced' : 'pushed'} (${pdbs}).`);
     };
-    scope.put(routes.symbolPublish, keyChecked, push);
-    scope.post(routes.symbolPublish, keyChecked, push);
+    for (const path of [routes.symbolPublish, routes.feedSymbolPublish]) {
+      scope.put(path, keyChecked, push);
+      scope.post(path, keyChecked, push);
+    }
   });
 
   const cacheControl = deps.allowOverwrite ? REVALIDATE : IMMUTABLE;

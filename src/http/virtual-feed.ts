@@ -43,7 +43,7 @@ export interface VirtualRouteDeps {
 type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 /** Where a push goes: the V3 publish resource, the V2 root (nuget.exe pushes there), symbols, the upload form. */
-const PUSH_PATHS = new Set([routes.publish, routes.v2.replace(/\/$/, ''), routes.symbolPublish, '/upload']);
+const PUSH_PATHS = new Set([routes.publish, routes.feedPublish, routes.v2.replace(/\/$/, ''), routes.symbolPublish, routes.feedSymbolPublish, '/upload']);
 
 /**
  * The routes of a virtual feed's app (docs/FEEDS.md): the same protocol modules as any feed's, reading through the

@@ -124,9 +124,17 @@ describe('pawket feeds', { timeout: 180_000 }, () => {
     expect(await ok('prefix', 'list', '--feed', 'dev')).toMatch(/dev\.\* +team/);
     expect(await ok('prefix', 'list')).toMatch(/No reserved prefixes/);
 
+    await ok('advisory', 'add', 'Dev.Pkg', '--feed', 'dev', '--versions', '[1.0.0, )', '--severity', 'high', '--url', 'https://advisories.example/dev-pkg');
+    expect(await ok('advisory', 'list', '--feed', 'dev')).toMatch(/dev\.pkg +\[1\.0\.0, \) +high/);
+    expect(await ok('advisory', 'list')).toMatch(/No advisories in force/);
+    expect(await ok('deprecate', 'Dev.Pkg', '1.0.0', '--reason', 'legacy', '--feed', 'dev')).toMatch(/Deprecated Dev\.Pkg 1\.0\.0/);
+    expect((await pawket('deprecate', 'Dev.Pkg', '1.0.0', '--reason', 'legacy')).code).toBe(1);
+
     const exported = join(work, 'export');
     expect(await ok('export', exported, '--feed', 'dev')).toMatch(/Exported 1 packages of 'dev'/);
     expect(await readdir(exported)).toEqual(['dev.pkg']);
+    expect(await ok('import', exported, '--feed', 'late')).toMatch(/Imported 1 files into 'late'/);
+    expect(await status('/f/late/v3/flatcontainer/dev.pkg/index.json')).toBe(200);
 
     expect(await ok('audit', '--feed', 'dev')).toMatch(/prefix\.reserve +dev\.\*/);
     expect(await ok('audit', '--feed', 'release')).not.toMatch(/Dev\.Pkg/);

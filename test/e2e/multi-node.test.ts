@@ -68,6 +68,36 @@ describe.skipIf(skip)('several stateless nodes behind a load balancer', () => {
     }
   });
 
+  it('serves a feed created on one node from another within seconds, with a package pushed to it there', async () => {
+    const [a, b] = [nodes[0]!, nodes[1]!];
+    const created = await fetch(`${a.baseUrl}/api/admin/feeds`, {
+      method: 'POST',
+      headers: { 'x-nuget-apikey': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'team' }),
+    });
+    expect(created.status, await created.text()).toBe(201);
+    // B learns of the feed from the change feed; until then the name is unknown there (404)
+    const createdAt = Date.now();
+    let index: Response;
+    while ((index = await fetch(`${b.baseUrl}/f/team/v3/index.json`)).status !== 200) {
+      expect(index.status).toBe(404);
+      expect(Date.now() - createdAt, 'node B should serve the new feed within 3 s').toBeLessThan(3_000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const { resources } = (await index.json()) as { resources: Array<{ '@id': string; '@type': string }> };
+    const flat = resources.find((r) => r['@type'] === 'PackageBaseAddress/3.0.0')?.['@id'];
+    expect(flat).toBe(`${b.baseUrl}/f/team/v3/flatcontainer/`);
+
+    const pkg = await buildNupkg({ id: 'Contoso.TeamOnly', version: '1.0.0' });
+    const pushed = await fetch(`${a.baseUrl}/f/team/api/v2/package`, { method: 'PUT', body: new Uint8Array(pkg), headers: { 'x-nuget-apikey': KEY } });
+    expect(pushed.status, await pushed.text()).toBe(201);
+    const fromB = await fetch(`${flat}contoso.teamonly/1.0.0/contoso.teamonly.1.0.0.nupkg`);
+    expect(fromB.status).toBe(200);
+    expect(Buffer.from(await fromB.arrayBuffer()).equals(pkg)).toBe(true);
+    // the feed's packages are its own: B's default feed does not have it
+    expect(await download(b.baseUrl, 'Contoso.TeamOnly', '1.0.0')).toBeNull();
+  });
+
   it('restores with dotnet through the load balancer every package pushed across the nodes', async () => {
     const ids = Array.from({ length: 6 }, (_, i) => `Contoso.Spread${i}`);
     for (const id of ids) expect(await push(lb.url, await buildNupkg({ id, version: '1.2.3' }))).toBe(201);

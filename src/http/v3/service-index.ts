@@ -1,19 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { baseUrl } from '../base-url.js';
+import { feedPathOf } from '../feed-router.js';
 import { CachedDocument, REVALIDATE, sendDocument } from '../response-cache.js';
 import { routes } from '../routes.js';
 import { readmeUriTemplate } from './embedded-files.js';
 
 /** Every resource type and version string the clients look for; a client that misses one silently does less. */
-function serviceIndex(base: string) {
+function serviceIndex(base: string, underFeedPath: boolean) {
   const r = (path: string, types: string[], comment: string, extra: Record<string, string> = {}) =>
     types.map((type) => ({ '@id': base + path, '@type': type, comment, ...extra }));
   const reg = routes.registration;
   return {
     version: '3.0.0',
     resources: [
-      ...r(routes.publish, ['PackagePublish/2.0.0'], 'Push, delete (unlist) and relist packages.'),
-      ...r(routes.symbolPublish, ['SymbolPackagePublish/4.9.0'], `Push symbols packages (.snupkg); debuggers fetch PDBs from ${base}${routes.symbolServer}.`),
+      ...r(underFeedPath ? routes.feedPublish : routes.publish, ['PackagePublish/2.0.0'], 'Push, delete (unlist) and relist packages.'),
+      ...r(underFeedPath ? routes.feedSymbolPublish : routes.symbolPublish, ['SymbolPackagePublish/4.9.0'], `Push symbols packages (.snupkg); debuggers fetch PDBs from ${base}${routes.symbolServer}.`),
       ...r(routes.flatContainer, ['PackageBaseAddress/3.0.0'], "Package versions, .nupkg and .nuspec files, and each version's own icon and readme."),
       ...r(reg.plain.path, ['RegistrationsBaseUrl', 'RegistrationsBaseUrl/3.0.0-beta', 'RegistrationsBaseUrl/3.0.0-rc'], 'Package metadata, SemVer 2.0.0 packages hidden.'),
       ...r(reg.gzip.path, ['RegistrationsBaseUrl/3.4.0'], 'Package metadata (gzip), SemVer 2.0.0 packages hidden.'),
@@ -40,7 +41,7 @@ export function serviceIndexRoutes(app: FastifyInstance, configuredBase: string 
     const base = baseUrl(request, configuredBase);
     let doc = byBase.get(base);
     if (!doc) {
-      doc = new CachedDocument(Buffer.from(JSON.stringify(serviceIndex(base))));
+      doc = new CachedDocument(Buffer.from(JSON.stringify(serviceIndex(base, feedPathOf(request.raw) !== ''))));
       if (byBase.size < 16) byBase.set(base, doc);
     }
     return sendDocument(request, reply, doc, REVALIDATE);

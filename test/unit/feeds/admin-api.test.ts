@@ -238,15 +238,20 @@ describe('the feeds admin API', () => {
     expect(Buffer.from(await file.arrayBuffer()).length).toBe(row.size);
   });
 
-  it('acts on one feed\'s owners and prefixes with ?feed=', async () => {
+  it('acts on one feed\'s owners and prefixes under the feed\'s URL, and filters the audit log by feed', async () => {
     const admin = { 'x-nuget-apikey': TEST_KEY, 'content-type': 'application/json' };
-    const reserved = await fetch(`${server.url}/api/admin/prefixes?feed=secret`, { method: 'POST', headers: admin, body: JSON.stringify({ pattern: 'Team.*', owner: 'team' }) });
+    const reserved = await fetch(`${server.url}/f/secret/api/admin/prefixes`, { method: 'POST', headers: admin, body: JSON.stringify({ pattern: 'Team.*', owner: 'team' }) });
     expect(reserved.status).toBe(201);
-    const inSecret = (await (await fetch(`${server.url}/api/admin/prefixes?feed=secret`, { headers: admin })).json()) as { prefixes: unknown[] };
+    const inSecret = (await (await fetch(`${server.url}/f/secret/api/admin/prefixes`, { headers: admin })).json()) as { prefixes: unknown[] };
     expect(inSecret.prefixes).toHaveLength(1);
     const inDefault = (await (await fetch(`${server.url}/api/admin/prefixes`, { headers: admin })).json()) as { prefixes: unknown[] };
     expect(inDefault.prefixes).toHaveLength(0);
-    expect((await fetch(`${server.url}/api/admin/owners/Secret.Lib?feed=secret`, { headers: admin })).status).toBe(200);
-    expect((await fetch(`${server.url}/api/admin/prefixes?feed=nowhere`, { headers: admin })).status).toBe(404);
+    expect((await fetch(`${server.url}/f/secret/api/admin/owners/Secret.Lib`, { headers: admin })).status).toBe(200);
+    expect((await fetch(`${server.url}/f/nowhere/api/admin/prefixes`, { headers: admin })).status).toBe(404);
+    const audit = (await (await fetch(`${server.url}/api/admin/audit?feed=secret`, { headers: admin })).json()) as { entries: Array<{ action: string }> };
+    expect(audit.entries.map((e) => e.action)).toContain('prefix.reserve');
+    const defaultAudit = (await (await fetch(`${server.url}/api/admin/audit?feed=default`, { headers: admin })).json()) as { entries: Array<{ action: string }> };
+    expect(defaultAudit.entries.map((e) => e.action)).not.toContain('prefix.reserve');
+    expect((await fetch(`${server.url}/api/admin/audit?feed=nowhere`, { headers: admin })).status).toBe(404);
   });
 });
