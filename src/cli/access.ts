@@ -70,7 +70,7 @@ export function cliActor(): Actor {
 export async function withAccess(config: Config, run: (tools: AccessTools) => Promise<void>, opts: WithAccessOptions = {}): Promise<void> {
   const db = await openDatabase(config.database, resolve(config.dataDir));
   try {
-    const feeds = await new KyselyFeedDatabase(db.kysely).listFeeds();
+    const feeds = await new KyselyFeedDatabase(db.kysely, db.sqlDialect).listFeeds();
     const feed = feedNamed(feeds, opts);
     const store = new KyselyAccessDatabase(db.kysely, feed.id);
     const audit = new AuditLog(store);

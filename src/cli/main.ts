@@ -44,9 +44,9 @@ program
 
 program
   .command('copy')
-  .description('Copy a whole feed between backends (e.g. SQLite+disk to PostgreSQL+S3); resumable, verifies hashes.')
-  .requiredOption('--from <config>', 'JSON config file of the source feed')
-  .requiredOption('--to <config>', 'JSON config file of the target feed')
+  .description('Copy a whole server (every feed, keys, audit log) between backends (e.g. SQLite+disk to PostgreSQL+S3); resumable, verifies hashes.')
+  .requiredOption('--from <config>', 'JSON config file of the source server')
+  .requiredOption('--to <config>', 'JSON config file of the target server')
   .action(async (flags: { from: string; to: string }) => {
     process.exitCode = await (await import('./copy.js')).copyCommand(flags.from, flags.to);
   });

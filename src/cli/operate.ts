@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { operatorPrincipal } from '../feed/auth.js';
-import type { Feed } from '../feed/feed.js';
 import { exportPackages, importPackages } from '../feed/import.js';
-import { applyRetention, retentionEnabled } from '../feed/retention.js';
+import { retainEveryFeed, retainFeed, type FeedRetention } from '../feed/retention.js';
 import { openContentFeed } from './open-feed.js';
 import { Progress } from './progress.js';
 
@@ -50,8 +49,9 @@ export async function exportCommand(config: Config, dir: string, feedName?: stri
 export async function gcCommand(config: Config, dryRun: boolean, feedName?: string): Promise<void> {
   const opened = await openContentFeed(config, feedName);
   try {
-    const feeds = feedName !== undefined ? [opened] : await everyFeedHoldingPackages(opened);
-    for (const feed of feeds) await applyFeedRetention(feed, dryRun, feeds.length > 1);
+    const principal = operatorPrincipal('pawket gc (command line)');
+    const done = feedName !== undefined ? [await retainFeed(opened, principal, dryRun)] : await retainEveryFeed(opened.hub, principal, dryRun);
+    for (const retention of done) report(retention, dryRun, done.length > 1);
     const orphans = await opened.sweepOrphans(dryRun);
     for (const key of orphans) process.stdout.write(`${dryRun ? 'would remove' : 'removed'} orphaned file ${key}\n`);
     process.stdout.write(`Orphaned files: ${orphans.length} ${dryRun ? 'would be' : 'were'} removed.\n`);
@@ -60,24 +60,12 @@ export async function gcCommand(config: Config, dryRun: boolean, feedName?: stri
   }
 }
 
-async function everyFeedHoldingPackages(feed: Feed): Promise<Feed[]> {
-  const feeds: Feed[] = [];
-  for (const d of feed.hub.definitions()) {
-    const other = d.virtual ? null : await feed.hub.feed(d.name);
-    if (other) feeds.push(other);
-  }
-  return feeds;
-}
-
-async function applyFeedRetention(feed: Feed, dryRun: boolean, named: boolean): Promise<void> {
-  const { config } = feed;
-  const policy = { keepStable: config.retentionKeepStable, keepPrerelease: config.retentionKeepPrerelease, action: config.retentionAction };
+function report({ feed, policy, steps }: FeedRetention, dryRun: boolean, named: boolean): void {
   const label = named ? `Retention in '${feed.definition.name}'` : 'Retention';
-  if (!retentionEnabled(policy)) {
+  if (steps === null) {
     process.stdout.write(`${label}: no policy set (retentionKeepStable / retentionKeepPrerelease).\n`);
     return;
   }
-  const steps = await applyRetention(feed.db, feed.reader, feed.manage, operatorPrincipal('pawket gc (command line)'), policy, dryRun);
   for (const s of steps) process.stdout.write(`${dryRun ? 'would ' : ''}${s.action} ${s.id} ${s.version}\n`);
   process.stdout.write(`${label}: ${steps.length} versions ${dryRun ? 'would be' : 'were'} ${policy.action === 'unlist' ? 'unlisted' : 'deleted'}.\n`);
 }

@@ -4,26 +4,44 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { AccessDatabase } from '../db/access-database.js';
 import type { AdvisoryDatabase } from '../db/advisory-database.js';
+import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
 import { KyselyAdvisoryDatabase } from '../db/kysely-advisory-database.js';
+import { KyselyFeedDatabase } from '../db/kysely-feed-database.js';
 import { KyselySymbolDatabase } from '../db/kysely-symbol-database.js';
 import { openDatabase } from '../db/open.js';
 import type { SymbolDatabase } from '../db/symbol-database.js';
-import type { FeedStorage } from '../feed/copy.js';
+import type { FeedStorage, ServerStorage } from '../feed/copy.js';
+
+/** Every store of one feed. */
+export interface OpenedFeedStorage extends FeedStorage {
+  readonly advisoryDb: AdvisoryDatabase;
+  readonly accessDb: AccessDatabase;
+  readonly symbolDb: SymbolDatabase;
+}
+
+/** A server's stores, and the default feed's beside them. */
+export interface OpenedStorage extends ServerStorage, OpenedFeedStorage {
+  feed(id: number): OpenedFeedStorage;
+  close(): Promise<void>;
+}
 
 /** Opens (and migrates) the database and blob store a config names, without starting a server. */
-export async function openStorage(config: Config): Promise<
-  FeedStorage & { readonly advisoryDb: AdvisoryDatabase; readonly accessDb: AccessDatabase; readonly symbolDb: SymbolDatabase; close(): Promise<void> }
-> {
+export async function openStorage(config: Config): Promise<OpenedStorage> {
   const dataDir = resolve(config.dataDir);
   const db = await openDatabase(config.database, dataDir);
   const blobs = await openBlobStore(config, dataDir);
-  return {
-    db,
+  const feed = (id: number): OpenedFeedStorage => ({
+    db: id === db.feedId ? db : db.forFeed(id),
     blobs,
-    advisoryDb: new KyselyAdvisoryDatabase(db.kysely),
-    accessDb: new KyselyAccessDatabase(db.kysely),
-    symbolDb: new KyselySymbolDatabase(db.kysely),
+    advisoryDb: new KyselyAdvisoryDatabase(db.kysely, id),
+    accessDb: new KyselyAccessDatabase(db.kysely, id),
+    symbolDb: new KyselySymbolDatabase(db.kysely, id),
+  });
+  return {
+    ...feed(DEFAULT_FEED_ID),
+    feedDb: new KyselyFeedDatabase(db.kysely, db.sqlDialect),
+    feed,
     async close() {
       blobs.close?.();
       await db.close();

@@ -133,8 +133,8 @@ export interface AccessDatabase {
   listPrefixes(): Promise<PrefixReservation[]>;
 
   appendAudit(entry: NewAuditEntry): Promise<void>;
-  /** Appends entries in the given order, in one transaction (copying a feed). */
-  appendAuditEntries(entries: readonly NewAuditEntry[]): Promise<void>;
+  /** Appends entries in the given order, in one transaction (copying a server): each in the feed it names, else this one. */
+  appendAuditEntries(entries: ReadonlyArray<NewAuditEntry & { readonly feedId?: number }>): Promise<void>;
   /** Entries with seq above `after`, oldest first, at most `limit` (copying a feed). */
   scanAudit(after: number, limit: number): Promise<AuditEntry[]>;
   /** Newest first. */

@@ -29,6 +29,11 @@ export interface FeedDatabase {
   usage(): Promise<Map<number, FeedUsage>>;
   /** Null when the name is taken (case-insensitively). */
   createFeed(feed: NewFeed): Promise<FeedRecord | null>;
+  /**
+   * Adds a feed with the id it has elsewhere (copying a server); false when the id or the name is taken. Feeds created
+   * afterwards get ids above it.
+   */
+  insertFeed(feed: FeedRecord): Promise<boolean>;
   /** Replaces description, settings and members; false when the feed does not exist. */
   updateFeed(feed: FeedRecord): Promise<boolean>;
   /**

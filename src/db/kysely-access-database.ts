@@ -385,11 +385,11 @@ export class KyselyAccessDatabase implements AccessDatabase {
     await this.db.insertInto('audit_log').values(auditRow(entry, this.feedId)).execute();
   }
 
-  async appendAuditEntries(entries: readonly NewAuditEntry[]): Promise<void> {
+  async appendAuditEntries(entries: ReadonlyArray<NewAuditEntry & { readonly feedId?: number }>): Promise<void> {
     if (entries.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
       // 500 rows of 8 columns stay well under either dialect's limit on bound parameters.
-      for (let i = 0; i < entries.length; i += 500) await tx.insertInto('audit_log').values(entries.slice(i, i + 500).map((e) => auditRow(e, this.feedId))).execute();
+      for (let i = 0; i < entries.length; i += 500) await tx.insertInto('audit_log').values(entries.slice(i, i + 500).map((e) => auditRow(e, e.feedId ?? this.feedId))).execute();
     });
   }
 

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import { FEEDS_CHANGE_MARKER, type FeedDatabase, type FeedRecord, type FeedUsage, type NewFeed } from './feed-database.js';
+import { sql } from './kysely.js';
+import type { SqlDialectName } from './migrations.js';
 import type { Tables } from './schema.js';
 
 /** Rows of these tables belong to one feed and go with it. */
@@ -18,7 +20,10 @@ function toFeed(r: { feed_id: number; name: string; description: string; setting
 
 /** FeedDatabase over the same Kysely instance (and dialects) as the packages. */
 export class KyselyFeedDatabase implements FeedDatabase {
-  constructor(private readonly db: Kysely<Tables>) {}
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly dialect: SqlDialectName,
+  ) {}
 
   async listFeeds(): Promise<FeedRecord[]> {
     const rows = await this.db.selectFrom('feeds').selectAll().orderBy('feed_id').execute();
@@ -53,6 +58,35 @@ export class KyselyFeedDatabase implements FeedDatabase {
       if (!row) return null;
       await tx.insertInto('changes').values({ feed_id: row.feed_id, lower_id: FEEDS_CHANGE_MARKER }).execute();
       return toFeed(row);
+    });
+  }
+
+  async insertFeed(feed: FeedRecord): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const taken = await tx
+        .selectFrom('feeds')
+        .select('feed_id')
+        .where((eb) => eb.or([eb('feed_id', '=', feed.id), eb('lower_name', '=', feed.name.toLowerCase())]))
+        .executeTakeFirst();
+      if (taken) return false;
+      await tx
+        .insertInto('feeds')
+        .values({
+          feed_id: feed.id,
+          name: feed.name,
+          lower_name: feed.name.toLowerCase(),
+          description: feed.description,
+          settings: JSON.stringify(feed.settings),
+          members: feed.members === null ? null : JSON.stringify(feed.members),
+          created: feed.created,
+        })
+        .execute();
+      // PostgreSQL's serial does not move past an id given explicitly (SQLite's AUTOINCREMENT does).
+      if (this.dialect === 'postgres') {
+        await sql`SELECT setval(pg_get_serial_sequence('feeds', 'feed_id'), (SELECT max(feed_id) FROM feeds))`.execute(tx);
+      }
+      await tx.insertInto('changes').values({ feed_id: feed.id, lower_id: FEEDS_CHANGE_MARKER }).execute();
+      return true;
     });
   }
 

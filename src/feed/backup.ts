@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import SQLite from 'better-sqlite3';
 import tar from 'tar-stream';
 import { FilesystemBlobStore } from '../blobs/filesystem.js';
+import { KyselyFeedDatabase } from '../db/kysely-feed-database.js';
 import { openSqliteDatabase } from '../db/sqlite.js';
 import { PawketError } from '../errors.js';
 
@@ -18,7 +19,7 @@ export interface BackupResult {
 }
 
 /**
- * A consistent backup of an embedded feed while it runs, as one tar file: an online SQLite snapshot plus the blobs.
+ * A consistent backup of an embedded server (every feed) while it runs, as one tar file: an online SQLite snapshot plus the blobs.
  * The snapshot comes first; files are immutable per key, so every file it references is copied unless a delete removed
  * it afterwards, and then its row is dropped from the backup (the backup shows that delete as already done).
  */
@@ -49,13 +50,17 @@ export async function backupEmbeddedFeed(dataDir: string, databaseFile: string, 
     const snapshot = await openSqliteDatabase(snapshotFile);
     let packages = 0;
     try {
-      for (let cursor = 0; ; ) {
-        const page = await snapshot.scanPackages(cursor, 500);
-        if (page.records.length === 0) break;
-        cursor = page.cursor;
-        for (const record of page.records) {
-          if (copied.has(record.blobKey)) packages++;
-          else await snapshot.deletePackage(record.lowerId, record.lowerVersion);
+      // Every feed's rows: the files of all of them are in the one blob store.
+      for (const feed of await new KyselyFeedDatabase(snapshot.kysely, 'sqlite').listFeeds()) {
+        const rows = snapshot.forFeed(feed.id);
+        for (let cursor = 0; ; ) {
+          const page = await rows.scanPackages(cursor, 500);
+          if (page.records.length === 0) break;
+          cursor = page.cursor;
+          for (const record of page.records) {
+            if (copied.has(record.blobKey)) packages++;
+            else await rows.deletePackage(record.lowerId, record.lowerVersion);
+          }
         }
       }
     } finally {

@@ -1,14 +1,16 @@
 import { mkdir, rm } from 'node:fs/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { AccessDatabase, AuditEntry, NewAuditEntry } from '../db/access-database.js';
+import type { AccessDatabase, AuditEntry } from '../db/access-database.js';
 import type { AdvisoryDatabase } from '../db/advisory-database.js';
 import type { NewPackage, PackageDatabase } from '../db/database.js';
+import type { FeedDatabase, FeedRecord } from '../db/feed-database.js';
 import type { NewSymbolPackage, SymbolDatabase } from '../db/symbol-database.js';
+import { PawketError } from '../errors.js';
 import { spoolToTempFile, type SpooledFile } from './spool.js';
 
 /**
- * One side of a copy: a database and its blob store, and the databases beside it (deprecations and advisories; keys,
- * owners, prefixes and audit log; symbols), each copied when both sides have it.
+ * One feed's rows on one side of a copy: its packages and the stores beside them (deprecations and advisories; owners
+ * and prefixes; symbols), each copied when both sides have it, and the blob store (the server's, keys carry the feed).
  */
 export interface FeedStorage {
   readonly db: PackageDatabase;
@@ -16,6 +18,16 @@ export interface FeedStorage {
   readonly advisoryDb?: AdvisoryDatabase;
   readonly accessDb?: AccessDatabase;
   readonly symbolDb?: SymbolDatabase;
+}
+
+/** One side of a copy of a whole server: its feed definitions, what the feeds share (keys, audit log, files), each feed's rows. */
+export interface ServerStorage {
+  readonly feedDb: FeedDatabase;
+  /** Keys and the audit log are the server's (an audit entry names its feed), whichever feed this store is of. */
+  readonly accessDb: AccessDatabase;
+  readonly blobs: BlobStore;
+  /** The stores of one feed's rows. */
+  feed(id: number): FeedStorage;
 }
 
 export interface CopyProgress {
@@ -32,13 +44,10 @@ export interface CopyFailure {
   readonly reason: string;
 }
 
-/** Access control data written at the target; every count but `keys` is what the target did not have yet. */
-export interface AccessCopyResult {
-  /** API keys written as stored (each one, every run: a key revoked or used at the source since is brought up to date). */
-  readonly keys: number;
+/** A feed's owners and prefixes that the target did not have yet. */
+export interface OwnershipCopyResult {
   readonly registrations: number;
   readonly prefixes: number;
-  readonly auditEntries: number;
 }
 
 export interface SymbolsCopyResult {
@@ -48,22 +57,104 @@ export interface SymbolsCopyResult {
   readonly failed: readonly CopyFailure[];
 }
 
+/** What copying one feed's content did. */
 export interface CopyResult extends CopyProgress {
   /** Deprecated versions and vulnerability advisories written at the target. */
   readonly advisories: number;
   /** Packages that could not be copied, with the reason (hash mismatch, missing file, a different package at the target). */
   readonly failed: readonly CopyFailure[];
-  readonly access: AccessCopyResult;
+  readonly ownership: OwnershipCopyResult;
   readonly symbols: SymbolsCopyResult;
   /** Versions whose download total was set at the target. */
   readonly downloadCounts: number;
 }
 
+/** Feed definitions at the target: added (with their ids), brought up to date, or already as at the source. */
+export interface DefinitionsCopyResult {
+  readonly created: number;
+  readonly updated: number;
+  readonly unchanged: number;
+}
+
+export interface ServerCopyResult {
+  readonly definitions: DefinitionsCopyResult;
+  /** API keys written as stored (each one, every run: a key revoked or used at the source since is brought up to date). */
+  readonly keys: number;
+  /** Audit log entries the target did not have. */
+  readonly auditEntries: number;
+  /** Each feed that holds packages (virtual feeds hold none), in id order. */
+  readonly feeds: ReadonlyArray<{ readonly id: number; readonly name: string; readonly result: CopyResult }>;
+  /** Whether every package and symbols package of every feed arrived. */
+  readonly complete: boolean;
+}
+
 const PAGE = 200;
 
 /**
- * Copies a whole feed from one storage to another: every package (row, nuspec and file, verifying each file's SHA-512),
- * then deprecations and advisories, symbols, keys, owners, prefixes, the audit log and download counts.
+ * Copies a whole server from one storage to another: every feed definition (same ids, names, settings and members),
+ * the API keys, each feed's content ({@link copyFeed}) and the audit log. Resumable and idempotent as copyFeed is. A
+ * target whose feeds disagree with the source's (an id with another name, a name with another id) is refused before
+ * anything is copied: the ids are in blob keys and in keys' feed lists, so they cannot be renumbered.
+ */
+export async function copyServer(
+  from: ServerStorage,
+  to: ServerStorage,
+  tempDir: string,
+  onProgress: (feed: string, p: CopyProgress) => void = () => {},
+): Promise<ServerCopyResult> {
+  const sources = await from.feedDb.listFeeds();
+  const definitions = await copyDefinitions(sources, to.feedDb);
+  const keys = await copyKeys(from.accessDb, to.accessDb);
+  const feeds: Array<{ id: number; name: string; result: CopyResult }> = [];
+  for (const feed of sources) {
+    if (feed.members !== null) continue;
+    const result = await copyFeed(from.feed(feed.id), to.feed(feed.id), tempDir, (p) => onProgress(feed.name, p));
+    feeds.push({ id: feed.id, name: feed.name, result });
+  }
+  // Entries refer to keys and packages: after them, as in a single feed's copy.
+  const auditEntries = await copyAuditLog(from.accessDb, to.accessDb);
+  const complete = feeds.every((f) => f.result.failed.length === 0 && f.result.symbols.failed.length === 0);
+  return { definitions, keys, auditEntries, feeds, complete };
+}
+
+async function copyDefinitions(sources: readonly FeedRecord[], to: FeedDatabase): Promise<DefinitionsCopyResult> {
+  const targets = await to.listFeeds();
+  for (const source of sources) {
+    const byId = targets.find((t) => t.id === source.id);
+    const byName = targets.find((t) => t.name.toLowerCase() === source.name.toLowerCase());
+    if ((byId || byName) && byId !== byName) {
+      const other = byId ?? byName!;
+      throw new PawketError(
+        409,
+        `The target has feed '${other.name}' (id ${other.id}) where the source has '${source.name}' (id ${source.id}): ` +
+          'feeds keep their ids in a copy, so copy into a new database (or delete that feed at the target).',
+      );
+    }
+  }
+  let created = 0;
+  let updated = 0;
+  let unchanged = 0;
+  for (const source of sources) {
+    const target = targets.find((t) => t.id === source.id);
+    if (!target) {
+      if (!(await to.insertFeed(source))) throw new Error(`another writer added feed ${source.id} or '${source.name}' to the target during the copy`);
+      created++;
+    } else if (sameDefinition(source, target)) {
+      unchanged++;
+    } else {
+      await to.updateFeed({ ...target, description: source.description, settings: source.settings, members: source.members });
+      updated++;
+    }
+  }
+  return { created, updated, unchanged };
+}
+
+const sameDefinition = (a: FeedRecord, b: FeedRecord) =>
+  a.description === b.description && JSON.stringify(a.settings) === JSON.stringify(b.settings) && JSON.stringify(a.members) === JSON.stringify(b.members);
+
+/**
+ * Copies one feed's content from one storage to another: every package (row, nuspec and file, verifying each file's
+ * SHA-512), then deprecations and advisories, symbols, owners, prefixes and download counts.
  * Resumable and idempotent: what is at the target already is skipped (or written again with the same values), so a
  * second run continues where an interrupted one stopped and a run after a complete one changes nothing. The package row
  * is written after the file, as a push does, with its mirrored mark (`mirroredFrom`, read by `scanPackages`), so a
@@ -80,13 +171,13 @@ export async function copyFeed(
   // Everything below refers to package versions, so it follows the packages.
   const advisories = from.advisoryDb && to.advisoryDb ? await copyAdvisories(from.advisoryDb, to.advisoryDb) : 0;
   const symbols = from.symbolDb && to.symbolDb ? await copySymbols(from, to, from.symbolDb, to.symbolDb, tempDir) : NO_SYMBOLS;
-  const access = from.accessDb && to.accessDb ? await copyAccess(from.accessDb, to.accessDb) : NO_ACCESS;
+  const ownership = from.accessDb && to.accessDb ? await copyOwnership(from.accessDb, to.accessDb) : NO_OWNERSHIP;
   const downloadCounts = await copyDownloadCounts(from.db, to.db);
-  return { ...packages, advisories, symbols, access, downloadCounts };
+  return { ...packages, advisories, symbols, ownership, downloadCounts };
 }
 
 const NO_SYMBOLS: SymbolsCopyResult = { total: 0, copied: 0, skipped: 0, failed: [] };
-const NO_ACCESS: AccessCopyResult = { keys: 0, registrations: 0, prefixes: 0, auditEntries: 0 };
+const NO_OWNERSHIP: OwnershipCopyResult = { registrations: 0, prefixes: 0 };
 
 async function copyPackages(
   from: FeedStorage,
@@ -196,17 +287,15 @@ async function copyOneSymbols(symbols: NewSymbolPackage, from: FeedStorage, to: 
   return outcome === 'inserted' ? 'copied' : 'skipped';
 }
 
-/** Keys, registrations and owners, prefix reservations, then the audit log. */
-async function copyAccess(from: AccessDatabase, to: AccessDatabase): Promise<AccessCopyResult> {
-  return {
-    keys: await copyKeys(from, to),
-    registrations: await copyRegistrations(from, to),
-    prefixes: await copyPrefixes(from, to),
-    auditEntries: await copyAuditLog(from, to),
-  };
+/** Registrations and owners, then prefix reservations: the feed's own. */
+async function copyOwnership(from: AccessDatabase, to: AccessDatabase): Promise<OwnershipCopyResult> {
+  return { registrations: await copyRegistrations(from, to), prefixes: await copyPrefixes(from, to) };
 }
 
-/** Hashes and all: the keys keep working at the target. Overwriting makes a second run pick up revocations and use. */
+/**
+ * Hashes, feed lists and all: the keys keep working at the target, on the same feeds (ids are kept). Overwriting makes
+ * a second run pick up revocations and use.
+ */
 async function copyKeys(from: AccessDatabase, to: AccessDatabase): Promise<number> {
   const keys = await from.listStoredKeys();
   for (const key of keys) await to.putKey(key);
@@ -228,8 +317,8 @@ async function copyPrefixes(from: AccessDatabase, to: AccessDatabase): Promise<n
 }
 
 /**
- * Appends, oldest first, the source's entries the target does not have: an entry counts as there when one with the
- * same fields (seq aside; sequence numbers are the target's own) is, as many times as the source has it.
+ * Appends, oldest first and each in its feed, the source's entries the target does not have: an entry counts as there
+ * when one with the same fields (seq aside; sequence numbers are the target's own) is, as many times as the source has it.
  */
 async function copyAuditLog(from: AccessDatabase, to: AccessDatabase): Promise<number> {
   const atTarget = new Map<string, number>();
@@ -238,7 +327,7 @@ async function copyAuditLog(from: AccessDatabase, to: AccessDatabase): Promise<n
     atTarget.set(key, (atTarget.get(key) ?? 0) + 1);
   }
   let appended = 0;
-  let missing: NewAuditEntry[] = [];
+  let missing: Array<Omit<AuditEntry, 'seq'>> = [];
   for await (const { seq: _seq, ...entry } of scanAudit(from)) {
     const key = auditKey(entry);
     const there = atTarget.get(key) ?? 0;
@@ -264,7 +353,8 @@ async function* scanAudit(db: AccessDatabase): AsyncGenerator<AuditEntry> {
   }
 }
 
-const auditKey = (e: NewAuditEntry): string => JSON.stringify([e.at, e.keyId, e.actor, e.owner, e.action, e.target, e.detail, e.address]);
+const auditKey = (e: Omit<AuditEntry, 'seq'>): string =>
+  JSON.stringify([e.feedId, e.at, e.keyId, e.actor, e.owner, e.action, e.target, e.detail, e.address]);
 
 /**
  * The target's totals are set to the source's, not added to: a second run does not double them and brings the

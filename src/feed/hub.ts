@@ -87,7 +87,7 @@ export class FeedHub {
     let hub: FeedHub | undefined;
     // Other nodes (or processes on the same SQLite file) change feeds too; their changes reach our caches here.
     const watcher = new ChangeWatcher(db, (change) => hub?.dispatch(change), onError);
-    hub = new FeedHub(shared, new KyselyFeedDatabase(db.kysely), watcher, temp, undefined);
+    hub = new FeedHub(shared, new KyselyFeedDatabase(db.kysely, db.sqlDialect), watcher, temp, undefined);
     await hub.reloadDefinitions();
     await watcher.start(config.changePollInterval);
     hub.defaultOpened = await hub.openFeed(hub.definitionById(DEFAULT_FEED_ID)!);
@@ -188,15 +188,18 @@ export class FeedHub {
     }
   }
 
-  /** Removes files left by crashed pushes in any feed (rows store full keys, so a reference is a global question). */
-  sweepOrphans(dryRun = false): Promise<string[]> {
+  /**
+   * Removes files left by crashed pushes (or a deleted feed) in any feed: rows store full keys, so a reference is a
+   * global question. `now` is for tests, which cannot wait for a file to be old enough.
+   */
+  sweepOrphans(dryRun = false, now = Date.now()): Promise<string[]> {
     const { db, kysely, blobs } = this.shared;
     const symbolDb = new KyselySymbolDatabase(kysely);
     return sweepOrphanBlobs(
       { isBlobReferenced: async (key) => (await db.isBlobReferenced(key)) || (await symbolDb.isSymbolBlobReferenced(key)) },
       blobs,
       ORPHAN_MIN_AGE_MS,
-      Date.now(),
+      now,
       dryRun,
     );
   }

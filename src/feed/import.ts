@@ -86,7 +86,8 @@ export async function exportPackages(feed: Feed, dir: string, onProgress?: (done
       const folder = join(dir, record.lowerId, record.lowerVersion);
       await mkdir(folder, { recursive: true });
       await pipeline(content.stream, createWriteStream(join(folder, `${record.lowerId}.${record.lowerVersion}.nupkg`)));
-      onProgress?.(++done, total);
+      done++;
+      onProgress?.(done, total);
     }
   }
   return done;

@@ -1,6 +1,9 @@
+import type { Config } from '../config/schema.js';
 import type { PackageDatabase } from '../db/database.js';
 import { isPrerelease } from '../nuget/version.js';
 import type { Principal } from './auth.js';
+import type { Feed } from './feed.js';
+import type { FeedHub } from './hub.js';
 import type { DeleteMode, ManageService } from './manage.js';
 import type { PackageReader, SortedVersion } from './package-reader.js';
 
@@ -19,6 +22,36 @@ export interface RetentionStep {
 }
 
 export const retentionEnabled = (p: RetentionPolicy) => p.keepStable > 0 || p.keepPrerelease > 0;
+
+/** The policy of a feed's configuration (the server's settings with the feed's own applied). */
+export function retentionPolicyOf(config: Pick<Config, 'retentionKeepStable' | 'retentionKeepPrerelease' | 'retentionAction'>): RetentionPolicy {
+  return { keepStable: config.retentionKeepStable, keepPrerelease: config.retentionKeepPrerelease, action: config.retentionAction };
+}
+
+/** What retention did (or would do) in one feed; `steps` is null when the feed has no policy. */
+export interface FeedRetention {
+  readonly feed: Feed;
+  readonly policy: RetentionPolicy;
+  readonly steps: RetentionStep[] | null;
+}
+
+/** Applies (or lists) a feed's own policy. */
+export async function retainFeed(feed: Feed, principal: Principal, dryRun: boolean): Promise<FeedRetention> {
+  const policy = retentionPolicyOf(feed.config);
+  if (!retentionEnabled(policy)) return { feed, policy, steps: null };
+  return { feed, policy, steps: await applyRetention(feed.db, feed.reader, feed.manage, principal, policy, dryRun) };
+}
+
+/** Each feed that holds packages (virtual ones hold none), with its own policy, in id order. */
+export async function retainEveryFeed(hub: FeedHub, principal: Principal, dryRun: boolean): Promise<FeedRetention[]> {
+  const done: FeedRetention[] = [];
+  for (const definition of hub.definitions()) {
+    if (definition.virtual) continue;
+    const feed = await hub.feed(definition.name);
+    if (feed) done.push(await retainFeed(feed, principal, dryRun));
+  }
+  return done;
+}
 
 /**
  * The versions of one id a policy retires: beyond the newest N stable and the newest M prerelease versions, counted

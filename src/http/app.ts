@@ -259,6 +259,6 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     files: packageFiles,
   });
   // The upload page's form without JavaScript: a push with the key in a form field, answered with a page.
-  uploadFormRoute(app, publishDeps);
+  uploadFormRoute(app, { ...publishDeps, scope: feed.scope });
   return app;
 }

@@ -125,7 +125,7 @@ export function virtualFeedRoutes(app: FastifyInstance, feed: Feed, virtual: Vir
   });
   advisoryRoutes(app, advisories, requestAuth);
   uiRoutes(app, {
-    feed: { reader, events: feed.events, db: counts, ownership: search, advisories },
+    feed: { scope: feed.scope, reader, events: feed.events, db: counts, ownership: search, advisories },
     index: search,
     localIndex: localSearch,
     pageReader: reader,

@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStorage } from '../../src/cli/storage.js';
+import { configSchema } from '../../src/config/schema.js';
+import { freshBackendSettings } from '../support/backend.js';
 import { buildNupkg, type NuspecOptions, type ZipEntry } from '../support/nupkg.js';
 import { requireClients } from './support/dotnet.js';
 import { repoRoot } from './support/paths.js';
@@ -103,9 +106,9 @@ const PACKAGES: TestPackage[] = [
   { id: 'Fabrikam.Cli.Tool', version: '0.4.0', description: 'A command line tool.', authors: 'Fabrikam', extraMetadata: '<packageTypes><packageType name="DotnetTool" /></packageTypes>' },
 ];
 
-async function push(server: PawketServer, pkg: TestPackage): Promise<void> {
+async function push(server: PawketServer, pkg: TestPackage, feedPath = ''): Promise<void> {
   const body = await buildNupkg(pkg);
-  const response = await fetch(`${server.baseUrl}/api/v2/package`, {
+  const response = await fetch(`${server.baseUrl}${feedPath}/api/v2/package`, {
     method: 'PUT',
     body: new Uint8Array(body),
     headers: { 'content-type': 'application/octet-stream', 'x-nuget-apikey': KEY },
@@ -336,4 +339,67 @@ describe.skipIf(clients.skip)('web UI on a private feed', () => {
     expect((await fetch(`${server.baseUrl}/ui/app.css`)).status).toBe(200);
     expect((await fetch(`${server.baseUrl}/ui/app.js`)).status).toBe(200);
   });
+});
+
+describe.skipIf(clients.skip)('web UI of a second feed', () => {
+  let server: PawketServer;
+  let dataDir: string;
+  let browser: Awaited<ReturnType<typeof chromium.launch>>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'pawket-ui-feeds-'));
+    const backend = await freshBackendSettings();
+    const storage = await openStorage(configSchema.parse({ dataDir, ...backend }));
+    try {
+      await storage.feedDb.createFeed({ name: 'dev', description: 'CI builds', settings: {}, members: null, created: new Date().toISOString() });
+    } finally {
+      await storage.close();
+    }
+    const env = Object.fromEntries(Object.entries(backend).map(([k, v]) => [`PAWKET_${k.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()}`, String(v)]));
+    server = await startPawket({ dataDir, env: { ...env, PAWKET_API_KEY: KEY } });
+    await push(server, { id: 'Dev.Widget', version: '0.1.0-ci.7', description: 'A nightly build.', extraMetadata: '<tags>nightly</tags>' }, '/f/dev');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, chromiumSandbox: false, args: BROWSER_ARGS });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('searches as you type, opens a package and uploads, all under /f/dev/', async () => {
+    const page = await (await browser.newContext({ baseURL: server.baseUrl })).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    const outside: string[] = [];
+    page.on('request', (r) => {
+      if (!new URL(r.url()).pathname.startsWith('/f/dev/')) outside.push(r.url());
+    });
+
+    await page.goto('/f/dev/');
+    expect(await page.locator('header .feed-name').textContent()).toBe('dev');
+    // The stylesheet loaded (from the feed's own /ui/).
+    expect(await page.locator('header.top').evaluate((e) => getComputedStyle(e).borderBottomStyle)).toBe('solid');
+    await page.locator('#prerelease').check();
+    await page.locator('#q').pressSequentially('nightly', { delay: 20 });
+    await expect.poll(() => page.url()).toContain('/f/dev/?q=nightly');
+    await page.locator('#results .card h3 a', { hasText: 'Dev.Widget' }).click();
+    await page.waitForURL(/\/f\/dev\/packages\/Dev\.Widget$/);
+    expect(await page.locator('.pkg-head h1').textContent()).toContain('0.1.0-ci.7');
+
+    await page.goto('/f/dev/upload');
+    await page.locator('#package').setInputFiles({
+      name: 'Dev.Uploaded.1.0.0.nupkg',
+      mimeType: 'application/octet-stream',
+      buffer: await buildNupkg({ id: 'Dev.Uploaded', version: '1.0.0' }),
+    });
+    await page.locator('#apikey').fill(KEY);
+    await page.locator('form.upload button[type=submit]').click();
+    await expect.poll(() => page.locator('#upload-status').textContent()).toContain('Package Dev.Uploaded 1.0.0 was pushed.');
+    expect(await page.locator('#upload-status a').getAttribute('href')).toBe('/f/dev/packages/Dev.Uploaded/1.0.0');
+    expect((await fetch(`${server.baseUrl}/f/dev/v3/flatcontainer/dev.uploaded/index.json`)).status).toBe(200);
+    expect((await fetch(`${server.baseUrl}/v3/flatcontainer/dev.uploaded/index.json`)).status).toBe(404);
+
+    expect(outside).toEqual([]);
+    expect(errors).toEqual([]);
+  }, STEP_TIMEOUT);
 });

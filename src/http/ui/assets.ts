@@ -18,6 +18,7 @@ a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,su
 header.top{border-bottom:1px solid var(--line);background:var(--card)}
 header.top nav{max-width:1100px;margin:0 auto;padding:10px 16px;display:flex;gap:18px;align-items:center;flex-wrap:wrap}
 header.top .brand{font-weight:700;font-size:1.15rem;text-decoration:none;color:var(--fg)}
+header.top .feed-name{margin-left:-10px;padding:1px 8px;border:1px solid var(--line);border-radius:999px;color:var(--muted);font-size:.9rem}
 header.top a{text-decoration:none}
 main{max-width:1100px;margin:0 auto;padding:16px}
 footer{max-width:1100px;margin:32px auto;padding:0 16px;color:var(--muted);font-size:.85rem}
@@ -84,7 +85,9 @@ document.documentElement.classList.add('js');
 function $(s,r){return (r||document).querySelector(s);}
 function el(tag,attrs,children){var e=document.createElement(tag);if(attrs)for(var k in attrs){if(k==='text')e.textContent=attrs[k];else e.setAttribute(k,attrs[k]);}(children||[]).forEach(function(c){if(c)e.appendChild(c);});return e;}
 function fmt(n){return Number(n).toLocaleString('en-US');}
-function pkgUrl(id,v){return '/packages/'+encodeURIComponent(id)+(v?'/'+encodeURIComponent(v):'');}
+// A feed's pages live under its path prefix (/f/{name}); so do the links made here and the APIs called.
+var base=document.body.getAttribute('data-feed-path')||'';
+function pkgUrl(id,v){return base+'/packages/'+encodeURIComponent(id)+(v?'/'+encodeURIComponent(v):'');}
 function host(u){try{return new URL(u).host;}catch(e){return u;}}
 
 // Copy buttons: data-copy names the element whose text is copied.
@@ -116,7 +119,7 @@ if(form){
     var my=++seq;
     var params=new URLSearchParams({q:q.value,skip:String(skip),take:String(TAKE),semVerLevel:'2.0.0',prerelease:pre.checked?'true':'false'});
     if(type.value)params.set('packageType',type.value);
-    fetch('/v3/search?'+params,{headers:{accept:'application/json'},credentials:'same-origin'}).then(function(r){if(!r.ok)throw new Error(r.status+' '+r.statusText);return r.json();}).then(function(data){
+    fetch(base+'/v3/search?'+params,{headers:{accept:'application/json'},credentials:'same-origin'}).then(function(r){if(!r.ok)throw new Error(r.status+' '+r.statusText);return r.json();}).then(function(data){
       if(my!==seq)return;
       render(data,skip);
       var page=new URLSearchParams();if(q.value)page.set('q',q.value);if(pre.checked)page.set('prerelease','true');if(type.value)page.set('packageType',type.value);if(skip)page.set('page',String(skip/TAKE+1));
@@ -128,7 +131,7 @@ if(form){
     data.data.forEach(function(p){
       var title=el('h3',null,[el('a',{href:pkgUrl(p.id),text:p.id})]);
       var meta=el('div',{'class':'meta'},[el('span',{text:'v'+p.version}),el('span',{text:fmt(p.totalDownloads)+' downloads'}),p.verified?el('span',{'class':'verified',title:'The id is under a prefix reserved for its owner',text:'\\u2713 verified'}):null,p.mirroredFrom?el('span',{'class':'mirrored',title:p.mirroredFrom,text:'Mirrored from '+host(p.mirroredFrom)}):null,p.authors&&p.authors.length?el('span',{text:'by '+p.authors.join(', ')}):null]);
-      var tags=el('div',null,(p.tags||[]).slice(0,8).map(function(t){return el('a',{'class':'tag',href:'/?q='+encodeURIComponent('tags:'+t),text:t});}));
+      var tags=el('div',null,(p.tags||[]).slice(0,8).map(function(t){return el('a',{'class':'tag',href:base+'/?q='+encodeURIComponent('tags:'+t),text:t});}));
       var img=el('img',{src:pkgUrl(p.id,p.version)+'/icon',alt:'',width:'48',height:'48',loading:'lazy'});
       list.appendChild(el('li',{'class':'card'},[img,el('div',{'class':'body'},[title,el('p',{text:p.summary||p.description}),meta,tags])]));
     });
@@ -144,7 +147,7 @@ if(form){
 }
 
 // Upload through the push endpoint with a progress bar; the server's message is shown as it is. (Without the
-// script the form posts to /upload, which answers with a page.)
+// script the form posts to the feed's /upload, which answers with a page.)
 var up=$('form.upload');
 if(up){
   up.addEventListener('submit',function(ev){
@@ -159,11 +162,11 @@ if(up){
     x.addEventListener('load',function(){
       done();
       var t=x.responseText;
-      if(x.status===201){out.className='status ok';out.appendChild(document.createTextNode(t+' '));var m=/^Package (\S+) (\S+) was/.exec(t);if(m)out.appendChild(el('a',{href:pkgUrl(m[1],m[2]),text:'Open '+m[1]+' '+m[2]}));}
+      if(x.status===201){out.className='status ok';out.appendChild(document.createTextNode(t+' '));var m=/^Package (\\S+) (\\S+) was/.exec(t);if(m)out.appendChild(el('a',{href:pkgUrl(m[1],m[2]),text:'Open '+m[1]+' '+m[2]}));}
       else{out.className='status bad';out.textContent=x.status+': '+(t||x.statusText);}
     });
     x.addEventListener('error',function(){done();out.className='status bad';out.textContent='Upload failed: the connection was lost.';});
-    x.open('PUT','/api/v2/package');
+    x.open('PUT',base+'/api/v2/package');
     x.setRequestHeader('content-type','application/octet-stream');
     x.setRequestHeader('x-nuget-apikey',key);
     bar.removeAttribute('value');bar.hidden=false;button.disabled=true;

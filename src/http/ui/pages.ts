@@ -1,25 +1,18 @@
 /**
  * The web UI's pages, rendered on the server with the escaping template helper (html.ts). Pure functions of their
- * inputs: routes.ts gathers the data.
+ * inputs: routes.ts gathers the data, and `paths` (paths.ts) says where the feed's links go.
  */
 import type { SearchResultPackage } from '../../feed/search/search-index.js';
 import { severityName, type Deprecation, type DeprecationReason, type Vulnerability } from '../../nuget/advisory.js';
 import type { StoredMetadata } from '../../feed/stored-metadata.js';
-import { ASSET_VERSION } from './assets.js';
 import { html, safeUrl, type Html } from './html.js';
+import { routes } from '../routes.js';
+import type { UiPaths } from './paths.js';
 
 /** Package types the filter offers (the search API accepts any). */
 export const PACKAGE_TYPES = ['Dependency', 'DotnetTool', 'Template', 'MSBuildSdk', 'DotnetPlatform'] as const;
 
 export const PAGE_SIZE = 20;
-
-export function packageUrl(id: string, version?: string): string {
-  return `/packages/${encodeURIComponent(id)}${version ? `/${encodeURIComponent(version)}` : ''}`;
-}
-
-export function iconUrl(id: string, version: string): string {
-  return `${packageUrl(id, version)}/icon`;
-}
 
 function number(n: number): string {
   return n.toLocaleString('en-US');
@@ -35,31 +28,36 @@ function date(iso: string): string {
   return iso.slice(0, 10);
 }
 
-export function layout(title: string, active: 'search' | 'upload' | 'feed' | null, body: Html): string {
+/**
+ * Every page's frame. A feed other than the default one is named in the title and header, and its path prefix is on
+ * the body for the script (app.js builds links and calls the feed's APIs under it).
+ */
+export function layout(paths: UiPaths, title: string, active: 'search' | 'upload' | 'feed' | null, body: Html): string {
   const nav = (href: string, label: string, key: typeof active) =>
     html`<a href="${href}"${active === key ? html` aria-current="page"` : ''}>${label}</a>`;
+  const feed = paths.feedName;
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Pawket</title>
-<link rel="stylesheet" href="/ui/app.css?v=${ASSET_VERSION}">
-<link rel="icon" href="/ui/package.svg" type="image/svg+xml">
-<script src="/ui/app.js?v=${ASSET_VERSION}" defer></script>
+<title>${title} · ${feed === null ? '' : html`${feed} · `}Pawket</title>
+<link rel="stylesheet" href="${paths.asset('app.css')}">
+<link rel="icon" href="${paths.asset('package.svg')}" type="image/svg+xml">
+<script src="${paths.asset('app.js')}" defer></script>
 </head>
-<body>
+<body${paths.prefix ? html` data-feed-path="${paths.prefix}"` : ''}>
 <a class="skip" href="#main">Skip to content</a>
 <header class="top"><nav aria-label="Main">
-<a class="brand" href="/">Pawket</a>
-${nav('/', 'Packages', 'search')}
-${nav('/upload', 'Upload', 'upload')}
-${nav('/feed', 'Connect', 'feed')}
+<a class="brand" href="${paths.home()}">Pawket</a>${feed === null ? '' : html`<span class="feed-name" title="Feed">${feed}</span>`}
+${nav(paths.home(), 'Packages', 'search')}
+${nav(paths.upload, 'Upload', 'upload')}
+${nav(paths.connect, 'Connect', 'feed')}
 </nav></header>
 <main id="main">
 ${body}
 </main>
-<footer>Pawket NuGet feed · <a href="/v3/index.json">/v3/index.json</a></footer>
+<footer>Pawket NuGet feed${feed === null ? '' : html` ${feed}`} · <a href="${paths.serviceIndex}">${paths.serviceIndex}</a></footer>
 </body>
 </html>`.toString();
 }
@@ -77,34 +75,37 @@ export interface HomeInput {
   readonly isVerified: (lowerId: string) => boolean;
 }
 
-function card(p: SearchResultPackage, verified: boolean): Html {
+function tagLink(paths: UiPaths, tag: string): Html {
+  return html`<a class="tag" href="${paths.home(`q=${encodeURIComponent(`tags:${tag}`)}`)}">${tag}</a>`;
+}
+
+function card(paths: UiPaths, p: SearchResultPackage, verified: boolean): Html {
   return html`<li class="card">
-<img src="${iconUrl(p.id, p.version)}" alt="" width="48" height="48" loading="lazy">
+<img src="${paths.icon(p.id, p.version)}" alt="" width="48" height="48" loading="lazy">
 <div class="body">
-<h3><a href="${packageUrl(p.id)}">${p.id}</a></h3>
+<h3><a href="${paths.package(p.id)}">${p.id}</a></h3>
 <p>${p.summary || p.description}</p>
 <div class="meta"><span>v${p.version}</span><span>${number(p.totalDownloads)} downloads</span>${
     verified ? html`<span class="verified" title="The id is under a prefix reserved for its owner">✓ verified</span>` : ''
   }${p.mirroredFrom ? mirroredMark('Mirrored', p.mirroredFrom) : ''}${p.authors.length ? html`<span>by ${p.authors.join(', ')}</span>` : ''}</div>
-<div>${p.tags.slice(0, 8).map((t) => html`<a class="tag" href="/?q=${encodeURIComponent(`tags:${t}`)}">${t}</a>`)}</div>
+<div>${p.tags.slice(0, 8).map((t) => tagLink(paths, t))}</div>
 </div>
 </li>`;
 }
 
-function pageLink(input: HomeInput, page: number): string {
+function pageLink(paths: UiPaths, input: HomeInput, page: number): string {
   const params = new URLSearchParams();
   if (input.query) params.set('q', input.query);
   if (input.prerelease) params.set('prerelease', 'true');
   if (input.packageType) params.set('packageType', input.packageType);
   if (page > 1) params.set('page', String(page));
-  const text = params.toString();
-  return text ? `/?${text}` : '/';
+  return paths.home(params.toString());
 }
 
-export function homePage(input: HomeInput): string {
+export function homePage(paths: UiPaths, input: HomeInput): string {
   const pages = Math.max(1, Math.ceil(input.totalHits / PAGE_SIZE));
   const body = html`<h1 class="visually-hidden">Packages</h1>
-<form class="search" action="/" method="get" role="search">
+<form class="search" action="${paths.home()}" method="get" role="search">
 <label class="visually-hidden" for="q">Search packages</label>
 <input type="search" id="q" name="q" value="${input.query}" placeholder="Search packages (id, tags:, author:, ...)" autocomplete="off" autofocus>
 <label><input type="checkbox" id="prerelease" name="prerelease" value="true"${input.prerelease ? html` checked` : ''}> Include prerelease</label>
@@ -117,14 +118,14 @@ ${PACKAGE_TYPES.map((t) => html`<option${t === input.packageType ? html` selecte
 </form>
 <p id="count" class="muted" aria-live="polite">${input.totalHits === 1 ? '1 package' : `${number(input.totalHits)} packages`}</p>
 <ul id="results" class="cards">
-${input.packages.map((p) => card(p, input.isVerified(p.lowerId)))}
+${input.packages.map((p) => card(paths, p, input.isVerified(p.lowerId)))}
 </ul>
 <nav id="pager" class="pager" aria-label="Pages">
-${input.page > 1 ? html`<a href="${pageLink(input, input.page - 1)}">← Previous</a>` : ''}
+${input.page > 1 ? html`<a href="${pageLink(paths, input, input.page - 1)}">← Previous</a>` : ''}
 ${pages > 1 ? html`<span class="muted">Page ${input.page} of ${pages}</span>` : ''}
-${input.page < pages ? html`<a href="${pageLink(input, input.page + 1)}">Next →</a>` : ''}
+${input.page < pages ? html`<a href="${pageLink(paths, input, input.page + 1)}">Next →</a>` : ''}
 </nav>`;
-  return layout(input.query ? `Search: ${input.query}` : 'Packages', 'search', body);
+  return layout(paths, input.query ? `Search: ${input.query}` : 'Packages', 'search', body);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -159,12 +160,13 @@ export interface PackageInput {
   /** Sanitized readme HTML; null when the package has none. */
   readonly readme: Html | null;
   readonly licenseText: string | null;
+  /** The feed's service index, absolute (install commands name it). */
   readonly feedUrl: string;
   /** Flat-container URL of the .nupkg. */
   readonly downloadUrl: string;
 }
 
-export function installCommands(id: string, version: string, feedUrl: string): { key: string; label: string; text: string }[] {
+export function installCommands(id: string, version: string, feedUrl: string, sourceName = 'Pawket'): { key: string; label: string; text: string }[] {
   return [
     { key: 'dotnet', label: '.NET CLI', text: `dotnet add package ${id} --version ${version}` },
     { key: 'reference', label: 'PackageReference', text: `<PackageReference Include="${id}" Version="${version}" />` },
@@ -172,12 +174,12 @@ export function installCommands(id: string, version: string, feedUrl: string): {
     { key: 'paket', label: 'Paket', text: `paket add ${id} --version ${version}` },
     { key: 'cake', label: 'Cake', text: `#addin nuget:${feedUrl}?package=${id}&version=${version}\n#tool nuget:${feedUrl}?package=${id}&version=${version}` },
     { key: 'script', label: 'Script & Interactive', text: `#r "nuget: ${id}, ${version}"` },
-    { key: 'psresource', label: 'PSResourceGet', text: `Install-PSResource -Name ${id} -Version ${version} -Repository Pawket` },
+    { key: 'psresource', label: 'PSResourceGet', text: `Install-PSResource -Name ${id} -Version ${version} -Repository ${sourceName}` },
   ];
 }
 
-function installBox(id: string, version: string, feedUrl: string): Html {
-  const commands = installCommands(id, version, feedUrl);
+function installBox(id: string, version: string, feedUrl: string, sourceName: string): Html {
+  const commands = installCommands(id, version, feedUrl, sourceName);
   return html`<section class="install" aria-label="Install">
 <div class="tabs" role="tablist">${commands.map(
     (c) => html`<button type="button" role="tab" id="tab-${c.key}" aria-controls="panel-${c.key}" aria-selected="false">${c.label}</button>`,
@@ -191,7 +193,7 @@ ${commands.map(
 </section>`;
 }
 
-function dependencies(m: StoredMetadata): Html {
+function dependencies(paths: UiPaths, m: StoredMetadata): Html {
   if (m.dependencyGroups.length === 0 || m.dependencyGroups.every((g) => g.dependencies.length === 0 && g.targetFramework === null)) {
     return html`<p class="muted">This package has no dependencies.</p>`;
   }
@@ -200,7 +202,7 @@ function dependencies(m: StoredMetadata): Html {
 ${
   g.dependencies.length === 0
     ? html`<p class="muted">No dependencies.</p>`
-    : html`<ul>${g.dependencies.map((d) => html`<li><a href="${packageUrl(d.id)}">${d.id}</a> <span class="muted">${d.range ?? '(any version)'}</span></li>`)}</ul>`
+    : html`<ul>${g.dependencies.map((d) => html`<li><a href="${paths.package(d.id)}">${d.id}</a> <span class="muted">${d.range ?? '(any version)'}</span></li>`)}</ul>`
 }`,
   )}</div>`;
 }
@@ -227,12 +229,12 @@ const REASON_WORDS: Record<DeprecationReason, string> = {
   Other: 'of other reasons',
 };
 
-function deprecationBanner(d: Deprecation): Html {
+function deprecationBanner(paths: UiPaths, d: Deprecation): Html {
   const alt = d.alternate;
   return html`<div class="banner warn deprecation" role="status"><strong>This version is deprecated</strong> because ${d.reasons
     .map((r) => REASON_WORDS[r])
     .join(' and ')}.${d.message ? html` ${d.message}` : ''}${
-    alt ? html` Use <a href="${packageUrl(alt.id)}">${alt.id}</a>${alt.range ? html` <span class="muted">${alt.range}</span>` : ''} instead.` : ''
+    alt ? html` Use <a href="${paths.package(alt.id)}">${alt.id}</a>${alt.range ? html` <span class="muted">${alt.range}</span>` : ''} instead.` : ''
   }</div>`;
 }
 
@@ -255,13 +257,13 @@ function mirroredMark(word: string, upstream: string): Html {
   return html`<span class="mirrored" title="${upstream}">${word} from ${name}</span>`;
 }
 
-export function packagePage(p: PackageInput): string {
+export function packagePage(paths: UiPaths, p: PackageInput): string {
   const m = p.metadata;
   const current = p.versions.find((v) => v.version === p.version);
   const body = html`<div class="layout">
 <div>
 <div class="pkg-head">
-<img src="${iconUrl(m.id, p.version)}" alt="" width="64" height="64">
+<img src="${paths.icon(m.id, p.version)}" alt="" width="64" height="64">
 <div>
 <h1>${m.title && m.title !== m.id ? m.title : m.id} <span class="muted">${p.version}</span></h1>
 <div class="meta"><span>${m.id}</span>${p.verified ? html`<span class="verified">✓ verified prefix</span>` : ''}${p.mirroredFrom ? mirroredMark('Mirrored', p.mirroredFrom) : ''}<span>${number(p.totalDownloads)} total downloads</span><span>${number(current?.downloads ?? 0)} of this version</span></div>
@@ -269,21 +271,21 @@ export function packagePage(p: PackageInput): string {
 </div>
 ${!p.listed ? html`<div class="banner warn" role="status">This version is unlisted: it still restores when pinned, but search and "latest" skip it.</div>` : ''}
 ${m.requireLicenseAcceptance ? html`<div class="banner warn" role="status">This package requires accepting its license before use.</div>` : ''}
-${p.deprecation ? deprecationBanner(p.deprecation) : ''}
+${p.deprecation ? deprecationBanner(paths, p.deprecation) : ''}
 ${p.vulnerabilities.length ? vulnerabilityBanner(p.vulnerabilities) : ''}
-${installBox(m.id, p.version, p.feedUrl)}
+${installBox(m.id, p.version, p.feedUrl, paths.sourceName)}
 <h2 id="readme-heading">${p.readme ? 'README' : 'Description'}</h2>
 ${p.readme ? html`<article class="readme" aria-labelledby="readme-heading">${p.readme}</article>` : html`<p class="readme">${m.description}</p>`}
 ${m.releaseNotes ? html`<h2>Release notes</h2><pre class="notes">${m.releaseNotes}</pre>` : ''}
 <h2>Dependencies</h2>
-${dependencies(m)}
+${dependencies(paths, m)}
 ${p.licenseText !== null ? html`<h2 id="license">License</h2><pre>${p.licenseText}</pre>` : ''}
 <h2>Versions</h2>
 <table class="versions">
 <thead><tr><th scope="col">Version</th><th scope="col">Downloads</th><th scope="col">Published</th><th scope="col">Status</th></tr></thead>
 <tbody>${[...p.versions].reverse().map(
     (v) => html`<tr class="${v.version === p.version ? 'current' : ''}${v.listed ? '' : ' unlisted'}">
-<td><a href="${packageUrl(m.id, v.version)}"${v.version === p.version ? html` aria-current="page"` : ''}>${v.version}</a></td>
+<td><a href="${paths.package(m.id, v.version)}"${v.version === p.version ? html` aria-current="page"` : ''}>${v.version}</a></td>
 <td>${number(v.downloads)}</td><td>${v.listed ? date(v.published) : '—'}</td>
 <td>${[v.listed ? '' : 'unlisted', v.prerelease ? 'prerelease' : '', v.deprecated ? 'deprecated' : '', v.vulnerable ? 'vulnerable' : ''].filter(Boolean).join(', ')}${v.mirroredFrom ? html` ${mirroredMark('mirrored', v.mirroredFrom)}` : ''}</td></tr>`,
   )}</tbody>
@@ -291,10 +293,10 @@ ${p.licenseText !== null ? html`<h2 id="license">License</h2><pre>${p.licenseTex
 </div>
 <aside>
 <section>
-<form action="${packageUrl(m.id)}" method="get" class="version-form">
+<form action="${paths.package(m.id)}" method="get" class="version-form">
 <label for="version-select">Version</label><br>
 <select id="version-select" name="v">${[...p.versions].reverse().map(
-    (v) => html`<option value="${packageUrl(m.id, v.version)}"${v.version === p.version ? html` selected` : ''}>${v.version}${v.prerelease ? ' (prerelease)' : ''}${v.listed ? '' : ' (unlisted)'}</option>`,
+    (v) => html`<option value="${paths.package(m.id, v.version)}"${v.version === p.version ? html` selected` : ''}>${v.version}${v.prerelease ? ' (prerelease)' : ''}${v.listed ? '' : ' (unlisted)'}</option>`,
   )}</select>
 <button type="submit" id="version-go">Go</button>
 </form>
@@ -308,13 +310,13 @@ ${m.owners ? html`<dt>Owners</dt><dd>${m.owners}</dd>` : ''}
 ${link('Project', m.projectUrl)}
 ${link('Repository', m.repository?.url ?? null)}
 ${m.frameworks.length ? html`<dt>Frameworks</dt><dd>${m.frameworks.map((f) => html`<span class="tag">${f}</span>`)}</dd>` : ''}
-${m.tags.length ? html`<dt>Tags</dt><dd>${m.tags.map((t) => html`<a class="tag" href="/?q=${encodeURIComponent(`tags:${t}`)}">${t}</a>`)}</dd>` : ''}
+${m.tags.length ? html`<dt>Tags</dt><dd>${m.tags.map((t) => tagLink(paths, t))}</dd>` : ''}
 ${m.copyright ? html`<dt>Copyright</dt><dd>${m.copyright}</dd>` : ''}
 <dt>Download</dt><dd><a href="${p.downloadUrl}">${m.id}.${p.version}.nupkg</a></dd>
 </dl></section>
 </aside>
 </div>`;
-  return layout(`${m.id} ${p.version}`, null, body);
+  return layout(paths, `${m.id} ${p.version}`, null, body);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -326,14 +328,14 @@ export type UploadOutcome =
   | { readonly ok: false; readonly message: string };
 
 /**
- * The upload form posts to `/upload` (ui/upload-route.ts) and works without JavaScript; the script sends the file to
- * the push endpoint instead, with a progress bar. The key field comes first: browsers send parts in form order, and
- * the server checks the key before it stores any of the file.
+ * The upload form posts to the feed's `/upload` (ui/upload-route.ts) and works without JavaScript; the script sends the
+ * file to the push endpoint instead, with a progress bar. The key field comes first: browsers send parts in form order,
+ * and the server checks the key before it stores any of the file.
  */
-export function uploadPage(outcome?: UploadOutcome): string {
+export function uploadPage(paths: UiPaths, outcome?: UploadOutcome): string {
   const body = html`<h1>Upload a package</h1>
 <p>Pushes a <code>.nupkg</code> to this feed, as <code>dotnet nuget push</code> does. You need an API key with a push scope.</p>
-<form class="upload" action="/upload" method="post" enctype="multipart/form-data">
+<form class="upload" action="${paths.upload}" method="post" enctype="multipart/form-data">
 <div><label for="apikey">API key</label><br><input type="password" id="apikey" name="apikey" autocomplete="off" required></div>
 <div><label for="package">Package file (.nupkg)</label><br><input type="file" id="package" name="package" accept=".nupkg" required></div>
 <div><button type="submit" class="primary">Upload</button></div>
@@ -342,11 +344,11 @@ export function uploadPage(outcome?: UploadOutcome): string {
 ${
   outcome
     ? html`<div id="upload-status" class="status ${outcome.ok ? 'ok' : 'bad'}" role="status" aria-live="polite">${outcome.message}${
-        outcome.ok ? html` <a href="${packageUrl(outcome.id, outcome.version)}">Open ${outcome.id} ${outcome.version}</a>` : ''
+        outcome.ok ? html` <a href="${paths.package(outcome.id, outcome.version)}">Open ${outcome.id} ${outcome.version}</a>` : ''
       }</div>`
     : html`<div id="upload-status" class="status" role="status" aria-live="polite" hidden></div>`
 }`;
-  return layout(outcome ? (outcome.ok ? 'Uploaded' : 'Upload failed') : 'Upload', 'upload', body);
+  return layout(paths, outcome ? (outcome.ok ? 'Uploaded' : 'Upload failed') : 'Upload', 'upload', body);
 }
 
 export interface FeedStats {
@@ -355,27 +357,29 @@ export interface FeedStats {
   readonly downloads: number;
 }
 
-export function feedPage(base: string, stats: FeedStats, privateFeed: boolean): string {
-  const feedUrl = `${base}/v3/index.json`;
+/** The "Connect" page: the feed's URLs (`base` is its absolute public URL) and client configurations that use them. */
+export function feedPage(paths: UiPaths, base: string, stats: FeedStats, privateFeed: boolean): string {
+  const feedUrl = `${base}${routes.serviceIndex}`;
+  const source = paths.sourceName;
   const config = `<?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
-    <add key="Pawket" value="${feedUrl}"${base.startsWith('http:') ? ' allowInsecureConnections="true"' : ''} />
+    <add key="${source}" value="${feedUrl}"${base.startsWith('http:') ? ' allowInsecureConnections="true"' : ''} />
   </packageSources>${
     privateFeed
       ? `
   <packageSourceCredentials>
-    <Pawket>
+    <${source}>
       <add key="Username" value="pawket" />
       <add key="ClearTextPassword" value="YOUR-API-KEY" />
-    </Pawket>
+    </${source}>
   </packageSourceCredentials>`
       : ''
   }
 </configuration>`;
   const block = (id: string, label: string, text: string) =>
     html`<div class="panel"><pre><code id="${id}">${text}</code></pre><button type="button" data-copy="${id}" aria-label="Copy ${label}">Copy</button></div>`;
-  const body = html`<h1>Connect to this feed</h1>
+  const body = html`<h1>Connect to ${paths.feedName === null ? 'this feed' : html`feed ${paths.feedName}`}</h1>
 <ul class="stats">
 <li><strong>${number(stats.ids)}</strong> packages</li>
 <li><strong>${number(stats.versions)}</strong> versions</li>
@@ -383,22 +387,23 @@ export function feedPage(base: string, stats: FeedStats, privateFeed: boolean): 
 </ul>
 <h2>Feed URL (NuGet V3)</h2>
 ${block('feed-url', 'feed URL', feedUrl)}
-<p class="muted">Legacy V2 clients (PowerShellGet v2, old nuget.exe): <code>${base}/api/v2/</code></p>
+<p class="muted">Legacy V2 clients (PowerShellGet v2, old nuget.exe): <code>${base}${routes.v2}</code></p>
+<p class="muted">Symbol server (Visual Studio, dotnet-symbol, WinDbg): <code>${base}${routes.symbolServer}</code></p>
 ${privateFeed ? html`<p>This feed is private: clients send an API key as the password of HTTP Basic auth.</p>` : ''}
 <h2>nuget.config</h2>
 ${block('nuget-config', 'nuget.config', config)}
 <h2>Add the source from the command line</h2>
-${block('add-source', 'add source command', `dotnet nuget add source ${feedUrl} --name Pawket${privateFeed ? ' --username pawket --password YOUR-API-KEY --store-password-in-clear-text' : ''}`)}
+${block('add-source', 'add source command', `dotnet nuget add source ${feedUrl} --name ${source}${privateFeed ? ' --username pawket --password YOUR-API-KEY --store-password-in-clear-text' : ''}`)}
 <h2>Push a package</h2>
 ${block('push-dotnet', 'dotnet push command', `dotnet nuget push My.Package.1.0.0.nupkg --source ${feedUrl} --api-key YOUR-API-KEY`)}
 ${block('push-nuget', 'nuget.exe push command', `nuget push My.Package.1.0.0.nupkg -Source ${feedUrl} -ApiKey YOUR-API-KEY`)}
 <h2>PowerShell</h2>
-${block('psresource', 'PSResourceGet command', `Register-PSResourceRepository -Name Pawket -Uri ${feedUrl} -Trusted`)}`;
-  return layout('Connect', 'feed', body);
+${block('psresource', 'PSResourceGet command', `Register-PSResourceRepository -Name ${source} -Uri ${feedUrl} -Trusted`)}`;
+  return layout(paths, 'Connect', 'feed', body);
 }
 
-export function notFoundPage(message: string): string {
-  return layout('Not found', null, html`<h1>Not found</h1><p>${message}</p><p><a href="/">Search packages</a></p>`);
+export function notFoundPage(paths: UiPaths, message: string): string {
+  return layout(paths, 'Not found', null, html`<h1>Not found</h1><p>${message}</p><p><a href="${paths.home()}">Search packages</a></p>`);
 }
 
 /** The icon of packages without one: a neutral box, drawn by Pawket. */

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { advisoriesOfVersion, type AdvisoryService } from '../../feed/advisories.js';
 import type { PackageDatabase } from '../../db/database.js';
 import type { Feed } from '../../feed/feed.js';
@@ -15,11 +15,12 @@ import { packageFileRoute } from './file-route.js';
 import { iconTypeOf } from './image-types.js';
 import { ENTRY_LIMITS, PackageFiles } from './package-files.js';
 import { readmeLinks } from './readme-links.js';
-import { DEFAULT_ICON, feedPage, homePage, notFoundPage, packagePage, packageUrl, PAGE_SIZE, uploadPage, type VersionRow } from './pages.js';
+import { DEFAULT_ICON, feedPage, homePage, notFoundPage, packagePage, PAGE_SIZE, uploadPage, type VersionRow } from './pages.js';
+import { UiPaths } from './paths.js';
 
 export interface UiOptions {
-  /** What the pages read of the feed (a virtual feed's read through its members). */
-  readonly feed: Pick<Feed, 'reader' | 'events'> & {
+  /** What the pages read of the feed (a virtual feed's read through its members), and which feed it is (its links). */
+  readonly feed: Pick<Feed, 'scope' | 'reader' | 'events'> & {
     readonly db: Pick<PackageDatabase, 'listDownloadCounts' | 'countPackages'>;
     readonly ownership: Pick<Ownership, 'isVerifiedId'>;
     readonly advisories: Pick<AdvisoryService, 'forId'>;
@@ -77,15 +78,17 @@ function defaultVersion<T extends { record: { listed: boolean; isPrerelease: boo
 
 /**
  * The web UI: home/search (`/`), package pages (`/packages/{id}/{version?}`, their icons and readme images), upload
- * (`/upload`; the form's `POST` is upload-route.ts's) and connection help (`/feed`), plus the two assets. Pages follow
- * the feed's read rule (anonymous on a public feed, a key on a private one, as HTTP Basic: the browser asks); the
- * assets and the default icon are anonymous.
+ * (`/upload`; the form's `POST` is upload-route.ts's) and connection help (`/feed`), plus the two assets; each feed's
+ * app serves them under its prefix (`/f/{name}/`), and their links stay under it (paths.ts). Pages follow the feed's
+ * read rule (anonymous on a public feed, a key on a private one, as HTTP Basic: the browser asks); the assets and the
+ * default icon are anonymous.
  */
 export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
   const { feed, index } = opts;
   const files = opts.files ?? new PackageFiles(feed.reader, feed.events);
   const readmes = new Map<string, Html | null>();
   let readmeChars = 0;
+  // Keyed `lowerId|lowerVersion|prefix`: a readme's image links carry the path prefix the page was asked under.
   const forgetReadme = (key: string) => {
     readmeChars -= readmes.get(key)?.value.length ?? 0;
     readmes.delete(key);
@@ -113,23 +116,25 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
     const prerelease = first(query, 'prerelease') === 'true';
     const packageType = first(query, 'packageType').trim();
     const page = Math.min(Math.max(1, Number.parseInt(first(query, 'page'), 10) || 1), 10_000);
+    const paths = UiPaths.of(request, feed.scope);
     const results =
       packageType && !isValidPackageId(packageType)
         ? { totalHits: 0, packages: [] }
         : await index.search({ query: q, skip: (page - 1) * PAGE_SIZE, take: PAGE_SIZE, prerelease, semVer2: true, packageType: packageType || null });
     return sendPage(
       reply,
-      homePage({ query: q, prerelease, packageType, page, ...results, isVerified: (id) => feed.ownership.isVerifiedId(id) }),
+      homePage(paths, { query: q, prerelease, packageType, page, ...results, isVerified: (id) => feed.ownership.isVerifiedId(id) }),
     );
   });
 
   const pageReader = opts.pageReader ?? feed.reader;
-  const packageHandler = async (id: string, version: string | undefined, reply: FastifyReply, base: string) => {
+  const packageHandler = async (request: FastifyRequest, reply: FastifyReply, id: string, version: string | undefined) => {
+    const paths = UiPaths.of(request, feed.scope);
     const versions = await pageReader.versions(id);
-    if (versions.length === 0) return sendPage(reply, notFoundPage(`There is no package ${id} on this feed.`), 404);
+    if (versions.length === 0) return sendPage(reply, notFoundPage(paths, `There is no package ${id} on this feed.`), 404);
     const wanted = version === undefined ? defaultVersion(versions) : await findVersion(id, version, versions);
     if (!wanted) {
-      return sendPage(reply, notFoundPage(`${versions[0]!.record.id} has no version ${version}.`), 404);
+      return sendPage(reply, notFoundPage(paths, `${versions[0]!.record.id} has no version ${version}.`), 404);
     }
     const { record, metadata } = wanted;
     const [counts, known] = await Promise.all([feed.db.listDownloadCounts(record.lowerId), feed.advisories.forId(record.lowerId)]);
@@ -146,10 +151,10 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
       vulnerable: advisories.get(v.record.lowerVersion)!.vulnerabilities.length > 0,
     }));
     const mine = advisories.get(record.lowerVersion)!;
-    const { readme, licenseText } = await packageTexts(record, metadata);
+    const { readme, licenseText } = await packageTexts(paths, record, metadata);
     return sendPage(
       reply,
-      packagePage({
+      packagePage(paths, {
         metadata,
         version: record.version,
         listed: record.listed,
@@ -163,8 +168,8 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
         vulnerabilities: mine.vulnerabilities,
         readme,
         licenseText,
-        feedUrl: base + routes.serviceIndex,
-        downloadUrl: `${routes.flatContainer}${record.lowerId}/${record.lowerVersion}/${record.lowerId}.${record.lowerVersion}.nupkg`,
+        feedUrl: baseUrl(request, opts.configuredBase) + routes.serviceIndex,
+        downloadUrl: paths.nupkg(record.lowerId, record.lowerVersion),
       }),
     );
   };
@@ -175,10 +180,11 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
   }
 
   async function packageTexts(
+    paths: UiPaths,
     record: { lowerId: string; lowerVersion: string } & Parameters<PackageFiles['read']>[0],
     metadata: StoredMetadata,
   ): Promise<{ readme: Html | null; licenseText: string | null }> {
-    const key = `${record.lowerId}|${record.lowerVersion}`;
+    const key = `${record.lowerId}|${record.lowerVersion}|${paths.prefix}`;
     let readme = readmes.get(key);
     const wanted: { name: string; maxBytes: number }[] = [];
     if (metadata.readme && readme === undefined) wanted.push({ name: metadata.readme, maxBytes: ENTRY_LIMITS.readme });
@@ -187,7 +193,7 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
     if (metadata.readme && readme === undefined) {
       const bytes = read.get(metadata.readme);
       // Relative URLs resolve next to the readme inside the package (images) or in its repository (links).
-      const links = readmeLinks({ filesUrl: `${packageUrl(record.id, record.version)}/files/`, readmePath: metadata.readme, repository: metadata.repository });
+      const links = readmeLinks({ filesUrl: paths.files(record.id, record.version), readmePath: metadata.readme, repository: metadata.repository });
       readme = bytes ? trustedHtml((await markdown()).renderMarkdown(text(bytes), links)) : null;
       keepReadme(key, readme);
     }
@@ -197,11 +203,11 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
 
   app.get('/packages/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
-    return packageHandler(id, undefined, reply, baseUrl(request, opts.configuredBase));
+    return packageHandler(request, reply, id, undefined);
   });
   app.get('/packages/:id/:version', async (request, reply) => {
     const { id, version } = request.params as { id: string; version: string };
-    return packageHandler(id, version, reply, baseUrl(request, opts.configuredBase));
+    return packageHandler(request, reply, id, version);
   });
 
   // The icon inside the package, else the package's icon URL (http/https), else Pawket's default icon.
@@ -222,7 +228,7 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
 
   packageFileRoute(app, feed.reader, files);
 
-  app.get('/upload', (_request, reply) => sendPage(reply, uploadPage()));
+  app.get('/upload', (request, reply) => sendPage(reply, uploadPage(UiPaths.of(request, feed.scope))));
 
   app.get('/feed', async (request, reply) => {
     const [listed, versions, counts] = await Promise.all([
@@ -231,7 +237,7 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
       feed.db.listDownloadCounts(),
     ]);
     const stats = { ids: listed.totalHits, versions, downloads: counts.reduce((sum, c) => sum + c.count, 0) };
-    return sendPage(reply, feedPage(baseUrl(request, opts.configuredBase), stats, opts.privateFeed));
+    return sendPage(reply, feedPage(UiPaths.of(request, feed.scope), baseUrl(request, opts.configuredBase), stats, opts.privateFeed));
   });
 }
 

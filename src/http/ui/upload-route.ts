@@ -1,14 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PawketError } from '../../errors.js';
 import type { Principal } from '../../feed/auth.js';
+import type { FeedScope } from '../../feed/feed-scope.js';
 import type { PublishRouteDeps } from '../publish.js';
 import { withOutOfSpace } from '../errors.js';
 import { receiveFormUpload } from '../receive-upload.js';
 import { prepareUploadScope } from '../upload-scope.js';
 import { uploadPage } from './pages.js';
+import { UiPaths } from './paths.js';
 import { sendPage } from './routes.js';
 
-export type UploadFormDeps = Omit<PublishRouteDeps, 'manage'>;
+export type UploadFormDeps = Omit<PublishRouteDeps, 'manage'> & {
+  /** The feed the form pushes to: its pages' links stay under its prefix. */
+  readonly scope: FeedScope;
+};
 
 /** The form field that carries the key (pages.ts puts it before the file). */
 const KEY_FIELD = 'apikey';
@@ -32,6 +37,7 @@ export function uploadFormRoute(app: FastifyInstance, deps: UploadFormDeps): voi
 }
 
 async function upload(deps: UploadFormDeps, request: FastifyRequest, reply: FastifyReply) {
+  const paths = UiPaths.of(request, deps.scope);
   let principal: Principal | undefined;
   try {
     const received = await receiveFormUpload(request, deps.tempDir, deps.maxPackageSize, async (fields) => {
@@ -43,16 +49,16 @@ async function upload(deps: UploadFormDeps, request: FastifyRequest, reply: Fast
     request.log.info({ id: result.id, version: result.version, by: principal!.name }, 'package pushed (upload form)');
     reply.raw.statusMessage = result.replaced ? 'Replaced' : 'Created';
     const message = `Package ${result.id} ${result.version} was ${result.replaced ? 'replaced' : 'pushed'}.`;
-    return sendPage(reply, uploadPage({ ok: true, message, id: result.id, version: result.version }), 201);
+    return sendPage(reply, uploadPage(paths, { ok: true, message, id: result.id, version: result.version }), 201);
   } catch (thrown) {
     const err = withOutOfSpace(thrown);
     if (!(err instanceof PawketError)) {
       request.log.error({ err }, 'upload form failed');
-      return sendPage(reply, uploadPage({ ok: false, message: 'The server failed to handle this upload; the error is in its log.' }), 500);
+      return sendPage(reply, uploadPage(paths, { ok: false, message: 'The server failed to handle this upload; the error is in its log.' }), 500);
     }
     if (err.status >= 500) request.log.error({ err }, 'upload form failed');
     // Retry-After, Connection: close; never a Basic challenge (the key is the form's).
     const { 'www-authenticate': _challenge, ...headers } = err.headers;
-    return sendPage(reply.headers(headers), uploadPage({ ok: false, message: err.message }), err.status);
+    return sendPage(reply.headers(headers), uploadPage(paths, { ok: false, message: err.message }), err.status);
   }
 }

@@ -1,0 +1,71 @@
+import type { FastifyRequest } from 'fastify';
+import { DEFAULT_FEED_ID } from '../../db/feed-migrations.js';
+import type { FeedScope } from '../../feed/feed-scope.js';
+import { feedPathOf } from '../feed-router.js';
+import { routes } from '../routes.js';
+import { ASSET_VERSION } from './assets.js';
+
+/**
+ * Where a page's links go. Each feed's pages live under its path prefix (`/f/{name}` as the request came in; `''` at
+ * the default feed's unprefixed URLs), and so does every link in them, assets included (each feed's app serves them:
+ * a private feed's pages then never send a browser to another feed's URLs). Made once per request and handed to the
+ * page renderers (pages.ts).
+ */
+export class UiPaths {
+  constructor(
+    /** `''` or `/f/{name}`. */
+    readonly prefix: string,
+    /** The feed's name when it is not the default feed (the header shows it), else null. */
+    readonly feedName: string | null,
+  ) {}
+
+  static of(request: FastifyRequest, scope: FeedScope): UiPaths {
+    return new UiPaths(feedPathOf(request.raw), scope.id === DEFAULT_FEED_ID ? null : scope.name);
+  }
+
+  /** The search page; `query` is an encoded query string without `?`. */
+  home(query = ''): string {
+    return `${this.prefix}/${query ? `?${query}` : ''}`;
+  }
+
+  package(id: string, version?: string): string {
+    return `${this.prefix}/packages/${encodeURIComponent(id)}${version ? `/${encodeURIComponent(version)}` : ''}`;
+  }
+
+  icon(id: string, version: string): string {
+    return `${this.package(id, version)}/icon`;
+  }
+
+  /** The folder of a package version's files as the file route serves them (readme images), ending with `/`. */
+  files(id: string, version: string): string {
+    return `${this.package(id, version)}/files/`;
+  }
+
+  /** A package file's download, from the flat container. */
+  nupkg(lowerId: string, lowerVersion: string): string {
+    return `${this.prefix}${routes.flatContainer}${lowerId}/${lowerVersion}/${lowerId}.${lowerVersion}.nupkg`;
+  }
+
+  get upload(): string {
+    return `${this.prefix}/upload`;
+  }
+
+  /** The "Connect" page. */
+  get connect(): string {
+    return `${this.prefix}/feed`;
+  }
+
+  get serviceIndex(): string {
+    return `${this.prefix}${routes.serviceIndex}`;
+  }
+
+  /** The stylesheet and script carry their content hash, so browsers may keep them for a year. */
+  asset(name: 'app.css' | 'app.js' | 'package.svg'): string {
+    return `${this.prefix}/ui/${name}${name === 'package.svg' ? '' : `?v=${ASSET_VERSION}`}`;
+  }
+
+  /** The name clients' configurations give this feed's source: `Pawket`, or `Pawket-{feed}`. */
+  get sourceName(): string {
+    return this.feedName === null ? 'Pawket' : `Pawket-${this.feedName}`;
+  }
+}
