@@ -155,7 +155,7 @@ describe('virtual feed', () => {
     const index = (await (await get('/f/all/v3/index.json')).json()) as { resources: { '@id': string; '@type': string }[] };
     const byType = new Map(index.resources.map((r) => [r['@type'], r['@id']]));
     expect(byType.get('PackageBaseAddress/3.0.0')).toBe(`${server.url}/f/all/v3/flatcontainer/`);
-    expect(byType.get('PackagePublish/2.0.0')).toBe(`${server.url}/f/all/api/v2/package`);
+    expect(byType.get('PackagePublish/2.0.0')).toBe(`${server.url}/f/all/v3/package`);
     expect((await get('/f/all/v3/vulnerabilities/index.json')).status).toBe(200);
     expect((await get('/f/all/v3/vulnerabilities/base.json')).status).toBe(200);
     const page = await get('/f/all/packages/Shared.Lib');
