@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import type { Feed } from '../feed/feed.js';
 import type { SearchIndex } from '../feed/search/search-index.js';
@@ -43,6 +43,8 @@ interface ServerParts {
   readonly requestAuth: RequestAuthenticator;
   /** A feed's app (the root app for the default feed), built if not yet: virtual feeds read their members' search. */
   readonly feedApp: (feedId: number) => Promise<FastifyInstance>;
+  /** The root app's logger, set once it exists: every feed's app logs through it (one pino transport per server). */
+  logger?: FastifyBaseLogger;
 }
 
 declare module 'fastify' {
@@ -70,6 +72,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
   };
   router = new FeedRouter(feed.hub, (other) => buildFeedApp(other, { ...config, ...other.config }, parts, null));
   const app = await buildFeedApp(feed, config, parts, router);
+  parts.logger = app.log;
   router.setDefaultApp(app);
   app.decorate('pawketFeedApp', parts.feedApp);
   app.addHook('onClose', () => router.close());
@@ -114,13 +117,17 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
       // Only the root app's server listens; the other feeds' apps are reached through it.
       return createServer(serverOptions, router ? (req, res) => router.route(req, res) || handle(req, res) : handle);
     },
-    logger: {
-      level: config.logLevel,
-      // Keys travel in these headers; they never reach a log line.
-      redact: ['req.headers["x-nuget-apikey"]', 'req.headers.authorization'],
-      // People read a terminal; machines read JSON lines.
-      ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss' } } } : {}),
-    },
+    ...(parts.logger && !root
+      ? { loggerInstance: parts.logger.child({ feed: feed.scope.name }) }
+      : {
+          logger: {
+            level: config.logLevel,
+            // Keys travel in these headers; they never reach a log line.
+            redact: ['req.headers["x-nuget-apikey"]', 'req.headers.authorization'],
+            // People read a terminal; machines read JSON lines.
+            ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss' } } } : {}),
+          },
+        }),
     // Request ids: the caller's X-Request-Id when it sends one (a proxy's), else our own; echoed back to the client.
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
