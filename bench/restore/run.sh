@@ -415,3 +415,5 @@ elif [[ "$NODES" == 2 ]]; then
 else
   run_backend "$BACKEND" 1 0
 fi
+# compare.ts writes --results in --compare-modes; otherwise the one mode's results are the file.
+if [[ -n "${BENCH_RESULTS:-}" && "${BENCH_COMPARE_MODES:-}" != 1 ]]; then cp "${MODE_FILES[-1]}" "$BENCH_RESULTS"; fi
