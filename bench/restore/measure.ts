@@ -9,6 +9,10 @@
  * BENCH_LB_PID (the load balancer in front of the nodes, counted as backend CPU too), BENCH_MODE (a label, e.g.
  * `sqlite, 1 node`) and BENCH_MODE_RESULTS (a JSON file this run's results are also written to), and the knobs BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_ROUNDS, BENCH_THREADS, BENCH_LOADGEN
  * (wrk | autocannon), BENCH_LOADGEN_CPUS (taskset list for wrk), BENCH_CLK_TCK.
+ *
+ * With `--baseline`, also BENCH_BASELINE_URL and BENCH_BASELINE_PID (another build of Pawket serving its own copy of
+ * the same feed; its snapshot summary in BENCH_WORK/baseline), BENCH_BASELINE_LABEL and BENCH_CURRENT_LABEL (the
+ * revisions): the rounds alternate current, baseline and nginx, and the report adds current/baseline ratios.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,7 +36,9 @@ if (loadgen !== 'wrk' && loadgen !== 'autocannon') throw new Error(`BENCH_LOADGE
 if (!(warmup >= 0)) throw new Error('BENCH_WARMUP must be a number of seconds >= 0');
 
 interface Server {
-  readonly name: 'Pawket' | 'nginx';
+  readonly name: 'Pawket' | 'baseline' | 'nginx';
+  /** How the report names it: with a baseline, `Pawket` is the current build. */
+  readonly label: string;
   readonly url: string;
   /** Processes whose CPU time counts as this server's (nginx: master and workers). */
   readonly pids: () => number[];
@@ -49,9 +55,20 @@ const backendPids = () => {
   const roots = [...pidList('BENCH_BACKEND_PIDS'), ...pidList('BENCH_LB_PID')];
   return [...roots, ...roots.flatMap((p) => childrenOf(p))];
 };
+const baselinePid = Number(process.env.BENCH_BASELINE_PID) || null;
+const baselineLabel = process.env.BENCH_BASELINE_LABEL ?? 'baseline';
+const currentLabel = process.env.BENCH_CURRENT_LABEL ?? 'working tree';
 const servers: readonly Server[] = [
-  { name: 'Pawket', url: envString('BENCH_PAWKET_URL'), pids: () => pawketPids },
-  { name: 'nginx', url: envString('BENCH_NGINX_URL'), pids: () => [nginxPid, ...childrenOf(nginxPid)] },
+  { name: 'Pawket', label: baselinePid ? 'current' : 'Pawket', url: envString('BENCH_PAWKET_URL'), pids: () => pawketPids },
+  ...(baselinePid
+    ? [{ name: 'baseline', label: 'baseline', url: envString('BENCH_BASELINE_URL'), pids: () => [baselinePid] } as const]
+    : []),
+  { name: 'nginx', label: 'nginx', url: envString('BENCH_NGINX_URL'), pids: () => [nginxPid, ...childrenOf(nginxPid)] },
+];
+/** Every Pawket process whose memory is reported: the nodes, then the baseline. */
+const pawketProcesses = [
+  ...pawketPids.map((pid, i) => ({ pid, who: baselinePid ? 'Current Pawket' : nodes > 1 ? `Pawket node ${i + 1}` : 'Pawket' })),
+  ...(baselinePid ? [{ pid: baselinePid, who: 'Baseline Pawket' }] : []),
 ];
 
 interface Run {
@@ -243,15 +260,28 @@ async function load(server: Server, resource: Resource, seconds: number): Promis
 // ---------------------------------------------------------------------------------------------------------------
 // checks, runs, report
 
-/** Both servers must answer the same bytes (and encoding) for a sample of the URLs, or the comparison is void. */
+const serverNamed = (name: Server['name']) => servers.find((s) => s.name === name)!;
+
+/**
+ * Pawket and nginx must answer the same bytes (and encoding) for a sample of the URLs, or the comparison is void. A
+ * baseline build may answer other bytes (documents change between releases, and carry the host they were asked
+ * through), so it must only answer them with the same encoding; the body sizes of both builds are printed.
+ */
 async function verifySameBytes(resource: Resource) {
   const paths = readFileSync(join(work, resource.urlFile), 'utf8').split('\n').filter(Boolean);
+  const get = (name: Server['name'], path: string) => request(serverNamed(name).url + path, { headers: { ...resource.headers } });
   for (const path of shuffled(paths, 7).slice(0, 25)) {
-    const [a, b] = await Promise.all(servers.map((s) => request(s.url + path, { headers: { ...resource.headers } })));
-    if (a!.status !== 200 || b!.status !== 200) throw new Error(`${path}: Pawket ${a!.status}, nginx ${b!.status}`);
-    if (!a!.body.equals(b!.body)) throw new Error(`${path}: Pawket and nginx answered different bytes`);
-    if (a!.headers['content-encoding'] !== b!.headers['content-encoding']) {
-      throw new Error(`${path}: Content-Encoding differs (Pawket ${a!.headers['content-encoding']}, nginx ${b!.headers['content-encoding']})`);
+    const [a, b] = await Promise.all([get('Pawket', path), get('nginx', path)]);
+    if (a.status !== 200 || b.status !== 200) throw new Error(`${path}: Pawket ${a.status}, nginx ${b.status}`);
+    if (!a.body.equals(b.body)) throw new Error(`${path}: Pawket and nginx answered different bytes`);
+    if (a.headers['content-encoding'] !== b.headers['content-encoding']) {
+      throw new Error(`${path}: Content-Encoding differs (Pawket ${a.headers['content-encoding']}, nginx ${b.headers['content-encoding']})`);
+    }
+    if (!baselinePid) continue;
+    const c = await get('baseline', path);
+    if (c.status !== 200) throw new Error(`${path}: the baseline answered ${c.status}`);
+    if (c.headers['content-encoding'] !== a.headers['content-encoding']) {
+      throw new Error(`${path}: Content-Encoding differs (current ${a.headers['content-encoding']}, baseline ${c.headers['content-encoding']})`);
     }
   }
 }
@@ -267,39 +297,100 @@ function table(rows: string[][], rightAligned: (i: number) => boolean): string {
   return rows.map((r) => r.map((c, i) => (rightAligned(i) ? lpad(c, widths[i]!) : pad(c, widths[i]!))).join('   ')).join('\n');
 }
 
-const snapshot = JSON.parse(readFileSync(join(work, 'snapshot.json'), 'utf8')) as Record<string, { urls: number; avgBytes: number }>;
+type Snapshot = Record<string, { urls: number; avgBytes: number }>;
+const snapshot = JSON.parse(readFileSync(join(work, 'snapshot.json'), 'utf8')) as Snapshot;
+const baselineSnapshot = baselinePid ? (JSON.parse(readFileSync(join(work, 'baseline', 'snapshot.json'), 'utf8')) as Snapshot) : null;
 
 for (const resource of RESOURCES) await verifySameBytes(resource);
-process.stdout.write('Checked: both servers answer byte-identical bodies for a sample of every resource.\n');
+process.stdout.write(
+  baselinePid
+    ? 'Checked: the current build and nginx answer byte-identical bodies, the baseline the same statuses and encodings, for a sample of every resource.\n'
+    : 'Checked: both servers answer byte-identical bodies for a sample of every resource.\n',
+);
 
-const seedingPeakKiB = pawketPids.map((pid) => statusKiB(pid, 'VmHWM'));
-const peakReset = pawketPids.map((pid) => resetPeakRss(pid)).every(Boolean);
-const sampledPeakKiB = pawketPids.map((pid) => statusKiB(pid, 'VmRSS') ?? 0);
+const seedingPeakKiB = pawketProcesses.map(({ pid }) => statusKiB(pid, 'VmHWM'));
+const peakReset = pawketProcesses.map(({ pid }) => resetPeakRss(pid)).every(Boolean);
+const sampledPeakKiB = pawketProcesses.map(({ pid }) => statusKiB(pid, 'VmRSS') ?? 0);
 const sampler = setInterval(() => {
-  pawketPids.forEach((pid, i) => (sampledPeakKiB[i] = Math.max(sampledPeakKiB[i]!, statusKiB(pid, 'VmRSS') ?? 0)));
+  pawketProcesses.forEach(({ pid }, i) => (sampledPeakKiB[i] = Math.max(sampledPeakKiB[i]!, statusKiB(pid, 'VmRSS') ?? 0)));
 }, 100);
 
-const results: Array<{ resource: Resource; runs: Record<Server['name'], Run>; rounds: Record<Server['name'], Run[]> }> = [];
+/** One value per server measured; `baseline` only with --baseline. */
+type PerServer<T> = Record<'Pawket' | 'nginx', T> & { baseline?: T };
+const perServer = <T>(value: (server: Server) => T) => Object.fromEntries(servers.map((s) => [s.name, value(s)])) as PerServer<T>;
+
+const results: Array<{ resource: Resource; runs: PerServer<Run>; rounds: PerServer<Run[]> }> = [];
 const rate = (r: Run) => r.requests / r.seconds;
 for (const resource of RESOURCES) {
-  const all: Record<Server['name'], Run[]> = { Pawket: [], nginx: [] };
+  const all = perServer((): Run[] => []);
   for (let round = 1; round <= rounds; round++) {
     for (const server of servers) {
-      process.stdout.write(`  ${resource.label}: ${server.name}${rounds > 1 ? ` (round ${round}/${rounds})` : ''} ...`);
+      process.stdout.write(`  ${resource.label}: ${server.label}${rounds > 1 ? ` (round ${round}/${rounds})` : ''} ...`);
       if (warmup > 0) await load(server, resource, warmup);
       const run = await load(server, resource, duration);
-      all[server.name].push(run);
+      all[server.name]!.push(run);
       process.stdout.write(` ${fmtInt(rate(run))} req/s\n`);
     }
   }
   // With several rounds, each server's median run (by req/s) stands for it.
   const median = (list: Run[]) => [...list].sort((a, b) => rate(a) - rate(b))[Math.floor((list.length - 1) / 2)]!;
-  results.push({ resource, runs: { Pawket: median(all.Pawket), nginx: median(all.nginx) }, rounds: all });
+  results.push({ resource, runs: perServer((s) => median(all[s.name]!)), rounds: all });
 }
 clearInterval(sampler);
-const loadPeaksKiB = pawketPids.map((pid, i) => (peakReset ? statusKiB(pid, 'VmHWM') : sampledPeakKiB[i]!));
+const loadPeaksKiB = pawketProcesses.map(({ pid }, i) => (peakReset ? statusKiB(pid, 'VmHWM') : sampledPeakKiB[i]!));
 const wholeRunPeaksKiB = loadPeaksKiB.map((kib, i) => Math.max(seedingPeakKiB[i] ?? 0, kib ?? 0));
-const loadPeakKiB = loadPeaksKiB.every((k) => k !== null) ? Math.max(...(loadPeaksKiB as number[])) : null;
+// The JSON's Pawket figures are the nodes' (the baseline, when there is one, comes after them).
+const nodeLoadPeaksKiB = loadPeaksKiB.slice(0, nodes);
+const loadPeakKiB = nodeLoadPeaksKiB.every((k) => k !== null) ? Math.max(...(nodeLoadPeaksKiB as number[])) : null;
+
+// ---------------------------------------------------------------------------------------------------------------
+// current against baseline
+
+/** (max - min) / median of a build's req/s over the rounds: how much one build varies within this run. */
+function spread(list: readonly Run[]): number {
+  const rates = list.map(rate).sort((a, b) => a - b);
+  return (rates[rates.length - 1]! - rates[0]!) / rates[Math.floor((rates.length - 1) / 2)]!;
+}
+
+const NOISE_RULE =
+  'current/baseline is within noise when |1 - ratio| <= the larger spread ((max - min) / median req/s over the rounds) ' +
+  'of the two builds: a difference no larger than how much one build varies from round to round cannot be told from it.';
+
+interface BuildComparison {
+  /** Median current req/s over median baseline req/s. */
+  readonly ratio: number;
+  /** The lowest and highest ratio of a round's current run to the baseline run right after it. */
+  readonly roundLow: number;
+  readonly roundHigh: number;
+  /** The larger spread of the two builds; null with one round (nothing to estimate it from). */
+  readonly noise: number | null;
+  readonly verdict: 'within noise' | 'slower, beyond noise' | 'faster, beyond noise' | 'no verdict (1 round)';
+}
+
+function compareBuilds(medians: PerServer<Run>, all: PerServer<Run[]>): BuildComparison {
+  const current = all.Pawket;
+  const baseline = all.baseline!;
+  const ratio = rate(medians.Pawket) / rate(medians.baseline!);
+  const paired = current.map((run, i) => rate(run) / rate(baseline[i]!));
+  const noise = current.length > 1 ? Math.max(spread(current), spread(baseline)) : null;
+  const verdict =
+    noise === null ? 'no verdict (1 round)'
+    : Math.abs(1 - ratio) <= noise ? 'within noise'
+    : ratio < 1 ? 'slower, beyond noise'
+    : 'faster, beyond noise';
+  return { ratio, roundLow: Math.min(...paired), roundHigh: Math.max(...paired), noise, verdict };
+}
+
+const comparisons = baselinePid ? results.map(({ runs, rounds: all }) => compareBuilds(runs, all)) : [];
+
+function comparisonLine(c: BuildComparison): string {
+  const perRound = rounds > 1 ? ` (per round ${c.roundLow.toFixed(2)} to ${c.roundHigh.toFixed(2)})` : '';
+  const noise = c.noise === null ? '' : `; noise ±${fmtPct(c.noise)}`;
+  return `  current/baseline: ${c.ratio.toFixed(2)}${perRound}${noise}: ${c.verdict}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// report
 
 const lines: string[] = [];
 const generator = loadgen === 'wrk' ? `wrk (${threads} thread${threads > 1 ? 's' : ''}${loadgenCpus ? `, CPUs ${loadgenCpus}` : ''})` : 'autocannon (in-process, 1 thread)';
@@ -307,82 +398,115 @@ lines.push(
   '',
   `Mode: ${mode}.`,
   `Restore benchmark: ${snapshot.flat?.urls ?? '?'} ids, ${snapshot.nupkg?.urls ?? '?'} packages; loopback; ${generator}, ` +
-    `${connections} connections, ${duration} s per run after ${warmup} s warm-up, same URL list for both servers` +
+    `${connections} connections, ${duration} s per run after ${warmup} s warm-up, same URL list for ${baselinePid ? 'all three' : 'both'} servers` +
     (rounds > 1 ? `; ${rounds} rounds alternating the servers, each server's median run shown.` : '.'),
   (nodes > 1
     ? `Pawket is ${nodes} Node processes behind nginx as a round-robin load balancer (the load goes to the balancer; ` +
       'CPU = the nodes together; the balancer counts as backend CPU)'
-    : 'Pawket is one Node process (its GC and libuv threads included in its CPU)') +
+    : baselinePid
+      ? 'Each Pawket build is one Node process (its GC and libuv threads included in its CPU)'
+      : 'Pawket is one Node process (its GC and libuv threads included in its CPU)') +
     '; the nginx reference runs 1 worker process' +
-    (process.env.BENCH_SERVER_CPUS ? `; both pinned to CPUs ${process.env.BENCH_SERVER_CPUS}.` : '.'),
+    (process.env.BENCH_SERVER_CPUS ? `; ${baselinePid ? 'all' : 'both'} pinned to CPUs ${process.env.BENCH_SERVER_CPUS}.` : '.'),
   `CPU = server CPU time / wall time (100% = one core; this machine has ${cpus} cores). req/CPU-s = requests per ` +
     'second of server CPU. loadgen CPU = the load generator; backend CPU = database, object store and load balancer ' +
     'processes; other CPU = everything else running on the machine.',
 );
+if (baselinePid) {
+  lines.push(
+    `current = this checkout's build (${currentLabel}); baseline = ${baselineLabel}. The baseline seeded the feed; each ` +
+      'build serves its own copy of it (the current build migrated its copy at start-up). nginx serves the current ' +
+      "build's bytes.",
+    `Noise rule: ${NOISE_RULE}`,
+  );
+}
 
-for (const { resource, runs } of results) {
+results.forEach(({ resource, runs }, k) => {
   const s = snapshot[resource.key];
   const ratio = runs.Pawket.requests / runs.Pawket.seconds / (runs.nginx.requests / runs.nginx.seconds);
-  lines.push('', `${resource.label}: ${resource.pattern}`, `  ${s?.urls ?? '?'} distinct URLs, ${s?.avgBytes ?? '?'} B average body on the wire`);
+  const baselineBytes = baselineSnapshot ? ` (baseline: ${baselineSnapshot[resource.key]?.avgBytes ?? '?'} B)` : '';
+  lines.push('', `${resource.label}: ${resource.pattern}`, `  ${s?.urls ?? '?'} distinct URLs, ${s?.avgBytes ?? '?'} B average body on the wire${baselineBytes}`);
   const rows = [['', 'req/s', 'p50', 'p99', 'max', 'CPU', 'req/CPU-s', 'loadgen CPU', 'backend CPU', 'other CPU', 'errors']];
   for (const server of servers) {
-    const r = runs[server.name];
+    const r = runs[server.name]!;
     rows.push([
-      server.name, fmtInt(r.requests / r.seconds), fmtMs(r.p50Ms), fmtMs(r.p99Ms), fmtMs(r.maxMs), fmtPct(r.cpu),
+      server.label, fmtInt(r.requests / r.seconds), fmtMs(r.p50Ms), fmtMs(r.p99Ms), fmtMs(r.maxMs), fmtPct(r.cpu),
       fmtInt(r.requests / r.seconds / Math.max(r.cpu, 0.01)), fmtPct(r.loadgenCpu), fmtPct(r.backendCpu), fmtPct(r.otherCpu),
       fmtInt(r.errors),
     ]);
   }
   lines.push(...table(rows, (i) => i > 0).split('\n').map((l) => `  ${l}`));
-  lines.push(`  Pawket/nginx: ${ratio.toFixed(2)}  (aim >= ${resource.aim.toFixed(1)}: ${ratio >= resource.aim ? 'met' : 'NOT met'})`);
+  const pawket = baselinePid ? 'current' : 'Pawket';
+  lines.push(`  ${pawket}/nginx: ${ratio.toFixed(2)}  (aim >= ${resource.aim.toFixed(1)}: ${ratio >= resource.aim ? 'met' : 'NOT met'})`);
+  if (runs.baseline) {
+    lines.push(`  baseline/nginx: ${(rate(runs.baseline) / rate(runs.nginx)).toFixed(2)}`, comparisonLine(comparisons[k]!));
+  }
   for (const server of servers) {
-    const r = runs[server.name];
+    const r = runs[server.name]!;
     if (r.loadgenCpu >= 0.9 * threads) {
-      lines.push(`  note: the load generator was CPU-bound during the ${server.name} run, so ${server.name}'s req/s is a floor.`);
+      lines.push(`  note: the load generator was CPU-bound during the ${server.label} run, so ${server.label}'s req/s is a floor.`);
     }
     if (r.otherCpu >= 0.2) {
-      lines.push(`  note: other processes used ${fmtPct(r.otherCpu)} of a core during the ${server.name} run: numbers are noisy.`);
+      lines.push(`  note: other processes used ${fmtPct(r.otherCpu)} of a core during the ${server.label} run: numbers are noisy.`);
     }
   }
-}
+});
 
 lines.push('', 'Summary');
-const summaryRows = [['resource', 'Pawket req/s', 'nginx req/s', 'Pawket/nginx', 'aim', 'p99 Pawket', 'p99 nginx']];
-for (const { resource, runs } of results) {
+const summaryRows = baselinePid
+  ? [['resource', 'current req/s', 'baseline req/s', 'nginx req/s', 'current/baseline', 'current/nginx', 'baseline/nginx', 'verdict']]
+  : [['resource', 'Pawket req/s', 'nginx req/s', 'Pawket/nginx', 'aim', 'p99 Pawket', 'p99 nginx']];
+results.forEach(({ resource, runs }, k) => {
   const p = runs.Pawket.requests / runs.Pawket.seconds;
   const n = runs.nginx.requests / runs.nginx.seconds;
-  summaryRows.push([resource.label, fmtInt(p), fmtInt(n), (p / n).toFixed(2), `>= ${resource.aim.toFixed(1)}`, fmtMs(runs.Pawket.p99Ms), fmtMs(runs.nginx.p99Ms)]);
-}
+  if (runs.baseline) {
+    const b = rate(runs.baseline);
+    const c = comparisons[k]!;
+    summaryRows.push([resource.label, fmtInt(p), fmtInt(b), fmtInt(n), c.ratio.toFixed(2), (p / n).toFixed(2), (b / n).toFixed(2), c.verdict]);
+  } else {
+    summaryRows.push([resource.label, fmtInt(p), fmtInt(n), (p / n).toFixed(2), `>= ${resource.aim.toFixed(1)}`, fmtMs(runs.Pawket.p99Ms), fmtMs(runs.nginx.p99Ms)]);
+  }
+});
 lines.push(...table(summaryRows, (i) => i > 0).split('\n').map((l) => `  ${l}`));
 const mib = (kib: number | null) => (kib === null ? '?' : `${(kib / 1024).toFixed(1)} MiB`);
 lines.push('');
-pawketPids.forEach((pid, i) => {
-  const who = nodes > 1 ? `Pawket node ${i + 1}` : 'Pawket';
+pawketProcesses.forEach(({ pid, who }, i) => {
   const peak = loadPeaksKiB[i] ?? null;
+  // With a baseline, both processes were restarted after the seeding (see run.sh): their life covers the snapshot.
+  const life = baselinePid ? ', snapshot pass included' : i === 0 ? ', seeding included' : '';
   lines.push(
     `${who} peak RSS (VmHWM): ${mib(peak)} during the load runs` +
       `${peakReset ? '' : ' (sampled every 100 ms: could not reset VmHWM)'} ` +
       `(aim < 150 MiB: ${peak !== null && peak < 150 * 1024 ? 'met' : 'NOT met'}); ` +
-      `${mib(wholeRunPeaksKiB[i]!)} over the whole process life${i === 0 ? ', seeding included' : ''}.`,
+      `${mib(wholeRunPeaksKiB[i]!)} over the whole process life${life}.`,
     `${who} RSS now: ${mib(statusKiB(pid, 'VmRSS'))} (anonymous ${mib(statusKiB(pid, 'RssAnon'))}, ` +
       `file-backed ${mib(statusKiB(pid, 'RssFile'))}: mostly the node binary and shared libraries).`,
   );
 });
-const failed = results.some(({ runs }) => runs.Pawket.errors > 0 || runs.nginx.errors > 0);
+const failed = results.some(({ runs }) => servers.some((s) => runs[s.name]!.errors > 0));
 if (failed) lines.push('WARNING: some requests failed (see the errors column); those runs do not measure what they claim.');
 process.stdout.write(lines.join('\n') + '\n');
 
+const baselinePeaks = baselinePid
+  ? { load: loadPeaksKiB[nodes] == null ? null : loadPeaksKiB[nodes]! / 1024, wholeRun: wholeRunPeaksKiB[nodes]! / 1024 }
+  : null;
 const json = {
   mode,
   nodes,
   settings: { loadgen, threads, connections, duration, warmup, rounds, loadgenCpus: loadgenCpus || null },
   snapshot,
-  resources: results.map(({ resource, runs, rounds: all }) => ({ resource: resource.key, pattern: resource.pattern, aim: resource.aim, runs, rounds: all })),
-  pawketPeakRssMiB: { load: loadPeakKiB === null ? null : loadPeakKiB / 1024, wholeRun: Math.max(...wholeRunPeaksKiB) / 1024 },
+  resources: results.map(({ resource, runs, rounds: all }, k) => ({
+    resource: resource.key, pattern: resource.pattern, aim: resource.aim, runs, rounds: all,
+    ...(baselinePid ? { currentOverBaseline: comparisons[k] } : {}),
+  })),
+  pawketPeakRssMiB: { load: loadPeakKiB === null ? null : loadPeakKiB / 1024, wholeRun: Math.max(...wholeRunPeaksKiB.slice(0, nodes)) / 1024 },
   pawketPeakRssMiBPerNode: pawketPids.map((_, i) => ({
     load: loadPeaksKiB[i] == null ? null : loadPeaksKiB[i]! / 1024,
     wholeRun: wholeRunPeaksKiB[i]! / 1024,
   })),
+  ...(baselinePid
+    ? { baseline: { current: currentLabel, baseline: baselineLabel, noiseRule: NOISE_RULE, snapshot: baselineSnapshot, peakRssMiB: baselinePeaks } }
+    : {}),
 };
 writeFileSync(join(work, 'results.json'), JSON.stringify(json, null, 2));
 if (process.env.BENCH_MODE_RESULTS) writeFileSync(process.env.BENCH_MODE_RESULTS, JSON.stringify(json, null, 2));

@@ -22,6 +22,9 @@
 #                       the same data dir) behind nginx as a round-robin balancer [BENCH_NODES=1]
 #   --compare-modes     run sqlite 1 node, postgres-s3 1 node and postgres-s3 2 nodes,
 #                       seeding once per backend, and print a comparison table    [BENCH_COMPARE_MODES=1]
+#   --baseline REF      also build git revision REF (e.g. a release tag, main~5) and measure it
+#                       beside the working tree's build, alternating rounds, against
+#                       the same seeded feed (sqlite, 1 node only)                [BENCH_BASELINE=]
 #   --keep              keep the work dir (feed, nginx docroot, logs) afterwards  [BENCH_KEEP=1]
 #   --no-build          use dist/ as it is instead of running npm run build first [BENCH_NO_BUILD=1]
 # Extra node arguments for the Pawket process (e.g. --cpu-prof --cpu-prof-dir=DIR): BENCH_PAWKET_NODE_ARGS.
@@ -48,6 +51,7 @@ while [[ $# -gt 0 ]]; do
     --backend) export BENCH_BACKEND="$2"; shift 2 ;;
     --nodes) export BENCH_NODES="$2"; shift 2 ;;
     --compare-modes) export BENCH_COMPARE_MODES=1; shift ;;
+    --baseline) export BENCH_BASELINE="$2"; shift 2 ;;
     --keep) export BENCH_KEEP=1; shift ;;
     --no-build) export BENCH_NO_BUILD=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -60,6 +64,20 @@ BACKEND="${BENCH_BACKEND:-sqlite}"
 NODES="${BENCH_NODES:-1}"
 case "$BACKEND" in sqlite|postgres-s3) ;; *) echo "bench/restore: --backend must be sqlite or postgres-s3" >&2; exit 2 ;; esac
 case "$NODES" in 1|2) ;; *) echo "bench/restore: --nodes must be 1 or 2" >&2; exit 2 ;; esac
+BASELINE="${BENCH_BASELINE:-}"
+if [[ -n "$BASELINE" ]]; then
+  # An older build cannot read a database a newer one migrated, so the two builds cannot share one backend: each gets
+  # its own copy of an SQLite data dir, which rules out PostgreSQL and a second node.
+  if [[ "$BACKEND" != sqlite || "$NODES" != 1 || "${BENCH_COMPARE_MODES:-}" == 1 ]]; then
+    echo "bench/restore: --baseline runs on --backend sqlite with 1 node, without --compare-modes" >&2; exit 2
+  fi
+  BASELINE_COMMIT="$(git rev-parse --verify --quiet "$BASELINE^{commit}")" ||
+    { echo "bench/restore: --baseline $BASELINE is not a git revision of this repository" >&2; exit 2; }
+  export BENCH_BASELINE_LABEL="$(git rev-parse --short "$BASELINE_COMMIT")"
+  [[ "$BENCH_BASELINE_LABEL" == "$BASELINE" ]] || BENCH_BASELINE_LABEL="$BENCH_BASELINE_LABEL ($BASELINE)"
+  # The current build is the working tree, which may hold changes not yet committed.
+  export BENCH_CURRENT_LABEL="$(git rev-parse --short HEAD)$([[ -n "$(git status --porcelain --untracked-files=no)" ]] && echo ' + changes')"
+fi
 export BENCH_CLK_TCK="$(getconf CLK_TCK)"
 SERVER_CPUS="${BENCH_SERVER_CPUS:-}"
 
@@ -92,12 +110,15 @@ if [[ "${BENCH_NO_BUILD:-}" != 1 ]]; then
 fi
 
 WORK="$(mktemp -d -t pawket-bench.XXXXXX)"
+BASELINE_MAIN=""
 # nginx workers drop privileges when started by root: let them read the docroot.
 chmod 755 "$WORK"
 NODE_PIDS=()
 NGINX_PID=""
 LB_PID=""
 BACKENDS_PID=""
+BASELINE_PID=""
+BASELINE_SRC=""
 
 stop() {
   local pid="$1"
@@ -114,14 +135,35 @@ stop_servers() {
   stop "$NGINX_PID"; NGINX_PID=""
   for pid in "${NODE_PIDS[@]}"; do stop "$pid"; done
   NODE_PIDS=()
+  stop "$BASELINE_PID"; BASELINE_PID=""
 }
 cleanup() {
   stop_servers
   stop "$BACKENDS_PID"
+  remove_baseline_src
   if [[ "${BENCH_KEEP:-}" == 1 ]]; then echo "Kept the work dir: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# The --baseline build: a detached worktree of that revision inside the work dir, built with this checkout's
+# node_modules (a revision whose dependencies differ needs them installed there instead).
+build_baseline() {
+  BASELINE_SRC="$WORK/baseline-src"
+  echo "Building the baseline $BENCH_BASELINE_LABEL ..."
+  git worktree add --quiet --detach "$BASELINE_SRC" "$BASELINE_COMMIT"
+  ln -s "$(realpath node_modules)" "$BASELINE_SRC/node_modules"
+  (cd "$BASELINE_SRC" && npx tsc -p tsconfig.build.json)
+  BASELINE_MAIN="$BASELINE_SRC/dist/cli/main.js"
+}
+# Unregisters the worktree from the repository too (removing its directory alone would leave git a stale entry).
+remove_baseline_src() {
+  [[ -n "$BASELINE_SRC" ]] || return 0
+  git worktree remove --force "$BASELINE_SRC" 2>/dev/null ||
+    echo "bench/restore: could not remove the baseline worktree $BASELINE_SRC (see git worktree list)" >&2
+  BASELINE_SRC=""
+}
+[[ -n "$BASELINE" ]] && build_baseline
 
 free_port() {
   node -e "const s=require('node:net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
@@ -168,18 +210,25 @@ start_backends() {
   echo "Package downloads stream from s3rver through Pawket (PAWKET_S3_REDIRECT_DOWNLOADS=false: wrk does not follow redirects)."
 }
 
-# start_node N DATA_DIR: Pawket node N on a free port, settings from the environment (PAWKET_*).
-start_node() {
-  local n="$1" port
+# start_pawket NAME DATA_DIR MAIN: a Pawket process (MAIN = its dist/cli/main.js) on a free port, settings from the
+# environment (PAWKET_*), its output in $BW/pawket-NAME.log. Sets STARTED_PID and STARTED_ADDR.
+start_pawket() {
+  local name="$1" port
   port="$(free_port)"
   # shellcheck disable=SC2086 # BENCH_PAWKET_NODE_ARGS is a list of arguments
-  PAWKET_API_KEY="$BENCH_API_KEY" "${PIN[@]}" node ${BENCH_PAWKET_NODE_ARGS:-} dist/cli/main.js serve \
-    --host 127.0.0.1 --port "$port" --data-dir "$2" >"$BW/pawket-$n.log" 2>&1 &
-  local pid=$!
-  NODE_PIDS+=("$pid")
-  NODE_ADDRS+=("127.0.0.1:$port")
-  wait_for "http://127.0.0.1:$port/v3/index.json" 60 "$pid" || { cat "$BW/pawket-$n.log" >&2; exit 1; }
-  echo "Pawket node $n is up at http://127.0.0.1:$port (pid $pid)."
+  PAWKET_API_KEY="$BENCH_API_KEY" "${PIN[@]}" node ${BENCH_PAWKET_NODE_ARGS:-} "$3" serve \
+    --host 127.0.0.1 --port "$port" --data-dir "$2" >"$BW/pawket-$name.log" 2>&1 &
+  STARTED_PID=$!
+  STARTED_ADDR="127.0.0.1:$port"
+  wait_for "http://$STARTED_ADDR/v3/index.json" 60 "$STARTED_PID" || { cat "$BW/pawket-$name.log" >&2; exit 1; }
+}
+
+# start_node N DATA_DIR: Pawket node N of the build in dist/.
+start_node() {
+  start_pawket "$1" "$2" dist/cli/main.js
+  NODE_PIDS+=("$STARTED_PID")
+  NODE_ADDRS+=("$STARTED_ADDR")
+  echo "Pawket node $1 is up at http://$STARTED_ADDR (pid $STARTED_PID)."
 }
 
 # nginx as a round-robin load balancer over the nodes, keep-alive to the upstreams as a production proxy would.
@@ -291,7 +340,7 @@ measure() {
   local file="$WORK/results-${#MODE_FILES[@]}.json"
   echo "=== $1 ==="
   BENCH_MODE="$1" BENCH_MODE_RESULTS="$file" BENCH_PAWKET_PIDS="$(IFS=,; echo "${NODE_PIDS[*]}")" \
-    npx tsx bench/restore/measure.ts
+    BENCH_BASELINE_PID="$BASELINE_PID" npx tsx bench/restore/measure.ts
   MODE_FILES+=("$file")
 }
 
@@ -324,7 +373,40 @@ run_backend() {
   stop_servers
 }
 
-if [[ "${BENCH_COMPARE_MODES:-}" == 1 ]]; then
+# run_baseline: the baseline build seeds the feed once; then each build serves its own copy of it (the current build
+# migrates its copy when it starts), both warmed the same way (a snapshot pass over every URL), and measure.ts
+# alternates current, baseline and nginx.
+run_baseline() {
+  export BW="$WORK/sqlite" BENCH_WORK="$WORK/sqlite"
+  mkdir -p "$BW"; chmod 755 "$BW"
+  NODE_ADDRS=()
+  start_pawket baseline-seeding "$BW/data-baseline" "$BASELINE_MAIN"
+  BASELINE_PID="$STARTED_PID"
+  echo "Baseline $BENCH_BASELINE_LABEL is up at http://$STARTED_ADDR (pid $STARTED_PID), seeding it ..."
+  BENCH_PAWKET_URL="http://$STARTED_ADDR" npx tsx bench/restore/seed.ts ||
+    { tail -n 20 "$BW/pawket-baseline-seeding.log" >&2; exit 1; }
+  # Stopped before the copy, so the copy is a closed database; restarted, so neither process carries the seeding.
+  stop "$BASELINE_PID"; BASELINE_PID=""
+  cp -a "$BW/data-baseline" "$BW/data-current"
+  start_node 1 "$BW/data-current"
+  export BENCH_PAWKET_URL="http://${NODE_ADDRS[0]}"
+  start_pawket baseline "$BW/data-baseline" "$BASELINE_MAIN"
+  BASELINE_PID="$STARTED_PID"
+  export BENCH_BASELINE_URL="http://$STARTED_ADDR"
+  echo "Baseline $BENCH_BASELINE_LABEL is up at $BENCH_BASELINE_URL (pid $BASELINE_PID)."
+  # The baseline's own snapshot only warms it and records its body sizes; nginx serves the current build's bytes.
+  echo "Baseline:"
+  BENCH_PAWKET_URL="$BENCH_BASELINE_URL" BENCH_WORK="$BW/baseline" npx tsx bench/restore/snapshot.ts
+  echo "Current:"
+  npx tsx bench/restore/snapshot.ts
+  start_nginx_ref
+  measure "sqlite, 1 node, current and baseline"
+  stop_servers
+}
+
+if [[ -n "$BASELINE" ]]; then
+  run_baseline
+elif [[ "${BENCH_COMPARE_MODES:-}" == 1 ]]; then
   run_backend sqlite 1 0
   run_backend postgres-s3 1 1
   npx tsx bench/restore/compare.ts "${MODE_FILES[@]}"
@@ -333,3 +415,5 @@ elif [[ "$NODES" == 2 ]]; then
 else
   run_backend "$BACKEND" 1 0
 fi
+# compare.ts writes --results in --compare-modes; otherwise the one mode's results are the file.
+if [[ -n "${BENCH_RESULTS:-}" && "${BENCH_COMPARE_MODES:-}" != 1 ]]; then cp "${MODE_FILES[-1]}" "$BENCH_RESULTS"; fi
