@@ -1,8 +1,37 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Files whose outcome does not depend on the database and blob store: pure NuGet rules and package reading, and what
+ * each client (PowerShell, nuget.exe, Paket, dotnet-outdated, a browser) sends and reads, which is the same whatever
+ * stores the rows. The PostgreSQL+S3 pass (`PAWKET_TEST_BACKEND=postgres-s3`) runs every other file; these run once, in
+ * the SQLite pass. What the stores do is covered on both backends by the unit tests and test/e2e/dotnet.test.ts.
+ */
+export const BACKEND_INDEPENDENT = [
+  'test/unit/nuget/**',
+  'test/unit/package/**',
+  'test/security/nuspec-characters.test.ts',
+  'test/security/package-reader.test.ts',
+  'test/security/host-header.test.ts',
+  'test/e2e/powershell.test.ts',
+  'test/e2e/nuget-exe.test.ts',
+  'test/e2e/nuget-exe-v2.test.ts',
+  'test/e2e/paket.test.ts',
+  'test/e2e/outdated.test.ts',
+  'test/e2e/ui.test.ts',
+  'test/e2e/advisories.test.ts',
+  'test/e2e/private-feed.test.ts',
+  'test/e2e/v2-autocomplete.test.ts',
+];
+
+const secondBackend = process.env.PAWKET_TEST_BACKEND === 'postgres-s3';
+if (secondBackend) {
+  process.stderr.write(`\nThe ${BACKEND_INDEPENDENT.length} backend-independent test groups (vitest.config.ts) ran in the SQLite pass and are left out here.\n\n`);
+}
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: secondBackend ? [...configDefaults.exclude, ...BACKEND_INDEPENDENT] : configDefaults.exclude,
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 600_000,
