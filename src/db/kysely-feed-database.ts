@@ -18,6 +18,18 @@ function toFeed(r: { feed_id: number; name: string; description: string; setting
   };
 }
 
+/** A feed's row without its id. */
+function feedRow(feed: NewFeed) {
+  return {
+    name: feed.name,
+    lower_name: feed.name.toLowerCase(),
+    description: feed.description,
+    settings: JSON.stringify(feed.settings),
+    members: feed.members === null ? null : JSON.stringify(feed.members),
+    created: feed.created,
+  };
+}
+
 /** FeedDatabase over the same Kysely instance (and dialects) as the packages. */
 export class KyselyFeedDatabase implements FeedDatabase {
   constructor(
@@ -44,14 +56,7 @@ export class KyselyFeedDatabase implements FeedDatabase {
     return this.db.transaction().execute(async (tx) => {
       const row = await tx
         .insertInto('feeds')
-        .values({
-          name: feed.name,
-          lower_name: feed.name.toLowerCase(),
-          description: feed.description,
-          settings: JSON.stringify(feed.settings),
-          members: feed.members === null ? null : JSON.stringify(feed.members),
-          created: feed.created,
-        })
+        .values(feedRow(feed))
         .onConflict((oc) => oc.column('lower_name').doNothing())
         .returningAll()
         .executeTakeFirst();
@@ -71,15 +76,7 @@ export class KyselyFeedDatabase implements FeedDatabase {
       if (taken) return false;
       await tx
         .insertInto('feeds')
-        .values({
-          feed_id: feed.id,
-          name: feed.name,
-          lower_name: feed.name.toLowerCase(),
-          description: feed.description,
-          settings: JSON.stringify(feed.settings),
-          members: feed.members === null ? null : JSON.stringify(feed.members),
-          created: feed.created,
-        })
+        .values({ feed_id: feed.id, ...feedRow(feed) })
         .execute();
       // PostgreSQL's serial does not move past an id given explicitly (SQLite's AUTOINCREMENT does).
       if (this.dialect === 'postgres') {
