@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectAnswers, FIXTURE_IDS, type Answers } from '../fixtures/upgrade/answers.js';
+import { restoreSqlite } from '../fixtures/upgrade/sqlite-dump.js';
 import { backend } from '../support/backend.js';
 import { buildNupkg } from '../support/nupkg.js';
 import { postgresBinDir, startTempPostgres, type TempPostgres } from '../support/postgres.js';
@@ -164,7 +165,8 @@ function upgradeSuite(name: string, recorded: Recorded, copy: (work: string) => 
 describe.skipIf(secondPass)('upgrade from the release before several feeds', () => {
   upgradeSuite('a SQLite data dir', expected.sqlite, async (work) => {
     const dataDir = join(work, 'data');
-    await cp(join(fixtureDir, 'sqlite'), dataDir, { recursive: true });
+    await cp(join(fixtureDir, 'sqlite', 'blobs'), join(dataDir, 'blobs'), { recursive: true });
+    restoreSqlite(await readFile(join(fixtureDir, 'sqlite', 'pawket.sql'), 'utf8'), join(dataDir, 'pawket.sqlite'));
     return { dataDir, env: {}, cleanUp: async () => {} };
   });
 
