@@ -28,6 +28,67 @@ export const upstreamSchema = z
   })
   .strict();
 
+const FEED_ROLE_NAMES = ['reader', 'contributor', 'owner'] as const;
+
+/** One OpenID Connect provider people sign in with (docs/SIGN-IN.md). */
+export const signInProviderSchema = z
+  .object({
+    /** Short name in URLs: the redirect URI is `{baseUrl}/signin/{name}/callback`. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'use 1-32 lower-case letters, digits or -'),
+    /** What the sign-in page's button says. */
+    label: z.string().min(1).max(80).optional(),
+    /** The issuer URL: its `/.well-known/openid-configuration` is read at start-up (and again when it fails). */
+    issuer: z.url(),
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1).optional(),
+    scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email']),
+    /** Claims that give the user name (the first present wins), the e-mail, the display name and the groups. */
+    claims: z
+      .object({
+        name: z.array(z.string().min(1)).default(['preferred_username', 'email', 'sub']),
+        email: z.string().min(1).default('email'),
+        displayName: z.string().min(1).default('name'),
+        groups: z.string().min(1).default('groups'),
+      })
+      .strict()
+      .default({ name: ['preferred_username', 'email', 'sub'], email: 'email', displayName: 'name', groups: 'groups' }),
+    /** Only people whose e-mail is in one of these domains may sign in (empty: any). */
+    allowedDomains: z.array(z.string().min(1)).default([]),
+    /** Only people in one of these groups may sign in (empty: any). */
+    allowedGroups: z.array(z.string().min(1)).default([]),
+    /** Group claim values that make a person a member of an organisation, refreshed at each sign-in. */
+    groupMappings: z
+      .array(z.object({ group: z.string().min(1), org: z.string().min(1), role: z.enum(['member', 'admin']).default('member') }).strict())
+      .default([]),
+    /** Group claim values whose members are server admins. */
+    adminGroups: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+/** People signing in to the web UI (docs/SIGN-IN.md). */
+export const signInSchema = z
+  .object({
+    providers: z.array(signInProviderSchema).default([]),
+    /** A session ends after this long without a request (seconds). */
+    idleTimeout: z.coerce.number().int().min(60).max(30 * 86_400).default(8 * 3600),
+    /** A session ends this long after sign-in, whatever happens (seconds). */
+    maxAge: z.coerce.number().int().min(300).max(90 * 86_400).default(7 * 86_400),
+    /** Every signed-in person's role on feeds that are not private, unless granted more; `none`: only what is granted. */
+    defaultRole: z.enum(['none', ...FEED_ROLE_NAMES]).default('reader'),
+    /** User names (as they sign in) who are server admins. */
+    admins: z.array(z.string().min(1)).default([]),
+    /** People may sign in with an API key (the key's rights; what a server without providers offers). */
+    keySignIn: boolish.default(true),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    s.providers.forEach((p, i) => {
+      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['providers', i, 'name'], message: `provider name ${p.name} is used twice` });
+      seen.add(p.name);
+    });
+  });
+
 /**
  * The one configuration schema. File, environment and flags are merged (flags win, then environment, then file)
  * and validated here once at start-up; a bad value stops start-up with a message naming the key.
@@ -120,6 +181,17 @@ const configObject = z
     quotaBytes: z.coerce.number().int().min(0).default(0),
     /** Most package versions a feed may hold (0: no limit). */
     quotaPackages: z.coerce.number().int().min(0).default(0),
+    /** Sign-in of people (OpenID Connect providers, sessions); JSON text in the environment. */
+    signIn: z
+      .union([signInSchema, z.string().transform((s, ctx) => {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+          return z.NEVER;
+        }
+      }).pipe(signInSchema)])
+      .default(signInSchema.parse({})),
   })
   .strict();
 
@@ -158,4 +230,6 @@ export const feedSettingsSchema = z
 export type FeedSettings = z.output<typeof feedSettingsSchema>;
 
 export type Config = z.output<typeof configSchema>;
+export type SignInConfig = z.output<typeof signInSchema>;
+export type SignInProviderConfig = z.output<typeof signInProviderSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -22,6 +22,8 @@ export interface ApiKeyRecord {
   readonly revoked: string | null;
   /** Ids of the feeds the key is valid on; null: every feed (bootstrap keys, `--feeds '*'`, keys older than feeds). */
   readonly feeds: readonly number[] | null;
+  /** The person who made the key: it works while they are enabled. Null: made by an admin or the command line. */
+  readonly userId?: number | null;
 }
 
 export interface StoredApiKey extends ApiKeyRecord {

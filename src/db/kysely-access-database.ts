@@ -31,6 +31,8 @@ type ApiKeysTable = {
   revoked: string | null;
   /** JSON array of feed ids the key is valid on; null: every feed. */
   feeds: string | null;
+  /** The person who made the key (people-migrations.ts), or null. */
+  user_id: number | null;
 };
 
 type AuditLogTable = {
@@ -58,7 +60,7 @@ export type AccessTables = {
 type Db = Tables & AccessTables;
 
 const keyColumns = [
-  'key_id', 'hash', 'hint', 'name', 'owner', 'scopes', 'patterns', 'created', 'created_by', 'expires', 'last_used', 'revoked', 'feeds',
+  'key_id', 'hash', 'hint', 'name', 'owner', 'scopes', 'patterns', 'created', 'created_by', 'expires', 'last_used', 'revoked', 'feeds', 'user_id',
 ] as const;
 
 function toKey(r: Selectable<ApiKeysTable>): StoredApiKey {
@@ -76,6 +78,7 @@ function toKey(r: Selectable<ApiKeysTable>): StoredApiKey {
     lastUsed: r.last_used,
     revoked: r.revoked,
     feeds: r.feeds === null ? null : (JSON.parse(r.feeds) as number[]),
+    userId: r.user_id === null ? null : Number(r.user_id),
   };
 }
 
@@ -94,6 +97,7 @@ function keyRow(key: StoredApiKey): ApiKeysTable {
     last_used: key.lastUsed,
     revoked: key.revoked,
     feeds: key.feeds === null ? null : JSON.stringify(key.feeds),
+    user_id: key.userId ?? null,
   };
 }
 

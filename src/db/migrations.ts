@@ -3,6 +3,7 @@ import { sql } from './kysely.js';
 import { accessMigrations } from './access-migrations.js';
 import { advisoryMigrations } from './advisory-migrations.js';
 import { feedMigrations } from './feed-migrations.js';
+import { peopleMigrations } from './people-migrations.js';
 import { symbolMigrations } from './symbol-migrations.js';
 import { upstreamMigrations } from './upstream-migrations.js';
 
@@ -82,6 +83,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   ...advisoryMigrations(),
   // Several feeds: the feeds table and feed_id on every per-feed row (feed-migrations.ts).
   ...feedMigrations(dialect),
+  ...peopleMigrations(dialect),
   };
 }
 

@@ -2,7 +2,9 @@ import type { AccessDatabase } from '../db/access-database.js';
 import { PawketError, notFound } from '../errors.js';
 import { lowerId as toLowerId } from '../nuget/id.js';
 import type { AuditAction, AuditLog } from './audit.js';
-import { isValidOnFeed, type Actor, type ApiKeyAuthenticator, type Principal } from './auth.js';
+import type { FeedRole } from '../db/people-database.js';
+import { roleOn, scopesOfRole } from '../people/roles.js';
+import { isValidOnFeed, ownersActedFor, type Actor, type ApiKeyAuthenticator, type Principal } from './auth.js';
 import { DEFAULT_FEED_SCOPE, type FeedScope } from './feed-scope.js';
 import type { Ownership } from './ownership.js';
 
@@ -11,6 +13,8 @@ export interface GuardedFeed {
   readonly scope: FeedScope;
   /** A feed's name by id, from the definitions in memory; undefined for a feed deleted since. */
   readonly nameOf: (feedId: number) => string | undefined;
+  /** Whether the feed is private: a person's default role applies only to feeds that are not. */
+  readonly isPrivate?: boolean;
 }
 
 /**
@@ -52,11 +56,31 @@ export class PackageAccess implements PackageGuard {
    * asks it (http/access-control.ts), and so does every check below.
    */
   isValidHere(principal: Principal): boolean {
-    return isValidOnFeed(principal, this.feed.scope.id);
+    return isValidOnFeed(principal, this.feed.scope.id) && (principal.roles === undefined || this.roleHere(principal) !== null);
+  }
+
+  /** A person's role on this feed; null for none, and for principals that roles do not apply to. */
+  roleHere(principal: Principal): FeedRole | null {
+    return principal.roles ? roleOn(principal.roles, this.feed.scope.id, this.feed.isPrivate ?? false) : null;
+  }
+
+  /**
+   * The principal as it may act here: a person's scopes (a session's, or a key's they made) cut down to their role on
+   * this feed. The request authenticator applies it to every principal of a feed's request; the checks below again.
+   */
+  onFeed(principal: Principal): Principal {
+    if (!principal.roles) return principal;
+    const role = this.roleHere(principal);
+    const allowed = new Set(role ? scopesOfRole(role) : []);
+    const scopes = new Set([...principal.scopes].filter((s) => allowed.has(s)));
+    return scopes.size === principal.scopes.size ? principal : { ...principal, scopes };
   }
 
   /** Why a key is refused here, naming the feeds it is valid on. */
   notValidHere(principal: Principal): string {
+    if (isValidOnFeed(principal, this.feed.scope.id) && principal.roles) {
+      return `${principal.owner} has no role on feed '${this.feed.scope.name}': an owner of the feed or an admin can grant one.`;
+    }
     const names = (principal.feeds ?? []).map((id) => this.feed.nameOf(id)).filter((n): n is string => n !== undefined);
     return `This API key is not valid on feed '${this.feed.scope.name}' (it is valid on: ${names.join(', ') || 'no feed that exists now'}).`;
   }
@@ -66,7 +90,8 @@ export class PackageAccess implements PackageGuard {
     await this.denialsAudited(principal, action, target, async () => this.requireFeed(principal));
   }
 
-  async authorizePush(principal: Principal, id: string): Promise<void> {
+  async authorizePush(given: Principal, id: string): Promise<void> {
+    const principal = this.onFeed(given);
     await this.denialsAudited(principal, 'push.denied', id, async () => {
       this.requireFeed(principal);
       const lid = toLowerId(id);
@@ -74,7 +99,7 @@ export class PackageAccess implements PackageGuard {
       if (!registration.registered && !(await this.store.hasPackages(lid))) {
         this.auth.authorizePush(principal, id, { isNew: true });
         const reservation = await this.ownership.governing(lid);
-        if (reservation && reservation.owner !== principal.owner && !this.auth.isAdmin(principal)) {
+        if (reservation && !ownersActedFor(principal).includes(reservation.owner) && !this.auth.isAdmin(principal)) {
           throw new PawketError(
             403,
             `Package id ${id} is under the prefix ${reservation.pattern} reserved for ${reservation.owner}; the API key ${principal.name} belongs to ${principal.owner} and may not create it.`,
@@ -92,7 +117,8 @@ export class PackageAccess implements PackageGuard {
   }
 
   /** May this key push anything at all? Asked before a pushed body is read (the id is not known yet). */
-  async authorizeAnyPush(principal: Principal): Promise<void> {
+  async authorizeAnyPush(given: Principal): Promise<void> {
+    const principal = this.onFeed(given);
     await this.denialsAudited(principal, 'push.denied', '(any package)', async () => {
       this.requireFeed(principal);
       this.auth.authorizeAnyPush(principal);
@@ -100,7 +126,8 @@ export class PackageAccess implements PackageGuard {
   }
 
   /** For pushes that need the id to exist already (symbol packages): never claims. 404 for an unknown id. */
-  async authorizePushToExisting(principal: Principal, id: string): Promise<void> {
+  async authorizePushToExisting(given: Principal, id: string): Promise<void> {
+    const principal = this.onFeed(given);
     await this.denialsAudited(principal, 'push.denied', id, async () => {
       this.requireFeed(principal);
       const lid = toLowerId(id);
@@ -113,7 +140,8 @@ export class PackageAccess implements PackageGuard {
     });
   }
 
-  async authorizeUnlist(principal: Principal, id: string): Promise<void> {
+  async authorizeUnlist(given: Principal, id: string): Promise<void> {
+    const principal = this.onFeed(given);
     await this.denialsAudited(principal, 'unlist.denied', id, async () => {
       this.requireFeed(principal);
       this.auth.authorizeUnlist(principal, id);
@@ -125,7 +153,8 @@ export class PackageAccess implements PackageGuard {
     });
   }
 
-  async authorizeAdvisory(principal: Principal, id: string): Promise<void> {
+  async authorizeAdvisory(given: Principal, id: string): Promise<void> {
+    const principal = this.onFeed(given);
     const what = 'deprecate or file advisories for';
     await this.denialsAudited(principal, 'advisory.denied', id, async () => {
       this.requireFeed(principal);
@@ -153,7 +182,7 @@ export class PackageAccess implements PackageGuard {
   }
 
   private requireOwner(principal: Principal, id: string, owners: readonly string[], what: string): void {
-    if (this.auth.isAdmin(principal) || owners.includes(principal.owner)) return;
+    if (this.auth.isAdmin(principal) || ownersActedFor(principal).some((o) => owners.includes(o))) return;
     if (owners.length === 0) {
       throw new PawketError(403, `Package id ${id} has no owner on this feed: only an admin may ${what} it (an admin can add an owner: pawket owners add ${id} OWNER).`);
     }

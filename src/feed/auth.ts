@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AccessDatabase, KeyScope, StoredApiKey } from '../db/access-database.js';
+import type { AccessDatabase, ApiKeyRecord, KeyScope, StoredApiKey } from '../db/access-database.js';
 import { PawketError } from '../errors.js';
 import { toLowerInvariant } from '../nuget/id.js';
+import type { PersonRoles } from '../people/roles.js';
 
 /** Who did something, as the audit log records it. */
 export interface Actor {
@@ -23,6 +24,20 @@ export interface Principal extends Actor {
   readonly patterns: readonly string[];
   /** Ids of the feeds the key is valid on; null: every feed (configured keys, the command line, `--feeds '*'`). */
   readonly feeds: readonly number[] | null;
+  /** The person acting (signed in, or through a key they made); null or absent otherwise. */
+  readonly userId?: number | null;
+  /** Owner names besides `owner` whose packages the principal manages: a person's organisations. */
+  readonly actsFor?: readonly string[];
+  /**
+   * A person's roles per feed: on each feed the scopes are cut down to the role's there (PackageAccess.onFeed).
+   * Absent: no roles apply (admins, keys made by admins or the command line).
+   */
+  readonly roles?: PersonRoles;
+}
+
+/** Every owner name a principal acts for: its own and its organisations'. */
+export function ownersActedFor(principal: Pick<Principal, 'owner' | 'actsFor'>): readonly string[] {
+  return principal.actsFor && principal.actsFor.length > 0 ? [principal.owner, ...principal.actsFor] : [principal.owner];
 }
 
 /**
@@ -90,6 +105,18 @@ export function matchesIdPattern(pattern: string, id: string): boolean {
 const hasScope = (p: Principal, ...scopes: KeyScope[]) => p.scopes.has('admin') || scopes.some((s) => p.scopes.has(s));
 const scopeList = (p: Principal) => [...p.scopes].join(', ') || 'none';
 
+/**
+ * Who holds keys that people made (people/people.ts): what such a key may do follows its person (enabled, their
+ * organisations, their roles), read at each use rather than frozen when the key was made.
+ */
+export interface KeyHolders {
+  /** The person's part of the principal, or why the key no longer works (the person is disabled, left the organisation). */
+  holderOf(userId: number, keyOwner: string): Promise<Pick<Principal, 'userId' | 'actsFor' | 'roles'> | { readonly refused: string }>;
+}
+
+/** Prefix of a session's reference to a configured key: the key's digest (the key itself is never stored). */
+const CONFIGURED_REF = 'configured:';
+
 export interface ApiKeyAuthenticatorOptions {
   /** How long a looked-up key is trusted before it is read again (ms): revocations elsewhere apply within this. */
   readonly cacheTtlMs?: number;
@@ -122,6 +149,7 @@ export class ApiKeyAuthenticator {
   private readonly touched = new Map<string, number>();
   private readonly cacheTtlMs: number;
   private readonly now: () => number;
+  private holders: KeyHolders | null = null;
 
   constructor(
     private readonly store: AccessDatabase | null,
@@ -131,6 +159,48 @@ export class ApiKeyAuthenticator {
     this.digests = bootstrapKeys.map((k) => createHash('sha256').update(k, 'utf8').digest());
     this.cacheTtlMs = options.cacheTtlMs ?? 5_000;
     this.now = options.now ?? Date.now;
+  }
+
+  /** Keys people made follow their person from now on (set once the people service exists). */
+  setKeyHolders(holders: KeyHolders): void {
+    this.holders = holders;
+  }
+
+  /**
+   * As {@link authenticate}, for signing in to the web UI with a key: also what a session stores to find the key again
+   * (its key id, or a configured key's digest), never the key.
+   */
+  async authenticateForSession(apiKey: string, context: { address?: string | null } = {}): Promise<{ principal: Principal; ref: string }> {
+    const principal = await this.authenticate(apiKey, context);
+    const ref = principal.keyId ?? `${CONFIGURED_REF}${createHash('sha256').update(apiKey, 'utf8').digest('hex')}`;
+    return { principal, ref };
+  }
+
+  /** The principal of a session signed in with a key: the key as it is now (revoked, expired: a 401). */
+  async authenticateRef(ref: string, context: { address?: string | null } = {}): Promise<Principal> {
+    const address = context.address ?? null;
+    if (ref.startsWith(CONFIGURED_REF)) {
+      const digest = Buffer.from(ref.slice(CONFIGURED_REF.length), 'hex');
+      const index = digest.length === 32 ? this.digests.findIndex((d) => timingSafeEqual(d, digest)) : -1;
+      if (index >= 0) return this.configuredPrincipal(index, address);
+      throw new AuthenticationError('invalid', 'The configured API key this session signed in with is no longer configured: sign in again.');
+    }
+    const key = this.store ? await this.store.getKey(ref) : null;
+    if (!key) throw new AuthenticationError('invalid', 'The API key this session signed in with no longer exists: sign in again.');
+    return this.check(key, address);
+  }
+
+  private configuredPrincipal(index: number, address: string | null): Principal {
+    return {
+      name: `configured key #${index + 1}`,
+      keyId: null,
+      owner: BOOTSTRAP_OWNER,
+      scopes: new Set<KeyScope>(['admin']),
+      patterns: [],
+      // Configured keys are the server's bootstrap keys: every feed.
+      feeds: null,
+      address,
+    };
   }
 
   /** Throws an AuthenticationError (401) saying what to do. Comparison is constant-time over fixed-length digests. */
@@ -147,18 +217,7 @@ export class ApiKeyAuthenticator {
       for (let i = 0; i < this.digests.length; i++) {
         if (timingSafeEqual(this.digests[i]!, digest) && index < 0) index = i;
       }
-      if (index >= 0) {
-        return {
-          name: `configured key #${index + 1}`,
-          keyId: null,
-          owner: BOOTSTRAP_OWNER,
-          scopes: new Set<KeyScope>(['admin']),
-          patterns: [],
-          // Configured keys are the server's bootstrap keys: every feed.
-          feeds: null,
-          address,
-        };
-      }
+      if (index >= 0) return this.configuredPrincipal(index, address);
       const stored = await this.lookUp(digest);
       if (stored) return this.check(stored, address);
     }
@@ -261,7 +320,7 @@ export class ApiKeyAuthenticator {
     return stored;
   }
 
-  private async check(key: StoredApiKey, address: string | null): Promise<Principal> {
+  private async check(key: ApiKeyRecord, address: string | null): Promise<Principal> {
     const name = `key ${key.name} (${key.keyId})`;
     const now = this.now();
     if (key.revoked) {
@@ -270,8 +329,15 @@ export class ApiKeyAuthenticator {
     if (key.expires && Date.parse(key.expires) <= now) {
       throw new AuthenticationError('expired', `The API key ${name} expired on ${key.expires}: ask an admin to rotate it or for a new key.`);
     }
+    const principal: Principal = { name, keyId: key.keyId, owner: key.owner, scopes: new Set(key.scopes), patterns: key.patterns, feeds: key.feeds, address };
+    let held: Awaited<ReturnType<KeyHolders['holderOf']>> | null = null;
+    if (key.userId != null) {
+      if (!this.holders) throw new AuthenticationError('revoked', `The API key ${name} belongs to a person and this process does not know people.`);
+      held = await this.holders.holderOf(key.userId, key.owner);
+      if ('refused' in held) throw new AuthenticationError('revoked', `The API key ${name} no longer works: ${held.refused}`);
+    }
     await this.touch(key.keyId, now);
-    return { name, keyId: key.keyId, owner: key.owner, scopes: new Set(key.scopes), patterns: key.patterns, feeds: key.feeds, address };
+    return held ? { ...principal, ...held } : principal;
   }
 
   /** Records last use at most once a minute per key (per node), not on every request. */

@@ -99,7 +99,11 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
   const audit = new AuditLog(accessDb);
   const ownership = new Ownership(accessDb, audit, onError);
   await ownership.start(events);
-  const access = new PackageAccess(auth, accessDb, ownership, audit, onError, { scope, nameOf: (id) => hub.definitionById(id)?.name });
+  const access = new PackageAccess(auth, accessDb, ownership, audit, onError, {
+    scope,
+    nameOf: (id) => hub.definitionById(id)?.name,
+    isPrivate: config.private,
+  });
   const symbolDb = new KyselySymbolDatabase(kysely, definition.id);
   const symbols = new SymbolService(db, symbolDb, blobs, access, {
     allowOverwrite: config.allowOverwrite,

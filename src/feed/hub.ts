@@ -14,6 +14,9 @@ import { openDatabase } from '../db/open.js';
 import type { Tables } from '../db/schema.js';
 import { ApiKeyAuthenticator } from './auth.js';
 import { ChangeWatcher } from './change-watcher.js';
+import { KyselyPeopleDatabase, type PeopleTables } from '../db/kysely-people-database.js';
+import { People } from '../people/people.js';
+import { SessionStore } from '../people/sessions.js';
 import { composeFeed, type Feed, type OpenedFeed } from './feed.js';
 import { toDefinition, type FeedDefinition } from './feed-definitions.js';
 import { FileBytesCache } from './file-bytes-cache.js';
@@ -42,6 +45,9 @@ export interface HubShared {
   readonly dataDir: string;
   readonly tempDir: string;
   readonly onError: (err: unknown) => void;
+  /** People who sign in (people/people.ts): the server's, like keys. */
+  readonly people: People;
+  readonly sessions: SessionStore;
 }
 
 /**
@@ -73,12 +79,18 @@ export class FeedHub {
     // Other processes may be using the data dir at this moment (a server beside `pawket gc`): each has its own temporary
     // folder, and only what a gone process left is removed (feed/temp-area.ts).
     const temp = await openTempArea(join(dataDir, 'tmp'), { onError });
+    const peopleDb = new KyselyPeopleDatabase(db.kysely as unknown as Kysely<PeopleTables>);
+    const people = new People(peopleDb, config.signIn);
+    const auth = new ApiKeyAuthenticator(new KyselyAccessDatabase(db.kysely), config.apiKeys, { onError });
+    auth.setKeyHolders(people);
     const shared: HubShared = {
       config,
       db,
       kysely: db.kysely,
       blobs,
-      auth: new ApiKeyAuthenticator(new KyselyAccessDatabase(db.kysely), config.apiKeys, { onError }),
+      auth,
+      people,
+      sessions: new SessionStore(peopleDb, { idleTimeoutMs: config.signIn.idleTimeout * 1000, maxAgeMs: config.signIn.maxAge * 1000 }),
       fileBytes: config.packageBytesCacheSize > 0 ? new FileBytesCache(config.packageBytesCacheSize) : null,
       dataDir,
       tempDir: temp.dir,

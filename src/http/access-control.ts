@@ -4,6 +4,7 @@ import type { PackageAccess } from '../feed/access.js';
 import type { AuditAction } from '../feed/audit.js';
 import { AuthenticationError, type ApiKeyAuthenticator, type Principal } from '../feed/auth.js';
 import type { FailureLimiter } from './rate-limit.js';
+import './session.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -135,11 +136,18 @@ function readMessage(err: AuthenticationError): string {
  * marked `access: 'anonymous'` (the service index) and routes that check keys themselves (`access: 'key'`). `auth` is
  * the feed's (RequestAuthenticator.forFeed). Install before the routes.
  */
-export function installAccessControl(app: FastifyInstance, auth: RequestAuthenticator, opts: { privateFeed: boolean }): void {
+export function installAccessControl(
+  app: FastifyInstance,
+  auth: RequestAuthenticator,
+  opts: { privateFeed: boolean; gate?: Pick<FeedGate, 'isValidHere'> },
+): void {
   if (!opts.privateFeed) return;
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config?.access;
     if (access === 'anonymous' || access === 'key') return;
+    // A person signed in to the web UI with a role here (a reader at least) reads without a key; clients use keys.
+    const viewer = request.pawketViewer;
+    if (viewer && requestKey(request) === undefined && opts.gate?.isValidHere(viewer.principal)) return;
     await auth.authenticate(request, { read: true });
   });
 }

@@ -36,6 +36,8 @@ import { uploadFormRoute } from './ui/upload-route.js';
 import { FeedRouter } from './feed-router.js';
 import { compositionStamp } from '../feed/virtual/members.js';
 import { virtualFeedRoutes } from './virtual-feed.js';
+import { installViewer, WebSessions } from './session.js';
+import { pruneSessionsRegularly, signInRoutes } from './ui/sign-in-routes.js';
 
 /** What every feed's app of one server shares: one metrics registry, one count of bad keys per address. */
 interface ServerParts {
@@ -43,6 +45,8 @@ interface ServerParts {
   readonly requestAuth: RequestAuthenticator;
   /** A feed's app (the root app for the default feed), built if not yet: virtual feeds read their members' search. */
   readonly feedApp: (feedId: number) => Promise<FastifyInstance>;
+  /** The web UI's sessions: one cookie for every feed's pages. */
+  readonly web: WebSessions;
   /** The root app's logger, set once it exists: every feed's app logs through it (one pino transport per server). */
   logger?: FastifyBaseLogger;
 }
@@ -69,6 +73,7 @@ export async function buildApp(feed: Feed, config: Config): Promise<FastifyInsta
     // Keys: bad ones are slowed per address, whichever feed they were sent to (docs/SECURITY.md).
     requestAuth: new RequestAuthenticator(feed.auth, new FailureLimiter({ perMinute: config.badKeyLimit })),
     feedApp: (feedId) => router!.app(feedId),
+    web: new WebSessions(feed.hub.shared.sessions, feed.hub.shared.people, feed.auth),
   };
   router = new FeedRouter(feed.hub, (other) => buildFeedApp(other, { ...config, ...other.config }, parts, null));
   const app = await buildFeedApp(feed, config, parts, router);
@@ -164,7 +169,9 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   // On a private feed every read needs a key valid on this feed (docs/SECURITY.md); so does every write.
   const { metrics } = parts;
   const requestAuth = parts.requestAuth.forFeed(feed.access);
-  installAccessControl(app, requestAuth, { privateFeed: config.private });
+  // Who is signed in to the web UI (only requests with the session cookie ask); their role here may read a private feed.
+  installViewer(app, parts.web, feed.access);
+  installAccessControl(app, requestAuth, { privateFeed: config.private, gate: feed.access });
   if (root && config.private && config.apiKeys.length === 0 && (await feed.accessDb.countUsableKeys(new Date().toISOString())) === 0) {
     app.log.warn('the feed is private but has no API key yet: create one with `pawket keys create`');
   }
@@ -251,6 +258,8 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     adminRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, keys: feed.keys, audit: feed.audit, feeds });
     adminPromotionRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, hub: feed.hub });
     adminFeedRoutes(app, { hub: feed.hub, auth: feed.auth, requestAuth: parts.requestAuth, configuredBase: config.baseUrl });
+    signInRoutes(app, { web: parts.web, requestAuth: parts.requestAuth, auth: feed.auth, config: config.signIn, scope: feed.scope });
+    pruneSessionsRegularly(app, feed.hub.shared.sessions);
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
   advisoryRoutes(app, feed.advisories, requestAuth);

@@ -8,6 +8,7 @@ import type { StoredMetadata } from '../../feed/stored-metadata.js';
 import { html, safeUrl, type Html } from './html.js';
 import { routes } from '../routes.js';
 import type { UiPaths } from './paths.js';
+import { CSRF_FIELD } from '../session.js';
 
 /** Package types the filter offers (the search API accepts any). */
 export const PACKAGE_TYPES = ['Dependency', 'DotnetTool', 'Template', 'MSBuildSdk', 'DotnetPlatform'] as const;
@@ -53,6 +54,7 @@ export function layout(paths: UiPaths, title: string, active: 'search' | 'upload
 ${nav(paths.home(), 'Packages', 'search')}
 ${nav(paths.upload, 'Upload', 'upload')}
 ${nav(paths.connect, 'Connect', 'feed')}
+${account(paths)}
 </nav></header>
 <main id="main">
 ${body}
@@ -60,6 +62,23 @@ ${body}
 <footer>Pawket NuGet feed${feed === null ? '' : html` ${feed}`} · <a href="${paths.serviceIndex}">${paths.serviceIndex}</a></footer>
 </body>
 </html>`.toString();
+}
+
+/** The header's right side: who is signed in, their pages and the sign-out form; else a sign-in link. */
+function account(paths: UiPaths): Html {
+  const viewer = paths.viewer;
+  if (!viewer) return html`<a class="account" href="${paths.signIn(paths.home())}">Sign in</a>`;
+  return html`<span class="account"><span class="who" title="Signed in">${viewer.person?.user.displayName || viewer.principal.owner}</span>
+<a href="${paths.myPackages}">My packages</a>
+<a href="${paths.myKeys}">My keys</a>
+<a href="${paths.orgs()}">Organisations</a>${viewer.admin ? html`
+<a href="${paths.admin()}">Admin</a>` : ''}
+<form class="inline" method="post" action="${paths.signOut}"><input type="hidden" name="${CSRF_FIELD}" value="${viewer.csrf}"><button type="submit">Sign out</button></form></span>`;
+}
+
+/** The hidden field every form of a signed-in page carries (the session's CSRF token). */
+export function csrfField(paths: UiPaths): Html {
+  return paths.viewer ? html`<input type="hidden" name="${CSRF_FIELD}" value="${paths.viewer.csrf}">` : html``;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

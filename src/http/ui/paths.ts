@@ -4,6 +4,7 @@ import type { FeedScope } from '../../feed/feed-scope.js';
 import { feedPathOf } from '../feed-router.js';
 import { routes } from '../routes.js';
 import { ASSET_VERSION } from './assets.js';
+import type { Viewer } from '../session.js';
 
 /**
  * Where a page's links go. Each feed's pages live under its path prefix (`/f/{name}` as the request came in; `''` at
@@ -17,10 +18,42 @@ export class UiPaths {
     readonly prefix: string,
     /** The feed's name when it is not the default feed (the header shows it), else null. */
     readonly feedName: string | null,
+    /** Who is signed in (the header shows them and their pages), or null. */
+    readonly viewer: Viewer | null = null,
   ) {}
 
   static of(request: FastifyRequest, scope: FeedScope): UiPaths {
-    return new UiPaths(feedPathOf(request.raw), scope.id === DEFAULT_FEED_ID ? null : scope.name);
+    return new UiPaths(feedPathOf(request.raw), scope.id === DEFAULT_FEED_ID ? null : scope.name, request.pawketViewer ?? null);
+  }
+
+  /** The sign-in page, coming back to `returnTo` (a path on this server) afterwards. */
+  signIn(returnTo?: string): string {
+    return `/signin${returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`;
+  }
+
+  /** A signed-in person's keys (server-wide, as keys are). */
+  get myKeys(): string {
+    return '/account/keys';
+  }
+
+  /** The packages the signed-in person owns on this feed. */
+  get myPackages(): string {
+    return `${this.prefix}/account/packages`;
+  }
+
+  /** Organisations (server-wide); one organisation's page with `name`. */
+  orgs(name?: string): string {
+    return name === undefined ? '/orgs' : `/orgs/${encodeURIComponent(name)}`;
+  }
+
+  /** The admin pages (server-wide): users, feeds, prefix reservations, the audit log. */
+  admin(page: '' | 'users' | 'feeds' | 'prefixes' | 'audit' = ''): string {
+    return page ? `/admin/${page}` : '/admin';
+  }
+
+  /** Where the sign-out form posts (server-wide: it ends the session on every feed's pages). */
+  get signOut(): string {
+    return '/signout';
   }
 
   /** The search page; `query` is an encoded query string without `?`. */
