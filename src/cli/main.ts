@@ -7,6 +7,7 @@ import { advisoryCommands } from './advisories.js';
 import { feedCommands } from './feeds.js';
 import { serve } from './serve.js';
 import { openStorage } from './storage.js';
+import { webhookCommands } from './webhooks.js';
 
 // Commands other than serve are loaded when run: their libraries (tar, progress bars) stay out of a server's memory.
 const backup = () => import('./backup.js');
@@ -82,6 +83,7 @@ program
 accessCommands(program, configOf);
 advisoryCommands(program, configOf);
 feedCommands(program, configOf);
+webhookCommands(program, configOf);
 
 program
   .command('promote <packages...>')

@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
+import { KyselyWebhookQueue } from '../db/kysely-webhook-database.js';
 import { openFeed } from '../feed/feed.js';
+import { WebhookWorker } from '../feed/webhook-worker.js';
 import type { FeedDefinition } from '../feed/feed-definitions.js';
 import { buildApp } from '../http/app.js';
 import { feedUrls } from '../http/feed-urls.js';
@@ -44,6 +46,16 @@ export async function serve(config: Config): Promise<void> {
   ];
   process.stdout.write(lines.join('\n') + '\n');
 
+  // Every node sends the queued webhook deliveries of every feed (docs/WEBHOOKS.md).
+  const webhooks = new WebhookWorker(new KyselyWebhookQueue(feed.hub.shared.kysely), {
+    pollIntervalMs: config.webhookPollInterval,
+    timeoutMs: config.webhookTimeout,
+    retryDelaysMs: config.webhookRetryDelays.map((s) => s * 1000),
+    allowPrivateAddresses: config.webhookAllowPrivateAddresses,
+    onError: (err) => logBackground(err),
+  });
+  webhooks.start();
+
   void feed.sweepOrphans().then(
     (removed) => removed.length && app.log.info({ count: removed.length }, 'removed orphaned package files'),
     (err: unknown) => app.log.warn({ err }, 'orphan sweep failed'),
@@ -61,6 +73,7 @@ export async function serve(config: Config): Promise<void> {
     force.unref();
     // Stops accepting, lets pushes and downloads in flight finish, then closes the database.
     await app.close();
+    await webhooks.stop();
     await feed.close();
     clearTimeout(force);
     process.exit(0);

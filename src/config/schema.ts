@@ -181,6 +181,21 @@ const configObject = z
     quotaBytes: z.coerce.number().int().min(0).default(0),
     /** Most package versions a feed may hold (0: no limit). */
     quotaPackages: z.coerce.number().int().min(0).default(0),
+    /** Let webhooks call private, loopback and link-local addresses (docs/WEBHOOKS.md, SSRF); off: they are refused. */
+    webhookAllowPrivateAddresses: boolish.default(false),
+    /** Seconds between a webhook delivery's attempts, in order; one attempt more than delays, then it fails. */
+    webhookRetryDelays: z
+      .union([z.array(z.coerce.number()), z.string().transform((s) => s.split(',').map((d) => Number(d.trim())))])
+      .pipe(z.array(z.number().min(0.05).max(7 * 86_400)).min(0).max(20))
+      .default([10, 60, 300, 1800, 7200, 7200, 7200]),
+    /** Longest a webhook delivery may take, connecting to reading the answer (ms). */
+    webhookTimeout: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** How often a node looks for webhook deliveries that are due (ms). */
+    webhookPollInterval: z.coerce.number().int().min(50).max(60_000).default(1000),
+    /** Most webhooks a feed may have. */
+    webhookMaxPerFeed: z.coerce.number().int().min(0).max(1000).default(20),
+    /** Most deliveries waiting per webhook; beyond it new ones are recorded as failed (redeliver them later). */
+    webhookMaxPending: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     /** Sign-in of people (OpenID Connect providers, sessions); JSON text in the environment. */
     signIn: z
       .union([signInSchema, z.string().transform((s, ctx) => {

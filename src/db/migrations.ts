@@ -6,6 +6,7 @@ import { feedMigrations } from './feed-migrations.js';
 import { peopleMigrations } from './people-migrations.js';
 import { symbolMigrations } from './symbol-migrations.js';
 import { upstreamMigrations } from './upstream-migrations.js';
+import { webhookMigrations } from './webhook-migrations.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -84,6 +85,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   // Several feeds: the feeds table and feed_id on every per-feed row (feed-migrations.ts).
   ...feedMigrations(dialect),
   ...peopleMigrations(dialect),
+  // Webhooks and their delivery queue (webhook-migrations.ts).
+  ...webhookMigrations(dialect),
   };
 }
 

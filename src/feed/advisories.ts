@@ -18,6 +18,7 @@ import { compareVersions, parseVersion, type NuGetVersion } from '../nuget/versi
 import type { PackageGuard } from './access.js';
 import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
+import { SILENT_NOTIFIER, type FeedNotifier } from './webhook-events.js';
 
 /** What is known against the versions of one id. */
 export interface IdAdvisories {
@@ -86,6 +87,8 @@ export class AdvisoryService {
     private readonly packages: Pick<PackageDatabase, 'listVersions'>,
     private readonly access: PackageGuard,
     private readonly events: FeedEvents,
+    /** Told of deprecations that committed (webhooks). */
+    private readonly notifier: FeedNotifier = SILENT_NOTIFIER,
   ) {
     events.onPackageChanged((lid) => {
       this.cache.delete(lid);
@@ -127,6 +130,7 @@ export class AdvisoryService {
     await this.db.setDeprecation(toLowerId(id), chosen.map((v) => v.lowerVersion), deprecation);
     this.events.packageChanged(toLowerId(id));
     await this.access.record(principal, 'deprecate', `${id} ${chosen.map((v) => v.version).join(', ')}`, deprecation.reasons.join(', '));
+    await this.notifier.notify(principal, { event: 'package.deprecated', package: { id, versions: chosen.map((v) => v.version), deprecation } });
     return chosen.map((v) => v.version);
   }
 

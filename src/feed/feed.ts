@@ -5,6 +5,7 @@ import type { AccessDatabase } from '../db/access-database.js';
 import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
 import { KyselyAdvisoryDatabase } from '../db/kysely-advisory-database.js';
 import { KyselySymbolDatabase } from '../db/kysely-symbol-database.js';
+import { KyselyWebhookDatabase } from '../db/kysely-webhook-database.js';
 import { notFound } from '../errors.js';
 import { PackageAccess } from './access.js';
 import { AdvisoryService } from './advisories.js';
@@ -27,6 +28,7 @@ import { VirtualMembers } from './virtual/members.js';
 import { VirtualAdvisories } from './virtual/virtual-advisories.js';
 import { VirtualReader } from './virtual/virtual-reader.js';
 import { VirtualSymbols } from './virtual/virtual-symbols.js';
+import { WebhookService } from './webhooks.js';
 
 /** Everything the web layer needs for one feed, wired once: the composition root of a feed. */
 export interface Feed {
@@ -56,6 +58,8 @@ export interface Feed {
   readonly symbols: SymbolService;
   /** Deprecations and vulnerability advisories. */
   readonly advisories: AdvisoryService;
+  /** The feed's webhooks; the use cases above tell it what changed (docs/WEBHOOKS.md). */
+  readonly webhooks: WebhookService;
   /** Read-through to upstream feeds, when configured (docs/UPSTREAMS.md). */
   readonly upstream: UpstreamService | null;
   /** The read side the protocol routes use: `reader`, merged with the upstreams when configured. */
@@ -124,6 +128,13 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     !virtual && config.upstreams.length
       ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)))
       : null;
+  const webhooks = new WebhookService(new KyselyWebhookDatabase(kysely, definition.id), audit, {
+    feedName: scope.name,
+    maxPerFeed: config.webhookMaxPerFeed,
+    maxPending: config.webhookMaxPending,
+    allowPrivateAddresses: config.webhookAllowPrivateAddresses,
+    onError,
+  });
   const feed: Feed = {
     scope,
     definition,
@@ -150,10 +161,12 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       limits: { maxEntries: config.maxPackageEntries },
       scope,
       quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
+      notifier: webhooks,
     }),
-    manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols),
+    manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols, webhooks),
     symbols,
-    advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events),
+    advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events, webhooks),
+    webhooks,
     sweepOrphans: (dryRun = false) => hub.sweepOrphans(dryRun),
     close: () => hub.close(),
   };

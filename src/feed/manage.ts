@@ -7,6 +7,7 @@ import { parseVersion } from '../nuget/version.js';
 import type { PackageGuard } from './access.js';
 import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
+import { SILENT_NOTIFIER, type FeedNotifier } from './webhook-events.js';
 
 export type DeleteMode = 'unlist' | 'delete';
 
@@ -25,6 +26,8 @@ export class ManageService {
     private readonly events: FeedEvents,
     private readonly deleteMode: DeleteMode,
     private readonly symbols?: SymbolCleanup,
+    /** Told of every change that committed (webhooks). */
+    private readonly notifier: FeedNotifier = SILENT_NOTIFIER,
   ) {}
 
   /** DELETE: unlists, or removes row and file when the feed is configured for hard deletes. */
@@ -38,6 +41,7 @@ export class ManageService {
     if (mode === 'unlist') {
       await this.setListed(id, version, key, false);
       await this.access.record(principal, 'unlist', `${id} ${version}`);
+      await this.notifier.notify(principal, { event: 'package.unlisted', package: { id, version } });
       return 'unlist';
     }
     const symbolBlobs = (await this.symbols?.blobKeysOf(key.lowerId, key.lowerVersion)) ?? [];
@@ -45,6 +49,7 @@ export class ManageService {
     if (blobKey === null) throw missing(id, version);
     this.events.packageChanged(key.lowerId);
     await this.access.record(principal, 'delete', `${id} ${version}`);
+    await this.notifier.notify(principal, { event: 'package.deleted', package: { id, version } });
     if (!(await this.db.isBlobReferenced(blobKey))) await this.blobs.delete(blobKey);
     await this.symbols?.deleteUnreferenced(symbolBlobs);
     return 'delete';
@@ -53,6 +58,7 @@ export class ManageService {
   async relist(id: string, version: string, principal: Principal): Promise<void> {
     await this.setListed(id, version, await this.resolve(id, version, principal), true);
     await this.access.record(principal, 'relist', `${id} ${version}`);
+    await this.notifier.notify(principal, { event: 'package.relisted', package: { id, version } });
   }
 
   private async resolve(id: string, version: string, principal: Principal) {

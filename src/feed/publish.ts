@@ -11,6 +11,7 @@ import type { FeedEvents } from './events.js';
 import { toStoredMetadata } from './stored-metadata.js';
 import { packageBlobKey, type FeedScope } from './feed-scope.js';
 import { enforceQuota, hasQuota, type FeedQuota } from './quota.js';
+import type { FeedNotifier } from './webhook-events.js';
 
 /** A pushed body, already streamed to a temporary file and hashed. */
 export interface ReceivedUpload {
@@ -33,6 +34,8 @@ export interface PublishOptions {
   readonly scope: FeedScope;
   /** The feed's quota; a push over it is refused before anything is stored. */
   readonly quota?: FeedQuota;
+  /** Told of every push that committed (webhooks). */
+  readonly notifier?: FeedNotifier;
 }
 
 /**
@@ -118,6 +121,7 @@ export class PublishService {
     if (previous && previous !== blobKey) await this.blobs.delete(previous);
     this.events.packageChanged(key.lowerId);
     await this.access.record(principal, 'push', display, replaced ? 'replaced an existing version' : null);
+    await this.options.notifier?.notify(principal, { event: 'package.pushed', package: { id: metadata.id, version: row.fullVersion, size: upload.size, sha512: upload.sha512, replaced } });
     return { id: metadata.id, version: fullVersion(metadata.version), replaced };
   }
 

@@ -9,6 +9,7 @@ import { installAccessControl, RequestAuthenticator } from './access-control.js'
 import { adminRoutes, feedAdminRoutes } from './admin.js';
 import { adminPromotionRoutes } from './admin-promotions.js';
 import { adminFeedRoutes } from './admin-feeds.js';
+import { adminWebhookRoutes } from './admin-webhooks.js';
 import { advisoryRoutes } from './advisories.js';
 import { refuseMalformedHosts } from './base-url.js';
 import { installBodyIdleTimeout } from './body-timeout.js';
@@ -262,6 +263,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     pruneSessionsRegularly(app, feed.hub.shared.sessions);
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
+  adminWebhookRoutes(app, { auth: feed.auth, requestAuth, webhooks: feed.webhooks, feedName: feed.scope.name, testWaitMs: config.webhookTimeout + config.webhookPollInterval + 2000 });
   advisoryRoutes(app, feed.advisories, requestAuth);
   // The web UI at / (docs/ARCHITECTURE.md, Web UI).
   uiRoutes(app, {

@@ -1,0 +1,50 @@
+import type { Actor } from './auth.js';
+
+/** Events a feed announces to its webhooks now. */
+export const PACKAGE_EVENTS = ['package.pushed', 'package.unlisted', 'package.relisted', 'package.deleted', 'package.deprecated'] as const;
+
+/** Events of package staging, announced once staging exists: their names are reserved, and webhooks may ask for them. */
+export const STAGING_EVENTS = ['package.staged', 'group.promoted', 'staging.expiring', 'staging.expired'] as const;
+
+/** Every event a webhook may subscribe to (`*` subscribes to all, those to come included). */
+export const WEBHOOK_EVENTS: readonly string[] = [...PACKAGE_EVENTS, ...STAGING_EVENTS];
+
+/** Sent by the "test" action to one webhook, whatever it subscribes to. */
+export const PING_EVENT = 'ping';
+
+export type PackageEventName = (typeof PACKAGE_EVENTS)[number];
+
+/** What an event says about a package: its id and version(s), and event-specific fields. */
+export interface PackageEventBody {
+  readonly id: string;
+  readonly version?: string;
+  readonly [field: string]: unknown;
+}
+
+/** A change that committed, as the feed's use cases report it. */
+export interface PackageEvent {
+  readonly event: PackageEventName;
+  readonly package: PackageEventBody;
+}
+
+/**
+ * Tells the feed's webhooks of a change that committed. Implementations never throw: a failure to queue is reported to
+ * the server's log, and the change (a push) still succeeds.
+ */
+export interface FeedNotifier {
+  notify(actor: Actor, event: PackageEvent): Promise<void>;
+}
+
+/** For feeds without webhooks wired (tools that compose use cases themselves). */
+export const SILENT_NOTIFIER: FeedNotifier = { notify: async () => {} };
+
+/** The JSON body of a delivery (docs/WEBHOOKS.md). */
+export interface WebhookBody {
+  /** The delivery id (also in `x-pawket-delivery`); a redelivery keeps it, so receivers can skip what they saw. */
+  readonly id: string;
+  readonly event: string;
+  readonly feed: string;
+  readonly timestamp: string;
+  readonly package: PackageEventBody | null;
+  readonly actor: { readonly name: string; readonly owner: string | null } | null;
+}
