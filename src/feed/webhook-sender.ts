@@ -22,8 +22,7 @@ for (const [net, prefix] of [
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
-  // IPv4-mapped and -translated addresses reach IPv4 hosts: refused as a whole.
-  ['::ffff:0:0', 96],
+  // IPv4-translated addresses reach IPv4 hosts: refused as a whole (IPv4-mapped ones in isPrivateAddress).
   ['64:ff9b::', 96],
   ['fc00::', 7],
   ['fe80::', 10],
@@ -33,6 +32,8 @@ for (const [net, prefix] of [
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
+  // BlockList matches IPv4 addresses against IPv4-mapped IPv6 rules too, so mapped addresses are checked here.
+  if (family === 6 && /^(0{0,4}:){0,5}:?ffff:/i.test(address)) return true;
   return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
@@ -105,6 +106,7 @@ export function sendWebhook(
 ): Promise<SendResult> {
   return new Promise<SendResult>((resolve) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const done = (result: SendResult) => {
       if (settled) return;
       settled = true;
@@ -137,7 +139,7 @@ export function sendWebhook(
         'x-pawket-signature-256': signatureOf(secret, body),
       },
     });
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       request.destroy(new Error(`no complete answer within ${options.timeoutMs} ms`));
     }, options.timeoutMs);
     request.on('error', (err) => done({ statusCode: null, error: err.message }));
