@@ -17,6 +17,10 @@ import { KyselyAdvisoryDatabase } from '../db/kysely-advisory-database.js';
 import { ApiKeyAuthenticator, operatorPrincipal, type Actor, type Principal } from '../feed/auth.js';
 import { feedNamesOf, keyFeedNames, KeyManager, keyStatus, parseKeyFeeds, type FeedNames } from '../feed/keys.js';
 import { Ownership } from '../feed/ownership.js';
+import type { Kysely } from 'kysely';
+import type { Tables } from '../db/schema.js';
+import { KyselyWebhookDatabase } from '../db/kysely-webhook-database.js';
+import { WebhookService } from '../feed/webhooks.js';
 
 export interface StorageFlags {
   dataDir?: string;
@@ -62,6 +66,16 @@ export function cliActor(): Actor {
   return { name: `cli (${user})`, keyId: null, owner: null, address: null };
 }
 
+/** The feed's webhooks hear of deprecations made here too; running servers send the deliveries. */
+const cliWebhooks = (config: Config, kysely: Kysely<Tables>, feed: FeedRecord, audit: AuditLog) =>
+  new WebhookService(new KyselyWebhookDatabase(kysely, feed.id), audit, {
+    feedName: feed.name,
+    maxPerFeed: config.webhookMaxPerFeed,
+    maxPending: config.webhookMaxPending,
+    allowPrivateAddresses: config.webhookAllowPrivateAddresses,
+    onError: (err) => void process.stderr.write(`pawket: ${String(err)}\n`),
+  });
+
 /**
  * Runs one command against the database; PawketErrors (bad input, unknown key...) print their message and exit 1.
  * A running server sees the change at once for keys (revocation within its 5 s key cache) and, for owners and
@@ -84,7 +98,7 @@ export async function withAccess(config: Config, run: (tools: AccessTools) => Pr
       audit,
       actor,
       operator: operatorPrincipal(actor.name),
-      advisories: new AdvisoryService(new KyselyAdvisoryDatabase(db.kysely, feed.id), feed.id === DEFAULT_FEED_ID ? db : db.forFeed(feed.id), access, new FeedEvents()),
+      advisories: new AdvisoryService(new KyselyAdvisoryDatabase(db.kysely, feed.id), feed.id === DEFAULT_FEED_ID ? db : db.forFeed(feed.id), access, new FeedEvents(), cliWebhooks(config, db.kysely, feed, audit)),
       feedNames: async () => feedNamesOf(feeds),
       feed,
       feeds,

@@ -281,19 +281,23 @@ describe('webhook deliveries across restarts and nodes', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('loses no pending delivery when the server restarts', async () => {
+  it('loses no pending delivery when the server restarts, not even the one it was sending', async () => {
     const dataDir = join(work, 'restart');
-    const env = { ...(await freshBackendEnv()), ...WEBHOOK_ENV };
-    const r = await new Receiver().reservePort();
+    const env = { ...(await freshBackendEnv()), ...WEBHOOK_ENV, PAWKET_WEBHOOK_TIMEOUT: '60000' };
+    const r = await new Receiver().start();
+    r.mode = 'hang';
     let server = await startPawket({ dataDir, env });
     try {
       const hook = await createWebhook(server.baseUrl, r.url);
       r.secret = hook.secret;
       for (const v of ['1.0.0', '2.0.0', '3.0.0']) await push(server.baseUrl, 'Contoso.Restart', v);
+      // The first is being sent (its receiver does not answer), the others wait behind it.
+      await waitFor('the first attempt', () => r.hits >= 1);
       await server.stop();
-      await r.start();
+      r.mode = 'ok';
       server = await startPawket({ dataDir, env });
-      await waitFor('the three deliveries', () => r.received.length >= 3);
+      // Well before the stopped node's claim would have run out (a minute and more): it was handed back.
+      await waitFor('the three deliveries', () => r.received.length >= 3, 15_000);
       expect(r.received.map((x) => x.body.package?.version)).toEqual(['1.0.0', '2.0.0', '3.0.0']);
       expect(r.received.every((x) => x.signatureValid)).toBe(true);
     } finally {
@@ -333,20 +337,24 @@ describe('webhook deliveries across restarts and nodes', () => {
       const refused = await api(server.baseUrl, 'POST', '/api/admin/webhooks', { url: 'http://127.0.0.1:9/hook' });
       expect([refused.status, refused.text]).toEqual([400, expect.stringContaining('private or loopback')]);
       expect((await api(server.baseUrl, 'POST', '/api/admin/webhooks', { url: 'http://[::1]:9/hook' })).status).toBe(400);
+      await push(server.baseUrl, 'Contoso.Cli', '1.0.0');
     } finally {
       await server.stop();
     }
     const cli = async (...args: string[]) =>
       (await promisify(execFile)(process.execPath, [pawketMain, 'webhooks', ...args, '--data-dir', dataDir], { env: { ...process.env, ...env } })).stdout;
-    const created = JSON.parse(await cli('create', '--url', 'https://hooks.example.com/pawket', '--events', 'package.pushed,package.deleted', '--json')) as { id: number; secret: string };
+    const created = JSON.parse(await cli('create', '--url', 'https://hooks.example.com/pawket', '--events', 'package.pushed,package.deprecated', '--json')) as { id: number; secret: string };
     expect(created.secret).toMatch(/^whsec_/);
     const list = await cli('list');
     expect(list).toContain('https://hooks.example.com/pawket');
-    expect(list).toContain('package.pushed,package.deleted');
+    expect(list).toContain('package.pushed,package.deprecated');
     expect(list).not.toContain(created.secret);
     expect(await cli('test', String(created.id))).toMatch(/Queued ping/);
+    // A deprecation made from the command line is queued too, for a running server to send.
+    await promisify(execFile)(process.execPath, [pawketMain, 'deprecate', 'Contoso.Cli', '1.0.0', '--reason', 'legacy', '--data-dir', dataDir], { env: { ...process.env, ...env } });
     const shown = await cli('show', String(created.id));
     expect(shown).toMatch(/ping .*pending/);
+    expect(shown).toMatch(/package\.deprecated +contoso\.cli +pending/);
     expect(shown).not.toContain(created.secret);
     expect(await cli('delete', String(created.id))).toMatch(/Deleted webhook/);
   }, 120_000);
