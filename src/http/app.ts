@@ -38,6 +38,7 @@ import { compositionStamp } from '../feed/virtual/members.js';
 import { virtualFeedRoutes } from './virtual-feed.js';
 import { installViewer, WebSessions } from './session.js';
 import { pruneSessionsRegularly, signInRoutes } from './ui/sign-in-routes.js';
+import { oidcRoutes } from './ui/oidc-routes.js';
 
 /** What every feed's app of one server shares: one metrics registry, one count of bad keys per address. */
 interface ServerParts {
@@ -259,6 +260,14 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     adminPromotionRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, hub: feed.hub });
     adminFeedRoutes(app, { hub: feed.hub, auth: feed.auth, requestAuth: parts.requestAuth, configuredBase: config.baseUrl });
     signInRoutes(app, { web: parts.web, requestAuth: parts.requestAuth, auth: feed.auth, config: config.signIn, scope: feed.scope });
+    oidcRoutes(app, {
+      web: parts.web,
+      people: feed.hub.shared.people,
+      audit: feed.audit,
+      config: config.signIn,
+      configuredBase: config.baseUrl,
+      scope: feed.scope,
+    });
     pruneSessionsRegularly(app, feed.hub.shared.sessions);
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
