@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signInProviderSchema } from '../../src/config/schema.js';
 import { OidcSignIn } from '../../src/people/oidc.js';
@@ -407,6 +409,33 @@ describe('what an anonymous client can cost', () => {
       expect(statuses.at(-1)).toBe(429);
     } finally {
       await other.close();
+    }
+  });
+
+  it('answers 503 while the provider cannot be reached, and asks it again after 10 seconds at the earliest', async () => {
+    let asked = 0;
+    const broken = createServer((_req, res) => {
+      asked++;
+      res.writeHead(500).end('down for maintenance');
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    const issuer = `http://127.0.0.1:${(broken.address() as AddressInfo).port}`;
+    const other = await startTestServer({ signIn: { providers: [{ name: 'down', issuer, clientId: 'pawket' }] } });
+    try {
+      const first = await fetch(`${other.url}/signin/down`, { redirect: 'manual' });
+      expect(first.status).toBe(503);
+      expect(await first.text()).toContain('could not be reached');
+      expect(asked).toBe(1);
+      // Within 10 s the failure is remembered: no client can make Pawket hammer the provider.
+      expect((await fetch(`${other.url}/signin/down`, { redirect: 'manual' })).status).toBe(503);
+      expect(asked).toBe(1);
+      skew += 11_000;
+      expect((await fetch(`${other.url}/signin/down`, { redirect: 'manual' })).status).toBe(503);
+      expect(asked).toBe(2);
+    } finally {
+      await other.close();
+      broken.closeAllConnections();
+      await new Promise<void>((resolve) => broken.close(() => resolve()));
     }
   });
 
