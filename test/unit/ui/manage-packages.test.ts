@@ -331,3 +331,36 @@ describe('a feed that deletes versions (deleteMode delete)', () => {
     expect(last.headers.get('location')).toBe('/account/packages?done=deleted&version=2.0.0');
   });
 });
+
+describe('a second feed (/f/dev)', () => {
+  it('has its own "My packages" and forms under its prefix, decided by the person’s role on that feed', async () => {
+    await server.feed.hub.feedDb.createFeed({ name: 'dev', description: 'CI builds', settings: {}, members: null, created: new Date().toISOString() });
+    await server.feed.hub.reloadDefinitions();
+    const dev = (await server.feed.hub.feed('dev'))!;
+    expect((await pushRaw(`${server.url}/f/dev`, await buildNupkg({ id: 'Dev.Lib', version: '1.0.0' }))).status).toBe(201);
+    await dev.ownership.addOwner(TEST_ADMIN, 'Dev.Lib', 'alice');
+
+    // alice is a contributor on the default feed only: on dev she has the default role, reader.
+    const before = await snapshot({ ...server, feed: dev }, 'Dev.Lib');
+    expect(await (await getPage(`${server.url}/f/dev/packages/Dev.Lib/1.0.0`, alice)).text()).not.toContain('manage-heading');
+    expect((await postForm(`${server.url}/f/dev/packages/Dev.Lib/1.0.0/unlist`, alice)).status).toBe(403);
+    expect(await snapshot({ ...server, feed: dev }, 'Dev.Lib')).toEqual(before);
+
+    await server.feed.hub.shared.people.db.putRole({ feedId: dev.scope.id, kind: 'user', grantee: 'alice', role: 'contributor', created: new Date().toISOString() });
+    const page = await (await getPage(`${server.url}/f/dev/packages/Dev.Lib/1.0.0`, alice)).text();
+    expect(page).toContain('action="/f/dev/packages/Dev.Lib/1.0.0/unlist"');
+    const res = await postForm(`${server.url}/f/dev/packages/Dev.Lib/1.0.0/unlist`, alice);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/f/dev/packages/Dev.Lib/1.0.0?done=unlisted');
+    expect((await dev.db.listVersions('dev.lib'))[0]?.listed).toBe(false);
+    expect((await dev.audit.list({ limit: 1, action: 'unlist', feedId: dev.scope.id }))[0]).toMatchObject({ actor: 'alice', target: 'Dev.Lib 1.0.0' });
+    expect((await server.feed.audit.list({ limit: 1, action: 'unlist', feedId: server.feed.scope.id }))[0]?.target).not.toBe('Dev.Lib 1.0.0');
+
+    const mine = await (await getPage(`${server.url}/f/dev/account/packages`, alice)).text();
+    expect(mine).toContain('<h1>My packages on dev</h1>');
+    expect(mine).toContain('href="/f/dev/packages/Dev.Lib"');
+    expect(mine).toContain('<td>unlisted</td>');
+    expect(mine).not.toContain('Alice.Lib');
+    expect((await getPage(`${server.url}/f/dev/account/packages`, null)).headers.get('location')).toBe('/signin?returnTo=%2Ff%2Fdev%2Faccount%2Fpackages');
+  });
+});
