@@ -88,7 +88,7 @@ describe('a private feed in the browser', () => {
   });
 
   it('keeps the Basic challenge for NuGet clients, and their keys', async () => {
-    for (const headers of [{}, { accept: 'application/json' }, { accept: '*/*' }]) {
+    for (const headers of [{}, { accept: 'application/json' }, { accept: '*/*' }] as Record<string, string>[]) {
       const res = await fetch(`${server.url}/v3/registration/private.lib/index.json`, { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Basic realm="Pawket"');
