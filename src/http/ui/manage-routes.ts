@@ -73,7 +73,12 @@ export class PackageManagement {
       const owners = ownersActedFor(viewer.principal);
       const ownedAs = new Map<string, string[]>();
       for (const owner of owners) {
-        for (const lid of await feed.ownership.idsOwnedBy(owner).catch(() => [] as string[])) ownedAs.set(lid, [...(ownedAs.get(lid) ?? []), owner]);
+        // A name that is not a valid owner name (ownerName: 400) owns nothing.
+        const ids = await feed.ownership.idsOwnedBy(owner).catch((err: unknown) => {
+          if (err instanceof PawketError && err.status === 400) return [] as string[];
+          throw err;
+        });
+        for (const lid of ids) ownedAs.set(lid, [...(ownedAs.get(lid) ?? []), owner]);
       }
       const ids = [...ownedAs.keys()].sort();
       const pages = Math.max(1, Math.ceil(ids.length / MY_PACKAGES_PAGE));

@@ -9,7 +9,7 @@ import { operatorPrincipal } from '../../../src/feed/auth.js';
 import { pushRaw, startTestServer, type TestServer } from '../../support/app.js';
 import { buildNupkg } from '../../support/nupkg.js';
 import { getPage, postForm, signedInPerson, type SignedIn } from '../../support/signed-in-people.js';
-import { snapshot, TEST_ADMIN } from '../auth/support.js';
+import { keyFor, snapshot, TEST_ADMIN } from '../auth/support.js';
 
 let server: TestServer;
 let alice: SignedIn; // contributor, owns Alice.*
@@ -362,5 +362,33 @@ describe('a second feed (/f/dev)', () => {
     expect(mine).toContain('<td>unlisted</td>');
     expect(mine).not.toContain('Alice.Lib');
     expect((await getPage(`${server.url}/f/dev/account/packages`, null)).headers.get('location')).toBe('/signin?returnTo=%2Ff%2Fdev%2Faccount%2Fpackages');
+  });
+});
+
+describe('signed in with an API key', () => {
+  /** Signs in through the form, as a browser does; returns the session's cookie and CSRF token. */
+  async function signInWithKey(key: string): Promise<SignedIn> {
+    const res = await fetch(`${server.url}/signin/key`, { method: 'POST', body: new URLSearchParams({ apikey: key, returnTo: '/' }), redirect: 'manual' });
+    expect(res.status).toBe(303);
+    const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+    const page = await (await fetch(`${server.url}/`, { headers: { cookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1]!;
+    return { name: 'key', userId: 0, cookie, csrf };
+  }
+
+  it('acts with the key’s scopes and owner: a read key may not unlist, an unlist key may; the audit log names the key', async () => {
+    const readOnly = await signInWithKey(await keyFor(server, 'alice', ['read']));
+    expect(await (await getPage(`${server.url}/packages/Alice.Lib/2.0.0`, readOnly)).text()).not.toContain('manage-heading');
+    expect((await postForm(form('Alice.Lib', '2.0.0', 'unlist'), readOnly)).status).toBe(403);
+    expect((await registrationEntry(server, 'Alice.Lib', '2.0.0'))?.listed).toBe(true);
+
+    const unlister = await signInWithKey(await keyFor(server, 'alice', ['unlist']));
+    expect(await (await getPage(`${server.url}/account/packages`, unlister)).text()).toContain('Alice.Lib');
+    expect((await postForm(form('Alice.Lib', '2.0.0', 'unlist'), unlister)).status).toBe(303);
+    expect((await registrationEntry(server, 'Alice.Lib', '2.0.0'))?.listed).toBe(false);
+    const entry = await lastAudit(server, 'unlist');
+    expect(entry?.keyId).toMatch(/^k/);
+    expect(entry).toMatchObject({ owner: 'alice', target: 'Alice.Lib 2.0.0' });
+    expect((await postForm(form('Alice.Lib', '2.0.0', 'relist'), unlister)).status).toBe(303);
   });
 });
