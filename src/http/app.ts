@@ -38,6 +38,9 @@ import { compositionStamp } from '../feed/virtual/members.js';
 import { virtualFeedRoutes } from './virtual-feed.js';
 import { installViewer, WebSessions } from './session.js';
 import { pruneSessionsRegularly, signInRoutes } from './ui/sign-in-routes.js';
+import { adminPeopleRoutes } from './admin-people.js';
+import { orgRoutes } from './ui/org-routes.js';
+import { adminPageRoutes } from './ui/admin-routes.js';
 
 /** What every feed's app of one server shares: one metrics registry, one count of bad keys per address. */
 interface ServerParts {
@@ -260,6 +263,11 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     adminFeedRoutes(app, { hub: feed.hub, auth: feed.auth, requestAuth: parts.requestAuth, configuredBase: config.baseUrl });
     signInRoutes(app, { web: parts.web, requestAuth: parts.requestAuth, auth: feed.auth, config: config.signIn, scope: feed.scope });
     pruneSessionsRegularly(app, feed.hub.shared.sessions);
+    // Organisations, roles per feed and the admin pages (docs/SIGN-IN.md).
+    const people = { hub: feed.hub, people: feed.hub.shared.people };
+    adminPeopleRoutes(app, { ...people, auth: feed.auth, requestAuth: parts.requestAuth });
+    orgRoutes(app, { ...people, scope: feed.scope });
+    adminPageRoutes(app, { ...people, scope: feed.scope });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
   advisoryRoutes(app, feed.advisories, requestAuth);
