@@ -95,7 +95,7 @@ function memberRow(paths: UiPaths, input: OrgPageInput, m: OrgMembership): Html 
   const self = m.userId === input.viewerUserId;
   return html`<tr><td>${m.user}${self ? ' (you)' : ''}</td><td>${m.role}</td><td>${source}</td><td>${
     input.canManage
-      ? html`<form method="post" action="${action}">${csrfField(paths)}<label class="visually-hidden" for="role-${m.userId}">Role of ${m.user}</label>
+      ? html`<form method="post" action="${action}">${csrfField(paths)}<label class="visually-hidden" for="role-${m.userId}">Membership of ${m.user}</label>
 <select id="role-${m.userId}" name="role">${roleOptions(m.role)}</select> <button type="submit">Change role</button></form>`
       : ''
   }${
