@@ -40,7 +40,7 @@ function granteeOf(flags: GranteeFlags): { kind: string; grantee: string } {
 
 /**
  * Adds `orgs list|create|show|delete|add-member|remove-member` and `feeds roles|grant|revoke` to the command line
- * (docs/SIGN-IN.md). The command line acts as an admin; running servers see changes within 5 s.
+ * (docs/ORGANISATIONS.md). The command line acts as an admin; running servers see changes within 5 s.
  */
 export function orgCommands(program: Command, loadConfigOf: (flags: StorageFlags) => Config): void {
   const configOf = storageConfig(loadConfigOf);

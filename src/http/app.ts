@@ -263,7 +263,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     adminFeedRoutes(app, { hub: feed.hub, auth: feed.auth, requestAuth: parts.requestAuth, configuredBase: config.baseUrl });
     signInRoutes(app, { web: parts.web, requestAuth: parts.requestAuth, auth: feed.auth, config: config.signIn, scope: feed.scope });
     pruneSessionsRegularly(app, feed.hub.shared.sessions);
-    // Organisations, roles per feed and the admin pages (docs/SIGN-IN.md).
+    // Organisations, roles per feed and the admin pages (docs/ORGANISATIONS.md).
     const people = { hub: feed.hub, people: feed.hub.shared.people };
     adminPeopleRoutes(app, { ...people, auth: feed.auth, requestAuth: parts.requestAuth });
     orgRoutes(app, { ...people, scope: feed.scope });

@@ -36,7 +36,7 @@ export interface FeedRoleGrant extends Omit<RoleGrant, 'feedId'> {
 }
 
 /**
- * Roles per feed (docs/SIGN-IN.md): `reader`, `contributor` or `owner`, granted to a user, an organisation (its members)
+ * Roles per feed (docs/ORGANISATIONS.md): `reader`, `contributor` or `owner`, granted to a user, an organisation (its members)
  * or a group claim's value. Server admins manage every feed's roles; a person with the `owner` role on a feed manages
  * that feed's. Each change is audited in the feed's log and forgets the cached rights of this node (others within 5 s).
  */

@@ -43,7 +43,7 @@ function checkDescription(description: string): string {
 }
 
 /**
- * Organisations (docs/SIGN-IN.md): owner names that people belong to, as `member` (acts for its packages) or `admin`
+ * Organisations (docs/ORGANISATIONS.md): owner names that people belong to, as `member` (acts for its packages) or `admin`
  * (also manages its members and description). Any signed-in person may create one and becomes its first admin, as on
  * public package hosts; server admins manage every organisation, and only they delete one (never while it owns
  * packages or holds prefixes: those would lose their owner). Every change is audited in the default feed's log

@@ -68,7 +68,7 @@ export function signedInForm(scope: FeedScope, handle: (request: FastifyRequest,
 }
 
 /**
- * Organisations in the browser (docs/SIGN-IN.md): `/orgs` (yours; every one for admins; create one) and `/orgs/{name}`
+ * Organisations in the browser (docs/ORGANISATIONS.md): `/orgs` (yours; every one for admins; create one) and `/orgs/{name}`
  * (members with role and source; its admins add, change and remove members). Registered on the root app only.
  */
 export function orgRoutes(app: FastifyInstance, deps: OrgRouteDeps): void {
