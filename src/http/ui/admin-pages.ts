@@ -53,7 +53,7 @@ function feedSection(paths: UiPaths, m: ManagedFeed, admin: boolean): Html {
   const base = `${paths.admin('feeds')}/${encodeURIComponent(feed.name)}`;
   const settable = admin ? [...FEED_SETTINGS] : FEED_SETTINGS.filter((k) => OWNER_SETTINGS.includes(k));
   return html`<section id="feed-${feed.name}">
-<h2>${feed.name}${feed.kind === 'virtual' ? ' (virtual)' : ''}</h2>
+<h2>Feed ${feed.name}${feed.kind === 'virtual' ? ' (virtual)' : ''}</h2>
 ${feed.description ? html`<p>${feed.description}</p>` : ''}
 <p class="muted">${feed.kind === 'virtual' ? html`Members: ${(feed.members ?? []).join(', ')}. ` : html`${feed.packages} package versions. `}Its own settings: ${settingsText(feed)}.</p>
 <h3>Roles</h3>

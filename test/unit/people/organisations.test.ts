@@ -221,6 +221,21 @@ describe('admin pages and API', () => {
     expect(byAlice).not.toContain('<td>role.grant</td>');
   });
 
+  it('pages the audit log back in time, keeping the filters', async () => {
+    for (let i = 0; i < 30; i++) {
+      expect((await api('PUT', '/feeds/staging/roles', { kind: 'user', grantee: 'erin', role: i % 2 ? 'reader' : 'owner' })).status).toBe(200);
+      expect((await api('DELETE', '/feeds/staging/roles', { kind: 'user', grantee: 'erin' })).status).toBe(200);
+    }
+    const rows = (page: string) => page.match(/<td>role\.(grant|revoke)<\/td>/g)?.length ?? 0;
+    const newest = await (await browse(server, root, '/admin/audit?feed=staging&target=user%3Aerin')).text();
+    expect(rows(newest)).toBe(50);
+    const older = /href="(\/admin\/audit\?[^"]+)">Older entries/.exec(newest)?.[1]?.replace(/&amp;/g, '&');
+    expect(older).toMatch(/feed=staging&target=user%3Aerin&before=\d+$/);
+    const rest = await (await browse(server, root, older!)).text();
+    expect(rows(rest)).toBe(10);
+    expect(rest).not.toContain('Older entries');
+  });
+
   it('manages organisations, members, users and roles over JSON with an admin key', async () => {
     const pusher = await keyFor(server, 'ops', ['push']);
     expect((await api('GET', '/orgs', undefined, pusher)).status).toBe(403);
