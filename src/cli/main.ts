@@ -5,6 +5,7 @@ import { PawketError } from '../errors.js';
 import { accessCommands } from './access.js';
 import { advisoryCommands } from './advisories.js';
 import { feedCommands } from './feeds.js';
+import { orgCommands } from './orgs.js';
 import { serve } from './serve.js';
 import { openStorage } from './storage.js';
 
@@ -82,6 +83,8 @@ program
 accessCommands(program, configOf);
 advisoryCommands(program, configOf);
 feedCommands(program, configOf);
+// orgs, and roles per feed under feeds (after feedCommands).
+orgCommands(program, configOf);
 
 program
   .command('promote <packages...>')

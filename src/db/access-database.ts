@@ -81,6 +81,8 @@ export interface AuditQuery {
   readonly before?: number;
   readonly action?: string;
   readonly keyId?: string;
+  /** Entries by this key id, actor (a person's user name, `cli (user)`) or owner acted for. */
+  readonly who?: string;
   /** Entries about this package id or key id or prefix (the target, or its first word; case-insensitive). */
   readonly target?: string;
 }

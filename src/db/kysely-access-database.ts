@@ -408,6 +408,10 @@ export class KyselyAccessDatabase implements AccessDatabase {
     if (query.before !== undefined) q = q.where('seq', '<', query.before);
     if (query.action !== undefined) q = q.where('action', '=', query.action);
     if (query.keyId !== undefined) q = q.where('key_id', '=', query.keyId);
+    if (query.who !== undefined) {
+      const who = query.who;
+      q = q.where((eb) => eb.or([eb('key_id', '=', who), eb('actor', '=', who), eb('owner', '=', who.toLowerCase())]));
+    }
     if (query.target !== undefined) {
       // Targets start with the package id ("Contoso.Lib 1.0.0"); compare case-insensitively, without LIKE ('_' is an id
       // character, and a wildcard there).

@@ -41,6 +41,9 @@ import { virtualFeedRoutes } from './virtual-feed.js';
 import { installViewer, WebSessions } from './session.js';
 import { pruneSessionsRegularly, signInRoutes } from './ui/sign-in-routes.js';
 import { oidcRoutes } from './ui/oidc-routes.js';
+import { adminPeopleRoutes } from './admin-people.js';
+import { orgRoutes } from './ui/org-routes.js';
+import { adminPageRoutes } from './ui/admin-routes.js';
 
 /** What every feed's app of one server shares: one metrics registry, one count of bad keys per address. */
 interface ServerParts {
@@ -276,6 +279,11 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
       scope: feed.scope,
     });
     pruneSessionsRegularly(app, feed.hub.shared.sessions);
+    // Organisations, roles per feed and the admin pages (docs/ORGANISATIONS.md).
+    const people = { hub: feed.hub, people: feed.hub.shared.people };
+    adminPeopleRoutes(app, { ...people, auth: feed.auth, requestAuth: parts.requestAuth });
+    orgRoutes(app, { ...people, scope: feed.scope });
+    adminPageRoutes(app, { ...people, scope: feed.scope });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
   advisoryRoutes(app, feed.advisories, requestAuth);
