@@ -38,6 +38,9 @@ import { compositionStamp } from '../feed/virtual/members.js';
 import { virtualFeedRoutes } from './virtual-feed.js';
 import { installViewer, WebSessions } from './session.js';
 import { pruneSessionsRegularly, signInRoutes } from './ui/sign-in-routes.js';
+import { keyRoutes } from './ui/key-routes.js';
+import { userAdminRoutes } from './ui/user-admin-routes.js';
+import { UserAdmin } from '../people/user-admin.js';
 
 /** What every feed's app of one server shares: one metrics registry, one count of bad keys per address. */
 interface ServerParts {
@@ -260,6 +263,9 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     adminFeedRoutes(app, { hub: feed.hub, auth: feed.auth, requestAuth: parts.requestAuth, configuredBase: config.baseUrl });
     signInRoutes(app, { web: parts.web, requestAuth: parts.requestAuth, auth: feed.auth, config: config.signIn, scope: feed.scope });
     pruneSessionsRegularly(app, feed.hub.shared.sessions);
+    const { people, sessions } = feed.hub.shared;
+    keyRoutes(app, { hub: feed.hub, keys: feed.keys, people, scope: feed.scope });
+    userAdminRoutes(app, { users: new UserAdmin(people, sessions, feed.accessDb, feed.audit, feed.auth), people, scope: feed.scope });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
   advisoryRoutes(app, feed.advisories, requestAuth);
