@@ -265,7 +265,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     pruneSessionsRegularly(app, feed.hub.shared.sessions);
     const { people, sessions } = feed.hub.shared;
     keyRoutes(app, { hub: feed.hub, keys: feed.keys, people, scope: feed.scope });
-    userAdminRoutes(app, { users: new UserAdmin(people, sessions, feed.accessDb, feed.audit, feed.auth), people, scope: feed.scope });
+    userAdminRoutes(app, { users: new UserAdmin(people, sessions, feed.accessDb, feed.audit, feed.auth), people, hub: feed.hub, scope: feed.scope });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
   advisoryRoutes(app, feed.advisories, requestAuth);

@@ -57,7 +57,8 @@ function feedList(feeds: '*' | readonly string[]): string {
   return feeds === '*' ? 'every feed' : feeds.join(', ') || '(deleted feeds)';
 }
 
-function keyRow(paths: UiPaths, key: ApiKeyRecord, feeds: '*' | readonly string[]): Html {
+/** A key's row with its Rotate and Revoke forms; `returnTo`: where revoking goes back to (default: My keys). */
+export function keyRow(paths: UiPaths, key: ApiKeyRecord, feeds: '*' | readonly string[], returnTo?: string): Html {
   const status = keyStatus(key);
   return html`<tr>
 <td>${key.name}<br><code>${key.keyId}</code></td>
@@ -74,7 +75,9 @@ function keyRow(paths: UiPaths, key: ApiKeyRecord, feeds: '*' | readonly string[
     status === 'revoked'
       ? ''
       : html`<form class="inline" method="post" action="${paths.myKeys}/${key.keyId}/rotate">${csrfField(paths)}<button type="submit">Rotate</button></form>
-<form class="inline" method="post" action="${paths.myKeys}/${key.keyId}/revoke">${csrfField(paths)}<button type="submit">Revoke</button></form>`
+<form class="inline" method="post" action="${paths.myKeys}/${key.keyId}/revoke">${csrfField(paths)}${
+          returnTo ? html`<input type="hidden" name="returnTo" value="${returnTo}">` : ''
+        }<button type="submit">Revoke</button></form>`
   }</td>
 </tr>`;
 }
@@ -110,6 +113,12 @@ ${
 </form>`;
 }
 
+/** A table of keys with their forms. */
+export function keyTable(paths: UiPaths, keys: readonly ApiKeyRecord[], feedsOf: MyKeysInput['feedsOf'], returnTo?: string): Html {
+  return html`<table class="versions keys"><thead><tr><th>Name</th><th>Key</th><th>Owner</th><th>Scopes</th><th>Feeds</th><th>Package ids</th><th>Created</th><th>Expires</th><th>Last used</th><th>Status</th><th></th></tr></thead>
+<tbody>${keys.map((k) => keyRow(paths, k, feedsOf(k), returnTo))}</tbody></table>`;
+}
+
 /** The person's keys and the form to make one. */
 export function myKeysPage(paths: UiPaths, input: MyKeysInput): string {
   const body = html`<h1>My keys</h1>
@@ -122,8 +131,7 @@ ${
 ${
   input.keys.length === 0
     ? html`<p class="muted">You have no keys yet.</p>`
-    : html`<table class="versions keys"><thead><tr><th>Name</th><th>Key</th><th>Owner</th><th>Scopes</th><th>Feeds</th><th>Package ids</th><th>Created</th><th>Expires</th><th>Last used</th><th>Status</th><th></th></tr></thead>
-<tbody>${input.keys.map((k) => keyRow(paths, k, input.feedsOf(k)))}</tbody></table>`
+    : keyTable(paths, input.keys, input.feedsOf)
 }
 ${createForm(paths, input.form)}`
 }`;

@@ -7,7 +7,7 @@ import type { FeedHub } from '../../feed/hub.js';
 import { keyFeedNames, type KeyManager } from '../../feed/keys.js';
 import { PERSON_KEY_DAYS, PersonKeys } from '../../feed/person-keys.js';
 import type { People } from '../../people/people.js';
-import { installFormParsing, requireSameSiteForm, type Viewer } from '../session.js';
+import { installFormParsing, requireSameSiteForm, safeReturnPath, type Viewer } from '../session.js';
 import { myKeysPage, newKeyPage, type FeedChoice, type KeyFormValues, type MyKeysInput } from './key-pages.js';
 import { UiPaths } from './paths.js';
 import { sendPage } from './routes.js';
@@ -126,8 +126,11 @@ export function keyRoutes(app: FastifyInstance, deps: KeyRouteDeps): void {
       try {
         const viewer = pageViewer(request);
         requireSameSiteForm(request, viewer, request.body as Fields);
+        const fields = request.body as Fields;
         const revoked = await personKeys.revoke(personOf(request, viewer) ?? viewer.principal, request.params.keyId, viewer.admin);
-        return reply.redirect(`${paths(request).myKeys}?revoked=${encodeURIComponent(revoked.keyId)}`, 303);
+        // An admin revoking from a user's page goes back there.
+        const back = field(fields, 'returnTo') ? safeReturnPath(field(fields, 'returnTo')) : paths(request).myKeys;
+        return reply.redirect(`${back}${back.includes('?') ? '&' : '?'}revoked=${encodeURIComponent(revoked.keyId)}`, 303);
       } catch (err) {
         return refused(request, reply, err);
       }

@@ -8,11 +8,15 @@ import { installFormParsing, requireSameSiteForm, type Viewer } from '../session
 import { pageViewer, type Fields } from './key-routes.js';
 import { UiPaths } from './paths.js';
 import { sendPage } from './routes.js';
-import { usersPage } from './user-admin-pages.js';
+import { userPage, usersPage } from './user-admin-pages.js';
+import type { FeedHub } from '../../feed/hub.js';
+import { keyFeedNames } from '../../feed/keys.js';
 
 export interface UserAdminRouteDeps {
   readonly users: UserAdmin;
   readonly people: People;
+  /** Feed names, for the feeds of a user's keys. */
+  readonly hub: Pick<FeedHub, 'definitionById'>;
   /** The default feed: these pages are the server's, drawn in its frame. */
   readonly scope: FeedScope;
 }
@@ -61,6 +65,28 @@ export function userAdminRoutes(app: FastifyInstance, deps: UserAdminRouteDeps):
     const action = typeof query.done === 'string' && Object.hasOwn(ACTIONS, query.done) ? ACTIONS[query.done as Action] : undefined;
     const user = typeof query.user === 'string' ? query.user.slice(0, 100) : '';
     return page(request, reply, action && user ? { notice: `${action.verb} ${user}.` } : {});
+  });
+
+  app.get<{ Params: { name: string } }>('/admin/users/:name', anonymous, async (request, reply) => {
+    if (!request.pawketViewer) return reply.redirect(paths(request).signIn(request.url), 303);
+    try {
+      const viewer = pageViewer(request);
+      requireAdmin(viewer);
+      const shown = await deps.users.show(request.params.name);
+      const revoked = (request.query as Record<string, unknown>).revoked;
+      return sendPage(
+        reply,
+        userPage(paths(request), {
+          summary: shown,
+          keys: [...shown.keys].reverse(),
+          feedsOf: (k) => keyFeedNames(k.feeds, { nameOf: (id) => deps.hub.definitionById(id)?.name }),
+          self: viewer.person?.user.userId === shown.user.userId,
+          ...(typeof revoked === 'string' && /^k[0-9a-f]{1,40}$/.test(revoked) ? { revoked } : {}),
+        }),
+      );
+    } catch (err) {
+      return refused(request, reply, err);
+    }
   });
 
   app.register(async (scope) => {

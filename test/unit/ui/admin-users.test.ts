@@ -68,10 +68,10 @@ describe('the users admin page', () => {
     const res = await usersPage(admin);
     expect(res.status).toBe(200);
     const body = await res.text();
-    expect(body).toMatch(/<td>dave<\/td>\s*<td>Dave<\/td>\s*<td>dave@example.test<\/td>\s*<td>https:\/\/idp.example.test<\/td>/);
+    expect(body).toMatch(/<td><a href="\/admin\/users\/dave">dave<\/a><\/td>\s*<td>Dave<\/td>\s*<td>dave@example.test<\/td>\s*<td>https:\/\/idp.example.test<\/td>/);
     expect(body).toContain('<td>platform (admin)</td>');
     // root is an admin by the configuration: the page offers no button that could not take it away.
-    expect(body).toMatch(/<td>root<\/td>[\s\S]*?<td>yes \(configuration\)<\/td>/);
+    expect(body).toMatch(/>root<\/a><\/td>[\s\S]*?<td>yes \(configuration\)<\/td>/);
   });
 
   it('disables a user (their sessions end), enables them, and changes the admin flag; each audited', async () => {
@@ -162,5 +162,33 @@ describe('pawket users', () => {
     const nothing = await pawket('users', 'update', 'erin');
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toContain('--admin or --no-admin');
+  });
+});
+
+describe("a user's page", () => {
+  it("shows an admin the user's keys, and revokes one from there", async () => {
+    await grant(server, 'dev', 'erin', 'contributor');
+    const erin = await signInAs(server, erinId);
+    const created = await postForm(server, erin, '/account/keys', { name: 'erin-ci', owner: 'erin', days: '7', 'scopes[]': ['push-new'], 'feeds[]': ['dev'] });
+    expect(created.status).toBe(200);
+    const [record] = await server.feed.keys.listOf(erinId);
+
+    expect((await fetch(`${server.url}/admin/users/erin`, { headers: { cookie: erin.cookie } })).status).toBe(403);
+    const page = await (await fetch(`${server.url}/admin/users/erin`, { headers: { cookie: admin.cookie } })).text();
+    expect(page).toContain('erin-ci<br><code>' + record!.keyId + '</code>');
+    expect(page).toContain('<td>dev</td>');
+
+    const revoked = await postForm(server, admin, `/account/keys/${record!.keyId}/revoke`, { returnTo: '/admin/users/erin' });
+    expect(revoked.status).toBe(303);
+    expect(revoked.headers.get('location')).toBe(`/admin/users/erin?revoked=${record!.keyId}`);
+    expect((await server.feed.keys.get(record!.keyId)).revoked).not.toBeNull();
+    const after = await (await fetch(`${server.url}${revoked.headers.get('location')}`, { headers: { cookie: admin.cookie } })).text();
+    expect(after).toContain(`Revoked the key ${record!.keyId}`);
+    // An open redirect through returnTo goes home instead.
+    const other = await postForm(server, erin, '/account/keys', { name: 'erin-2', owner: 'erin', days: '7', 'scopes[]': ['push-new'], 'feeds[]': ['dev'] });
+    expect(other.status).toBe(200);
+    const second = (await server.feed.keys.listOf(erinId)).find((k) => k.name === 'erin-2')!;
+    const away = await postForm(server, admin, `/account/keys/${second.keyId}/revoke`, { returnTo: '//evil.example/x' });
+    expect(away.headers.get('location')).toBe(`/?revoked=${second.keyId}`);
   });
 });
