@@ -59,6 +59,15 @@ describe('My keys', () => {
     expect(res.headers.get('location')).toBe('/signin?returnTo=%2Faccount%2Fkeys');
   });
 
+  it('tells someone signed in with an API key that keys belong to people', async () => {
+    const page = await (await fetch(`${server.url}/account/keys`, { headers: { cookie: admin.cookie } })).text();
+    expect(page).toContain('You signed in with an API key');
+    const before = (await server.feed.keys.list()).length;
+    const res = await postForm(server, admin, '/account/keys', { name: 'x', owner: 'admin', days: '1', 'scopes[]': ['read'], 'feeds[]': ['*'] });
+    expect(res.status).toBe(403);
+    expect((await server.feed.keys.list()).length).toBe(before);
+  });
+
   it('creates a key within the person’s rights, shown once, that pushes to the feeds chosen only', async () => {
     const page = await (await fetch(`${server.url}/account/keys`, { headers: { cookie: alice.cookie } })).text();
     // The form offers the feeds alice has a role on, and her organisation as an owner.
