@@ -32,8 +32,19 @@ export class UserAdmin {
   ) {}
 
   async list(): Promise<UserSummary[]> {
-    const users = await this.people.db.listUsers();
-    return Promise.all(users.map((u) => this.summary(u)));
+    const db = this.people.db;
+    const users = await db.listUsers();
+    // One query per organisation rather than per user: companies have far fewer organisations than people.
+    const byUser = new Map<number, OrgMembership[]>();
+    for (const org of await db.listOrgs()) {
+      for (const m of await db.members(org.orgId)) byUser.set(m.userId, [...(byUser.get(m.userId) ?? []), m]);
+    }
+    return users.map((user) => ({
+      user,
+      admin: this.people.isAdmin(user),
+      adminByConfig: this.adminByConfig(user),
+      memberships: (byUser.get(user.userId) ?? []).sort((a, b) => a.org.localeCompare(b.org)),
+    }));
   }
 
   /** A user with their organisations and the keys they made. */
