@@ -74,6 +74,8 @@ tr.current{font-weight:700}
 .stats strong{display:block;font-size:1.4rem}
 form.upload{display:grid;gap:12px;max-width:560px}
 form.upload progress{width:100%}
+form.create-key{display:grid;gap:12px;max-width:640px}form.create-key fieldset{border:1px solid var(--line);border-radius:6px}form.create-key fieldset label{font-weight:400}
+table.keys form.inline{display:inline}code.new-key{word-break:break-all;font-size:1.05rem}
 label{font-weight:600}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;
