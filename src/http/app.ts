@@ -32,6 +32,8 @@ import { serviceIndexRoutes } from './v3/service-index.js';
 import { staticResourceRoutes } from './v3/static-resources.js';
 import { PackageFiles } from './ui/package-files.js';
 import { uiRoutes } from './ui/routes.js';
+import { PackageManagement } from './ui/manage-routes.js';
+import { signInOffer } from './ui/sign-in-offer.js';
 import { uploadFormRoute } from './ui/upload-route.js';
 import { FeedRouter } from './feed-router.js';
 import { compositionStamp } from '../feed/virtual/members.js';
@@ -174,7 +176,12 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   const requestAuth = parts.requestAuth.forFeed(feed.access);
   // Who is signed in to the web UI (only requests with the session cookie ask); their role here may read a private feed.
   installViewer(app, parts.web, feed.access);
-  installAccessControl(app, requestAuth, { privateFeed: config.private, gate: feed.access });
+  installAccessControl(app, requestAuth, {
+    privateFeed: config.private,
+    gate: feed.access,
+    // Browsers are offered the sign-in page rather than a password prompt.
+    browserDenied: signInOffer(feed.scope, config.signIn),
+  });
   if (root && config.private && config.apiKeys.length === 0 && (await feed.accessDb.countUsableKeys(new Date().toISOString())) === 0) {
     app.log.warn('the feed is private but has no API key yet: create one with `pawket keys create`');
   }
@@ -269,8 +276,12 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
   advisoryRoutes(app, feed.advisories, requestAuth);
+  // Owners manage their ids in the browser: "My packages" and the package page's forms.
+  const management = new PackageManagement(feed);
+  management.routes(app);
   // The web UI at / (docs/ARCHITECTURE.md, Web UI).
   uiRoutes(app, {
+    management,
     feed,
     index: mergedSearch ?? search.index,
     localIndex: search.index,
