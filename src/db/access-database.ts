@@ -96,6 +96,8 @@ export interface AccessDatabase {
   findKeyByHash(hash: string): Promise<StoredApiKey | null>;
   getKey(keyId: string): Promise<ApiKeyRecord | null>;
   listKeys(): Promise<ApiKeyRecord[]>;
+  /** The keys a person made (ApiKeyRecord.userId), oldest first. */
+  listKeysOf(userId: number): Promise<ApiKeyRecord[]>;
   /** Keys neither revoked nor expired at `now`. */
   countUsableKeys(now: string): Promise<number>;
   /** False when there is no such key or it was revoked already. */

@@ -172,6 +172,11 @@ export class KyselyAccessDatabase implements AccessDatabase {
     return rows.map((r) => withoutHash(toKey(r)));
   }
 
+  async listKeysOf(userId: number): Promise<ApiKeyRecord[]> {
+    const rows = await this.db.selectFrom('api_keys').select(keyColumns).where('user_id', '=', userId).orderBy('created').orderBy('key_id').execute();
+    return rows.map((r) => withoutHash(toKey(r)));
+  }
+
   async countUsableKeys(now: string): Promise<number> {
     const row = await this.db
       .selectFrom('api_keys')

@@ -44,6 +44,9 @@ import { oidcRoutes } from './ui/oidc-routes.js';
 import { adminPeopleRoutes } from './admin-people.js';
 import { orgRoutes } from './ui/org-routes.js';
 import { adminPageRoutes } from './ui/admin-routes.js';
+import { keyRoutes } from './ui/key-routes.js';
+import { userAdminRoutes } from './ui/user-admin-routes.js';
+import { UserAdmin } from '../people/user-admin.js';
 
 /** What every feed's app of one server shares: one metrics registry, one count of bad keys per address. */
 interface ServerParts {
@@ -279,11 +282,13 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
       scope: feed.scope,
     });
     pruneSessionsRegularly(app, feed.hub.shared.sessions);
-    // Organisations, roles per feed and the admin pages (docs/ORGANISATIONS.md).
-    const people = { hub: feed.hub, people: feed.hub.shared.people };
-    adminPeopleRoutes(app, { ...people, auth: feed.auth, requestAuth: parts.requestAuth });
-    orgRoutes(app, { ...people, scope: feed.scope });
-    adminPageRoutes(app, { ...people, scope: feed.scope });
+    // Organisations, roles per feed and the admin pages (docs/ORGANISATIONS.md); a person's keys and the users' pages.
+    const { people, sessions } = feed.hub.shared;
+    adminPeopleRoutes(app, { hub: feed.hub, people, auth: feed.auth, requestAuth: parts.requestAuth });
+    orgRoutes(app, { hub: feed.hub, people, scope: feed.scope });
+    adminPageRoutes(app, { hub: feed.hub, people, scope: feed.scope });
+    keyRoutes(app, { hub: feed.hub, keys: feed.keys, people, scope: feed.scope });
+    userAdminRoutes(app, { users: new UserAdmin(people, sessions, feed.accessDb, feed.audit, feed.auth), people, hub: feed.hub, scope: feed.scope });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
   advisoryRoutes(app, feed.advisories, requestAuth);

@@ -61,12 +61,15 @@ function first(query: Query, name: string): string {
   return (Array.isArray(value) ? value[0] : value) ?? '';
 }
 
-/** Sends a page with the headers every page carries (its CSP among them). */
-export function sendPage(reply: FastifyReply, body: string, status = 200) {
+/**
+ * Sends a page with the headers every page carries (its CSP among them). `cacheControl`: `no-store` for a page that
+ * shows a secret once (a new key).
+ */
+export function sendPage(reply: FastifyReply, body: string, status = 200, cacheControl: 'no-cache' | 'no-store' = 'no-cache') {
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-cache')
+    .header('cache-control', cacheControl)
     .header('content-security-policy', PAGE_CSP)
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'same-origin')
