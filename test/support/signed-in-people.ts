@@ -11,6 +11,32 @@ export interface SignedIn {
   readonly csrf: string;
 }
 
+/** A user as a first sign-in with a provider would make them; their id. */
+export async function addTestUser(server: TestServer, name: string, opts: { admin?: boolean; displayName?: string } = {}): Promise<number> {
+  const now = new Date().toISOString();
+  const userId = await server.feed.hub.shared.people.db.insertUser({
+    name,
+    displayName: opts.displayName ?? name,
+    email: `${name}@example.test`,
+    issuer: 'https://idp.example.test',
+    subject: `sub-${name}`,
+    groups: [],
+    created: now,
+    lastSignIn: now,
+    ...(opts.admin ? { admin: true } : {}),
+  });
+  if (userId === null) throw new Error(`user ${name} exists`);
+  return userId;
+}
+
+/** A form's urlencoded body: the fields (repeated names from arrays) and the CSRF token unless it is null. */
+export function formBody(fields: Record<string, string | readonly string[]>, csrf: string | null | undefined): URLSearchParams {
+  const body = new URLSearchParams();
+  for (const [name, value] of Object.entries(fields)) for (const v of [value].flat()) body.append(name, v);
+  if (csrf !== null && csrf !== undefined) body.append('_csrf', csrf);
+  return body;
+}
+
 /**
  * Creates a user (as the sign-in with a provider would), their feed role and organisation memberships, and starts a
  * session for them, as signing in does.
@@ -22,18 +48,7 @@ export async function signedInPerson(
 ): Promise<SignedIn> {
   const { people, sessions } = server.feed.hub.shared;
   const now = new Date().toISOString();
-  const userId = await people.db.insertUser({
-    name,
-    displayName: `${name} (display)`,
-    email: `${name}@example.test`,
-    issuer: 'https://idp.example.test',
-    subject: `sub-${name}`,
-    groups: [],
-    created: now,
-    lastSignIn: now,
-    ...(opts.admin ? { admin: true } : {}),
-  });
-  if (userId === null) throw new Error(`user ${name} exists`);
+  const userId = await addTestUser(server, name, { displayName: `${name} (display)`, ...opts });
   if (opts.role) await people.db.putRole({ feedId: opts.feedId ?? DEFAULT_FEED_ID, kind: 'user', grantee: name, role: opts.role, created: now });
   for (const org of opts.orgs ?? []) {
     if (!(await people.db.findOrg(org))) await people.db.insertOrg(org, `${org} organisation`, now);
@@ -50,10 +65,7 @@ export function postForm(
   fields: Record<string, string | readonly string[]> = {},
   opts: { csrf?: string | null; headers?: Record<string, string> } = {},
 ): Promise<Response> {
-  const body = new URLSearchParams();
-  const csrf = opts.csrf === undefined ? who?.csrf : opts.csrf;
-  if (csrf !== null && csrf !== undefined) body.append('_csrf', csrf);
-  for (const [name, value] of Object.entries(fields)) for (const v of [value].flat()) body.append(name, v);
+  const body = formBody(fields, opts.csrf === undefined ? who?.csrf : opts.csrf);
   return fetch(url, { method: 'POST', body, redirect: 'manual', headers: { ...(who ? { cookie: who.cookie } : {}), ...opts.headers } });
 }
 

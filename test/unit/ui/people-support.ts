@@ -2,6 +2,7 @@
 import { expect } from 'vitest';
 import type { FeedRole, OrgRole } from '../../../src/db/people-database.js';
 import { TEST_KEY, type TestServer } from '../../support/app.js';
+import { addTestUser, formBody } from '../../support/signed-in-people.js';
 
 /** A browser's session: its cookie header, and the CSRF token its pages carry. */
 export interface Browser {
@@ -12,21 +13,8 @@ export interface Browser {
 const people = (server: TestServer) => server.feed.hub.shared.people;
 
 /** A user as a first sign-in would make them. */
-export async function addUser(server: TestServer, name: string, opts: { admin?: boolean } = {}): Promise<number> {
-  const now = new Date().toISOString();
-  const userId = await people(server).db.insertUser({
-    name,
-    displayName: `${name[0]!.toUpperCase()}${name.slice(1)}`,
-    email: `${name}@example.test`,
-    issuer: 'https://idp.example.test',
-    subject: `sub-${name}`,
-    groups: [],
-    created: now,
-    lastSignIn: now,
-    ...(opts.admin ? { admin: true } : {}),
-  });
-  expect(userId).not.toBeNull();
-  return userId!;
+export function addUser(server: TestServer, name: string, opts: { admin?: boolean } = {}): Promise<number> {
+  return addTestUser(server, name, { displayName: `${name[0]!.toUpperCase()}${name.slice(1)}`, ...opts });
 }
 
 export async function addMember(server: TestServer, org: string, userId: number, role: OrgRole = 'member'): Promise<void> {
@@ -78,12 +66,7 @@ export function postForm(
   fields: Record<string, string | readonly string[]> = {},
   opts: { csrf?: string | null; headers?: Record<string, string> } = {},
 ): Promise<Response> {
-  const body = new URLSearchParams();
-  for (const [name, value] of Object.entries(fields)) {
-    for (const v of typeof value === 'string' ? [value] : value) body.append(name, v);
-  }
-  const csrf = opts.csrf === undefined ? browser.csrf : opts.csrf;
-  if (csrf !== null) body.append('_csrf', csrf);
+  const body = formBody(fields, opts.csrf === undefined ? browser.csrf : opts.csrf);
   return fetch(`${server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookie, ...opts.headers },
