@@ -5,7 +5,9 @@ import { PawketError } from '../errors.js';
 import { accessCommands } from './access.js';
 import { advisoryCommands } from './advisories.js';
 import { feedCommands } from './feeds.js';
+import { orgCommands } from './orgs.js';
 import { serve } from './serve.js';
+import { userCommands } from './users.js';
 import { openStorage } from './storage.js';
 import { webhookCommands } from './webhooks.js';
 
@@ -83,6 +85,9 @@ program
 accessCommands(program, configOf);
 advisoryCommands(program, configOf);
 feedCommands(program, configOf);
+// orgs, and roles per feed under feeds (after feedCommands).
+orgCommands(program, configOf);
+userCommands(program, configOf);
 webhookCommands(program, configOf);
 
 program
