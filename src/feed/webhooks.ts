@@ -124,9 +124,10 @@ export class WebhookService implements FeedNotifier {
     return webhook;
   }
 
-  /** Queues a `ping` to one webhook, whatever events it wants (and even when inactive it is queued; sent once active). */
+  /** Queues a `ping` to one active webhook, whatever events it wants. */
   async ping(actor: Actor, webhookId: number): Promise<DeliveryRecord> {
-    await this.get(webhookId);
+    const webhook = await this.get(webhookId);
+    if (!webhook.active) throw new PawketError(409, `Webhook ${webhookId} is inactive: make it active first (its deliveries wait until then).`);
     return this.enqueue(webhookId, PING_EVENT, null, null, actor);
   }
 

@@ -215,6 +215,7 @@ describe('webhooks', () => {
     expect(patched.json).toMatchObject({ events: ['package.unlisted'], active: false });
     await push(feedBase, 'Contoso.Hooked', '2.0.0');
     expect(await deliveriesOf(feedBase, hook.id)).toHaveLength(6);
+    expect((await api(feedBase, 'POST', `/api/admin/webhooks/${hook.id}/test`)).status).toBe(409);
     expect((await api(feedBase, 'DELETE', `/api/admin/webhooks/${hook.id}`)).status).toBe(200);
     expect((await api(feedBase, 'GET', `/api/admin/webhooks/${hook.id}`)).status).toBe(404);
     const audit = await api(server.baseUrl, 'GET', '/api/admin/audit?feed=hooks');
@@ -331,7 +332,7 @@ describe('webhook deliveries across restarts and nodes', () => {
 
   it('refuses loopback receivers unless allowed, and manages webhooks from the command line', async () => {
     const dataDir = join(work, 'cli');
-    const env = { ...(await freshBackendEnv()), PAWKET_API_KEY: KEY };
+    const env = { ...(await freshBackendEnv()), PAWKET_API_KEY: KEY, PAWKET_WEBHOOK_MAX_PER_FEED: '1', PAWKET_WEBHOOK_MAX_PENDING: '2' };
     const server = await startPawket({ dataDir, env });
     try {
       const refused = await api(server.baseUrl, 'POST', '/api/admin/webhooks', { url: 'http://127.0.0.1:9/hook' });
@@ -352,9 +353,14 @@ describe('webhook deliveries across restarts and nodes', () => {
     expect(await cli('test', String(created.id))).toMatch(/Queued ping/);
     // A deprecation made from the command line is queued too, for a running server to send.
     await promisify(execFile)(process.execPath, [pawketMain, 'deprecate', 'Contoso.Cli', '1.0.0', '--reason', 'legacy', '--data-dir', dataDir], { env: { ...process.env, ...env } });
+    // Two deliveries wait (webhookMaxPending): the next is recorded as failed, not queued.
+    await cli('test', String(created.id));
     const shown = await cli('show', String(created.id));
     expect(shown).toMatch(/ping .*pending/);
     expect(shown).toMatch(/package\.deprecated +contoso\.cli +pending/);
+    expect(shown).toMatch(/ping .*failed .*Not queued: 2 deliveries of this webhook were already waiting/);
+    // One webhook per feed here (webhookMaxPerFeed).
+    await expect(cli('create', '--url', 'https://other.example.com/')).rejects.toThrow(/has 1 webhooks, the most allowed/);
     expect(shown).not.toContain(created.secret);
     expect(await cli('delete', String(created.id))).toMatch(/Deleted webhook/);
   }, 120_000);
