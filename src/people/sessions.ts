@@ -3,7 +3,7 @@ import type { PeopleDatabase, SessionRecord } from '../db/people-database.js';
 
 /** A session's cookie value: 256 random bits. The database keeps only its hash. */
 const TOKEN_BYTES = 32;
-/** last_seen is written at most this often per session (ms): not on every page view. */
+/** last_seen is written at most this often per session (ms), not on every page view; a tenth of the idle timeout at most. */
 const TOUCH_INTERVAL_MS = 60_000;
 /** A sign-in request may wait this long for its callback (ms). */
 export const SIGN_IN_REQUEST_TTL_MS = 10 * 60_000;
@@ -26,12 +26,15 @@ export interface ActiveSession {
  */
 export class SessionStore {
   private readonly touched = new Map<string, number>();
+  private readonly touchInterval: number;
 
   constructor(
     private readonly db: PeopleDatabase,
     private readonly limits: { readonly idleTimeoutMs: number; readonly maxAgeMs: number },
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.touchInterval = Math.min(TOUCH_INTERVAL_MS, limits.idleTimeoutMs / 10);
+  }
 
   /** Starts a session; returns the cookie's value. */
   async start(subject: SessionSubject, address: string | null): Promise<{ token: string; session: ActiveSession }> {
@@ -63,7 +66,7 @@ export class SessionStore {
       return null;
     }
     const last = this.touched.get(hash) ?? Date.parse(record.lastSeen);
-    if (now - last >= TOUCH_INTERVAL_MS) {
+    if (now - last >= this.touchInterval) {
       if (this.touched.size >= 10_000) this.touched.clear();
       this.touched.set(hash, now);
       await this.db.touchSession(hash, new Date(now).toISOString());
