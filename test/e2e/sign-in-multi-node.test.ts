@@ -15,7 +15,7 @@ import { buildNupkg } from '../support/nupkg.js';
 import { freePort } from '../support/postgres.js';
 import { createKeyOnPage, launchBrowser, PROVIDER, requireBrowserClients, sessionCookie, signInThroughProvider, storySteps, VIEWPORT } from './support/browser-story.js';
 import { createNuGetSandbox, describeRun, run, writePawketOnlyConfig } from './support/dotnet.js';
-import { startOidcProvider, type OidcTestProvider } from './support/identity-provider.js';
+import { startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.js';
 import { startPawket, type PawketServer } from './support/server.js';
 
 const { skip } = requireBrowserClients('sign-in across two nodes behind nginx', nginxBinary ? [] : ['nginx']);

@@ -24,7 +24,7 @@ import {
   VIEWPORT,
 } from './support/browser-story.js';
 import { createNuGetSandbox, describeRun, run, writePawketOnlyConfig, type NuGetSandbox, type RunResult } from './support/dotnet.js';
-import { startOidcProvider, type OidcTestProvider } from './support/identity-provider.js';
+import { startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.js';
 import { CORE_ID, packTestPackages, type TestPackages } from './support/packages.js';
 import { startPawket, type PawketServer } from './support/server.js';
 
