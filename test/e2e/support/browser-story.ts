@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { hasDotnet, requireClients } from './dotnet.js';
 import { repoRoot } from './paths.js';
@@ -24,13 +24,26 @@ export const VIEWPORT = { width: 1000, height: 720 };
 
 /**
  * Pictures of the pages for docs/screenshots/, taken only with PAWKET_SCREENSHOTS=1 (so test runs do not rewrite the
- * tracked files). What changes from run to run (secrets, key ids, dates) is masked.
+ * tracked files). What changes from run to run is made the same first, in the page's text: times (today's become
+ * 2026-03-02 09:41, later ones 90 days on), loopback URLs, key ids and a new key's secret.
  */
-export async function screenshot(page: Page, name: string, mask: readonly Locator[] = []): Promise<void> {
+export async function screenshot(page: Page, name: string): Promise<void> {
   if (process.env.PAWKET_SCREENSHOTS !== '1') return;
   const dir = join(repoRoot, 'docs', 'screenshots');
   await mkdir(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true, mask: [page.locator('time'), ...mask], animations: 'disabled' });
+  await page.evaluate((now) => {
+    const later = (y: string, m: string, d: string) => Date.UTC(Number(y), Number(m) - 1, Number(d)) > now + 86_400_000;
+    const steady = (text: string) =>
+      text
+        .replace(/(\d{4})-(\d{2})-(\d{2})(?:([ T])\d{2}:\d{2}(:\d{2})?)?/g, (_m, y: string, mo: string, d: string, sep?: string, sec?: string) =>
+          `${later(y, mo, d) ? '2026-05-31' : '2026-03-02'}${sep ? `${sep}09:41${sec ? ':00' : ''}` : ''}`)
+        .replace(/http:\/\/127\.0\.0\.1:\d+/g, 'https://login.contoso.example')
+        .replace(/\bk[0-9a-f]{12}\b/g, 'k3f9a0c21d7e4');
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) node.textContent = steady(node.textContent ?? '');
+    for (const secret of document.querySelectorAll('code.new-key')) secret.textContent = 'EXAMPLE-KEY-shown-once-0123456789abcdefghij';
+  }, Date.now());
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
 
 /**
