@@ -5,7 +5,9 @@ import { PawketError } from '../errors.js';
 import { accessCommands } from './access.js';
 import { advisoryCommands } from './advisories.js';
 import { feedCommands } from './feeds.js';
+import { orgCommands } from './orgs.js';
 import { serve } from './serve.js';
+import { userCommands } from './users.js';
 import { openStorage } from './storage.js';
 
 // Commands other than serve are loaded when run: their libraries (tar, progress bars) stay out of a server's memory.
@@ -82,6 +84,9 @@ program
 accessCommands(program, configOf);
 advisoryCommands(program, configOf);
 feedCommands(program, configOf);
+// orgs, and roles per feed under feeds (after feedCommands).
+orgCommands(program, configOf);
+userCommands(program, configOf);
 
 program
   .command('promote <packages...>')

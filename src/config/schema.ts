@@ -37,7 +37,7 @@ export const signInProviderSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'use 1-32 lower-case letters, digits or -'),
     /** What the sign-in page's button says. */
     label: z.string().min(1).max(80).optional(),
-    /** The issuer URL: its `/.well-known/openid-configuration` is read at start-up (and again when it fails). */
+    /** The issuer URL: its `/.well-known/openid-configuration` is read at the first sign-in (and again when it failed). */
     issuer: z.url(),
     clientId: z.string().min(1),
     clientSecret: z.string().min(1).optional(),

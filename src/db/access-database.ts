@@ -81,6 +81,8 @@ export interface AuditQuery {
   readonly before?: number;
   readonly action?: string;
   readonly keyId?: string;
+  /** Entries by this key id, actor (a person's user name, `cli (user)`) or owner acted for. */
+  readonly who?: string;
   /** Entries about this package id or key id or prefix (the target, or its first word; case-insensitive). */
   readonly target?: string;
 }
@@ -94,6 +96,8 @@ export interface AccessDatabase {
   findKeyByHash(hash: string): Promise<StoredApiKey | null>;
   getKey(keyId: string): Promise<ApiKeyRecord | null>;
   listKeys(): Promise<ApiKeyRecord[]>;
+  /** The keys a person made (ApiKeyRecord.userId), oldest first. */
+  listKeysOf(userId: number): Promise<ApiKeyRecord[]>;
   /** Keys neither revoked nor expired at `now`. */
   countUsableKeys(now: string): Promise<number>;
   /** False when there is no such key or it was revoked already. */

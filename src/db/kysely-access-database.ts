@@ -172,6 +172,11 @@ export class KyselyAccessDatabase implements AccessDatabase {
     return rows.map((r) => withoutHash(toKey(r)));
   }
 
+  async listKeysOf(userId: number): Promise<ApiKeyRecord[]> {
+    const rows = await this.db.selectFrom('api_keys').select(keyColumns).where('user_id', '=', userId).orderBy('created').orderBy('key_id').execute();
+    return rows.map((r) => withoutHash(toKey(r)));
+  }
+
   async countUsableKeys(now: string): Promise<number> {
     const row = await this.db
       .selectFrom('api_keys')
@@ -408,6 +413,10 @@ export class KyselyAccessDatabase implements AccessDatabase {
     if (query.before !== undefined) q = q.where('seq', '<', query.before);
     if (query.action !== undefined) q = q.where('action', '=', query.action);
     if (query.keyId !== undefined) q = q.where('key_id', '=', query.keyId);
+    if (query.who !== undefined) {
+      const who = query.who;
+      q = q.where((eb) => eb.or([eb('key_id', '=', who), eb('actor', '=', who), eb('owner', '=', who.toLowerCase())]));
+    }
     if (query.target !== undefined) {
       // Targets start with the package id ("Contoso.Lib 1.0.0"); compare case-insensitively, without LIKE ('_' is an id
       // character, and a wildcard there).

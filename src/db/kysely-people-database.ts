@@ -353,6 +353,15 @@ export class KyselyPeopleDatabase implements PeopleDatabase {
       created: row.created,
     };
   }
+
+  async countSignInRequests(since: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('sign_in_requests')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .where('created', '>=', since)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
 }
 
 function toMembership(r: { org_id: number; org: string; user_id: number; user: string; role: string; source: string }): OrgMembership {

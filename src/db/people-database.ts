@@ -135,4 +135,6 @@ export interface PeopleDatabase {
   insertSignInRequest(request: SignInRequest): Promise<void>;
   /** Deletes and returns the request: a state is good for one callback. */
   takeSignInRequest(stateHash: string): Promise<SignInRequest | null>;
+  /** Sign-in requests created at or after `since` (pending ones: anonymous clients create them, so they are capped). */
+  countSignInRequests(since: string): Promise<number>;
 }

@@ -143,14 +143,30 @@ export class PackageAccess implements PackageGuard {
   async authorizeUnlist(given: Principal, id: string): Promise<void> {
     const principal = this.onFeed(given);
     await this.denialsAudited(principal, 'unlist.denied', id, async () => {
-      this.requireFeed(principal);
-      this.auth.authorizeUnlist(principal, id);
-      const lid = toLowerId(id);
-      const registration = await this.store.registration(lid);
       // An unknown id: let the use case answer 404.
-      if (!registration.registered && !(await this.store.hasPackages(lid))) return;
-      this.requireOwner(principal, id, registration.owners, 'unlist, relist or delete');
+      await this.requireManager(principal, id, 'unlist, relist or delete');
     });
+  }
+
+  /** Add or remove owners of an id: what unlisting needs (an owner with the unlist scope, or an admin). 404 for an unknown id. */
+  async authorizeOwners(given: Principal, id: string): Promise<void> {
+    const principal = this.onFeed(given);
+    await this.denialsAudited(principal, 'owner.denied', id, async () => {
+      if (!(await this.requireManager(principal, id, 'manage the owners of'))) throw notFound(`Package ${id} was not found on this feed.`);
+    });
+  }
+
+  /**
+   * Whether the principal may unlist, relist, delete and deprecate versions of an id that has packages here (what a
+   * package page asks before it offers those forms): the checks of {@link authorizeUnlist}, answered without auditing.
+   */
+  async mayManage(given: Principal, id: string): Promise<boolean> {
+    try {
+      return await this.requireManager(this.onFeed(given), id, 'manage');
+    } catch (err) {
+      if (err instanceof PawketError && err.status === 403) return false;
+      throw err;
+    }
   }
 
   async authorizeAdvisory(given: Principal, id: string): Promise<void> {
@@ -179,6 +195,17 @@ export class PackageAccess implements PackageGuard {
 
   private requireFeed(principal: Principal): void {
     if (!this.isValidHere(principal)) throw new PawketError(403, this.notValidHere(principal));
+  }
+
+  /** 403 unless the principal may change the id's versions; false (allowed, nothing to change) for an unknown id. */
+  private async requireManager(principal: Principal, id: string, what: string): Promise<boolean> {
+    this.requireFeed(principal);
+    this.auth.authorizeUnlist(principal, id, what);
+    const lid = toLowerId(id);
+    const registration = await this.store.registration(lid);
+    if (!registration.registered && !(await this.store.hasPackages(lid))) return false;
+    this.requireOwner(principal, id, registration.owners, what);
+    return true;
   }
 
   private requireOwner(principal: Principal, id: string, owners: readonly string[], what: string): void {

@@ -14,6 +14,8 @@ export type AuditAction =
   | 'key.rotate'
   | 'owner.add'
   | 'owner.remove'
+  /** Someone who may not manage an id's owners tried to. */
+  | 'owner.denied'
   | 'prefix.reserve'
   | 'prefix.release'
   | 'deprecate'

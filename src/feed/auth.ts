@@ -337,7 +337,10 @@ export class ApiKeyAuthenticator {
       if ('refused' in held) throw new AuthenticationError('revoked', `The API key ${name} no longer works: ${held.refused}`);
     }
     await this.touch(key.keyId, now);
-    return held ? { ...principal, ...held } : principal;
+    if (!held) return principal;
+    // A person who is no longer an admin (roles apply to them again) no longer lends the admin scope to their keys.
+    const scopes = held.roles && principal.scopes.has('admin') ? new Set([...principal.scopes].filter((s) => s !== 'admin')) : principal.scopes;
+    return { ...principal, ...held, scopes };
   }
 
   /** Records last use at most once a minute per key (per node), not on every request. */

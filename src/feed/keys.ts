@@ -16,6 +16,8 @@ export interface NewKeyRequest {
   readonly expires?: string | null;
   /** Ids of the feeds the key is valid on; none or null: every feed. */
   readonly feeds?: readonly number[] | null;
+  /** The person the key is tied to (made on "My keys"): it works while they are enabled, with their roles. */
+  readonly userId?: number | null;
 }
 
 /** A key just made: `key` is the only time the key itself is ever shown. */
@@ -115,7 +117,10 @@ export function keyStatus(k: ApiKeyRecord, now: number = Date.now()): 'active' |
   return k.revoked ? 'revoked' : k.expires && Date.parse(k.expires) <= now ? 'expired' : 'active';
 }
 
-/** Creating, listing, revoking and rotating API keys (admins only: the CLI and the admin API). */
+/**
+ * Creating, listing, revoking and rotating API keys: for admins (the CLI and the admin API) as they ask; people's own
+ * keys go through PersonKeys (person-keys.ts), which first checks the request stays within the person's rights.
+ */
 export class KeyManager {
   constructor(
     private readonly store: AccessDatabase,
@@ -148,6 +153,7 @@ export class KeyManager {
       lastUsed: null,
       revoked: null,
       feeds,
+      userId: request.userId ?? null,
     };
     await this.store.insertKey({ ...record, hash: hashApiKey(key) });
     const on = feeds === null ? '' : ` on feed ids ${feeds.join(', ')}`;
@@ -157,6 +163,11 @@ export class KeyManager {
 
   list(): Promise<ApiKeyRecord[]> {
     return this.store.listKeys();
+  }
+
+  /** The keys a person made. */
+  listOf(userId: number): Promise<ApiKeyRecord[]> {
+    return this.store.listKeysOf(userId);
   }
 
   async get(keyId: string): Promise<ApiKeyRecord> {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PawketError } from '../errors.js';
 import type { PackageAccess } from '../feed/access.js';
 import type { AuditAction } from '../feed/audit.js';
@@ -139,15 +139,30 @@ function readMessage(err: AuthenticationError): string {
 export function installAccessControl(
   app: FastifyInstance,
   auth: RequestAuthenticator,
-  opts: { privateFeed: boolean; gate?: Pick<FeedGate, 'isValidHere'> },
+  opts: {
+    privateFeed: boolean;
+    gate?: Pick<FeedGate, 'isValidHere'>;
+    /**
+     * Answers a browser that sent no key instead of the 401 (a page offering to sign in); null leaves the 401 with its
+     * Basic challenge, which NuGet clients need.
+     */
+    browserDenied?: (request: FastifyRequest, reply: FastifyReply, error: PawketError) => FastifyReply | null;
+  },
 ): void {
   if (!opts.privateFeed) return;
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config?.access;
     if (access === 'anonymous' || access === 'key') return;
     // A person signed in to the web UI with a role here (a reader at least) reads without a key; clients use keys.
     const viewer = request.pawketViewer;
-    if (viewer && requestKey(request) === undefined && opts.gate?.isValidHere(viewer.principal)) return;
-    await auth.authenticate(request, { read: true });
+    const key = requestKey(request);
+    if (viewer && key === undefined && opts.gate?.isValidHere(viewer.principal)) return;
+    try {
+      await auth.authenticate(request, { read: true });
+    } catch (err) {
+      const answered = err instanceof PawketError && err.status === 401 && key === undefined ? opts.browserDenied?.(request, reply, err) : null;
+      if (answered) return answered;
+      throw err;
+    }
   });
 }

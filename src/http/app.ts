@@ -32,12 +32,21 @@ import { serviceIndexRoutes } from './v3/service-index.js';
 import { staticResourceRoutes } from './v3/static-resources.js';
 import { PackageFiles } from './ui/package-files.js';
 import { uiRoutes } from './ui/routes.js';
+import { PackageManagement } from './ui/manage-routes.js';
+import { signInOffer } from './ui/sign-in-offer.js';
 import { uploadFormRoute } from './ui/upload-route.js';
 import { FeedRouter } from './feed-router.js';
 import { compositionStamp } from '../feed/virtual/members.js';
 import { virtualFeedRoutes } from './virtual-feed.js';
 import { installViewer, WebSessions } from './session.js';
 import { pruneSessionsRegularly, signInRoutes } from './ui/sign-in-routes.js';
+import { oidcRoutes } from './ui/oidc-routes.js';
+import { adminPeopleRoutes } from './admin-people.js';
+import { orgRoutes } from './ui/org-routes.js';
+import { adminPageRoutes } from './ui/admin-routes.js';
+import { keyRoutes } from './ui/key-routes.js';
+import { userAdminRoutes } from './ui/user-admin-routes.js';
+import { UserAdmin } from '../people/user-admin.js';
 
 /** What every feed's app of one server shares: one metrics registry, one count of bad keys per address. */
 interface ServerParts {
@@ -171,7 +180,12 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   const requestAuth = parts.requestAuth.forFeed(feed.access);
   // Who is signed in to the web UI (only requests with the session cookie ask); their role here may read a private feed.
   installViewer(app, parts.web, feed.access);
-  installAccessControl(app, requestAuth, { privateFeed: config.private, gate: feed.access });
+  installAccessControl(app, requestAuth, {
+    privateFeed: config.private,
+    gate: feed.access,
+    // Browsers are offered the sign-in page rather than a password prompt.
+    browserDenied: signInOffer(feed.scope, config.signIn),
+  });
   if (root && config.private && config.apiKeys.length === 0 && (await feed.accessDb.countUsableKeys(new Date().toISOString())) === 0) {
     app.log.warn('the feed is private but has no API key yet: create one with `pawket keys create`');
   }
@@ -259,12 +273,31 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     adminPromotionRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, hub: feed.hub });
     adminFeedRoutes(app, { hub: feed.hub, auth: feed.auth, requestAuth: parts.requestAuth, configuredBase: config.baseUrl });
     signInRoutes(app, { web: parts.web, requestAuth: parts.requestAuth, auth: feed.auth, config: config.signIn, scope: feed.scope });
+    oidcRoutes(app, {
+      web: parts.web,
+      people: feed.hub.shared.people,
+      audit: feed.audit,
+      config: config.signIn,
+      configuredBase: config.baseUrl,
+      scope: feed.scope,
+    });
     pruneSessionsRegularly(app, feed.hub.shared.sessions);
+    // Organisations, roles per feed and the admin pages (docs/ORGANISATIONS.md); a person's keys and the users' pages.
+    const { people, sessions } = feed.hub.shared;
+    adminPeopleRoutes(app, { hub: feed.hub, people, auth: feed.auth, requestAuth: parts.requestAuth });
+    orgRoutes(app, { hub: feed.hub, people, scope: feed.scope });
+    adminPageRoutes(app, { hub: feed.hub, people, scope: feed.scope });
+    keyRoutes(app, { hub: feed.hub, keys: feed.keys, people, scope: feed.scope });
+    userAdminRoutes(app, { users: new UserAdmin(people, sessions, feed.accessDb, feed.audit, feed.auth), people, hub: feed.hub, scope: feed.scope });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
   advisoryRoutes(app, feed.advisories, requestAuth);
+  // Owners manage their ids in the browser: "My packages" and the package page's forms.
+  const management = new PackageManagement(feed);
+  management.routes(app);
   // The web UI at / (docs/ARCHITECTURE.md, Web UI).
   uiRoutes(app, {
+    management,
     feed,
     index: mergedSearch ?? search.index,
     localIndex: search.index,

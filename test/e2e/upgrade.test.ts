@@ -153,6 +153,15 @@ function upgradeSuite(name: string, recorded: Recorded, copy: (work: string) => 
       ]);
     });
 
+    it('keeps every owner name as an organisation (`pawket orgs list`)', async () => {
+      const { dataDir, env } = copied!;
+      const listed = await pawket(dataDir, env, ['orgs', 'list', '--json']);
+      expect(listed.code, listed.stderr).toBe(0);
+      const orgs = (JSON.parse(listed.stdout) as Array<{ name: string }>).map((o) => o.name);
+      // The owners of ids, of the reserved prefix and of the stored keys.
+      expect(orgs).toEqual(expect.arrayContaining(['alice', 'contoso', 'fabrikam']));
+    });
+
     it('leaves `pawket migrate` nothing to do once the server has upgraded the database', async () => {
       await server!.stop();
       const migrate = await pawket(copied!.dataDir, copied!.env, ['migrate']);

@@ -74,6 +74,16 @@ tr.current{font-weight:700}
 .stats strong{display:block;font-size:1.4rem}
 form.upload{display:grid;gap:12px;max-width:560px}
 form.upload progress{width:100%}
+form.inline{display:inline}
+.manage{margin-top:24px;border-top:1px solid var(--line)}
+.manage-actions{display:flex;flex-wrap:wrap;gap:8px;align-items:center}
+form.stacked{display:grid;gap:8px;max-width:560px;margin-top:8px}
+form.stacked fieldset{border:1px solid var(--line);border-radius:6px}
+form.stacked textarea,form.stacked input[name=alternate]{width:100%;font:inherit}
+ul.owners{list-style:none;padding:0}ul.owners li{padding:2px 0}
+button.danger{border-color:var(--bad);color:var(--bad)}
+form.create-key{display:grid;gap:12px;max-width:640px}form.create-key fieldset{border:1px solid var(--line);border-radius:6px}form.create-key fieldset label{font-weight:400}
+code.new-key{word-break:break-all;font-size:1.05rem}
 label{font-weight:600}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;

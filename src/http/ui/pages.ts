@@ -183,6 +183,10 @@ export interface PackageInput {
   readonly feedUrl: string;
   /** Flat-container URL of the .nupkg. */
   readonly downloadUrl: string;
+  /** What the last form of the Manage section did (manage-pages.ts). */
+  readonly notice?: Html | null;
+  /** The Manage section, for those who may manage the id. */
+  readonly manage?: Html | null;
 }
 
 export function installCommands(id: string, version: string, feedUrl: string, sourceName = 'Pawket'): { key: string; label: string; text: string }[] {
@@ -288,6 +292,7 @@ export function packagePage(paths: UiPaths, p: PackageInput): string {
 <div class="meta"><span>${m.id}</span>${p.verified ? html`<span class="verified">✓ verified prefix</span>` : ''}${p.mirroredFrom ? mirroredMark('Mirrored', p.mirroredFrom) : ''}<span>${number(p.totalDownloads)} total downloads</span><span>${number(current?.downloads ?? 0)} of this version</span></div>
 </div>
 </div>
+${p.notice ?? ''}
 ${!p.listed ? html`<div class="banner warn" role="status">This version is unlisted: it still restores when pinned, but search and "latest" skip it.</div>` : ''}
 ${m.requireLicenseAcceptance ? html`<div class="banner warn" role="status">This package requires accepting its license before use.</div>` : ''}
 ${p.deprecation ? deprecationBanner(paths, p.deprecation) : ''}
@@ -309,6 +314,7 @@ ${p.licenseText !== null ? html`<h2 id="license">License</h2><pre>${p.licenseTex
 <td>${[v.listed ? '' : 'unlisted', v.prerelease ? 'prerelease' : '', v.deprecated ? 'deprecated' : '', v.vulnerable ? 'vulnerable' : ''].filter(Boolean).join(', ')}${v.mirroredFrom ? html` ${mirroredMark('mirrored', v.mirroredFrom)}` : ''}</td></tr>`,
   )}</tbody>
 </table>
+${p.manage ?? ''}
 </div>
 <aside>
 <section>

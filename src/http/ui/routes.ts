@@ -16,6 +16,7 @@ import { iconTypeOf } from './image-types.js';
 import { ENTRY_LIMITS, PackageFiles } from './package-files.js';
 import { readmeLinks } from './readme-links.js';
 import { DEFAULT_ICON, feedPage, homePage, notFoundPage, packagePage, PAGE_SIZE, uploadPage, type VersionRow } from './pages.js';
+import type { PackageManagement } from './manage-routes.js';
 import { UiPaths } from './paths.js';
 
 export interface UiOptions {
@@ -34,6 +35,8 @@ export interface UiOptions {
   readonly privateFeed: boolean;
   /** Files read from inside packages, shared with the flat container's icons and readmes; default a new one. */
   readonly files?: PackageFiles;
+  /** Owners' forms on package pages (manage-routes.ts); none on feeds without them. */
+  readonly management?: Pick<PackageManagement, 'view'>;
 }
 
 /**
@@ -58,12 +61,15 @@ function first(query: Query, name: string): string {
   return (Array.isArray(value) ? value[0] : value) ?? '';
 }
 
-/** Sends a page with the headers every page carries (its CSP among them). */
-export function sendPage(reply: FastifyReply, body: string, status = 200) {
+/**
+ * Sends a page with the headers every page carries (its CSP among them). `cacheControl`: `no-store` for a page that
+ * shows a secret once (a new key).
+ */
+export function sendPage(reply: FastifyReply, body: string, status = 200, cacheControl: 'no-cache' | 'no-store' = 'no-cache') {
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-cache')
+    .header('cache-control', cacheControl)
     .header('content-security-policy', PAGE_CSP)
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'same-origin')
@@ -152,6 +158,7 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
     }));
     const mine = advisories.get(record.lowerVersion)!;
     const { readme, licenseText } = await packageTexts(paths, record, metadata);
+    const managed = await opts.management?.view(request, paths, { id: record.id, version: record.version, listed: record.listed, deprecation: mine.deprecation });
     return sendPage(
       reply,
       packagePage(paths, {
@@ -170,6 +177,8 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
         licenseText,
         feedUrl: baseUrl(request, opts.configuredBase) + routes.serviceIndex,
         downloadUrl: paths.nupkg(record.lowerId, record.lowerVersion),
+        notice: managed?.notice ?? null,
+        manage: managed?.section ?? null,
       }),
     );
   };
