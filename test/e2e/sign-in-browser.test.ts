@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { freePort } from '../support/postgres.js';
 import {
   createKeyOnPage,
   launchBrowser,
@@ -114,12 +113,7 @@ describe.skipIf(skip)('a person signs in with OpenID Connect and manages package
     pkgs = await packTestPackages(work, (await createNuGetSandbox(join(work, 'nuget-pack'))).env, { coreOnly: true });
     sandbox = await createNuGetSandbox(join(work, 'nuget-consume'));
     consumerDir = join(pkgs.projectsDir, 'Consumer');
-    // The provider must know Pawket's redirect URI, so Pawket's port is chosen first.
-    const port = await freePort();
-    idp = await startOidcProvider({
-      users: USERS,
-      clients: [{ client_id: 'pawket', client_secret: CLIENT_SECRET, redirect_uris: [`http://127.0.0.1:${port}/signin/${PROVIDER.name}/callback`] }],
-    });
+    idp = await startOidcProvider({ users: USERS });
     const signIn = {
       providers: [
         { ...PROVIDER, issuer: idp.issuer, clientId: 'pawket', clientSecret: CLIENT_SECRET, scopes: ['openid', 'profile', 'email', 'groups'] },
@@ -127,8 +121,9 @@ describe.skipIf(skip)('a person signs in with OpenID Connect and manages package
       defaultRole: 'contributor',
       admins: ['erin'],
     };
-    server = await startPawket({ env: { PAWKET_API_KEY: BOOTSTRAP_KEY, PAWKET_SIGN_IN: JSON.stringify(signIn) }, args: ['--port', String(port)] });
-    expect(server.baseUrl).toBe(`http://127.0.0.1:${port}`);
+    server = await startPawket({ env: { PAWKET_API_KEY: BOOTSTRAP_KEY, PAWKET_SIGN_IN: JSON.stringify(signIn) } });
+    // Registered at the provider as an administrator would, with Pawket's redirect URI.
+    idp.addClient({ client_id: 'pawket', client_secret: CLIENT_SECRET, redirect_uris: [`${server.baseUrl}/signin/${PROVIDER.name}/callback`] });
     configFile = await writePawketOnlyConfig(consumerDir, server.feedUrl);
     browser = await launchBrowser();
     alice = await newPage();

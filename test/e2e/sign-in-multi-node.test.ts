@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { backend, freshBackendEnv } from '../support/backend.js';
 import { nginxBinary, startLoadBalancer, type TempNginx } from '../support/nginx.js';
 import { buildNupkg } from '../support/nupkg.js';
-import { freePort } from '../support/postgres.js';
 import { createKeyOnPage, launchBrowser, PROVIDER, requireBrowserClients, sessionCookie, signInThroughProvider, storySteps, VIEWPORT } from './support/browser-story.js';
 import { createNuGetSandbox, describeRun, run, writePawketOnlyConfig } from './support/dotnet.js';
 import { startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.js';
@@ -41,12 +40,7 @@ describe.skipIf(skip)(`a session started on one node works on another (${backend
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'pawket-e2e-sign-in-nodes-'));
-    const port = await freePort();
-    const lbUrl = `http://127.0.0.1:${port}`;
-    idp = await startOidcProvider({
-      users: [{ sub: 'dana', preferred_username: 'dana', name: 'Dana Scully', email: 'dana@contoso.test', groups: [] }],
-      clients: [{ client_id: 'pawket', client_secret: CLIENT_SECRET, redirect_uris: [`${lbUrl}/signin/${PROVIDER.name}/callback`] }],
-    });
+    idp = await startOidcProvider({ users: [{ sub: 'dana', preferred_username: 'dana', name: 'Dana Scully', email: 'dana@contoso.test', groups: [] }] });
     const signIn = { providers: [{ ...PROVIDER, issuer: idp.issuer, clientId: 'pawket', clientSecret: CLIENT_SECRET }], defaultRole: 'contributor' };
     // One database for both nodes: on SQLite one data dir (its database file and package files), else one
     // PostgreSQL database and bucket prefix.
@@ -54,8 +48,9 @@ describe.skipIf(skip)(`a session started on one node works on another (${backend
     const dataDir = backend === 'sqlite' ? join(work, 'data') : undefined;
     nodeA = await startPawket({ env: shared, ...(dataDir ? { dataDir } : {}) });
     nodeB = await startPawket({ env: shared, ...(dataDir ? { dataDir } : {}) });
-    lb = await startLoadBalancer([hostOf(nodeB)], { port, pin: { prefix: '/signin/', upstream: hostOf(nodeA) } });
-    expect(lb.url).toBe(lbUrl);
+    lb = await startLoadBalancer([hostOf(nodeB)], { pin: { prefix: '/signin/', upstream: hostOf(nodeA) } });
+    // The redirect URI is nginx's: the browser only ever sees that address.
+    idp.addClient({ client_id: 'pawket', client_secret: CLIENT_SECRET, redirect_uris: [`${lb.url}/signin/${PROVIDER.name}/callback`] });
     browser = await launchBrowser();
     page = await (await browser.newContext({ viewport: VIEWPORT, baseURL: lb.url })).newPage();
     page.on('response', (r) => {

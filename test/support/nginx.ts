@@ -13,8 +13,6 @@ export interface TempNginx {
 }
 
 export interface LoadBalancerOptions {
-  /** Listen on this loopback port (default: a free one). */
-  readonly port?: number;
   /**
    * Requests whose path starts with `prefix` all go to `upstream` (host:port), e.g. sign-in callbacks to one node. (A
    * regular expression location: a plain `/signin/` would also redirect `/signin` to `/signin/`.)
@@ -31,7 +29,7 @@ export async function startLoadBalancer(upstreams: readonly string[], opts: Load
   if (!nginxBinary) throw new Error('nginx not found: install Debian package nginx-light (scripts/install-test-deps.sh)');
   const dir = await mkdtemp(join(tmpdir(), 'pawket-nginx-'));
   await mkdir(join(dir, 'tmp'));
-  const port = opts.port ?? (await freePort());
+  const port = await freePort();
   const proxy = (to: string) => `
       proxy_pass http://${to};
       proxy_set_header Host $http_host;
