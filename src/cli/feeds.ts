@@ -1,25 +1,15 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
-import { badRequest, PawketError } from '../errors.js';
+import { badRequest } from '../errors.js';
 import { FeedAdmin, type FeedSummary } from '../feed/feed-admin.js';
-import { FeedHub } from '../feed/hub.js';
+import { withHub } from './open-feed.js';
 import { feedUrls } from '../http/feed-urls.js';
 import { cliActor, out, storageConfig, storageOptions, table, type StorageFlags } from './access.js';
 import { settingOptions, settingsOf, type SettingFlags } from './feed-setting-flags.js';
 
 /** Runs one command on the server's feeds; PawketErrors print their message and exit 1. */
-async function withFeeds(config: Config, run: (feeds: FeedAdmin) => Promise<void>): Promise<void> {
-  let hub: FeedHub | undefined;
-  try {
-    hub = await FeedHub.open(config);
-    await run(new FeedAdmin(hub));
-  } catch (err) {
-    if (!(err instanceof PawketError)) throw err;
-    process.stderr.write(`pawket: ${err.message}\n`);
-    process.exitCode = 1;
-  } finally {
-    await hub?.close();
-  }
+function withFeeds(config: Config, run: (feeds: FeedAdmin) => Promise<void>): Promise<void> {
+  return withHub(config, (hub) => run(new FeedAdmin(hub)));
 }
 
 const names = (text: string) => text.split(',').map((t) => t.trim()).filter((t) => t.length > 0);

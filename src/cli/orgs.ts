@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
-import { badRequest, PawketError } from '../errors.js';
-import { FeedHub } from '../feed/hub.js';
+import { badRequest } from '../errors.js';
+import { withHub } from './open-feed.js';
 import { operatorActing } from '../people/acting.js';
 import { FeedRoles } from '../people/feed-roles.js';
 import { Organisations } from '../people/organisations.js';
@@ -13,19 +13,8 @@ interface PeopleTools {
 }
 
 /** Runs one command on the server's people; PawketErrors print their message and exit 1. */
-async function withPeople(config: Config, run: (tools: PeopleTools) => Promise<void>): Promise<void> {
-  let hub: FeedHub | undefined;
-  try {
-    hub = await FeedHub.open(config);
-    const people = hub.shared.people;
-    await run({ orgs: new Organisations(people, hub), roles: new FeedRoles(people, hub) });
-  } catch (err) {
-    if (!(err instanceof PawketError)) throw err;
-    process.stderr.write(`pawket: ${err.message}\n`);
-    process.exitCode = 1;
-  } finally {
-    await hub?.close();
-  }
+function withPeople(config: Config, run: (tools: PeopleTools) => Promise<void>): Promise<void> {
+  return withHub(config, (hub) => run({ orgs: new Organisations(hub.shared.people, hub), roles: new FeedRoles(hub.shared.people, hub) }));
 }
 
 type Json = { json?: boolean };
