@@ -18,6 +18,7 @@ export const BACKEND_INDEPENDENT = [
   'test/e2e/paket.test.ts',
   'test/e2e/outdated.test.ts',
   'test/e2e/ui.test.ts',
+  'test/e2e/sign-in-browser.test.ts',
   'test/e2e/advisories.test.ts',
   'test/e2e/private-feed.test.ts',
   'test/e2e/v2-autocomplete.test.ts',

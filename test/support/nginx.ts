@@ -12,15 +12,32 @@ export interface TempNginx {
   stop(): Promise<void>;
 }
 
+export interface LoadBalancerOptions {
+  /**
+   * Requests whose path starts with `prefix` all go to `upstream` (host:port), e.g. sign-in callbacks to one node. (A
+   * regular expression location: a plain `/signin/` would also redirect `/signin` to `/signin/`.)
+   */
+  readonly pin?: { readonly prefix: string; readonly upstream: string };
+}
+
 /**
  * Starts nginx on loopback as a round-robin load balancer over `upstreams` (host:port). GETs fail over to the next
  * node when one is down; pushes are not retried (nginx never repeats a non-idempotent request), as in production.
+ * Each answer names the node that gave it in `X-Upstream`.
  */
-export async function startLoadBalancer(upstreams: readonly string[]): Promise<TempNginx> {
+export async function startLoadBalancer(upstreams: readonly string[], opts: LoadBalancerOptions = {}): Promise<TempNginx> {
   if (!nginxBinary) throw new Error('nginx not found: install Debian package nginx-light (scripts/install-test-deps.sh)');
   const dir = await mkdtemp(join(tmpdir(), 'pawket-nginx-'));
   await mkdir(join(dir, 'tmp'));
   const port = await freePort();
+  const proxy = (to: string) => `
+      proxy_pass http://${to};
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_next_upstream error timeout http_502 http_503;
+      proxy_connect_timeout 2s;
+      proxy_request_buffering off;
+      add_header X-Upstream $upstream_addr always;`;
   const conf = `
 worker_processes 1;
 daemon off;
@@ -39,14 +56,10 @@ http {
   server {
     listen 127.0.0.1:${port};
     client_max_body_size 0;
-    location / {
-      proxy_pass http://pawket;
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_next_upstream error timeout http_502 http_503;
-      proxy_connect_timeout 2s;
-      proxy_request_buffering off;
-    }
+    location / {${proxy('pawket')}
+    }${opts.pin ? `
+    location ~ ^${opts.pin.prefix.replace(/[^\w/-]/g, '\\$&')} {${proxy(opts.pin.upstream)}
+    }` : ''}
   }
 }
 `;
