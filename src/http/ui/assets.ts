@@ -20,6 +20,8 @@ header.top nav{max-width:1100px;margin:0 auto;padding:10px 16px;display:flex;gap
 header.top .brand{font-weight:700;font-size:1.15rem;text-decoration:none;color:var(--fg)}
 header.top .feed-name{margin-left:-10px;padding:1px 8px;border:1px solid var(--line);border-radius:999px;color:var(--muted);font-size:.9rem}
 header.top a{text-decoration:none}
+header.top .account{margin-left:auto;display:flex;gap:14px;align-items:center;flex-wrap:wrap}
+header.top .account .who{font-weight:600}
 main{max-width:1100px;margin:0 auto;padding:16px}
 footer{max-width:1100px;margin:32px auto;padding:0 16px;color:var(--muted);font-size:.85rem}
 h1{font-size:1.6rem;margin:.3em 0;overflow-wrap:anywhere}
