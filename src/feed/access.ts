@@ -1,6 +1,6 @@
 import type { AccessDatabase } from '../db/access-database.js';
 import { PawketError, notFound } from '../errors.js';
-import { lowerId as toLowerId } from '../nuget/id.js';
+import { isValidPackageId, lowerId as toLowerId } from '../nuget/id.js';
 import type { AuditAction, AuditLog } from './audit.js';
 import type { FeedRole } from '../db/people-database.js';
 import { roleOn, scopesOfRole } from '../people/roles.js';
@@ -187,10 +187,25 @@ export class PackageAccess implements PackageGuard {
 
   async record(actor: Actor, action: AuditAction, target: string, detail: string | null = null): Promise<void> {
     try {
-      await this.audit.record(actor, action, target, detail);
+      await this.audit.record(await this.actingFor(actor, target), action, target, detail);
     } catch (err) {
       this.onError(err);
     }
+  }
+
+  /**
+   * A person acting on an id through one of their organisations is recorded with that organisation as the owner
+   * acted for (the actor stays the person). Targets of package actions start with the id.
+   */
+  private async actingFor(actor: Actor, target: string): Promise<Actor> {
+    const orgs = (actor as Partial<Principal>).actsFor;
+    if (!orgs || orgs.length === 0 || actor.owner === null) return actor;
+    const id = target.split(' ')[0]!;
+    if (!isValidPackageId(id)) return actor;
+    const { owners } = await this.store.registration(toLowerId(id));
+    if (owners.includes(actor.owner)) return actor;
+    const org = orgs.find((o) => owners.includes(o));
+    return org ? { ...actor, owner: org } : actor;
   }
 
   private requireFeed(principal: Principal): void {

@@ -112,11 +112,11 @@ describe('unlist and relist through the forms', () => {
     expect(await lastAudit(server, 'relist')).toMatchObject({ actor: 'alice', owner: 'alice', target: 'Alice.Lib 1.0.0' });
   });
 
-  it('lets a member of an organisation unlist the organisation’s id', async () => {
+  it('lets a member of an organisation unlist the organisation’s id; the audit log names the person and the organisation', async () => {
     const res = await postForm(form('Contoso.Lib', '1.0.0', 'unlist'), dave);
     expect(res.status).toBe(303);
     expect((await registrationEntry(server, 'Contoso.Lib', '1.0.0'))?.listed).toBe(false);
-    expect(await lastAudit(server, 'unlist')).toMatchObject({ actor: 'dave', target: 'Contoso.Lib 1.0.0' });
+    expect(await lastAudit(server, 'unlist')).toMatchObject({ actor: 'dave', owner: 'contoso', target: 'Contoso.Lib 1.0.0' });
     expect((await postForm(form('Contoso.Lib', '1.0.0', 'relist'), dave)).status).toBe(303);
   });
 
