@@ -198,7 +198,7 @@ export function accessCommands(program: Command, loadConfigOf: (flags: StorageFl
       .description('Create an API key and print it (once).')
       .requiredOption('--name <name>', 'what the key is for, e.g. "ci-main"')
       .requiredOption('--owner <owner>', 'the user or team the key acts for; it owns the ids it pushes first')
-      .requiredOption('--scopes <scopes>', 'comma-separated: push-new, push, unlist, read, admin')
+      .requiredOption('--scopes <scopes>', 'comma-separated: push-new, push, unlist, read, stage, admin')
       .option('--patterns <globs>', 'comma-separated id globs the key may write, e.g. "Contoso.*" (default: any id)')
       .option('--expires <when>', 'an ISO date (2026-12-31) or a duration (90d, 12h, 8w); default: never')
       .option('--feeds <names>', "comma-separated feed names the key is valid on, or '*' (default): every feed")

@@ -4,6 +4,7 @@ import { operatorPrincipal } from '../feed/auth.js';
 import { exportPackages, importPackages } from '../feed/import.js';
 import { retainEveryFeed, retainFeed, type FeedRetention } from '../feed/retention.js';
 import { openContentFeed } from './open-feed.js';
+import { sweepStaging } from '../feed/staging-sweep.js';
 import { Progress } from './progress.js';
 
 /** `pawket import DIR`: bulk import; returns the exit code (1 when some file was rejected). */
@@ -52,6 +53,10 @@ export async function gcCommand(config: Config, dryRun: boolean, feedName?: stri
     const principal = operatorPrincipal('pawket gc (command line)');
     const done = feedName !== undefined ? [await retainFeed(opened, principal, dryRun)] : await retainEveryFeed(opened.hub, principal, dryRun);
     for (const retention of done) report(retention, dryRun, done.length > 1);
+    if (!dryRun) {
+      const expired = await sweepStaging(opened);
+      process.stdout.write(`Expired staged files: ${expired.length} were removed.\n`);
+    }
     const orphans = await opened.sweepOrphans(dryRun);
     for (const key of orphans) process.stdout.write(`${dryRun ? 'would remove' : 'removed'} orphaned file ${key}\n`);
     process.stdout.write(`Orphaned files: ${orphans.length} ${dryRun ? 'would be' : 'were'} removed.\n`);

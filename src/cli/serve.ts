@@ -7,6 +7,7 @@ import { WebhookWorker } from '../feed/webhook-worker.js';
 import type { FeedDefinition } from '../feed/feed-definitions.js';
 import { buildApp } from '../http/app.js';
 import { feedUrls } from '../http/feed-urls.js';
+import { sweepStaging } from '../feed/staging-sweep.js';
 import { routes } from '../http/routes.js';
 
 /** Longest a shutdown waits for requests in flight (a big push on a slow link) before giving up. */
@@ -56,6 +57,16 @@ export async function serve(config: Config): Promise<void> {
   });
   webhooks.start();
 
+  // Expired staged packages go with their files, at start and every hour (docs/STAGING.md).
+  const stagingSweep = () =>
+    void sweepStaging(feed).then(
+      (removed) => removed.length && app.log.info({ count: removed.length }, 'removed expired staged files'),
+      (err: unknown) => app.log.warn({ err }, 'staging expiry sweep failed'),
+    );
+  stagingSweep();
+  const stagingTimer = setInterval(stagingSweep, 3_600_000);
+  stagingTimer.unref();
+
   void feed.sweepOrphans().then(
     (removed) => removed.length && app.log.info({ count: removed.length }, 'removed orphaned package files'),
     (err: unknown) => app.log.warn({ err }, 'orphan sweep failed'),
@@ -73,6 +84,7 @@ export async function serve(config: Config): Promise<void> {
     force.unref();
     // Stops accepting, lets pushes and downloads in flight finish, then closes the database.
     await app.close();
+    clearInterval(stagingTimer);
     await webhooks.stop();
     await feed.close();
     clearTimeout(force);

@@ -1,5 +1,6 @@
 /** Scopes an API key may carry; `admin` implies every other one. */
-export const KEY_SCOPES = ['push-new', 'push', 'unlist', 'read', 'admin'] as const;
+/** `stage`: stage packages (docs/STAGING.md) and nothing else; a push needs `push` or `push-new`. */
+export const KEY_SCOPES = ['push-new', 'push', 'unlist', 'read', 'stage', 'admin'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
 /** An API key as stored: never the key itself, only its hash. */

@@ -129,7 +129,7 @@ export interface PackageDatabase {
   listDownloadCounts(lowerId?: string): Promise<DownloadCount[]>;
   /** Throws when the database cannot be reached (readiness checks). */
   ping(): Promise<void>;
-  /** Whether some row of any feed references this blob (orphan clean-up; blob keys carry their feed's prefix). */
+  /** Whether some row (a package or a staged artifact) of any feed references this blob (orphan clean-up; blob keys carry their feed's prefix). */
   isBlobReferenced(blobKey: string): Promise<boolean>;
   close(): Promise<void>;
 }

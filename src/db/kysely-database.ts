@@ -3,6 +3,7 @@ import { Migrator, sql } from './kysely.js';
 import type { Change, DownloadCount, FeedUsage, NewPackage, PackageDatabase, PackageRecord, PromotedPackage, PromotionOutcome } from './database.js';
 import { DEFAULT_FEED_ID } from './feed-migrations.js';
 import { promotePackages } from './kysely-promotion.js';
+import { isStagedBlobReferenced } from './kysely-staging-database.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import type { PackagesTable, Tables } from './schema.js';
 
@@ -353,7 +354,8 @@ export class KyselyPackageDatabase implements PackageDatabase {
 
   async isBlobReferenced(blobKey: string): Promise<boolean> {
     const row = await this.db.selectFrom('packages').select('key').where('blob_key', '=', blobKey).executeTakeFirst();
-    return row !== undefined;
+    // Staged packages keep their files at the key a push would use: those are referenced too.
+    return row !== undefined || (await isStagedBlobReferenced(this.db, blobKey));
   }
 
   async close(): Promise<void> {

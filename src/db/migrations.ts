@@ -7,6 +7,7 @@ import { peopleMigrations } from './people-migrations.js';
 import { symbolMigrations } from './symbol-migrations.js';
 import { upstreamMigrations } from './upstream-migrations.js';
 import { webhookMigrations } from './webhook-migrations.js';
+import { stagingMigrations } from './staging-migrations.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -87,6 +88,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   ...peopleMigrations(dialect),
   // Webhooks and their delivery queue (webhook-migrations.ts).
   ...webhookMigrations(dialect),
+  // Package staging: groups and staged artifacts (staging-migrations.ts).
+  ...stagingMigrations(dialect),
   };
 }
 

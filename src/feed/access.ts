@@ -125,6 +125,41 @@ export class PackageAccess implements PackageGuard {
     });
   }
 
+  /** May this key stage anything at all (`stage` or a push scope)? Asked before an uploaded body is read. */
+  async authorizeAnyStage(given: Principal): Promise<void> {
+    const principal = this.onFeed(given);
+    await this.denialsAudited(principal, 'stage.denied', '(any package)', async () => {
+      this.requireFeed(principal);
+      this.auth.authorizeAnyStage(principal);
+    });
+  }
+
+  /**
+   * Staging a package with this id: the checks of a push (key valid here, scopes, id patterns, prefix reservations,
+   * ownership of an existing id) without claiming a new id: promotion claims it. 403 naming the id when refused.
+   */
+  async authorizeStage(given: Principal, id: string): Promise<void> {
+    const principal = this.onFeed(given);
+    await this.denialsAudited(principal, 'stage.denied', id, async () => {
+      this.requireFeed(principal);
+      const lid = toLowerId(id);
+      const registration = await this.store.registration(lid);
+      if (!registration.registered && !(await this.store.hasPackages(lid))) {
+        this.auth.authorizeStage(principal, id, { isNew: true });
+        const reservation = await this.ownership.governing(lid);
+        if (reservation && !ownersActedFor(principal).includes(reservation.owner) && !this.auth.isAdmin(principal)) {
+          throw new PawketError(
+            403,
+            `Package id ${id} is under the prefix ${reservation.pattern} reserved for ${reservation.owner}; the API key ${principal.name} belongs to ${principal.owner} and may not stage it.`,
+          );
+        }
+        return;
+      }
+      this.auth.authorizeStage(principal, id, { isNew: false });
+      this.requireOwner(principal, id, registration.owners, 'stage');
+    });
+  }
+
   /** For pushes that need the id to exist already (symbol packages): never claims. 404 for an unknown id. */
   async authorizePushToExisting(given: Principal, id: string): Promise<void> {
     const principal = this.onFeed(given);

@@ -251,6 +251,28 @@ export class ApiKeyAuthenticator {
   }
 
   /**
+   * May this principal stage a package with this id (ownership aside)? The `stage` scope, or a push scope: what may
+   * push may stage. A new id needs `push-new` or `stage` (staging claims nothing; promotion will).
+   */
+  authorizeStage(principal: Principal, id: string, opts: { isNew: boolean }): void {
+    this.authorizeAnyStage(principal);
+    this.authorizePattern(principal, id, 'stage');
+    if (opts.isNew && !hasScope(principal, 'push-new', 'stage')) {
+      throw new PawketError(
+        403,
+        `The API key ${principal.name} may not stage the new package id ${id}: that needs the stage or push-new scope (it has ${scopeList(principal)}).`,
+      );
+    }
+  }
+
+  /** May this principal stage anything at all? Decided before an uploaded body is read. */
+  authorizeAnyStage(principal: Principal): void {
+    if (!hasScope(principal, 'stage', 'push', 'push-new')) {
+      throw new PawketError(403, `The API key ${principal.name} may not stage packages: its scopes are ${scopeList(principal)}. It needs the stage (or a push) scope.`);
+    }
+  }
+
+  /**
    * May this principal unlist, relist or delete versions of this id (ownership aside)? Deprecating and filing
    * advisories are the same kind of maintenance and need the same scope; `what` words the refusal.
    */

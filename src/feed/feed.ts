@@ -22,6 +22,8 @@ import { Ownership } from './ownership.js';
 import { PackageReader } from './package-reader.js';
 import { PublishService } from './publish.js';
 import { SymbolService } from './symbols.js';
+import { StagingService } from './staging.js';
+import { KyselyStagingDatabase } from '../db/kysely-staging-database.js';
 import { MergedReader } from './upstream/merged-reader.js';
 import { UpstreamService } from './upstream/service.js';
 import { VirtualMembers } from './virtual/members.js';
@@ -58,6 +60,8 @@ export interface Feed {
   readonly symbols: SymbolService;
   /** Deprecations and vulnerability advisories. */
   readonly advisories: AdvisoryService;
+  /** Staged packages and groups, invisible to readers until promoted (docs/STAGING.md). */
+  readonly staging: StagingService;
   /** The feed's webhooks; the use cases above tell it what changed (docs/WEBHOOKS.md). */
   readonly webhooks: WebhookService;
   /** Read-through to upstream feeds, when configured (docs/UPSTREAMS.md). */
@@ -165,6 +169,15 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     }),
     manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols, webhooks),
     symbols,
+    staging: new StagingService(db, new KyselyStagingDatabase(kysely, definition.id), blobs, access, {
+      scope,
+      limits: { maxEntries: config.maxPackageEntries },
+      symbolLimits: { maxEntries: config.maxPackageEntries, maxFileBytes: config.maxPackageSize },
+      tempDir,
+      ttlMs: config.stagingTtlDays * 86_400_000,
+      quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
+      notifier: webhooks,
+    }),
     advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events, webhooks),
     webhooks,
     sweepOrphans: (dryRun = false) => hub.sweepOrphans(dryRun),

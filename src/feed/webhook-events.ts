@@ -1,10 +1,10 @@
 import type { Actor } from './auth.js';
 
 /** Events a feed announces to its webhooks now. */
-export const PACKAGE_EVENTS = ['package.pushed', 'package.unlisted', 'package.relisted', 'package.deleted', 'package.deprecated'] as const;
+export const PACKAGE_EVENTS = ['package.pushed', 'package.unlisted', 'package.relisted', 'package.deleted', 'package.deprecated', 'package.staged'] as const;
 
-/** Events of package staging, announced once staging exists: their names are reserved, and webhooks may ask for them. */
-export const STAGING_EVENTS = ['package.staged', 'group.promoted', 'staging.expiring', 'staging.expired'] as const;
+/** Events of package staging still to come (promotion, expiry): their names are reserved, and webhooks may ask for them. */
+export const STAGING_EVENTS = ['group.promoted', 'staging.expiring', 'staging.expired'] as const;
 
 /** Every event a webhook may subscribe to (`*` subscribes to all, those to come included). */
 export const WEBHOOK_EVENTS: readonly string[] = [...PACKAGE_EVENTS, ...STAGING_EVENTS];

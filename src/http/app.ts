@@ -24,6 +24,7 @@ import { restoreFastPath } from './fast-path.js';
 import { ShadowCheckedReader } from '../feed/upstream/merged-reader.js';
 import { MergedSearchIndex } from '../feed/upstream/merged-search.js';
 import { symbolRoutes } from './symbols.js';
+import { stagingRoutes } from './staging.js';
 import { V2Catalog } from '../feed/v2-catalog.js';
 import { v2Routes } from './v2/routes.js';
 import { flatContainerRoutes, type DownloadRecorder } from './v3/flat-container.js';
@@ -268,6 +269,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     maxPackageSize: config.maxPackageSize,
     allowOverwrite: config.allowOverwrite,
   });
+  stagingRoutes(app, { staging: feed.staging, requestAuth, tempDir: feed.tempDir, maxPackageSize: config.maxPackageSize });
   if (root) {
     const feeds = { idOf: (name: string) => feed.hub.definition(name)?.id, nameOf: (id: number) => feed.hub.definitionById(id)?.name };
     adminRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, keys: feed.keys, audit: feed.audit, feeds });

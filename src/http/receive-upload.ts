@@ -65,6 +65,8 @@ function fromMultipart(
   maxBytes: number,
   kind: UploadKind,
   check?: FieldsCheck,
+  /** Only the file part of this name is taken (others are drained); every text field is put in `allFields`. */
+  named?: { readonly part: string; readonly allFields: Map<string, string> },
 ): Promise<ReceivedUpload> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
@@ -78,6 +80,7 @@ function fromMultipart(
     const fields = new Map<string, string>();
     parser.on('field', (name, value) => {
       if (!received) fields.set(name, value);
+      named?.allFields.set(name, value);
     });
     // A refused or failed file part is answered at once, and the parser stops reading the body (after a failed spool
     // busboy would wait forever on the destroyed file stream); the upload scope then drains the body or closes.
@@ -85,8 +88,8 @@ function fromMultipart(
       request.raw.unpipe(parser);
       reject(e);
     };
-    parser.on('file', (_name, stream) => {
-      if (received) {
+    parser.on('file', (name, stream) => {
+      if (received || (named && name !== named.part)) {
         stream.resume();
         return;
       }
@@ -108,6 +111,7 @@ function fromMultipart(
     });
     parser.on('close', () => {
       if (received) received.then(resolve, reject);
+      else if (named) reject(badRequest(`The multipart request has no part '${named.part}': send the ${kind.file} file in it.`));
       else reject(badRequest(`The multipart request has no file part: the first part must be the ${kind.file} file.`));
     });
     request.raw.pipe(parser);
@@ -160,4 +164,26 @@ export async function receiveFormUpload(request: FastifyRequest, tempDir: string
     throw badRequest('The upload form must be sent as multipart/form-data.');
   }
   return fromMultipart(request, tempDir, maxBytes, PACKAGE, check);
+}
+
+/**
+ * Receives the file part called `part` of a `multipart/form-data` body, as {@link receiveUpload} does, with every text
+ * field of the form, whatever their order (the staging routes' `groupId`).
+ * @example const { upload, fields } = await receiveNamedPart(request, tempDir, max, 'package')
+ */
+export async function receiveNamedPart(
+  request: FastifyRequest,
+  tempDir: string,
+  maxBytes: number,
+  part: string,
+  kind: UploadKind = PACKAGE,
+): Promise<{ upload: ReceivedUpload; fields: ReadonlyMap<string, string> }> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes + 64 * 1024) throw tooLarge(maxBytes, kind);
+  if (!/^multipart\/form-data/i.test(request.headers['content-type'] ?? '')) {
+    throw badRequest(`Send the ${kind.file} file as the part '${part}' of a multipart/form-data body.`);
+  }
+  const allFields = new Map<string, string>();
+  const upload = await fromMultipart(request, tempDir, maxBytes, kind, undefined, { part, allFields });
+  return { upload, fields: allFields };
 }

@@ -9,6 +9,8 @@ export const routes = {
    */
   feedPublish: '/v3/package',
   feedSymbolPublish: '/v3/symbolpackage',
+  /** PackageStaging/1.0.0 (docs/STAGING.md): `{this}/package`, `{this}/symbols`, `{this}/groups`. */
+  staging: '/v3/staging',
   /** The V2 (OData) feed root: service document, `$metadata`, Packages, FindPackagesById(), Search(), GetUpdates(). */
   v2: '/api/v2/',
   /** SymbolPackagePublish: push of symbols packages (.snupkg), nuget.org's path; GET `{this}/{id}/{version}` downloads one. */

@@ -6,7 +6,7 @@ import type { KeyHolders, Principal } from '../feed/auth.js';
 import { strongerRole, type PersonRoles } from './roles.js';
 
 /** What a person may do wherever their role allows it; admins have `admin` instead. */
-const PERSON_SCOPES: readonly KeyScope[] = ['read', 'push-new', 'push', 'unlist'];
+const PERSON_SCOPES: readonly KeyScope[] = ['read', 'push-new', 'push', 'unlist', 'stage'];
 
 /** How long a person's organisations and roles are used before they are read again (ms): changes apply within this. */
 const HOLDER_TTL_MS = 5_000;

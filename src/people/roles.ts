@@ -5,9 +5,9 @@ import { FEED_ROLES, type FeedRole } from '../db/people-database.js';
 const ROLE_SCOPES: Record<FeedRole, readonly KeyScope[]> = {
   reader: ['read'],
   // Contributors push and unlist their own ids (ownership decides which ids are theirs).
-  contributor: ['read', 'push-new', 'push', 'unlist'],
+  contributor: ['read', 'push-new', 'push', 'unlist', 'stage'],
   // Owners manage the feed (settings, roles, owners, prefixes) as well.
-  owner: ['read', 'push-new', 'push', 'unlist'],
+  owner: ['read', 'push-new', 'push', 'unlist', 'stage'],
 };
 
 export function scopesOfRole(role: FeedRole): readonly KeyScope[] {

@@ -49,6 +49,7 @@ const PERSON_SCOPES: ReadonlyArray<{ scope: KeyScope; label: string }> = [
   { scope: 'push-new', label: 'push-new: push, and create new package ids' },
   { scope: 'push', label: 'push: push new versions of ids it owns' },
   { scope: 'unlist', label: 'unlist: unlist, relist and delete versions of ids it owns' },
+  { scope: 'stage', label: 'stage: stage packages for a person to promote, and nothing else' },
 ];
 
 const when = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : '-');

@@ -15,6 +15,7 @@ function serviceIndex(base: string, underFeedPath: boolean) {
     resources: [
       ...r(underFeedPath ? routes.feedPublish : routes.publish, ['PackagePublish/2.0.0'], 'Push, delete (unlist) and relist packages.'),
       ...r(underFeedPath ? routes.feedSymbolPublish : routes.symbolPublish, ['SymbolPackagePublish/4.9.0'], `Push symbols packages (.snupkg); debuggers fetch PDBs from ${base}${routes.symbolServer}.`),
+      ...r(routes.staging, ['PackageStaging/1.0.0'], 'Stage packages and symbols, in groups, for a person to promote; invisible until then.'),
       ...r(routes.flatContainer, ['PackageBaseAddress/3.0.0'], "Package versions, .nupkg and .nuspec files, and each version's own icon and readme."),
       ...r(reg.plain.path, ['RegistrationsBaseUrl', 'RegistrationsBaseUrl/3.0.0-beta', 'RegistrationsBaseUrl/3.0.0-rc'], 'Package metadata, SemVer 2.0.0 packages hidden.'),
       ...r(reg.gzip.path, ['RegistrationsBaseUrl/3.4.0'], 'Package metadata (gzip), SemVer 2.0.0 packages hidden.'),

@@ -1,0 +1,568 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { PackageDatabase } from '../db/database.js';
+import type { StagedArtifactRecord, StagedKind, StagingDatabase, StagingGroupRecord, StagingSweepDatabase } from '../db/staging-database.js';
+import { PawketError } from '../errors.js';
+import { isValidPackageId, toLowerInvariant } from '../nuget/id.js';
+import { identityKey } from '../nuget/identity.js';
+import { fullVersion, normalizeVersion, parseVersion } from '../nuget/version.js';
+import type { PackageLimits } from '../package/read.js';
+import type { SymbolPackageLimits } from '../package/read-symbols.js';
+import type { PackageAccess } from './access.js';
+import { ownersActedFor, type Principal } from './auth.js';
+import { packageBlobKey, symbolsBlobFolder, type FeedScope } from './feed-scope.js';
+import type { ReceivedUpload } from './publish.js';
+import { enforceQuota, type FeedQuota } from './quota.js';
+import { toStoredMetadata } from './stored-metadata.js';
+import type { FeedNotifier } from './webhook-events.js';
+
+/**
+ * A refusal of a staging route: a PawketError with the machine-readable code the staging contract's
+ * `{"error":{"code","message"}}` carries.
+ */
+export class StagingError extends PawketError {
+  constructor(
+    status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(status, message);
+  }
+}
+
+/** `Blocker` of the contract: why an artifact or group cannot be promoted. */
+export interface Blocker {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** `Group` of the contract. */
+export interface GroupView {
+  readonly id: string;
+  readonly name: string;
+  readonly canPromote: boolean;
+  readonly itemCount: number;
+  readonly blockers: Blocker[];
+  readonly owner: string;
+  readonly created: string;
+  readonly expires: string;
+}
+
+/** `Artifact` of the contract. */
+export interface ArtifactView {
+  readonly id: string;
+  readonly version: string;
+  readonly kind: StagedKind;
+  readonly status: string;
+  readonly group: GroupView | null;
+  readonly listed?: boolean;
+  readonly canPromote: boolean;
+  readonly blockers: Blocker[];
+  readonly owner: string;
+  readonly uploaded: string;
+  readonly validated: string | null;
+  readonly expires: string;
+}
+
+export interface PageRequest {
+  readonly page: number;
+  readonly pageSize: number;
+}
+
+export interface PageView<T> extends PageRequest {
+  readonly items: T[];
+  readonly totalCount: number;
+}
+
+export interface StagingOptions {
+  readonly scope: FeedScope;
+  readonly limits: PackageLimits;
+  readonly symbolLimits: SymbolPackageLimits;
+  /** Where a staged package is copied while its symbols are checked against it. */
+  readonly tempDir: string;
+  /** How long an artifact (and a group) lives unpromoted, in ms. */
+  readonly ttlMs: number;
+  /** The feed's quota: staged packages count as stored ones do. */
+  readonly quota?: FeedQuota;
+  readonly notifier?: FeedNotifier;
+  readonly now?: () => Date;
+}
+
+/** Longest group id and name accepted. */
+const MAX_GROUP_ID = 100;
+const MAX_GROUP_NAME = 256;
+/** Group ids: what is safe in a URL segment and a log line. */
+const GROUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** The access checks staging asks of the feed. */
+export type StagingGuard = Pick<PackageAccess, 'authorizeAnyStage' | 'authorizeStage' | 'onFeed' | 'record'>;
+
+/**
+ * Package staging (docs/STAGING.md): packages and symbols packages uploaded by their owners' keys, validated as a push
+ * is, stored at the blob key a push of the same bytes would use, and invisible to every reader of the feed (they are
+ * not package rows). Only principals acting for the owner, and admins, see them; for everyone else they do not exist.
+ */
+export class StagingService {
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: PackageDatabase,
+    private readonly staging: StagingDatabase,
+    private readonly blobs: BlobStore,
+    private readonly access: StagingGuard,
+    private readonly options: StagingOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** May this key stage at all? Asked before an upload's body is read. */
+  authorizeAny(principal: Principal): Promise<void> {
+    return this.access.authorizeAnyStage(principal);
+  }
+
+  async stagePackage(upload: ReceivedUpload, principal: Principal, groupId: string | undefined): Promise<ArtifactView> {
+    try {
+      const { readPackageFile } = await import('../package/read.js');
+      const { metadata, nuspec } = await readPackageFile(upload.file, this.options.limits).catch((e: unknown) => {
+        throw invalid(e, 'InvalidPackage');
+      });
+      await this.access.authorizeStage(principal, metadata.id);
+      const key = identityKey(metadata.id, metadata.version);
+      const display = `${metadata.id} ${fullVersion(metadata.version)}`;
+      if (await this.db.getPackage(key.lowerId, key.lowerVersion)) {
+        throw new StagingError(409, 'AlreadyPublished', `Package ${display} is already published on this feed: stage a new version instead.`);
+      }
+      const now = this.now();
+      const existing = await this.staging.getArtifact('package', key.lowerId, key.lowerVersion, now.toISOString());
+      if (existing && !this.mayActFor(principal, existing.owner)) throw stagedByAnother(display);
+      const group = groupId !== undefined ? await this.groupToJoin(principal, groupId, now) : null;
+      if (existing && existing.sha512 === upload.sha512 && (group === null || existing.lowerGroupId === group.lowerGroupId)) {
+        // The same bytes again: nothing changes (a CI job retried).
+        return await this.view(existing, principal, now);
+      }
+      if (group && existing && group.owner !== existing.owner) throw ownerMismatch(display, group.groupId);
+      const owner = existing?.owner ?? group?.owner ?? principal.owner;
+      await enforceQuota({ usage: () => this.usage() }, this.options.quota, existing ? { packages: 0, bytes: upload.size - existing.size } : { packages: 1, bytes: upload.size }, 'staging this package');
+
+      const blobKey = packageBlobKey(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512);
+      await this.blobs.putFile(blobKey, upload.file);
+      const at = now.toISOString();
+      const expires = this.expiry(now);
+      let previous: string | null;
+      try {
+        ({ previousBlobKey: previous } = await this.staging.putArtifact({
+          kind: 'package',
+          id: metadata.id,
+          ...key,
+          version: normalizeVersion(metadata.version),
+          fullVersion: fullVersion(metadata.version),
+          owner,
+          // Different bytes replace the package and keep its group (unless the upload names another).
+          lowerGroupId: group?.lowerGroupId ?? existing?.lowerGroupId ?? null,
+          status: 'ready',
+          listed: true,
+          size: upload.size,
+          sha512: upload.sha512,
+          blobKey,
+          metadata: JSON.stringify(toStoredMetadata(metadata)),
+          nuspec,
+          uploaded: at,
+          // Validation ran while the request waited.
+          validated: at,
+          expires,
+        }));
+      } catch (error) {
+        await this.removeUnlessReferenced(blobKey).catch(() => {});
+        throw error;
+      }
+      if (previous && previous !== blobKey) await this.removeUnlessReferenced(previous);
+      // Its symbols (staged before) stay with it: same group, same expiry.
+      const lowerGroupId = group?.lowerGroupId ?? existing?.lowerGroupId ?? null;
+      await this.staging.setGroup(key.lowerId, key.lowerVersion, lowerGroupId);
+      await this.staging.setExpiry(key.lowerId, key.lowerVersion, expires);
+      if (lowerGroupId) await this.staging.setGroupExpiry(owner, lowerGroupId, expires);
+      await this.access.record(principal, 'stage', display, existing ? 'replaced a staged package' : null);
+      await this.options.notifier?.notify(principal, {
+        event: 'package.staged',
+        package: { id: metadata.id, version: fullVersion(metadata.version), size: upload.size, sha512: upload.sha512, group: group?.groupId ?? null, replaced: existing !== null },
+      });
+      const stored = await this.staging.getArtifact('package', key.lowerId, key.lowerVersion, at);
+      return await this.view(stored!, principal, now);
+    } finally {
+      await rm(upload.file, { force: true });
+    }
+  }
+
+  async stageSymbols(upload: ReceivedUpload, principal: Principal, groupId: string | undefined): Promise<ArtifactView> {
+    const { openSymbolPackage } = await import('../package/read-symbols.js');
+    let snupkg: Awaited<ReturnType<typeof openSymbolPackage>> | undefined;
+    try {
+      snupkg = await openSymbolPackage(upload.file, this.options.symbolLimits).catch((e: unknown) => {
+        throw invalid(e, 'InvalidSymbolsPackage');
+      });
+      await this.access.authorizeStage(principal, snupkg.id);
+      const key = identityKey(snupkg.id, snupkg.version);
+      const display = `${snupkg.id} ${fullVersion(snupkg.version)}`;
+      const now = this.now();
+      const parent = await this.staging.getArtifact('package', key.lowerId, key.lowerVersion, now.toISOString());
+      if (!parent || !this.mayActFor(principal, parent.owner)) {
+        throw new StagingError(404, 'ParentNotStaged', `Package ${display} is not staged: stage its .nupkg before its symbols package (.snupkg).`);
+      }
+      const existing = await this.staging.getArtifact('symbols', key.lowerId, key.lowerVersion, now.toISOString());
+      const group = groupId !== undefined ? await this.groupToJoin(principal, groupId, now) : null;
+      if (group && group.owner !== parent.owner) throw ownerMismatch(display, group.groupId);
+      if (existing && existing.sha512 === upload.sha512 && (group === null || existing.lowerGroupId === group.lowerGroupId)) {
+        return await this.view(existing, principal, now);
+      }
+      // The PDBs must match the staged package's assemblies, as for a push of symbols.
+      const nupkgFile = await this.download(parent);
+      try {
+        for await (const pdb of snupkg.matchPdbs(nupkgFile)) void pdb;
+      } catch (e) {
+        throw invalid(e, 'InvalidSymbolsPackage');
+      } finally {
+        await rm(nupkgFile, { force: true });
+      }
+      snupkg.close();
+
+      const blobKey = `${symbolsBlobFolder(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512)}.snupkg`;
+      await this.blobs.putFile(blobKey, upload.file);
+      const at = now.toISOString();
+      const expires = this.expiry(now);
+      const lowerGroupId = group?.lowerGroupId ?? parent.lowerGroupId;
+      let previous: string | null;
+      try {
+        ({ previousBlobKey: previous } = await this.staging.putArtifact({
+          kind: 'symbols',
+          id: parent.id,
+          lowerId: key.lowerId,
+          lowerVersion: key.lowerVersion,
+          version: parent.version,
+          fullVersion: parent.fullVersion,
+          owner: parent.owner,
+          lowerGroupId,
+          status: 'ready',
+          listed: true,
+          size: upload.size,
+          sha512: upload.sha512,
+          blobKey,
+          metadata: JSON.stringify({ packageSha512: parent.sha512 }),
+          nuspec: null,
+          uploaded: at,
+          validated: at,
+          expires,
+        }));
+      } catch (error) {
+        await this.removeUnlessReferenced(blobKey).catch(() => {});
+        throw error;
+      }
+      if (previous && previous !== blobKey) await this.removeUnlessReferenced(previous);
+      // The package and its symbols share their group; joining a group resets the group's expiry.
+      await this.staging.setGroup(key.lowerId, key.lowerVersion, lowerGroupId);
+      if (group) await this.staging.setGroupExpiry(group.owner, group.lowerGroupId, expires);
+      await this.access.record(principal, 'stage.symbols', display, existing ? 'replaced staged symbols' : null);
+      await this.options.notifier?.notify(principal, {
+        event: 'package.staged',
+        package: { id: parent.id, version: parent.fullVersion, kind: 'symbols', size: upload.size, sha512: upload.sha512, group: group?.groupId ?? null, replaced: existing !== null },
+      });
+      const stored = await this.staging.getArtifact('symbols', key.lowerId, key.lowerVersion, at);
+      return await this.view(stored!, principal, now);
+    } finally {
+      snupkg?.close();
+      await rm(upload.file, { force: true });
+    }
+  }
+
+  async listArtifacts(principal: Principal, kind: StagedKind, page: PageRequest): Promise<PageView<ArtifactView>> {
+    await this.access.authorizeAnyStage(principal);
+    const now = this.now();
+    const found = await this.staging.listArtifacts({ kind, owners: this.visibleOwners(principal) }, now.toISOString(), (page.page - 1) * page.pageSize, page.pageSize);
+    return { items: await this.views(found.items, principal, now), page: page.page, pageSize: page.pageSize, totalCount: found.totalCount };
+  }
+
+  async getArtifact(principal: Principal, kind: StagedKind, id: string, version: string): Promise<ArtifactView> {
+    await this.access.authorizeAnyStage(principal);
+    const now = this.now();
+    const artifact = await this.find(principal, kind, id, version, now);
+    if (!artifact) throw artifactNotFound(kind, id, version);
+    return this.view(artifact, principal, now);
+  }
+
+  /** Deletes a staged artifact; what is not there (or not visible) is already gone, which is success. */
+  async deleteArtifact(principal: Principal, kind: StagedKind, id: string, version: string): Promise<void> {
+    await this.access.authorizeAnyStage(principal);
+    const artifact = await this.find(principal, kind, id, version, this.now());
+    if (!artifact) return;
+    const blobKey = await this.staging.deleteArtifact(kind, artifact.lowerId, artifact.lowerVersion);
+    if (blobKey) await this.removeUnlessReferenced(blobKey);
+    await this.access.record(principal, kind === 'package' ? 'stage.delete' : 'stage.symbols.delete', `${artifact.id} ${artifact.fullVersion}`);
+  }
+
+  async createGroup(principal: Principal, groupId: unknown, name: unknown): Promise<GroupView> {
+    await this.access.authorizeAnyStage(principal);
+    const id = checkGroupId(groupId);
+    if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_GROUP_NAME) {
+      throw new StagingError(400, 'InvalidGroupName', `A group needs a name: a non-empty string of at most ${MAX_GROUP_NAME} characters.`);
+    }
+    const now = this.now();
+    const lower = toLowerInvariant(id);
+    const created = await this.staging.createGroup(
+      { owner: principal.owner, lowerGroupId: lower, groupId: id, name, created: now.toISOString(), expires: this.expiry(now) },
+      now.toISOString(),
+    );
+    if (!created) throw new StagingError(409, 'GroupExists', `${principal.owner} has a group '${id}' already (group ids are case-insensitive).`);
+    await this.access.record(principal, 'stage.group.create', `group ${id}`);
+    return this.groupView((await this.staging.getGroup(principal.owner, lower, now.toISOString()))!);
+  }
+
+  async listGroups(principal: Principal, page: PageRequest): Promise<PageView<GroupView>> {
+    await this.access.authorizeAnyStage(principal);
+    const found = await this.staging.listGroups(this.visibleOwners(principal), this.now().toISOString(), (page.page - 1) * page.pageSize, page.pageSize);
+    return { items: found.items.map((g) => this.groupView(g)), page: page.page, pageSize: page.pageSize, totalCount: found.totalCount };
+  }
+
+  async getGroup(principal: Principal, groupId: string, page: PageRequest): Promise<PageView<ArtifactView> & { group: GroupView }> {
+    await this.access.authorizeAnyStage(principal);
+    const now = this.now();
+    const group = await this.requireGroup(principal, groupId, now);
+    const members = await this.staging.listArtifacts(
+      { owners: [group.owner], group: { owner: group.owner, lowerGroupId: group.lowerGroupId } },
+      now.toISOString(),
+      (page.page - 1) * page.pageSize,
+      page.pageSize,
+    );
+    return { group: this.groupView(group), items: await this.views(members.items, principal, now, group), page: page.page, pageSize: page.pageSize, totalCount: members.totalCount };
+  }
+
+  async renameGroup(principal: Principal, groupId: string, name: unknown): Promise<void> {
+    await this.access.authorizeAnyStage(principal);
+    if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_GROUP_NAME) {
+      throw new StagingError(400, 'InvalidGroupName', `A group's name is a non-empty string of at most ${MAX_GROUP_NAME} characters.`);
+    }
+    const group = await this.requireGroup(principal, groupId, this.now());
+    await this.staging.renameGroup(group.owner, group.lowerGroupId, name);
+    await this.access.record(principal, 'stage.group.rename', `group ${group.groupId}`, name);
+  }
+
+  /** Deletes a group and every member; a group that is not there is already gone, which is success. */
+  async deleteGroup(principal: Principal, groupId: string): Promise<void> {
+    await this.access.authorizeAnyStage(principal);
+    const group = await this.requireGroup(principal, groupId, this.now()).catch((e: unknown) => {
+      if (e instanceof StagingError && e.status === 404) return null;
+      throw e;
+    });
+    if (!group) return;
+    const blobKeys = await this.staging.deleteGroup(group.owner, group.lowerGroupId);
+    for (const key of new Set(blobKeys)) await this.removeUnlessReferenced(key);
+    await this.access.record(principal, 'stage.group.delete', `group ${group.groupId}`, `${blobKeys.length} artifact${blobKeys.length === 1 ? '' : 's'}`);
+  }
+
+  /** Adds a staged package (and its symbols) to a group, moving it out of the one it was in. */
+  async addToGroup(principal: Principal, groupId: string, id: string, version: string): Promise<void> {
+    await this.access.authorizeAnyStage(principal);
+    const now = this.now();
+    const group = await this.requireGroup(principal, groupId, now);
+    const artifact = await this.find(principal, 'package', id, version, now);
+    if (!artifact) throw artifactNotFound('package', id, version);
+    if (artifact.owner !== group.owner) throw ownerMismatch(`${artifact.id} ${artifact.fullVersion}`, group.groupId);
+    await this.staging.setGroup(artifact.lowerId, artifact.lowerVersion, group.lowerGroupId);
+    await this.staging.setGroupExpiry(group.owner, group.lowerGroupId, this.expiry(now));
+    await this.access.record(principal, 'stage.group.add', `${artifact.id} ${artifact.fullVersion}`, `group ${group.groupId}`);
+  }
+
+  /** Takes a package (and its symbols) out of a group, keeping them staged; not in it is already done, which is success. */
+  async removeFromGroup(principal: Principal, groupId: string, id: string, version: string): Promise<void> {
+    await this.access.authorizeAnyStage(principal);
+    const now = this.now();
+    const group = await this.requireGroup(principal, groupId, now);
+    const artifact = await this.find(principal, 'package', id, version, now);
+    if (!artifact || artifact.owner !== group.owner || artifact.lowerGroupId !== group.lowerGroupId) return;
+    await this.staging.setGroup(artifact.lowerId, artifact.lowerVersion, null);
+    await this.access.record(principal, 'stage.group.remove', `${artifact.id} ${artifact.fullVersion}`, `group ${group.groupId}`);
+  }
+
+  /**
+   * The seam for promotion: a group's members that may be promoted, once the group as a whole may be (null when it may
+   * not, or is not visible to the principal).
+   */
+  async readyMembersOf(principal: Principal, groupId: string): Promise<StagedArtifactRecord[] | null> {
+    const now = this.now();
+    const group = await this.requireGroup(principal, groupId, now).catch(() => null);
+    if (!group || group.itemCount === 0 || group.blockedCount > 0) return null;
+    const members: StagedArtifactRecord[] = [];
+    for (let offset = 0; ; offset += 500) {
+      const page = await this.staging.listArtifacts({ owners: [group.owner], group: { owner: group.owner, lowerGroupId: group.lowerGroupId } }, now.toISOString(), offset, 500);
+      members.push(...page.items);
+      if (page.items.length < 500) break;
+    }
+    return members.every((m) => artifactBlockers(m).length === 0 && m.status === 'ready') ? members : null;
+  }
+
+  private async usage() {
+    const [published, staged] = await Promise.all([this.db.usage(), this.staging.usage()]);
+    return { packages: published.packages + staged.packages, bytes: published.bytes + staged.bytes };
+  }
+
+  private expiry(from: Date): string {
+    return new Date(from.getTime() + this.options.ttlMs).toISOString();
+  }
+
+  private isAdmin(principal: Principal): boolean {
+    return this.access.onFeed(principal).scopes.has('admin');
+  }
+
+  /** Owners whose staging the principal sees; null: every owner's (admins). */
+  private visibleOwners(principal: Principal): readonly string[] | null {
+    return this.isAdmin(principal) ? null : ownersActedFor(principal);
+  }
+
+  private mayActFor(principal: Principal, owner: string): boolean {
+    return this.isAdmin(principal) || ownersActedFor(principal).includes(owner);
+  }
+
+  private async find(principal: Principal, kind: StagedKind, id: string, version: string, now: Date): Promise<StagedArtifactRecord | null> {
+    const parsed = parseVersion(version);
+    if (!isValidPackageId(id) || !parsed) return null;
+    const key = identityKey(id, parsed);
+    const artifact = await this.staging.getArtifact(kind, key.lowerId, key.lowerVersion, now.toISOString());
+    return artifact && this.mayActFor(principal, artifact.owner) ? artifact : null;
+  }
+
+  /** The group a principal names: its own owner's first, then its organisations' (admins: anyone's). 404 when none. */
+  private async requireGroup(principal: Principal, groupId: string, now: Date): Promise<StagingGroupRecord> {
+    const groups = await this.staging.findGroups(this.visibleOwners(principal), toLowerInvariant(groupId), now.toISOString());
+    const group = groups.find((g) => g.owner === principal.owner) ?? groups[0];
+    if (!group) throw new StagingError(404, 'GroupNotFound', `There is no staging group '${groupId.slice(0, MAX_GROUP_ID)}' on this feed.`);
+    return group;
+  }
+
+  /** The group an upload's `groupId` names, created for the uploader's owner when there is none. */
+  private async groupToJoin(principal: Principal, groupId: string, now: Date): Promise<StagingGroupRecord> {
+    const id = checkGroupId(groupId);
+    const groups = await this.staging.findGroups(this.visibleOwners(principal), toLowerInvariant(id), now.toISOString());
+    const found = groups.find((g) => g.owner === principal.owner) ?? groups[0];
+    if (found) return found;
+    const at = now.toISOString();
+    await this.staging.createGroup({ owner: principal.owner, lowerGroupId: toLowerInvariant(id), groupId: id, name: id, created: at, expires: this.expiry(now) }, at);
+    return (await this.staging.getGroup(principal.owner, toLowerInvariant(id), at))!;
+  }
+
+  private async views(items: readonly StagedArtifactRecord[], principal: Principal, now: Date, known?: StagingGroupRecord): Promise<ArtifactView[]> {
+    const groups = new Map<string, StagingGroupRecord | null>();
+    if (known) groups.set(`${known.owner}\n${known.lowerGroupId}`, known);
+    const out: ArtifactView[] = [];
+    for (const item of items) out.push(await this.view(item, principal, now, groups));
+    return out;
+  }
+
+  private async view(a: StagedArtifactRecord, _principal: Principal, now: Date, groups = new Map<string, StagingGroupRecord | null>()): Promise<ArtifactView> {
+    let group: StagingGroupRecord | null = null;
+    if (a.lowerGroupId) {
+      const cacheKey = `${a.owner}\n${a.lowerGroupId}`;
+      if (!groups.has(cacheKey)) groups.set(cacheKey, await this.staging.getGroup(a.owner, a.lowerGroupId, now.toISOString()));
+      group = groups.get(cacheKey) ?? null;
+    }
+    const blockers = artifactBlockers(a);
+    const status = a.kind === 'symbols' && !a.hasParent ? 'waitingForParent' : a.status;
+    return {
+      id: a.id,
+      version: a.fullVersion,
+      kind: a.kind,
+      status,
+      group: group ? this.groupView(group) : null,
+      ...(a.kind === 'package' ? { listed: a.listed } : {}),
+      canPromote: status === 'ready' && blockers.length === 0,
+      blockers,
+      owner: a.owner,
+      uploaded: a.uploaded,
+      validated: a.validated,
+      expires: a.expires,
+    };
+  }
+
+  private groupView(g: StagingGroupRecord): GroupView {
+    const blockers: Blocker[] = [];
+    if (g.itemCount === 0) blockers.push({ code: 'EmptyGroup', message: 'The group has no staged package to promote.' });
+    if (g.blockedCount > 0) {
+      blockers.push({ code: 'MembersBlocked', message: `${g.blockedCount} of the group's ${g.itemCount} artifacts cannot be promoted: see their blockers.` });
+    }
+    return { id: g.groupId, name: g.name, canPromote: blockers.length === 0, itemCount: g.itemCount, blockers, owner: g.owner, created: g.created, expires: g.expires };
+  }
+
+  /** A staged package's file, copied to a temporary file (zip reading needs a file). */
+  private async download(a: StagedArtifactRecord): Promise<string> {
+    const content = await this.blobs.open(a.blobKey);
+    if (!content) throw new PawketError(500, `The file of staged package ${a.id} ${a.fullVersion} is missing from storage.`);
+    const file = join(this.options.tempDir, `${randomUUID()}.nupkg`);
+    try {
+      await pipeline(content.stream, createWriteStream(file, { flags: 'wx' }));
+    } catch (error) {
+      await rm(file, { force: true });
+      throw error;
+    }
+    return file;
+  }
+
+  private async removeUnlessReferenced(blobKey: string): Promise<void> {
+    if (!(await this.db.isBlobReferenced(blobKey))) await this.blobs.delete(blobKey);
+  }
+}
+
+/** Why an artifact cannot be promoted now. */
+export function artifactBlockers(a: StagedArtifactRecord): Blocker[] {
+  const blockers: Blocker[] = [];
+  if (a.published) blockers.push({ code: 'AlreadyPublished', message: `${a.id} ${a.fullVersion} was published on this feed after it was staged.` });
+  if (a.kind === 'symbols' && !a.hasParent) blockers.push({ code: 'ParentMissing', message: `The package ${a.id} ${a.fullVersion} these symbols belong to is no longer staged.` });
+  return blockers;
+}
+
+/**
+ * Removes artifacts (of every feed) past their expiry, and their files unless a row still points to them; then groups
+ * expired with no member left. Returns the removed files' keys.
+ */
+export async function sweepExpiredStaging(
+  sweep: StagingSweepDatabase,
+  db: Pick<PackageDatabase, 'isBlobReferenced'>,
+  blobs: BlobStore,
+  now = new Date(),
+): Promise<string[]> {
+  const keys = await sweep.deleteExpired(now.toISOString());
+  const removed: string[] = [];
+  for (const key of new Set(keys)) {
+    if (await db.isBlobReferenced(key)) continue;
+    await blobs.delete(key);
+    removed.push(key);
+  }
+  return removed;
+}
+
+function checkGroupId(groupId: unknown): string {
+  if (typeof groupId !== 'string' || groupId.length === 0 || groupId.length > MAX_GROUP_ID || !GROUP_ID.test(groupId)) {
+    throw new StagingError(
+      400,
+      'InvalidGroupId',
+      `A group id is 1 to ${MAX_GROUP_ID} letters, digits, '.', '_' or '-', starting with a letter or digit.`,
+    );
+  }
+  return groupId;
+}
+
+/** A failure to read an uploaded file as a package: 400s keep their message with a code; the rest stay as they are. */
+function invalid(e: unknown, code: string): unknown {
+  if (e instanceof StagingError) return e;
+  if (e instanceof PawketError && e.status === 400) return new StagingError(400, code, e.message);
+  return e;
+}
+
+const artifactNotFound = (kind: StagedKind, id: string, version: string) =>
+  new StagingError(404, kind === 'package' ? 'PackageNotFound' : 'SymbolsNotFound', `No staged ${kind === 'package' ? 'package' : 'symbols package'} ${id.slice(0, 100)} ${version.slice(0, 64)} on this feed.`);
+
+const stagedByAnother = (display: string) =>
+  new StagingError(409, 'StagedByAnotherOwner', `Package ${display} is staged by another owner: it cannot be staged twice.`);
+
+const ownerMismatch = (display: string, groupId: string) =>
+  new StagingError(409, 'OwnerMismatch', `Package ${display} and group '${groupId}' belong to different owners: a group holds its owner's packages only.`);
