@@ -95,7 +95,7 @@ export interface PackageDatabase {
   /** Every package, in pages ordered by an opaque increasing cursor (start with 0); for copy and export. */
   scanPackages(after: number, limit: number): Promise<{ records: NewPackage[]; cursor: number }>;
   countPackages(): Promise<number>;
-  /** This feed's package count and bytes, in one aggregate query (quotas). */
+  /** What the feed keeps, for quotas: its packages and its staged packages (one aggregate query each). */
   usage(): Promise<FeedUsage>;
   /**
    * Copies package versions of feed `fromFeedId` into this feed in one transaction: each row as the source has it

@@ -3,7 +3,7 @@ import { Migrator, sql } from './kysely.js';
 import type { Change, DownloadCount, FeedUsage, NewPackage, PackageDatabase, PackageRecord, PromotedPackage, PromotionOutcome } from './database.js';
 import { DEFAULT_FEED_ID } from './feed-migrations.js';
 import { promotePackages } from './kysely-promotion.js';
-import { isStagedBlobReferenced } from './kysely-staging-database.js';
+import { isStagedBlobReferenced, KyselyStagingDatabase } from './kysely-staging-database.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import type { PackagesTable, Tables } from './schema.js';
 
@@ -226,8 +226,10 @@ export class KyselyPackageDatabase implements PackageDatabase {
       .select((eb) => [eb.fn.countAll().as('packages'), eb.fn.sum('size').as('bytes')])
       .where('feed_id', '=', this.feedId)
       .executeTakeFirst();
+    // Staged packages are kept on disk too: the quota counts them (symbols count for neither).
+    const staged = await new KyselyStagingDatabase(this.db, this.feedId).usage();
     // PostgreSQL answers bigint and numeric as strings; SUM of no rows is NULL.
-    return { packages: Number(row?.packages ?? 0), bytes: Number(row?.bytes ?? 0) };
+    return { packages: Number(row?.packages ?? 0) + staged.packages, bytes: Number(row?.bytes ?? 0) + staged.bytes };
   }
 
   promotePackages(fromFeedId: number, packages: readonly PromotedPackage[]): Promise<PromotionOutcome> {

@@ -146,7 +146,7 @@ export class StagingService {
       }
       if (group && existing && group.owner !== existing.owner) throw ownerMismatch(display, group.groupId);
       const owner = existing?.owner ?? group?.owner ?? principal.owner;
-      await enforceQuota({ usage: () => this.usage() }, this.options.quota, existing ? { packages: 0, bytes: upload.size - existing.size } : { packages: 1, bytes: upload.size }, 'staging this package');
+      await enforceQuota(this.db, this.options.quota, existing ? { packages: 0, bytes: upload.size - existing.size } : { packages: 1, bytes: upload.size }, 'staging this package');
 
       const blobKey = packageBlobKey(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512);
       await this.blobs.putFile(blobKey, upload.file);
@@ -400,11 +400,6 @@ export class StagingService {
       if (page.items.length < 500) break;
     }
     return members.every((m) => artifactBlockers(m).length === 0 && m.status === 'ready') ? members : null;
-  }
-
-  private async usage() {
-    const [published, staged] = await Promise.all([this.db.usage(), this.staging.usage()]);
-    return { packages: published.packages + staged.packages, bytes: published.bytes + staged.bytes };
   }
 
   private expiry(from: Date): string {
