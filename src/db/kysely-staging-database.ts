@@ -125,7 +125,7 @@ export class KyselyStagingDatabase implements StagingDatabase {
     return row ? toArtifact(row as ArtifactRow) : null;
   }
 
-  async putArtifact(a: NewStagedArtifact): Promise<{ readonly previousBlobKey: string | null }> {
+  async putArtifact(a: NewStagedArtifact): Promise<{ readonly inserted: boolean; readonly previousBlobKey: string | null }> {
     const values = {
       feed_id: this.feedId,
       kind: a.kind,
@@ -156,8 +156,13 @@ export class KyselyStagingDatabase implements StagingDatabase {
         .where('lower_version', '=', a.lowerVersion)
         .returning('blob_key')
         .executeTakeFirst();
-      await tx.insertInto('staged_artifacts').values(values).execute();
-      return { previousBlobKey: previous?.blob_key ?? null };
+      // A concurrent first staging of the same identity that committed first wins; the caller answers 409.
+      const inserted = await tx
+        .insertInto('staged_artifacts')
+        .values(values)
+        .onConflict((oc) => oc.columns(['feed_id', 'kind', 'lower_id', 'lower_version']).doNothing())
+        .executeTakeFirst();
+      return { inserted: Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0, previousBlobKey: previous?.blob_key ?? null };
     });
   }
 

@@ -74,9 +74,9 @@ export interface StagingDatabase {
   getArtifact(kind: StagedKind, lowerId: string, lowerVersion: string, now: string): Promise<StagedArtifactRecord | null>;
   /**
    * Stores an artifact, replacing the one with the same identity (an expired one too); returns the replaced one's blob
-   * key, or null when there was none.
+   * key, or null when there was none. `inserted` is false when a concurrent staging of the identity won.
    */
-  putArtifact(row: NewStagedArtifact): Promise<{ readonly previousBlobKey: string | null }>;
+  putArtifact(row: NewStagedArtifact): Promise<{ readonly inserted: boolean; readonly previousBlobKey: string | null }>;
   /** Removes an artifact (expired or not); returns its blob key, or null when there was none. */
   deleteArtifact(kind: StagedKind, lowerId: string, lowerVersion: string): Promise<string | null>;
   listArtifacts(filter: ArtifactFilter, now: string, offset: number, limit: number): Promise<Page<StagedArtifactRecord>>;

@@ -153,8 +153,9 @@ export class StagingService {
       const at = now.toISOString();
       const expires = this.expiry(now);
       let previous: string | null;
+      let inserted: boolean;
       try {
-        ({ previousBlobKey: previous } = await this.staging.putArtifact({
+        ({ inserted, previousBlobKey: previous } = await this.staging.putArtifact({
           kind: 'package',
           id: metadata.id,
           ...key,
@@ -178,6 +179,10 @@ export class StagingService {
       } catch (error) {
         await this.removeUnlessReferenced(blobKey).catch(() => {});
         throw error;
+      }
+      if (!inserted) {
+        await this.removeUnlessReferenced(blobKey);
+        throw new StagingError(409, 'StagedConcurrently', `${display} was staged by another request at the same moment: look at it, or stage again.`);
       }
       if (previous && previous !== blobKey) await this.removeUnlessReferenced(previous);
       // Its symbols (staged before) stay with it: same group, same expiry.
@@ -235,8 +240,9 @@ export class StagingService {
       const expires = this.expiry(now);
       const lowerGroupId = group?.lowerGroupId ?? parent.lowerGroupId;
       let previous: string | null;
+      let inserted: boolean;
       try {
-        ({ previousBlobKey: previous } = await this.staging.putArtifact({
+        ({ inserted, previousBlobKey: previous } = await this.staging.putArtifact({
           kind: 'symbols',
           id: parent.id,
           lowerId: key.lowerId,
@@ -259,6 +265,10 @@ export class StagingService {
       } catch (error) {
         await this.removeUnlessReferenced(blobKey).catch(() => {});
         throw error;
+      }
+      if (!inserted) {
+        await this.removeUnlessReferenced(blobKey);
+        throw new StagingError(409, 'StagedConcurrently', `${display} was staged by another request at the same moment: look at it, or stage again.`);
       }
       if (previous && previous !== blobKey) await this.removeUnlessReferenced(previous);
       // The package and its symbols share their group; joining a group resets the group's expiry.

@@ -428,3 +428,55 @@ describe('staging and quotas', () => {
     }
   });
 });
+
+describe('staging on every feed', () => {
+  it("serves the contract under another feed's path, private or not, and keeps feeds apart", async () => {
+    const m = await startTestServer();
+    try {
+      const record = await m.feed.hub.feedDb.createFeed({ name: 'dev', description: '', settings: { private: true }, members: null, created: new Date().toISOString() });
+      await m.feed.hub.reloadDefinitions();
+      const devKey = await createKey(m, { owner: 'alpha', scopes: ['stage'], feeds: [record!.id] });
+      const index = (await (await fetch(`${m.url}/f/dev/v3/index.json`)).json()) as { resources: Array<{ '@id': string; '@type': string }> };
+      const devBase = index.resources.find((r) => r['@type'] === 'PackageStaging/1.0.0')!['@id'];
+      expect(devBase).toBe(`${m.url}/f/dev/v3/staging`);
+      const form = new FormData();
+      form.append('package', new Blob([new Uint8Array(await pkg('Dev.Staged'))]), 'x.nupkg');
+      form.append('groupId', 'dev-release');
+      const res = await fetch(`${devBase}/package`, { method: 'PUT', body: form, headers: { 'x-nuget-apikey': devKey } });
+      expect(res.status).toBe(201);
+      expect(((await res.json()) as Json).owner).toBe('alpha');
+      // The default feed knows nothing of it, and the dev key is not valid there.
+      const other = await fetch(`${m.url}/v3/staging/package/Dev.Staged/1.0.0`, { headers: { 'x-nuget-apikey': TEST_KEY } });
+      expect(other.status).toBe(404);
+      expect(((await other.json()) as { error: Json }).error.code).toBe('PackageNotFound');
+      const refused = await fetch(`${m.url}/v3/staging/package`, { headers: { 'x-nuget-apikey': devKey } });
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: Json }).error.code).toBe('Forbidden');
+      const listed = (await (await fetch(`${devBase}/groups/dev-release`, { headers: { 'x-nuget-apikey': devKey } })).json()) as Json;
+      expect(listed.totalCount).toBe(1);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('two stagings of one identity at once: one wins, the other is told, one file is kept', async () => {
+    const m = await startTestServer();
+    try {
+      const put = async (description: string) => {
+        const form = new FormData();
+        form.append('package', new Blob([new Uint8Array(await pkg('Raced', '1.0.0', description))]), 'x.nupkg');
+        const res = await fetch(`${m.url}/v3/staging/package`, { method: 'PUT', body: form, headers: { 'x-nuget-apikey': TEST_KEY } });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      const statuses = await Promise.all([put('one'), put('two'), put('three')]);
+      for (const st of statuses) expect([201, 409]).toContain(st);
+      expect(statuses).toContain(201);
+      const files: string[] = [];
+      for await (const blob of m.feed.blobs.list()) files.push(blob.key);
+      expect(files.filter((k) => k.includes('/raced/'))).toHaveLength(1);
+    } finally {
+      await m.close();
+    }
+  });
+});
