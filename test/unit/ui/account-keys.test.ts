@@ -93,6 +93,18 @@ describe('My keys', () => {
     expect(entry).toMatchObject({ actor: 'alice', owner: 'alice', target: record!.keyId });
   });
 
+  it('makes a staging-only key that stages on the chosen feed and may not push', async () => {
+    const page = await (await fetch(`${server.url}/account/keys`, { headers: { cookie: alice.cookie } })).text();
+    expect(page).toContain('value="stage"');
+    const key = await shownKey(await createKey(alice, { name: 'ci-stage', 'scopes[]': ['stage'], 'feeds[]': ['dev'] }));
+    expect((await push('/f/dev', key, 'Alice.Staged')).status).toBe(403);
+    const form = new FormData();
+    form.append('package', new Blob([new Uint8Array(await buildNupkg({ id: 'Alice.Staged', version: '1.0.0' }))]), 'x.nupkg');
+    const staged = await fetch(`${server.url}/f/dev/v3/staging/package`, { method: 'PUT', body: form, headers: { 'x-nuget-apikey': key } });
+    expect(staged.status).toBe(201);
+    expect(((await staged.json()) as { owner: string }).owner).toBe('alice');
+  });
+
   it('makes keys for an organisation the person is a member of', async () => {
     const key = await shownKey(await createKey(alice, { name: 'contoso-ci', owner: 'contoso', 'scopes[]': ['push-new'], 'feeds[]': ['dev'] }));
     expect((await push('/f/dev', key, 'Contoso.FromKey')).status).toBe(201);
