@@ -125,6 +125,9 @@ export class KyselyFeedDatabase implements FeedDatabase {
       }
       const rows = await tx.selectFrom('packages').select('blob_key').where('feed_id', '=', id).execute();
       blobKeys.push(...rows.map((r) => r.blob_key).filter((k) => k !== ''));
+      // Staged artifacts and groups go with the feed (ON DELETE CASCADE); their files too.
+      const staged = await tx.withTables<{ staged_artifacts: { feed_id: number; blob_key: string } }>().selectFrom('staged_artifacts').select('blob_key').where('feed_id', '=', id).execute();
+      blobKeys.push(...staged.map((r) => r.blob_key));
       // Symbols and deprecations go with their packages (ON DELETE CASCADE).
       await tx.deleteFrom('packages').where('feed_id', '=', id).execute();
       for (const table of FEED_TABLES) await db.deleteFrom(table).where('feed_id', '=', id).execute();

@@ -111,11 +111,8 @@ export function stagingRoutes(app: FastifyInstance, deps: StagingRouteDeps): voi
           done(new StagingError(400, 'InvalidJson', 'The request body is not JSON.'), undefined);
         }
       });
-      // PUT and DELETE of members carry no body; whatever comes is ignored.
-      json.addContentTypeParser('*', (_request, payload, done) => {
-        payload.resume();
-        done(null, undefined);
-      });
+      // PUT and DELETE of members carry no body; a small one is ignored, a big one refused (413).
+      json.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 16 * 1024 }, (_request, _body, done) => done(null, undefined));
 
       for (const kind of ['package', 'symbols'] as const) {
         json.get(`${base}/${kind}`, keyChecked, async (request) => deps.staging.listArtifacts(await principal(request), kind, pageOf(request.query)));

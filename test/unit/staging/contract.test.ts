@@ -454,6 +454,21 @@ describe('staging on every feed', () => {
       expect(((await refused.json()) as { error: Json }).error.code).toBe('Forbidden');
       const listed = (await (await fetch(`${devBase}/groups/dev-release`, { headers: { 'x-nuget-apikey': devKey } })).json()) as Json;
       expect(listed.totalCount).toBe(1);
+      // A body where none belongs is bounded.
+      const big = await fetch(`${devBase}/groups/dev-release`, { method: 'DELETE', body: new Uint8Array(64 * 1024), headers: { 'x-nuget-apikey': devKey, 'content-type': 'application/octet-stream' } });
+      expect(big.status).toBe(413);
+      expect(((await big.json()) as { error: Json }).error.code).toBe('TooLarge');
+
+      // Deleting the feed takes its staged packages and their files with it.
+      const files = async () => {
+        const out: string[] = [];
+        for await (const blob of m.feed.blobs.list()) out.push(blob.key);
+        return out;
+      };
+      expect((await files()).some((k) => k.includes('dev.staged'))).toBe(true);
+      const gone = await fetch(`${m.url}/api/admin/feeds/dev?force=true`, { method: 'DELETE', headers: { 'x-nuget-apikey': TEST_KEY } });
+      expect(gone.status).toBe(200);
+      expect((await files()).some((k) => k.includes('dev.staged'))).toBe(false);
     } finally {
       await m.close();
     }
