@@ -175,6 +175,15 @@ describe('staging contract', () => {
     expectGroup(got.body!.group);
     expect(expectPage(got.body, 1, 100).map((m) => m.id)).toEqual(['Grouped.A']);
     expect(got.body!.totalCount).toBe(1);
+
+    // groupId before the file part works as well; the group is found whatever the case.
+    const form = new FormData();
+    form.append('groupId', 'Release-7');
+    form.append('package', new Blob([new Uint8Array(await pkg('Grouped.B'))]), 'b.nupkg');
+    const before = await fetch(`${base}/package`, { method: 'PUT', body: form, headers: { 'x-nuget-apikey': keys.alpha! } });
+    expect(before.status).toBe(201);
+    expect((((await before.json()) as Json).group as Json).id).toBe('release-7');
+    expect((await call('GET', '/groups/release-7', keys.alpha!)).body!.totalCount).toBe(2);
   });
 
   it('creates, renames, moves between, removes from and deletes groups', async () => {
