@@ -8,6 +8,8 @@ import { sweepStaging } from '../../../src/feed/staging-sweep.js';
 import { pushMultipart, pushRaw, startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
 import { buildNupkg } from '../../support/nupkg.js';
 import { createKey } from '../auth/support.js';
+import { personKey } from '../people/support.js';
+import { addMember, addUser, grant } from '../ui/people-support.js';
 import { corePackage, ID as CORE_ID, symbolsPackage } from '../symbols/fixtures.js';
 
 const MiB = 1024 * 1024;
@@ -501,6 +503,36 @@ describe('staging on every feed', () => {
       expect(files.filter((k) => k.includes('/raced/'))).toHaveLength(1);
     } finally {
       await m.close();
+    }
+  });
+});
+
+describe('staging and organisations', () => {
+  it("a member sees and manages their organisation's staging, within their role; others do not", async () => {
+    const o = await startTestServer();
+    try {
+      const aliceId = await addUser(o, 'alice');
+      await addMember(o, 'contoso', aliceId);
+      await grant(o, 'default', 'alice', 'contributor');
+      const ci = await createKey(o, { owner: 'contoso', scopes: ['stage'] });
+      const aliceKey = await personKey(o, { userId: aliceId, name: 'alice', cookie: '', csrf: '' }, 'alice', ['read', 'push-new', 'push', 'unlist', 'stage']);
+      const other = await createKey(o, { owner: 'fabrikam', scopes: ['stage'] });
+      const form = new FormData();
+      form.append('package', new Blob([new Uint8Array(await pkg('Contoso.Staged'))]), 'x.nupkg');
+      form.append('groupId', 'contoso-release');
+      const staged = await fetch(`${o.url}/v3/staging/package`, { method: 'PUT', body: form, headers: { 'x-nuget-apikey': ci } });
+      expect(staged.status).toBe(201);
+      const get = (key: string, path: string, method = 'GET') => fetch(`${o.url}/v3/staging${path}`, { method, headers: { 'x-nuget-apikey': key } });
+      expect((await get(aliceKey, '/package/Contoso.Staged/1.0.0')).status).toBe(200);
+      expect((((await (await get(aliceKey, '/groups')).json()) as Json).items as Json[]).map((g) => g.id)).toEqual(['contoso-release']);
+      expect((await get(other, '/package/Contoso.Staged/1.0.0')).status).toBe(404);
+      expect((await get(aliceKey, '/groups/contoso-release/items/Contoso.Staged/1.0.0', 'DELETE')).status).toBe(204);
+      expect(((await (await get(ci, '/package/Contoso.Staged/1.0.0')).json()) as Json).group).toBeNull();
+      // With only a reader's role, the person's key may not touch staging on the feed.
+      await grant(o, 'default', 'alice', 'reader');
+      expect((await get(aliceKey, '/package/Contoso.Staged/1.0.0')).status).toBe(403);
+    } finally {
+      await o.close();
     }
   });
 });
