@@ -142,7 +142,7 @@ export class StagingService {
       const group = groupId !== undefined ? await this.groupToJoin(principal, groupId, now) : null;
       if (existing && existing.sha512 === upload.sha512 && (group === null || existing.lowerGroupId === group.lowerGroupId)) {
         // The same bytes again: nothing changes (a CI job retried).
-        return await this.view(existing, principal, now);
+        return await this.view(existing, now);
       }
       if (group && existing && group.owner !== existing.owner) throw ownerMismatch(display, group.groupId);
       const owner = existing?.owner ?? group?.owner ?? principal.owner;
@@ -184,8 +184,13 @@ export class StagingService {
         await this.removeUnlessReferenced(blobKey);
         throw new StagingError(409, 'StagedConcurrently', `${display} was staged by another request at the same moment: look at it, or stage again.`);
       }
-      if (previous && previous !== blobKey) await this.removeUnlessReferenced(previous);
-      // Its symbols (staged before) stay with it: same group, same expiry.
+      if (previous && previous !== blobKey) {
+        await this.removeUnlessReferenced(previous);
+        // Symbols staged for the old build were checked against its assemblies: they go (stage the new build's).
+        const oldSymbols = await this.staging.deleteArtifact('symbols', key.lowerId, key.lowerVersion);
+        if (oldSymbols) await this.removeUnlessReferenced(oldSymbols);
+      }
+      // Its symbols (staged after it) stay with it: same group, same expiry.
       const lowerGroupId = group?.lowerGroupId ?? existing?.lowerGroupId ?? null;
       await this.staging.setGroup(key.lowerId, key.lowerVersion, lowerGroupId);
       await this.staging.setExpiry(key.lowerId, key.lowerVersion, expires);
@@ -196,7 +201,7 @@ export class StagingService {
         package: { id: metadata.id, version: fullVersion(metadata.version), size: upload.size, sha512: upload.sha512, group: group?.groupId ?? null, replaced: existing !== null },
       });
       const stored = await this.staging.getArtifact('package', key.lowerId, key.lowerVersion, at);
-      return await this.view(stored!, principal, now);
+      return await this.view(stored!, now);
     } finally {
       await rm(upload.file, { force: true });
     }
@@ -221,7 +226,7 @@ export class StagingService {
       const group = groupId !== undefined ? await this.groupToJoin(principal, groupId, now) : null;
       if (group && group.owner !== parent.owner) throw ownerMismatch(display, group.groupId);
       if (existing && existing.sha512 === upload.sha512 && (group === null || existing.lowerGroupId === group.lowerGroupId)) {
-        return await this.view(existing, principal, now);
+        return await this.view(existing, now);
       }
       // The PDBs must match the staged package's assemblies, as for a push of symbols.
       const nupkgFile = await this.download(parent);
@@ -280,7 +285,7 @@ export class StagingService {
         package: { id: parent.id, version: parent.fullVersion, kind: 'symbols', size: upload.size, sha512: upload.sha512, group: group?.groupId ?? null, replaced: existing !== null },
       });
       const stored = await this.staging.getArtifact('symbols', key.lowerId, key.lowerVersion, at);
-      return await this.view(stored!, principal, now);
+      return await this.view(stored!, now);
     } finally {
       snupkg?.close();
       await rm(upload.file, { force: true });
@@ -291,7 +296,7 @@ export class StagingService {
     await this.access.authorizeAnyStage(principal);
     const now = this.now();
     const found = await this.staging.listArtifacts({ kind, owners: this.visibleOwners(principal) }, now.toISOString(), (page.page - 1) * page.pageSize, page.pageSize);
-    return { items: await this.views(found.items, principal, now), page: page.page, pageSize: page.pageSize, totalCount: found.totalCount };
+    return { items: await this.views(found.items, now), page: page.page, pageSize: page.pageSize, totalCount: found.totalCount };
   }
 
   async getArtifact(principal: Principal, kind: StagedKind, id: string, version: string): Promise<ArtifactView> {
@@ -299,7 +304,7 @@ export class StagingService {
     const now = this.now();
     const artifact = await this.find(principal, kind, id, version, now);
     if (!artifact) throw artifactNotFound(kind, id, version);
-    return this.view(artifact, principal, now);
+    return this.view(artifact, now);
   }
 
   /** Deletes a staged artifact; what is not there (or not visible) is already gone, which is success. */
@@ -345,7 +350,7 @@ export class StagingService {
       (page.page - 1) * page.pageSize,
       page.pageSize,
     );
-    return { group: this.groupView(group), items: await this.views(members.items, principal, now, group), page: page.page, pageSize: page.pageSize, totalCount: members.totalCount };
+    return { group: this.groupView(group), items: await this.views(members.items, now, group), page: page.page, pageSize: page.pageSize, totalCount: members.totalCount };
   }
 
   async renameGroup(principal: Principal, groupId: string, name: unknown): Promise<void> {
@@ -456,15 +461,15 @@ export class StagingService {
     return (await this.staging.getGroup(principal.owner, toLowerInvariant(id), at))!;
   }
 
-  private async views(items: readonly StagedArtifactRecord[], principal: Principal, now: Date, known?: StagingGroupRecord): Promise<ArtifactView[]> {
+  private async views(items: readonly StagedArtifactRecord[], now: Date, known?: StagingGroupRecord): Promise<ArtifactView[]> {
     const groups = new Map<string, StagingGroupRecord | null>();
     if (known) groups.set(`${known.owner}\n${known.lowerGroupId}`, known);
     const out: ArtifactView[] = [];
-    for (const item of items) out.push(await this.view(item, principal, now, groups));
+    for (const item of items) out.push(await this.view(item, now, groups));
     return out;
   }
 
-  private async view(a: StagedArtifactRecord, _principal: Principal, now: Date, groups = new Map<string, StagingGroupRecord | null>()): Promise<ArtifactView> {
+  private async view(a: StagedArtifactRecord, now: Date, groups = new Map<string, StagingGroupRecord | null>()): Promise<ArtifactView> {
     let group: StagingGroupRecord | null = null;
     if (a.lowerGroupId) {
       const cacheKey = `${a.owner}\n${a.lowerGroupId}`;

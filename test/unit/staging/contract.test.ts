@@ -10,7 +10,7 @@ import { buildNupkg } from '../../support/nupkg.js';
 import { createKey } from '../auth/support.js';
 import { personKey } from '../people/support.js';
 import { addMember, addUser, grant } from '../ui/people-support.js';
-import { corePackage, ID as CORE_ID, symbolsPackage } from '../symbols/fixtures.js';
+import { corePackage, dll, ID as CORE_ID, symbolsPackage } from '../symbols/fixtures.js';
 
 const MiB = 1024 * 1024;
 let s: TestServer;
@@ -285,6 +285,13 @@ describe('staging contract', () => {
     expect((orphaned.blockers as Json[]).map((b) => b.code)).toEqual(['ParentMissing']);
     expect(expectGroup((await call('GET', '/groups/with-symbols', keys.alpha!)).body!.group).canPromote).toBe(false);
     expect((await call('DELETE', `/symbols/${CORE_ID}/1.0.0`, keys.alpha!)).status).toBe(204);
+
+    // A package replaced by another build drops the symbols staged for the old one.
+    expect((await stage('package', await corePackage('2.0.0'), keys.alpha!)).status).toBe(201);
+    expect((await stage('symbols', await symbolsPackage({ version: '2.0.0' }), keys.alpha!)).status).toBe(201);
+    expect((await stage('package', await corePackage('2.0.0', dll('x64')), keys.alpha!)).status).toBe(201);
+    expectError(await call('GET', `/symbols/${CORE_ID}/2.0.0`, keys.alpha!), 404, 'SymbolsNotFound');
+    expect((await storedKeys()).filter((k) => k.includes('symbols/'))).toEqual([]);
   });
 
   it('refuses a version already published, and blocks one published after it was staged', async () => {
