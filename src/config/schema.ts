@@ -198,6 +198,8 @@ const configObject = z
     webhookMaxPending: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     /** Days a staged package (and a group) lives unpromoted; a group's days start again when a package joins it. */
     stagingTtlDays: z.coerce.number().min(0.0001).max(3650).default(30),
+    /** Most staging groups an owner may have on a feed at once (empty ones too). */
+    stagingMaxGroups: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     /** Sign-in of people (OpenID Connect providers, sessions); JSON text in the environment. */
     signIn: z
       .union([signInSchema, z.string().transform((s, ctx) => {

@@ -236,6 +236,17 @@ export class KyselyStagingDatabase implements StagingDatabase {
     return { items: rows.map((r) => toGroup(r as GroupRow)), totalCount: Number(total?.n ?? 0) };
   }
 
+  async countGroups(owner: string, now: string): Promise<number> {
+    const row = await this.k
+      .selectFrom('staging_groups')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('feed_id', '=', this.feedId)
+      .where('owner', '=', owner)
+      .where('expires', '>', now)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async createGroup(group: Omit<StagingGroupRecord, 'itemCount' | 'blockedCount'>, now: string): Promise<boolean> {
     // An expired group (not yet swept) gives way to the new one.
     await this.k.deleteFrom('staging_groups').where('feed_id', '=', this.feedId).where('owner', '=', group.owner).where('lower_group_id', '=', group.lowerGroupId).where('expires', '<=', now).execute();

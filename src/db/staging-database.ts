@@ -89,6 +89,8 @@ export interface StagingDatabase {
   /** Groups of these owners (null: every owner's), ordered by owner and id. */
   findGroups(owners: readonly string[] | null, lowerGroupId: string, now: string): Promise<StagingGroupRecord[]>;
   listGroups(owners: readonly string[] | null, now: string, offset: number, limit: number): Promise<Page<StagingGroupRecord>>;
+  /** How many unexpired groups the owner has. */
+  countGroups(owner: string, now: string): Promise<number>;
   /** Creates a group; false when the owner has one with that id already (an expired one is replaced). */
   createGroup(group: Omit<StagingGroupRecord, 'itemCount' | 'blockedCount'>, now: string): Promise<boolean>;
   renameGroup(owner: string, lowerGroupId: string, name: string): Promise<void>;

@@ -175,6 +175,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       symbolLimits: { maxEntries: config.maxPackageEntries, maxFileBytes: config.maxPackageSize },
       tempDir,
       ttlMs: config.stagingTtlDays * 86_400_000,
+      maxGroups: config.stagingMaxGroups,
       quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
       notifier: webhooks,
     }),

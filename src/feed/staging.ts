@@ -86,6 +86,8 @@ export interface StagingOptions {
   readonly tempDir: string;
   /** How long an artifact (and a group) lives unpromoted, in ms. */
   readonly ttlMs: number;
+  /** Most groups an owner may have at once. */
+  readonly maxGroups: number;
   /** The feed's quota: staged packages count as stored ones do. */
   readonly quota?: FeedQuota;
   readonly notifier?: FeedNotifier;
@@ -325,6 +327,7 @@ export class StagingService {
     }
     const now = this.now();
     const lower = toLowerInvariant(id);
+    await this.checkGroupLimit(principal.owner, now);
     const created = await this.staging.createGroup(
       { owner: principal.owner, lowerGroupId: lower, groupId: id, name, created: now.toISOString(), expires: this.expiry(now) },
       now.toISOString(),
@@ -417,6 +420,18 @@ export class StagingService {
     return members.every((m) => artifactBlockers(m).length === 0 && m.status === 'ready') ? members : null;
   }
 
+  /** Groups cost a row each, empty or not: an owner has at most `maxGroups` (as of now; concurrent creations may pass it by a few). */
+  private async checkGroupLimit(owner: string, now: Date): Promise<void> {
+    const count = await this.staging.countGroups(owner, now.toISOString());
+    if (count >= this.options.maxGroups) {
+      throw new StagingError(
+        403,
+        'TooManyGroups',
+        `${owner} has ${count} staging groups on this feed, the most allowed (stagingMaxGroups): delete or promote some first.`,
+      );
+    }
+  }
+
   private expiry(from: Date): string {
     return new Date(from.getTime() + this.options.ttlMs).toISOString();
   }
@@ -457,6 +472,7 @@ export class StagingService {
     const found = groups.find((g) => g.owner === principal.owner) ?? groups[0];
     if (found) return found;
     const at = now.toISOString();
+    await this.checkGroupLimit(principal.owner, now);
     await this.staging.createGroup({ owner: principal.owner, lowerGroupId: toLowerInvariant(id), groupId: id, name: id, created: at, expires: this.expiry(now) }, at);
     return (await this.staging.getGroup(principal.owner, toLowerInvariant(id), at))!;
   }

@@ -426,7 +426,27 @@ describe('staging contract', () => {
   });
 });
 
-describe('staging and quotas', () => {
+describe('staging limits', () => {
+  it('bounds the groups an owner may have', async () => {
+    const g = await startTestServer({ stagingMaxGroups: 2 });
+    try {
+      const post = async (id: string) => {
+        const res = await fetch(`${g.url}/v3/staging/groups`, { method: 'POST', body: JSON.stringify({ id, name: id }), headers: { 'x-nuget-apikey': TEST_KEY, 'content-type': 'application/json' } });
+        return { status: res.status, body: (await res.json()) as Json };
+      };
+      expect((await post('one')).status).toBe(201);
+      expect((await post('two')).status).toBe(201);
+      expectError(await post('three'), 403, 'TooManyGroups');
+      const form = new FormData();
+      form.append('package', new Blob([new Uint8Array(await pkg('Limited'))]), 'x.nupkg');
+      form.append('groupId', 'three');
+      const res = await fetch(`${g.url}/v3/staging/package`, { method: 'PUT', body: form, headers: { 'x-nuget-apikey': TEST_KEY } });
+      expectError({ status: res.status, body: (await res.json()) as Json }, 403, 'TooManyGroups');
+    } finally {
+      await g.close();
+    }
+  });
+
   it('counts staged packages against the feed quota', async () => {
     const q = await startTestServer({ quotaPackages: 1 });
     try {
