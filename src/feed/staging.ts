@@ -1,8 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase } from '../db/database.js';
 import type { StagedArtifactRecord, StagedKind, StagingDatabase, StagingGroupRecord, StagingSweepDatabase } from '../db/staging-database.js';
@@ -16,6 +12,7 @@ import type { PackageAccess } from './access.js';
 import { ownersActedFor, type Principal } from './auth.js';
 import { packageBlobKey, symbolsBlobFolder, type FeedScope } from './feed-scope.js';
 import type { ReceivedUpload } from './publish.js';
+import { copyPackageToTemp } from './package-file-copy.js';
 import { enforceQuota, type FeedQuota } from './quota.js';
 import { toStoredMetadata } from './stored-metadata.js';
 import type { FeedNotifier } from './webhook-events.js';
@@ -521,16 +518,7 @@ export class StagingService {
 
   /** A staged package's file, copied to a temporary file (zip reading needs a file). */
   private async download(a: StagedArtifactRecord): Promise<string> {
-    const content = await this.blobs.open(a.blobKey);
-    if (!content) throw new PawketError(500, `The file of staged package ${a.id} ${a.fullVersion} is missing from storage.`);
-    const file = join(this.options.tempDir, `${randomUUID()}.nupkg`);
-    try {
-      await pipeline(content.stream, createWriteStream(file, { flags: 'wx' }));
-    } catch (error) {
-      await rm(file, { force: true });
-      throw error;
-    }
-    return file;
+    return copyPackageToTemp(this.blobs, a.blobKey, this.options.tempDir, `staged package ${a.id} ${a.fullVersion}`);
   }
 
   private async removeUnlessReferenced(blobKey: string): Promise<void> {

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { BlobContent, BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase, PackageRecord } from '../db/database.js';
 import type { NewSymbolPackage, SymbolDatabase, SymbolFileRecord, SymbolPackageRecord } from '../db/symbol-database.js';
@@ -14,6 +12,7 @@ import type { SymbolPackageLimits } from '../package/read-symbols.js';
 import type { AuditAction } from './audit.js';
 import type { Actor, Principal } from './auth.js';
 import type { ReceivedUpload } from './publish.js';
+import { copyPackageToTemp } from './package-file-copy.js';
 import { symbolsBlobFolder, type FeedScope } from './feed-scope.js';
 
 /** The access checks a symbols push needs: the same as a push of a package whose id exists already. */
@@ -149,16 +148,7 @@ export class SymbolService {
 
   /** The package file, copied from blob storage to a temporary file (zip reading needs a file). */
   private async download(pkg: PackageRecord): Promise<string> {
-    const content = await this.blobs.open(pkg.blobKey);
-    if (!content) throw new PawketError(500, `The file of package ${pkg.id} ${pkg.fullVersion} is missing from storage.`);
-    const file = join(this.options.tempDir, `${randomUUID()}.nupkg`);
-    try {
-      await pipeline(content.stream, createWriteStream(file, { flags: 'wx' }));
-    } catch (error) {
-      await rm(file, { force: true });
-      throw error;
-    }
-    return file;
+    return copyPackageToTemp(this.blobs, pkg.blobKey, this.options.tempDir, `package ${pkg.id} ${pkg.fullVersion}`);
   }
 
   /**
