@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase } from '../db/database.js';
-import type { StagedArtifactRecord, StagedKind, StagingDatabase, StagingGroupRecord, StagingSweepDatabase } from '../db/staging-database.js';
+import type { NewStagedArtifact, StagedArtifactRecord, StagedKind, StagingDatabase, StagingGroupRecord, StagingSweepDatabase } from '../db/staging-database.js';
 import { PawketError } from '../errors.js';
 import { isValidPackageId, toLowerInvariant } from '../nuget/id.js';
 import { identityKey } from '../nuget/identity.js';
@@ -148,41 +148,29 @@ export class StagingService {
       await enforceQuota(this.db, this.options.quota, existing ? { packages: 0, bytes: upload.size - existing.size } : { packages: 1, bytes: upload.size }, 'staging this package');
 
       const blobKey = packageBlobKey(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512);
-      await this.blobs.putFile(blobKey, upload.file);
       const at = now.toISOString();
       const expires = this.expiry(now);
-      let previous: string | null;
-      let inserted: boolean;
-      try {
-        ({ inserted, previousBlobKey: previous } = await this.staging.putArtifact({
-          kind: 'package',
-          id: metadata.id,
-          ...key,
-          version: normalizeVersion(metadata.version),
-          fullVersion: fullVersion(metadata.version),
-          owner,
-          // Different bytes replace the package and keep its group (unless the upload names another).
-          lowerGroupId: group?.lowerGroupId ?? existing?.lowerGroupId ?? null,
-          status: 'ready',
-          listed: true,
-          size: upload.size,
-          sha512: upload.sha512,
-          blobKey,
-          metadata: JSON.stringify(toStoredMetadata(metadata)),
-          nuspec,
-          uploaded: at,
-          // Validation ran while the request waited.
-          validated: at,
-          expires,
-        }));
-      } catch (error) {
-        await this.removeUnlessReferenced(blobKey).catch(() => {});
-        throw error;
-      }
-      if (!inserted) {
-        await this.removeUnlessReferenced(blobKey);
-        throw new StagingError(409, 'StagedConcurrently', `${display} was staged by another request at the same moment: look at it, or stage again.`);
-      }
+      const previous = await this.storeArtifact(upload.file, display, {
+        kind: 'package',
+        id: metadata.id,
+        ...key,
+        version: normalizeVersion(metadata.version),
+        fullVersion: fullVersion(metadata.version),
+        owner,
+        // Different bytes replace the package and keep its group (unless the upload names another).
+        lowerGroupId: group?.lowerGroupId ?? existing?.lowerGroupId ?? null,
+        status: 'ready',
+        listed: true,
+        size: upload.size,
+        sha512: upload.sha512,
+        blobKey,
+        metadata: JSON.stringify(toStoredMetadata(metadata)),
+        nuspec,
+        uploaded: at,
+        // Validation ran while the request waited.
+        validated: at,
+        expires,
+      });
       if (previous && previous !== blobKey) {
         await this.removeUnlessReferenced(previous);
         // Symbols staged for the old build were checked against its assemblies: they go (stage the new build's).
@@ -239,41 +227,29 @@ export class StagingService {
       snupkg.close();
 
       const blobKey = `${symbolsBlobFolder(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512)}.snupkg`;
-      await this.blobs.putFile(blobKey, upload.file);
       const at = now.toISOString();
       const expires = this.expiry(now);
       const lowerGroupId = group?.lowerGroupId ?? parent.lowerGroupId;
-      let previous: string | null;
-      let inserted: boolean;
-      try {
-        ({ inserted, previousBlobKey: previous } = await this.staging.putArtifact({
-          kind: 'symbols',
-          id: parent.id,
-          lowerId: key.lowerId,
-          lowerVersion: key.lowerVersion,
-          version: parent.version,
-          fullVersion: parent.fullVersion,
-          owner: parent.owner,
-          lowerGroupId,
-          status: 'ready',
-          listed: true,
-          size: upload.size,
-          sha512: upload.sha512,
-          blobKey,
-          metadata: JSON.stringify({ packageSha512: parent.sha512 }),
-          nuspec: null,
-          uploaded: at,
-          validated: at,
-          expires,
-        }));
-      } catch (error) {
-        await this.removeUnlessReferenced(blobKey).catch(() => {});
-        throw error;
-      }
-      if (!inserted) {
-        await this.removeUnlessReferenced(blobKey);
-        throw new StagingError(409, 'StagedConcurrently', `${display} was staged by another request at the same moment: look at it, or stage again.`);
-      }
+      const previous = await this.storeArtifact(upload.file, display, {
+        kind: 'symbols',
+        id: parent.id,
+        lowerId: key.lowerId,
+        lowerVersion: key.lowerVersion,
+        version: parent.version,
+        fullVersion: parent.fullVersion,
+        owner: parent.owner,
+        lowerGroupId,
+        status: 'ready',
+        listed: true,
+        size: upload.size,
+        sha512: upload.sha512,
+        blobKey,
+        metadata: JSON.stringify({ packageSha512: parent.sha512 }),
+        nuspec: null,
+        uploaded: at,
+        validated: at,
+        expires,
+      });
       if (previous && previous !== blobKey) await this.removeUnlessReferenced(previous);
       // The package and its symbols share their group; joining a group resets the group's expiry.
       await this.staging.setGroup(key.lowerId, key.lowerVersion, lowerGroupId);
@@ -519,6 +495,26 @@ export class StagingService {
   /** A staged package's file, copied to a temporary file (zip reading needs a file). */
   private async download(a: StagedArtifactRecord): Promise<string> {
     return copyPackageToTemp(this.blobs, a.blobKey, this.options.tempDir, `staged package ${a.id} ${a.fullVersion}`);
+  }
+
+  /**
+   * Stores an artifact's file, then its row; the file goes again when the row is not written (a failure, or another
+   * request staging the same identity at the same moment: 409). The blob key the row had before, if any.
+   */
+  private async storeArtifact(file: string, display: string, row: NewStagedArtifact): Promise<string | null> {
+    await this.blobs.putFile(row.blobKey, file);
+    let outcome: { readonly inserted: boolean; readonly previousBlobKey: string | null };
+    try {
+      outcome = await this.staging.putArtifact(row);
+    } catch (error) {
+      await this.removeUnlessReferenced(row.blobKey).catch(() => {});
+      throw error;
+    }
+    if (!outcome.inserted) {
+      await this.removeUnlessReferenced(row.blobKey);
+      throw new StagingError(409, 'StagedConcurrently', `${display} was staged by another request at the same moment: look at it, or stage again.`);
+    }
+    return outcome.previousBlobKey;
   }
 
   private async removeUnlessReferenced(blobKey: string): Promise<void> {
