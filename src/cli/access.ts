@@ -9,6 +9,7 @@ import type { FeedRecord } from '../db/feed-database.js';
 import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import { KyselyFeedDatabase } from '../db/kysely-feed-database.js';
 import { badRequest, notFound, PawketError } from '../errors.js';
+import { runCommand } from './run-command.js';
 import { PackageAccess } from '../feed/access.js';
 import { AdvisoryService } from '../feed/advisories.js';
 import { AuditLog } from '../feed/audit.js';
@@ -81,36 +82,33 @@ const cliWebhooks = (config: Config, kysely: Kysely<Tables>, feed: FeedRecord, a
  * A running server sees the change at once for keys (revocation within its 5 s key cache) and, for owners and
  * prefixes, through the change feed.
  */
-export async function withAccess(config: Config, run: (tools: AccessTools) => Promise<void>, opts: WithAccessOptions = {}): Promise<void> {
-  const db = await openDatabase(config.database, resolve(config.dataDir));
-  try {
-    const feeds = await new KyselyFeedDatabase(db.kysely, db.sqlDialect).listFeeds();
-    const feed = feedNamed(feeds, opts);
-    const store = new KyselyAccessDatabase(db.kysely, feed.id);
-    const audit = new AuditLog(store);
-    const auth = new ApiKeyAuthenticator(store, []);
-    const ownership = new Ownership(store, audit);
-    const actor = cliActor();
-    const access = new PackageAccess(auth, store, ownership, audit);
-    const tools = {
-      keys: new KeyManager(store, auth, audit),
-      ownership,
-      audit,
-      actor,
-      operator: operatorPrincipal(actor.name),
-      advisories: new AdvisoryService(new KyselyAdvisoryDatabase(db.kysely, feed.id), feed.id === DEFAULT_FEED_ID ? db : db.forFeed(feed.id), access, new FeedEvents(), cliWebhooks(config, db.kysely, feed, audit)),
-      feedNames: async () => feedNamesOf(feeds),
-      feed,
-      feeds,
-    };
-    await run(tools);
-  } catch (err) {
-    if (!(err instanceof PawketError)) throw err;
-    process.stderr.write(`pawket: ${err.message}\n`);
-    process.exitCode = 1;
-  } finally {
-    await db.close();
-  }
+export function withAccess(config: Config, run: (tools: AccessTools) => Promise<void>, opts: WithAccessOptions = {}): Promise<void> {
+  return runCommand(
+    () => openDatabase(config.database, resolve(config.dataDir)),
+    async (db) => {
+      const feeds = await new KyselyFeedDatabase(db.kysely, db.sqlDialect).listFeeds();
+      const feed = feedNamed(feeds, opts);
+      const store = new KyselyAccessDatabase(db.kysely, feed.id);
+      const audit = new AuditLog(store);
+      const auth = new ApiKeyAuthenticator(store, []);
+      const ownership = new Ownership(store, audit);
+      const actor = cliActor();
+      const access = new PackageAccess(auth, store, ownership, audit);
+      const tools = {
+        keys: new KeyManager(store, auth, audit),
+        ownership,
+        audit,
+        actor,
+        operator: operatorPrincipal(actor.name),
+        advisories: new AdvisoryService(new KyselyAdvisoryDatabase(db.kysely, feed.id), feed.id === DEFAULT_FEED_ID ? db : db.forFeed(feed.id), access, new FeedEvents(), cliWebhooks(config, db.kysely, feed, audit)),
+        feedNames: async () => feedNamesOf(feeds),
+        feed,
+        feeds,
+      };
+      await run(tools);
+    },
+    (db) => db.close(),
+  );
 }
 
 function feedNamed(feeds: readonly FeedRecord[], opts: WithAccessOptions): FeedRecord {

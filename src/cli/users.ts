@@ -5,7 +5,8 @@ import type { Config } from '../config/schema.js';
 import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
 import { KyselyPeopleDatabase, type PeopleTables } from '../db/kysely-people-database.js';
 import { openDatabase } from '../db/open.js';
-import { badRequest, PawketError } from '../errors.js';
+import { badRequest } from '../errors.js';
+import { runCommand } from './run-command.js';
 import { AuditLog } from '../feed/audit.js';
 import type { Actor } from '../feed/auth.js';
 import { keyStatus } from '../feed/keys.js';
@@ -15,21 +16,18 @@ import { UserAdmin, type UserSummary } from '../people/user-admin.js';
 import { cliActor, out, storageConfig, storageOptions, table, type StorageFlags } from './access.js';
 
 /** Runs one command on the server's users; PawketErrors print their message and exit 1. */
-async function withUsers(config: Config, run: (users: UserAdmin, actor: Actor) => Promise<unknown>): Promise<void> {
-  const db = await openDatabase(config.database, resolve(config.dataDir));
-  try {
-    const peopleDb = new KyselyPeopleDatabase(db.kysely as unknown as Kysely<PeopleTables>);
-    const people = new People(peopleDb, config.signIn);
-    const sessions = new SessionStore(peopleDb, { idleTimeoutMs: config.signIn.idleTimeout * 1000, maxAgeMs: config.signIn.maxAge * 1000 });
-    const store = new KyselyAccessDatabase(db.kysely);
-    await run(new UserAdmin(people, sessions, store, new AuditLog(store)), cliActor());
-  } catch (err) {
-    if (!(err instanceof PawketError)) throw err;
-    process.stderr.write(`pawket: ${err.message}\n`);
-    process.exitCode = 1;
-  } finally {
-    await db.close();
-  }
+function withUsers(config: Config, run: (users: UserAdmin, actor: Actor) => Promise<unknown>): Promise<void> {
+  return runCommand(
+    () => openDatabase(config.database, resolve(config.dataDir)),
+    (db) => {
+      const peopleDb = new KyselyPeopleDatabase(db.kysely as unknown as Kysely<PeopleTables>);
+      const people = new People(peopleDb, config.signIn);
+      const sessions = new SessionStore(peopleDb, { idleTimeoutMs: config.signIn.idleTimeout * 1000, maxAgeMs: config.signIn.maxAge * 1000 });
+      const store = new KyselyAccessDatabase(db.kysely);
+      return run(new UserAdmin(people, sessions, store, new AuditLog(store)), cliActor());
+    },
+    (db) => db.close(),
+  );
 }
 
 const when = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : '-');

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
-import { badRequest, PawketError } from '../errors.js';
+import { badRequest } from '../errors.js';
+import { runCommand } from './run-command.js';
 import type { Feed } from '../feed/feed.js';
 import { WEBHOOK_EVENTS } from '../feed/webhook-events.js';
 import { deliveryJson, webhookJson } from '../http/admin-webhooks.js';
@@ -10,18 +11,8 @@ import { openContentFeed } from './open-feed.js';
 type Flags = StorageFlags & FeedFlag & { json?: boolean };
 
 /** Runs one command on a feed's webhooks; PawketErrors print their message and exit 1. */
-async function withWebhooks(config: Config, name: string | undefined, run: (feed: Feed) => Promise<unknown>): Promise<void> {
-  let feed: Feed | undefined;
-  try {
-    feed = await openContentFeed(config, name);
-    await run(feed);
-  } catch (err) {
-    if (!(err instanceof PawketError)) throw err;
-    process.stderr.write(`pawket: ${err.message}\n`);
-    process.exitCode = 1;
-  } finally {
-    await feed?.close();
-  }
+function withWebhooks(config: Config, name: string | undefined, run: (feed: Feed) => Promise<unknown>): Promise<void> {
+  return runCommand(() => openContentFeed(config, name), run, (feed) => feed.close());
 }
 
 function idOf(text: string): number {

@@ -2,8 +2,8 @@
  * `pawket keys|owners|prefix|audit` on the database of a running server (in process: the commands are parsed by
  * commander as the real binary does; test/e2e/private-feed.test.ts runs the built binary).
  */
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPawket } from '../../support/cli.js';
 import { accessCommands } from '../../../src/cli/access.js';
 import { configSchema, type ConfigInput } from '../../../src/config/schema.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
@@ -24,23 +24,9 @@ afterAll(async () => {
 });
 
 /** Runs `pawket ARGS` against the server's database; answers what it printed and the exit code it set. */
-async function pawket(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const program = new Command('pawket').exitOverride();
-  accessCommands(program, (flags) => configSchema.parse({ ...settings, dataDir: flags.dataDir ?? server.dataDir, logLevel: 'silent' }));
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'pawket', ...args, '--data-dir', server.dataDir]);
-    return { stdout, stderr, code: Number(process.exitCode ?? 0) };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = before;
-  }
+function pawket(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  const configOf = (flags: { dataDir?: string }) => configSchema.parse({ ...settings, dataDir: flags.dataDir ?? server.dataDir, logLevel: 'silent' });
+  return runPawket((program) => accessCommands(program, configOf), server.dataDir, args);
 }
 
 describe('the access commands', () => {

@@ -1,6 +1,6 @@
 /** The admin page of users (/admin/users) and `pawket users`, on a real server and its database. */
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPawket } from '../../support/cli.js';
 import { userCommands } from '../../../src/cli/users.js';
 import { configSchema, type ConfigInput } from '../../../src/config/schema.js';
 import { startTestServer, type TestServer } from '../../support/app.js';
@@ -32,23 +32,9 @@ const usersPage = (browser: Browser | null) =>
   fetch(`${server.url}/admin/users`, { headers: browser ? { cookie: browser.cookie } : {}, redirect: 'manual' });
 
 /** Runs `pawket ARGS` against the server's database; answers what it printed and the exit code it set. */
-async function pawket(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const program = new Command('pawket').exitOverride();
-  userCommands(program, (flags) => configSchema.parse({ ...settings, dataDir: flags.dataDir ?? server.dataDir, logLevel: 'silent' }));
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'pawket', ...args, '--data-dir', server.dataDir]);
-    return { stdout, stderr, code: Number(process.exitCode ?? 0) };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = before;
-  }
+function pawket(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  const configOf = (flags: { dataDir?: string }) => configSchema.parse({ ...settings, dataDir: flags.dataDir ?? server.dataDir, logLevel: 'silent' });
+  return runPawket((program) => userCommands(program, configOf), server.dataDir, args);
 }
 
 describe('the users admin page', () => {
