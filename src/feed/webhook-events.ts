@@ -3,7 +3,7 @@ import type { Actor } from './auth.js';
 /** Events a feed announces to its webhooks now. */
 export const PACKAGE_EVENTS = ['package.pushed', 'package.unlisted', 'package.relisted', 'package.deleted', 'package.deprecated', 'package.staged'] as const;
 
-/** Events of package staging still to come (promotion, expiry): their names are reserved, and webhooks may ask for them. */
+/** Events of package staging about groups and expiry (docs/STAGING.md). */
 export const STAGING_EVENTS = ['group.promoted', 'staging.expiring', 'staging.expired'] as const;
 
 /** Every event a webhook may subscribe to (`*` subscribes to all, those to come included). */
@@ -27,12 +27,32 @@ export interface PackageEvent {
   readonly package: PackageEventBody;
 }
 
+/** What a staging event says about its group (group.promoted; the expiry events of grouped artifacts). */
+export interface GroupEventBody {
+  readonly id: string;
+  readonly name: string;
+  readonly owner: string;
+}
+
+/**
+ * A staging group promoted: every package of it became visible at once. Each package also announces itself with a
+ * `package.pushed` event carrying `promoted: true`, so receivers that act on new packages need not know of groups.
+ */
+export interface GroupPromotedEvent {
+  readonly event: 'group.promoted';
+  readonly group: GroupEventBody;
+  readonly packages: readonly { readonly id: string; readonly version: string }[];
+}
+
+/** Everything a feed announces. */
+export type FeedEvent = PackageEvent | GroupPromotedEvent;
+
 /**
  * Tells the feed's webhooks of a change that committed. Implementations never throw: a failure to queue is reported to
  * the server's log, and the change (a push) still succeeds.
  */
 export interface FeedNotifier {
-  notify(actor: Actor, event: PackageEvent): Promise<void>;
+  notify(actor: Actor, event: FeedEvent): Promise<void>;
 }
 
 /** For feeds without webhooks wired (tools that compose use cases themselves). */
@@ -46,5 +66,8 @@ export interface WebhookBody {
   readonly feed: string;
   readonly timestamp: string;
   readonly package: PackageEventBody | null;
+  /** Group events: the group, and the packages it held. */
+  readonly group?: GroupEventBody;
+  readonly packages?: readonly { readonly id: string; readonly version: string }[];
   readonly actor: { readonly name: string; readonly owner: string | null } | null;
 }

@@ -5,7 +5,7 @@ import { lowerId as toLowerId } from '../nuget/id.js';
 import type { AuditLog } from './audit.js';
 import type { Actor } from './auth.js';
 import { checkWebhookUrl } from './webhook-sender.js';
-import { PING_EVENT, WEBHOOK_EVENTS, type FeedNotifier, type PackageEvent, type WebhookBody } from './webhook-events.js';
+import { PING_EVENT, WEBHOOK_EVENTS, type FeedEvent, type FeedNotifier, type WebhookBody } from './webhook-events.js';
 
 export interface WebhookSettings {
   /** The feed's name, in every body. */
@@ -128,7 +128,7 @@ export class WebhookService implements FeedNotifier {
   async ping(actor: Actor, webhookId: number): Promise<DeliveryRecord> {
     const webhook = await this.get(webhookId);
     if (!webhook.active) throw new PawketError(409, `Webhook ${webhookId} is inactive: make it active first (its deliveries wait until then).`);
-    return this.enqueue(webhookId, PING_EVENT, null, null, actor);
+    return this.enqueue(webhookId, PING_EVENT, null, { package: null }, actor);
   }
 
   /** Sends a delivery again (same id and body). */
@@ -148,19 +148,30 @@ export class WebhookService implements FeedNotifier {
   }
 
   /** FeedNotifier: queues the event for every active webhook that wants it; failures go to the log, never to the caller. */
-  async notify(actor: Actor, event: PackageEvent): Promise<void> {
+  async notify(actor: Actor, event: FeedEvent): Promise<void> {
+    // Package events are ordered per id; group events have no id (their own order key is null).
+    const [lowerId, fields, what] =
+      'package' in event
+        ? [toLowerId(event.package.id), { package: event.package }, event.package.id]
+        : [null, { package: null, group: event.group, packages: event.packages }, `group ${event.group.id}`];
     try {
       const hooks = (await this.db.activeWebhooks()).filter((w) => wants(w, event.event));
-      for (const hook of hooks) await this.enqueue(hook.webhookId, event.event, toLowerId(event.package.id), event.package, actor);
+      for (const hook of hooks) await this.enqueue(hook.webhookId, event.event, lowerId, fields, actor);
     } catch (err) {
-      this.settings.onError(new Error(`could not queue the webhook deliveries of ${event.event} ${event.package.id}: ${String(err)}`, { cause: err }));
+      this.settings.onError(new Error(`could not queue the webhook deliveries of ${event.event} ${what}: ${String(err)}`, { cause: err }));
     }
   }
 
-  private enqueue(webhookId: number, event: string, lowerId: string | null, pkg: WebhookBody['package'], actor: Actor): Promise<DeliveryRecord> {
+  private enqueue(
+    webhookId: number,
+    event: string,
+    lowerId: string | null,
+    fields: Pick<WebhookBody, 'package' | 'group' | 'packages'>,
+    actor: Actor,
+  ): Promise<DeliveryRecord> {
     const id = randomUUID();
     const timestamp = this.now().toISOString();
-    const body: WebhookBody = { id, event, feed: this.settings.feedName, timestamp, package: pkg, actor: { name: actor.name, owner: actor.owner } };
+    const body: WebhookBody = { id, event, feed: this.settings.feedName, timestamp, ...fields, actor: { name: actor.name, owner: actor.owner } };
     return this.db.enqueue(webhookId, { deliveryId: id, event, lowerId, payload: JSON.stringify(body), created: timestamp }, this.settings.maxPending);
   }
 }
