@@ -200,6 +200,8 @@ const configObject = z
     stagingTtlDays: z.coerce.number().min(0.0001).max(3650).default(30),
     /** Most staging groups an owner may have on a feed at once (empty ones too). */
     stagingMaxGroups: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    /** Let keys promote staged packages through the staging API (a feed setting); otherwise only people, in the web UI. */
+    stagingApiPromotion: boolish.default(false),
     /** Sign-in of people (OpenID Connect providers, sessions); JSON text in the environment. */
     signIn: z
       .union([signInSchema, z.string().transform((s, ctx) => {
@@ -233,6 +235,7 @@ export const FEED_SETTINGS = [
   'blockShadowing',
   'quotaBytes',
   'quotaPackages',
+  'stagingApiPromotion',
 ] as const;
 
 export type FeedSettingName = (typeof FEED_SETTINGS)[number];
