@@ -100,6 +100,11 @@ export interface StagingDatabase {
 
   /** Staged packages and their bytes (symbols do not count, as for published packages), expired or not. */
   usage(): Promise<FeedUsage>;
+
+  /** How many unexpired packages (not symbols) a group holds. */
+  countGroupPackages(owner: string, lowerGroupId: string, now: string): Promise<number>;
+  /** How many unexpired packages (not symbols) the owner has staged, in groups or not. */
+  countOwnerPackages(owner: string, now: string): Promise<number>;
 }
 
 /** The sweep's side: expired artifacts and groups of every feed. */
