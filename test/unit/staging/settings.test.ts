@@ -15,6 +15,7 @@ import { freshBackendSettings } from '../../support/backend.js';
 import { runPawket } from '../../support/cli.js';
 import { buildNupkg } from '../../support/nupkg.js';
 import { createKey } from '../auth/support.js';
+import { browse, signedInPerson, submit } from '../people/support.js';
 import { corePackage, ID as CORE_ID, symbolsPackage } from '../symbols/fixtures.js';
 
 type Json = Record<string, unknown>;
@@ -144,6 +145,26 @@ describe('requireStaging', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("is set by a feed's owner on the feeds page, as comma-separated text", async () => {
+    const owner = await signedInPerson(s, 'erin');
+    expect((await admin('POST', '', { name: 'owned' })).status).toBe(201);
+    const role = await fetch(`${s.url}/api/admin/feeds/owned/roles`, {
+      method: 'PUT',
+      headers: { 'x-nuget-apikey': TEST_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'user', grantee: 'erin', role: 'owner' }),
+    });
+    expect(role.status).toBe(200);
+    const page = await (await browse(s, owner, '/admin/feeds')).text();
+    expect(page).toContain('<option value="requireStaging">');
+
+    const bad = await submit(s, owner, '/admin/feeds/owned/settings', { setting: 'requireStaging', value: 'Contoso.*, Bad Pattern' });
+    expect(bad.status).toBe(400);
+    expect((await bad.text()).replace(/&#39;/g, "'")).toContain("'Bad Pattern' is not an id pattern");
+    expect((await submit(s, owner, '/admin/feeds/owned/settings', { setting: 'requireStaging', value: 'Contoso.*, Fabrikam.Core' })).status).toBe(303);
+    expect(s.feed.hub.definition('owned')!.settings.requireStaging).toEqual(['Contoso.*', 'Fabrikam.Core']);
+    expect((await pushRaw(`${s.url}/f/owned`, await pkg('Fabrikam.Core', '3.0.0'))).status).toBe(403);
   });
 
   it('is set with pawket feeds create|update --require-staging, shown by feeds show, and seen by the running server', async () => {
