@@ -220,6 +220,8 @@ const configObject = z
     stagingMaxPerOwner: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
     /** Ids that must be staged (docs/STAGING.md): a plain push of an id matching one of these patterns is refused. */
     requireStaging: idPatternList.default([]),
+    /** Let keys promote staged packages through the staging API (a feed setting); otherwise only people, in the web UI. */
+    stagingApiPromotion: boolish.default(false),
     /** Sign-in of people (OpenID Connect providers, sessions); JSON text in the environment. */
     signIn: z
       .union([signInSchema, z.string().transform((s, ctx) => {
@@ -254,6 +256,7 @@ export const FEED_SETTINGS = [
   'quotaBytes',
   'quotaPackages',
   'requireStaging',
+  'stagingApiPromotion',
 ] as const;
 
 export type FeedSettingName = (typeof FEED_SETTINGS)[number];

@@ -181,6 +181,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       maxPerOwner: config.stagingMaxPerOwner,
       quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
       notifier: webhooks,
+      promotion: { events, fence: hub.fence, deleteUnreferencedSymbols: (keys) => symbols.deleteUnreferenced(keys), onWarning: (m) => onError(new Error(m)) },
     }),
     advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events, webhooks),
     webhooks,

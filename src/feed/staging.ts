@@ -15,6 +15,7 @@ import type { ReceivedUpload } from './publish.js';
 import { copyPackageToTemp } from './package-file-copy.js';
 import { enforceQuota, type FeedQuota } from './quota.js';
 import { toStoredMetadata } from './stored-metadata.js';
+import { promoteStagedPackages, type PromotionDeps, type PromotionView } from './staging-promotion.js';
 import type { FeedNotifier } from './webhook-events.js';
 
 /**
@@ -92,6 +93,8 @@ export interface StagingOptions {
   /** The feed's quota: staged packages count as stored ones do. */
   readonly quota?: FeedQuota;
   readonly notifier?: FeedNotifier;
+  /** What promotion needs besides (staging-promotion.ts); without it, nothing can be promoted here. */
+  readonly promotion?: Pick<PromotionDeps, 'events' | 'fence' | 'deleteUnreferencedSymbols' | 'onWarning'>;
   readonly now?: () => Date;
 }
 
@@ -102,7 +105,7 @@ const MAX_GROUP_NAME = 256;
 const GROUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** The access checks staging asks of the feed. */
-export type StagingGuard = Pick<PackageAccess, 'authorizeAnyStage' | 'authorizeStage' | 'onFeed' | 'record'>;
+export type StagingGuard = Pick<PackageAccess, 'authorizeAnyStage' | 'authorizeStage' | 'authorizePromote' | 'onFeed' | 'record'>;
 
 /**
  * Package staging (docs/STAGING.md): packages and symbols packages uploaded by their owners' keys, validated as a push
@@ -163,6 +166,7 @@ export class StagingService {
         ...key,
         version: normalizeVersion(metadata.version),
         fullVersion: fullVersion(metadata.version),
+        originalVersion: metadata.version.original,
         owner,
         // Different bytes replace the package and keep its group (unless the upload names another).
         lowerGroupId: group?.lowerGroupId ?? existing?.lowerGroupId ?? null,
@@ -171,7 +175,7 @@ export class StagingService {
         size: upload.size,
         sha512: upload.sha512,
         blobKey,
-        metadata: JSON.stringify(toStoredMetadata(metadata)),
+        metadata: toStoredMetadata(metadata),
         nuspec,
         uploaded: at,
         // Validation ran while the request waited.
@@ -246,6 +250,7 @@ export class StagingService {
         lowerVersion: key.lowerVersion,
         version: parent.version,
         fullVersion: parent.fullVersion,
+        originalVersion: parent.originalVersion,
         owner: parent.owner,
         lowerGroupId,
         status: 'ready',
@@ -386,21 +391,38 @@ export class StagingService {
     await this.access.record(principal, 'stage.group.remove', `${artifact.id} ${artifact.fullVersion}`, `group ${group.groupId}`);
   }
 
-  /**
-   * The seam for promotion: a group's members that may be promoted, once the group as a whole may be (null when it may
-   * not, or is not visible to the principal).
-   */
-  async readyMembersOf(principal: Principal, groupId: string): Promise<StagedArtifactRecord[] | null> {
+  /** Promotes a staged package and its symbols (docs/STAGING.md, Promotion). */
+  async promotePackage(principal: Principal, id: string, version: string): Promise<PromotionView> {
+    await this.access.authorizeAnyStage(principal);
     const now = this.now();
-    const group = await this.requireGroup(principal, groupId, now).catch(() => null);
-    if (!group || group.itemCount === 0 || group.blockedCount > 0) return null;
+    const pkg = await this.find(principal, 'package', id, version, now);
+    if (!pkg) throw artifactNotFound('package', id, version);
+    const symbols = await this.staging.getArtifact('symbols', pkg.lowerId, pkg.lowerVersion, now.toISOString());
+    return promoteStagedPackages(this.promotionDeps(), principal, symbols ? [pkg, symbols] : [pkg], null);
+  }
+
+  /** Promotes every member of a group at once, and the group goes (docs/STAGING.md, Promotion). */
+  async promoteGroup(principal: Principal, groupId: string): Promise<PromotionView> {
+    await this.access.authorizeAnyStage(principal);
+    const group = await this.requireGroup(principal, groupId, this.now());
+    return promoteStagedPackages(this.promotionDeps(), principal, await this.membersOf(group), group);
+  }
+
+  private promotionDeps(): PromotionDeps {
+    const promotion = this.options.promotion;
+    if (!promotion) throw new PawketError(500, 'This process cannot promote staged packages.');
+    return { ...promotion, staging: this.staging, blobs: this.blobs, access: this.access, notifier: this.options.notifier, symbolLimits: this.options.symbolLimits, tempDir: this.options.tempDir, now: this.now };
+  }
+
+  /** Every unexpired member of a group. */
+  private async membersOf(group: StagingGroupRecord): Promise<StagedArtifactRecord[]> {
     const members: StagedArtifactRecord[] = [];
+    const filter = { owners: [group.owner], group: { owner: group.owner, lowerGroupId: group.lowerGroupId } };
     for (let offset = 0; ; offset += 500) {
-      const page = await this.staging.listArtifacts({ owners: [group.owner], group: { owner: group.owner, lowerGroupId: group.lowerGroupId } }, now.toISOString(), offset, 500);
+      const page = await this.staging.listArtifacts(filter, this.now().toISOString(), offset, 500);
       members.push(...page.items);
-      if (page.items.length < 500) break;
+      if (page.items.length < 500) return members;
     }
-    return members.every((m) => artifactBlockers(m).length === 0 && m.status === 'ready') ? members : null;
   }
 
   /** Groups cost a row each, empty or not: an owner has at most `maxGroups` (as of now; concurrent creations may pass it by a few). */
