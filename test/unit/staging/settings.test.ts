@@ -130,6 +130,13 @@ describe('requireStaging', () => {
     expect(staged.body).toMatchObject({ id: 'Contoso.Core', version: '1.0.0', status: 'ready' });
     // Other feeds do not require it.
     expect((await pushRaw(s.url, await pkg('Contoso.Core', '1.0.0'))).status).toBe(201);
+
+    // Promotion is how the staged version reaches the feed.
+    expect((await admin('PATCH', '/rel', { settings: { stagingApiPromotion: true } })).status).toBe(200);
+    const promoted = await fetch(`${feedUrl}/v3/staging/package/Contoso.Core/1.0.0/promote`, { method: 'POST', headers: { 'x-nuget-apikey': TEST_KEY } });
+    expect(promoted.status, await promoted.clone().text()).toBe(200);
+    const index = await fetch(`${feedUrl}/v3/flatcontainer/contoso.core/index.json`);
+    expect(((await index.json()) as { versions: string[] }).versions).toEqual(['1.0.0']);
   });
 
   it('refuses an import (a push by the command line) of a matching id, naming the feed\'s staging path', async () => {
