@@ -25,6 +25,7 @@ import { ShadowCheckedReader } from '../feed/upstream/merged-reader.js';
 import { MergedSearchIndex } from '../feed/upstream/merged-search.js';
 import { symbolRoutes } from './symbols.js';
 import { stagingRoutes } from './staging.js';
+import { tokenExchangeRoutes } from './token-exchange.js';
 import { V2Catalog } from '../feed/v2-catalog.js';
 import { v2Routes } from './v2/routes.js';
 import { flatContainerRoutes, type DownloadRecorder } from './v3/flat-container.js';
@@ -272,6 +273,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     maxPackageSize: config.maxPackageSize,
     allowOverwrite: config.allowOverwrite,
   });
+  tokenExchangeRoutes(app, { exchange: feed.trust, feed: { id: feed.scope.id, name: feed.scope.name }, configuredBase: config.baseUrl });
   stagingRoutes(app, { staging: feed.staging, requestAuth, tempDir: feed.tempDir, maxPackageSize: config.maxPackageSize, apiPromotion: config.stagingApiPromotion });
   if (root) {
     const feeds = { idOf: (name: string) => feed.hub.definition(name)?.id, nameOf: (id: number) => feed.hub.definitionById(id)?.name };
