@@ -42,7 +42,8 @@ export function tokenExchangeRoutes(app: FastifyInstance, deps: TokenExchangeRou
       const authorization = request.headers.authorization ?? '';
       const bearer = /^Bearer\s+(.+)$/i.exec(authorization)?.[1] ?? null;
       const issued = await deps.exchange.exchange(
-        { ...deps.feed, audience: baseUrl(request, deps.configuredBase) },
+        // Only a configured public URL stands for the audience; one made of the request's Host is the client's choice.
+        { ...deps.feed, audience: deps.configuredBase ? baseUrl(request, deps.configuredBase) : null },
         { bearer, body: request.body ?? null, address: request.ip },
       );
       return reply.header('cache-control', 'no-store').send({ apiKey: issued.apiKey, expires: issued.expires });

@@ -24,8 +24,12 @@ export interface ExchangeOptions {
 export interface ExchangeFeed {
   readonly id: number;
   readonly name: string;
-  /** The feed's public base URL: the audience tokens must carry when a policy names none. */
-  readonly audience: string;
+  /**
+   * The feed's configured public base URL: the audience tokens must carry when a policy names none. Null when the
+   * server has no `baseUrl` setting: the URL a request came through is the client's to choose (its Host header), so it
+   * cannot stand for the audience (a token meant for another server would be accepted by naming that server as Host).
+   */
+  readonly audience: string | null;
 }
 
 export interface ExchangeRequest {
@@ -86,6 +90,10 @@ export class TokenExchange {
     let chosen: { policy: TrustPolicyRecord; bind: Readonly<Record<string, string>> | null } | null = null;
     for (const policy of candidates) {
       const audience = policy.audience ?? feed.audience;
+      if (audience === null) {
+        reasons.push(`policy ${policy.policyId} (${policy.name}) names no audience and this server has no baseUrl setting to stand for one: set baseUrl, or give the policy an audience`);
+        continue;
+      }
       const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
       if (!aud.includes(audience)) {
         reasons.push(`policy ${policy.policyId} (${policy.name}): the token is for audience ${aud.filter(Boolean).join(', ').slice(0, 200) || '(none)'}, not ${audience}`);
@@ -109,7 +117,10 @@ export class TokenExchange {
     }
     const tokenId = typeof claims.jti === 'string' && claims.jti ? `jti:${claims.jti}` : `token:${token}`;
     const hash = createHash('sha256').update(`${issuer}\n${tokenId}`).digest('hex');
-    if (!(await this.db.useToken(hash, policy.policyId, now.toISOString(), new Date(claims.exp! * 1000).toISOString()))) {
+    // Remembered for as long as the token verifies: past its exp by the clock skew allowed, or pruning would let it
+    // work again within that skew.
+    const remembered = new Date((claims.exp! + this.issuerKeys.clockToleranceSec) * 1000).toISOString();
+    if (!(await this.db.useToken(hash, policy.policyId, now.toISOString(), remembered))) {
       throw new PawketError(401, 'This token was exchanged already: each token works once. Ask the CI system for a new one.');
     }
     // The first exchange binds the numeric ids of the repository (or project) and its owner into the policy.

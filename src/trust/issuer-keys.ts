@@ -27,12 +27,17 @@ type Discovered = { readonly keys: JWTVerifyGetKey; readonly until: number } | {
 export class IssuerKeys {
   private readonly issuers = new Map<string, Promise<Discovered>>();
 
-  constructor(private readonly options: IssuerKeysOptions = {}) {}
+  /** Clock skew allowed on `exp`, `nbf` and `iat` (seconds): a used token must be remembered that much past its `exp`. */
+  readonly clockToleranceSec: number;
+
+  constructor(private readonly options: IssuerKeysOptions = {}) {
+    this.clockToleranceSec = options.clockToleranceSec ?? 60;
+  }
 
   /** The token's verified claims: signature by the issuer's keys, `iss`, `exp`, `nbf`, `iat`; 401/503 with a message otherwise. */
   async verify(token: string, issuer: string): Promise<JWTPayload> {
     const keys = await this.keysOf(issuer);
-    const tolerance = this.options.clockToleranceSec ?? 60;
+    const tolerance = this.clockToleranceSec;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, { issuer, algorithms: ALGORITHMS, clockTolerance: tolerance, requiredClaims: ['exp', 'iat'] }));
@@ -67,7 +72,9 @@ export class IssuerKeys {
         timeoutDuration,
         cooldownDuration: 30_000,
         cacheMaxAge: 600_000,
-        [customFetch]: (url: string, init: RequestInit) => boundedFetch(url, init),
+        // A key set that does not arrive as JSON is the issuer's failure (503), not the token's: jose would call it a
+        // JOSEError like a bad signature, so it is told apart here, before jose sees the answer.
+        [customFetch]: (url: string, init: RequestInit) => keySetFetch(url, init),
       });
       return { keys, until: Date.now() + DISCOVERY_TTL_MS };
     } catch (e) {
@@ -75,6 +82,19 @@ export class IssuerKeys {
       return { failure, until: Date.now() + FAILURE_COOLDOWN_MS };
     }
   }
+}
+
+/** fetch of a JWKS that throws (a 503 in {@link refusal}) unless the answer is 200 and JSON. */
+async function keySetFetch(url: string, init: RequestInit): Promise<Response> {
+  const response = await boundedFetch(url, init);
+  if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
+  const text = await response.text();
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new Error(`${url} is not JSON`);
+  }
+  return new Response(text, { status: 200, headers: response.headers });
 }
 
 /** A jose verification failure as the answer the exchange gives. */
@@ -88,6 +108,8 @@ function refusal(e: unknown, issuer: string): PawketError {
   if (e instanceof errors.JWKSNoMatchingKey) return new PawketError(401, `The token was signed with a key (kid) that issuer ${issuer} does not publish.`);
   if (e instanceof errors.JOSEAlgNotAllowed) return new PawketError(401, `The token's signature algorithm is not accepted: only ${ALGORITHMS.join(', ')}.`);
   if (e instanceof errors.JWSSignatureVerificationFailed) return new PawketError(401, `The token's signature does not verify with the keys of issuer ${issuer}.`);
+  // JSON that is not a key set: the issuer's failure too.
+  if (e instanceof errors.JWKSInvalid) return new PawketError(503, `The signing keys of issuer ${issuer} cannot be fetched now (its key set is not a JWKS); try again later.`);
   if (e instanceof errors.JWKSTimeout) return new PawketError(503, `The signing keys of issuer ${issuer} did not arrive in time; try again later.`);
   if (e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid) return new PawketError(401, `The token is not a valid signed JWT: ${e.message}.`);
   if (e instanceof errors.JOSEError) return new PawketError(401, `The token cannot be verified: ${e.message}.`);

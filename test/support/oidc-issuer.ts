@@ -15,6 +15,8 @@ export interface IssuedTokenOptions {
   /** Seconds from now; negative for an expired token. */
   readonly expiresIn?: number;
   readonly notBefore?: number;
+  /** Seconds from now for `iat` (default 0). */
+  readonly issuedAt?: number;
   readonly kid?: string;
   readonly alg?: 'RS256' | 'ES256';
   /** Leave `jti` out. */
@@ -28,6 +30,8 @@ export class OidcIssuer {
   readonly actionsRequestToken = `actions-${randomUUID()}`;
   /** Answer the discovery and JWKS with 500 (an issuer that is down). */
   down = false;
+  /** Answer only the JWKS with 500 (discovery works, the key set does not). */
+  jwksDown = false;
   jwksFetches = 0;
   private server: Server | undefined;
   private keys: Array<{ kid: string; privateKey: CryptoKey; jwk: JWK; alg: string }> = [];
@@ -41,6 +45,7 @@ export class OidcIssuer {
       if (url.pathname === '/.well-known/openid-configuration') return json(200, { issuer: this.url, jwks_uri: `${this.url}/.well-known/jwks` });
       if (url.pathname === '/.well-known/jwks') {
         this.jwksFetches++;
+        if (this.jwksDown) return json(500, { error: 'down' });
         return json(200, { keys: this.keys.map((k) => ({ ...k.jwk, kid: k.kid, alg: k.alg, use: 'sig' })) });
       }
       if (url.pathname === '/actions/token') {
@@ -78,7 +83,7 @@ export class OidcIssuer {
     let jwt = new SignJWT({ ...options.claims })
       .setProtectedHeader({ alg: key.alg, kid: options.kid ?? key.kid, typ: 'JWT' })
       .setIssuer(this.url)
-      .setIssuedAt(now)
+      .setIssuedAt(now + (options.issuedAt ?? 0))
       .setExpirationTime(now + (options.expiresIn ?? 300));
     if (options.audience !== undefined) jwt = jwt.setAudience(options.audience);
     if (options.notBefore !== undefined) jwt = jwt.setNotBefore(now + options.notBefore);

@@ -27,7 +27,8 @@ beforeAll(async () => {
       provider: 'github',
       issuer: issuer.url,
       claims: { repository: 'Contoso/Widgets', repository_owner: 'contoso', workflow: 'release.yml' },
-      audience: null,
+      // The server has no baseUrl setting (its port is chosen at start), so the policy names the audience.
+      audience: s.url,
       scopes: ['push-new', 'push'],
       patterns: ['Contoso.Widgets*'],
       feeds: null,
