@@ -33,7 +33,7 @@ const eventsText = (events: WebhookRecord['events']) => (events === '*' ? 'every
 /** A delivery's outcome in a few words: its status, the receiver's answer or the error. */
 function outcome(d: DeliveryRecord): Html {
   const answer = d.lastStatusCode !== null ? ` (HTTP ${d.lastStatusCode})` : '';
-  return html`<span class="delivery-${d.status}">${d.status}${answer}</span>`;
+  return html`${d.status}${answer}`;
 }
 
 /** The Active/Inactive and Delete forms of a webhook. */
