@@ -199,8 +199,9 @@ export class KyselyStagingDatabase implements StagingDatabase {
   }
 
   async setExpiry(lowerId: string, lowerVersion: string, expires: string): Promise<void> {
-    // A new expiry deserves a new warning.
-    await this.k.updateTable('staged_artifacts').set({ expires, expiry_warned: null }).where('feed_id', '=', this.feedId).where('lower_id', '=', lowerId).where('lower_version', '=', lowerVersion).execute();
+    // A new expiry deserves a new warning; the same one keeps it (a sweep may have warned of a row just staged).
+    const warned = sql<string | null>`case when expires = ${expires} then expiry_warned else null end`;
+    await this.k.updateTable('staged_artifacts').set({ expires, expiry_warned: warned }).where('feed_id', '=', this.feedId).where('lower_id', '=', lowerId).where('lower_version', '=', lowerVersion).execute();
   }
 
   private groups(now: string) {

@@ -5,6 +5,7 @@
  * in-process with a clock in the future; no worker sends the deliveries, so they wait in the queue to be read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KyselyStagingDatabase } from '../../../src/db/kysely-staging-database.js';
 import type { Feed } from '../../../src/feed/feed.js';
 import { sweepStaging } from '../../../src/feed/staging-sweep.js';
 import { startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
@@ -101,6 +102,35 @@ describe('staging expiry events', () => {
       ['staging.expiring', 'Contoso.Home'],
       ['staging.expired', 'Contoso.Home'],
     ]);
+  });
+
+  it('keeps the warning when the expiry is set again unchanged (a sweep may warn between storing a row and that), not when it changes', async () => {
+    const own = await startTestServer({ webhookAllowPrivateAddresses: true });
+    try {
+      const hook = (await own.feed.webhooks.create(ACTOR, { url: 'http://127.0.0.1:9/own', events: ['staging.expiring'] })).webhook.webhookId;
+      const form = new FormData();
+      form.append('package', new Blob([new Uint8Array(await buildNupkg({ id: 'Contoso.Kept', version: '1.0.0' }))]), 'x.nupkg');
+      const res = await fetch(`${own.url}/v3/staging/package`, { method: 'PUT', body: form, headers: { 'x-nuget-apikey': TEST_KEY } });
+      const { expires } = (await res.json()) as { expires: string };
+      const rows = new KyselyStagingDatabase(own.feed.hub.shared.kysely, own.feed.scope.id);
+      const inWindow = new Date(Date.parse(expires) - DAY / 2);
+      await sweepStaging(own.feed, inWindow);
+      await rows.setExpiry('contoso.kept', '1.0.0', expires);
+      await sweepStaging(own.feed, inWindow);
+      expect(summary(await queued(own.feed, hook))).toEqual([['staging.expiring', 'Contoso.Kept']]);
+      // Later: warned again when that comes near.
+      const later = new Date(Date.parse(expires) + DAY).toISOString();
+      await rows.setExpiry('contoso.kept', '1.0.0', later);
+      await sweepStaging(own.feed, inWindow);
+      expect(summary(await queued(own.feed, hook))).toHaveLength(1);
+      await sweepStaging(own.feed, new Date(Date.parse(later) - DAY / 2));
+      expect(summary(await queued(own.feed, hook))).toEqual([
+        ['staging.expiring', 'Contoso.Kept'],
+        ['staging.expiring', 'Contoso.Kept'],
+      ]);
+    } finally {
+      await own.close();
+    }
   });
 
   it('sends no warning when the warning window is 0', async () => {
