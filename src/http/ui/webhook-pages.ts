@@ -22,6 +22,11 @@ export const WEBHOOK_NOTICES = {
 } as const;
 export type WebhookNotice = keyof typeof WEBHOOK_NOTICES;
 
+/** The line a form's outcome shows: a test event that failed is bad news, the rest is done. */
+function webhookNotice(done: unknown): Html {
+  return done === 'test-failed' ? html`<div class="status bad" role="alert">${WEBHOOK_NOTICES['test-failed']}</div>` : notice(done, WEBHOOK_NOTICES);
+}
+
 /** Where a feed's webhook pages are: under the feed's prefix, as the admin API is. */
 export function webhooksPath(paths: UiPaths, webhookId?: number): string {
   return `${paths.prefix}/admin/webhooks${webhookId === undefined ? '' : `/${webhookId}`}`;
@@ -66,8 +71,8 @@ function createForm(paths: UiPaths, values: WebhookFormValues | undefined): Html
 <form class="stacked" method="post" action="${webhooksPath(paths)}">
 ${csrfField(paths)}
 <div><label for="webhook-url">URL</label> <span class="muted">(http or https; receives a signed JSON POST per event)</span><br>
-<input type="url" id="webhook-url" name="url" required maxlength="2000" value="${values?.url ?? ''}" placeholder="https://ci.example.com/hooks/pawket" autocomplete="off"></div>
-<div><label for="webhook-description">Description</label><br><input type="text" id="webhook-description" name="description" maxlength="500" value="${values?.description ?? ''}"></div>
+<input type="url" id="webhook-url" name="url" required maxlength="2000" size="60" value="${values?.url ?? ''}" placeholder="https://ci.example.com/hooks/pawket" autocomplete="off"></div>
+<div><label for="webhook-description">Description</label><br><input type="text" id="webhook-description" name="description" maxlength="500" size="60" value="${values?.description ?? ''}"></div>
 <fieldset><legend>Events</legend>
 <label><input type="checkbox" name="events[]" value="*"${checked('*')}> every event, those added later too</label><br>
 ${WEBHOOK_EVENTS.map((e) => html`<label><input type="checkbox" name="events[]" value="${e}"${checked(e)}> <code>${e}</code></label><br>`)}
@@ -80,7 +85,7 @@ ${WEBHOOK_EVENTS.map((e) => html`<label><input type="checkbox" name="events[]" v
 /** A feed's webhooks, their last delivery, and the form to create one. */
 export function webhookListPage(paths: UiPaths, input: WebhookListInput): string {
   const body = html`<h1>Webhooks of feed ${input.feedName}</h1>
-${notice(input.done, WEBHOOK_NOTICES)}
+${webhookNotice(input.done)}
 ${input.error ? html`<div class="status bad" role="alert">${input.error}</div>` : ''}
 <p class="muted">Each webhook receives a signed JSON <code>POST</code> for the events it asked for, from a queue in the database (docs/WEBHOOKS.md).</p>
 ${
@@ -130,7 +135,7 @@ export function webhookPage(paths: UiPaths, input: WebhookPageInput): string {
   const base = webhooksPath(paths, w.webhookId);
   const pageHref = (page: number) => (page <= 1 ? base : `${base}?page=${page}`);
   const body = html`<h1>Webhook #${w.webhookId}</h1>
-${notice(input.done, WEBHOOK_NOTICES)}
+${webhookNotice(input.done)}
 <p><code>${w.url}</code>${w.description ? html` — ${w.description}` : ''}</p>
 <p class="muted">Events: ${eventsText(w.events)}. ${w.active ? 'Active' : 'Inactive: its deliveries wait'}. Created ${when(w.created)} UTC by ${w.createdBy}.</p>
 <div class="manage-actions">

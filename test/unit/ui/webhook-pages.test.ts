@@ -170,6 +170,10 @@ describe('the webhook pages', () => {
     expect(second).toContain('paged.0');
     expect(second).toContain(`<a href="${base}">← Newer</a>`);
     expect(second).not.toContain('Older →');
+    // A test event to a receiver that is not there says so.
+    const test = await postForm(server, admin, `${base}/test`);
+    expect(test.headers.get('location')).toBe(`${base}?done=test-failed`);
+    expect(await (await get(test.headers.get('location')!, admin)).text()).toMatch(/<div class="status bad" role="alert">The test event \(ping\) was not delivered/);
     expect((await get(`${base}?page=0`, admin)).status).toBe(400);
     expect((await get(`${base}?page=x`, admin)).status).toBe(400);
   });
