@@ -47,6 +47,7 @@ import { oidcRoutes } from './ui/oidc-routes.js';
 import { adminPeopleRoutes } from './admin-people.js';
 import { orgRoutes } from './ui/org-routes.js';
 import { adminPageRoutes } from './ui/admin-routes.js';
+import { webhookPageRoutes } from './ui/webhook-routes.js';
 import { keyRoutes } from './ui/key-routes.js';
 import { userAdminRoutes } from './ui/user-admin-routes.js';
 import { UserAdmin } from '../people/user-admin.js';
@@ -299,7 +300,10 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     userAdminRoutes(app, { users: new UserAdmin(people, sessions, feed.accessDb, feed.audit, feed.auth), people, hub: feed.hub, scope: feed.scope });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
-  adminWebhookRoutes(app, { auth: feed.auth, requestAuth, webhooks: feed.webhooks, feedName: feed.scope.name, testWaitMs: config.webhookTimeout + config.webhookPollInterval + 2000 });
+  const testWaitMs = config.webhookTimeout + config.webhookPollInterval + 2000;
+  adminWebhookRoutes(app, { auth: feed.auth, requestAuth, webhooks: feed.webhooks, feedName: feed.scope.name, testWaitMs });
+  // The same for the feed's admins in the browser.
+  webhookPageRoutes(app, { scope: feed.scope, access: feed.access, webhooks: feed.webhooks, testWaitMs });
   advisoryRoutes(app, feed.advisories, requestAuth);
   // Owners manage their ids in the browser: "My packages" and the package page's forms.
   const management = new PackageManagement(feed);
