@@ -164,7 +164,7 @@ export class StagingService {
         size: upload.size,
         sha512: upload.sha512,
         blobKey,
-        metadata: JSON.stringify(toStoredMetadata(metadata)),
+        metadata: toStoredMetadata(metadata),
         nuspec,
         uploaded: at,
         // Validation ran while the request waited.
