@@ -100,6 +100,12 @@ export interface StagingDatabase {
 
   /** Staged packages and their bytes (symbols do not count, as for published packages), expired or not. */
   usage(): Promise<FeedUsage>;
+
+  /**
+   * A group's preview feed (feed/staging-preview.ts): its unexpired staged packages (with metadata and nuspec) whose
+   * lower-case id is one of `lowerIds`; null when the owner has no such group now.
+   */
+  previewPackages(owner: string, lowerGroupId: string, lowerIds: readonly string[], now: string): Promise<StagedArtifactRecord[] | null>;
 }
 
 /** The sweep's side: expired artifacts and groups of every feed. */

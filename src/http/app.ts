@@ -25,6 +25,7 @@ import { ShadowCheckedReader } from '../feed/upstream/merged-reader.js';
 import { MergedSearchIndex } from '../feed/upstream/merged-search.js';
 import { symbolRoutes } from './symbols.js';
 import { stagingRoutes } from './staging.js';
+import { stagingPreviewRoutes } from './staging-preview.js';
 import { V2Catalog } from '../feed/v2-catalog.js';
 import { v2Routes } from './v2/routes.js';
 import { flatContainerRoutes, type DownloadRecorder } from './v3/flat-container.js';
@@ -270,6 +271,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     allowOverwrite: config.allowOverwrite,
   });
   stagingRoutes(app, { staging: feed.staging, requestAuth, tempDir: feed.tempDir, maxPackageSize: config.maxPackageSize });
+  stagingPreviewRoutes(app, { previews: feed.stagingPreviews, requestAuth, gate: feed.access, configuredBase: config.baseUrl });
   if (root) {
     const feeds = { idOf: (name: string) => feed.hub.definition(name)?.id, nameOf: (id: number) => feed.hub.definitionById(id)?.name };
     adminRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, keys: feed.keys, audit: feed.audit, feeds });
