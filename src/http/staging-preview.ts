@@ -50,15 +50,16 @@ export function stagingPreviewRoutes(app: FastifyInstance, deps: StagingPreviewR
   /** The one authentication of a request: a key, else a signed-in person with a role here; 401 otherwise. */
   const principalOf = async (request: FastifyRequest): Promise<Principal> => {
     const viewer = request.pawketViewer;
-    if (viewer && requestKey(request) === undefined && deps.gate.isValidHere(viewer.principal)) return viewer.principal;
+    if (requestKey(request) === undefined) {
+      if (viewer && deps.gate.isValidHere(viewer.principal)) return viewer.principal;
+      // Anonymous: refused without a single query.
+      throw new PawketError(401, NO_KEY, BASIC_CHALLENGE);
+    }
     try {
       return await deps.requestAuth.authenticate(request, { read: true });
     } catch (err) {
       // The private feed's wording ("This feed is private") would be wrong on a public feed: say what a preview needs.
-      if (err instanceof PawketError && err.status === 401) {
-        const why = requestKey(request) === undefined ? NO_KEY : `The API key sent does not work on this feed. ${NO_KEY}`;
-        throw new PawketError(401, why, BASIC_CHALLENGE);
-      }
+      if (err instanceof PawketError && err.status === 401) throw new PawketError(401, `The API key sent does not work on this feed. ${NO_KEY}`, BASIC_CHALLENGE);
       throw err;
     }
   };

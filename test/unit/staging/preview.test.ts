@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pushRaw, startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
 import { buildNupkg } from '../../support/nupkg.js';
+import { signedInPerson } from '../../support/signed-in-people.js';
 import { createKey } from '../auth/support.js';
 
 type Json = Record<string, unknown>;
@@ -139,6 +140,14 @@ describe('a staging group preview feed', () => {
     expect((await get(`${preview('ALPHA', 'RELEASE-1')}index.json`, null, { authorization: basic })).status).toBe(200);
     expect((await get(`${preview('alpha', 'release-1')}flatcontainer/preview.app/index.json`, null, { authorization: `Bearer ${keys.alphaStage}` })).status).toBe(200);
     expect((await json(await get(`${preview('alpha', 'release-1')}flatcontainer/preview.core/index.json`, TEST_KEY))).versions).toEqual(['1.0.0', '2.0.0']);
+  });
+
+  it("serves a signed-in member of the owning organisation without a key, and no other person", async () => {
+    const url = `${preview('alpha', 'release-1')}flatcontainer/preview.core/index.json`;
+    const member = await signedInPerson(s, 'ann', { role: 'reader', orgs: ['alpha'] });
+    expect((await json(await get(url, null, { cookie: member.cookie }))).versions).toEqual(['1.0.0', '2.0.0']);
+    const outsider = await signedInPerson(s, 'bob', { role: 'reader', orgs: ['beta'] });
+    expect((await get(url, null, { cookie: outsider.cookie })).status).toBe(404);
   });
 
   it("is a 404 to another owner's key, saying no more than for a group that does not exist", async () => {
