@@ -205,7 +205,7 @@ describe('a preview feed of a private feed', () => {
   });
   afterAll(() => p?.close());
 
-  it("needs the owner's key, checked once, like every other preview", async () => {
+  it("needs the owner's key, checked once per request (the private feed's own check stands aside)", async () => {
     const key = await createKey(p, { owner: 'alpha', scopes: ['stage'] });
     const read = await createKey(p, { owner: 'gamma', scopes: ['read'] });
     const base = `${p.url}/v3/staging`;
@@ -219,6 +219,12 @@ describe('a preview feed of a private feed', () => {
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic/);
     // A key that may read the private feed, of another owner: the group stays hidden.
     expect((await get(url, read)).status).toBe(404);
-    expect((await json(await get(url, key))).versions).toEqual(['1.0.0']);
+    const authenticate = vi.spyOn(p.feed.auth, 'authenticate');
+    try {
+      expect((await json(await get(url, key))).versions).toEqual(['1.0.0']);
+      expect(authenticate).toHaveBeenCalledTimes(1);
+    } finally {
+      authenticate.mockRestore();
+    }
   });
 });
