@@ -12,7 +12,10 @@ import type {
   StagingDatabase,
   StagingGroupRecord,
   StagingSweepDatabase,
+  StagedPromotion,
+  StagedPromotionOutcome,
 } from './staging-database.js';
+import { promoteStaged } from './kysely-staged-promotion.js';
 
 /** Table shapes of staging-migrations.ts. */
 export type StagingTables = {
@@ -34,6 +37,7 @@ export type StagingTables = {
     version: string;
     lower_version: string;
     full_version: string;
+    original_version: string | null;
     owner: string;
     lower_group_id: string | null;
     status: string;
@@ -70,6 +74,7 @@ function toArtifact(r: ArtifactRow): StagedArtifactRecord {
     version: r.version,
     lowerVersion: r.lower_version,
     fullVersion: r.full_version,
+    originalVersion: r.original_version,
     owner: r.owner,
     lowerGroupId: r.lower_group_id,
     status: r.status as StagedStatus,
@@ -134,6 +139,7 @@ export class KyselyStagingDatabase implements StagingDatabase {
       version: a.version,
       lower_version: a.lowerVersion,
       full_version: a.fullVersion,
+      original_version: a.originalVersion,
       owner: a.owner,
       lower_group_id: a.lowerGroupId,
       status: a.status,
@@ -288,6 +294,32 @@ export class KyselyStagingDatabase implements StagingDatabase {
       .where('kind', '=', 'package')
       .executeTakeFirst();
     return { packages: Number(row?.packages ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
+
+  promote(promotion: StagedPromotion): Promise<StagedPromotionOutcome> {
+    return promoteStaged(this.db, this.feedId, promotion);
+  }
+
+  async countGroupPackages(owner: string, lowerGroupId: string, now: string): Promise<number> {
+    return this.countPackages(owner, now, lowerGroupId);
+  }
+
+  async countOwnerPackages(owner: string, now: string): Promise<number> {
+    return this.countPackages(owner, now, null);
+  }
+
+  /** The owner's unexpired staged packages, of one group or all. */
+  private async countPackages(owner: string, now: string, lowerGroupId: string | null): Promise<number> {
+    let q = this.k
+      .selectFrom('staged_artifacts')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('feed_id', '=', this.feedId)
+      .where('owner', '=', owner)
+      .where('kind', '=', 'package')
+      .where('expires', '>', now);
+    if (lowerGroupId !== null) q = q.where('lower_group_id', '=', lowerGroupId);
+    const row = await q.executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   async previewPackages(owner: string, lowerGroupId: string, lowerIds: readonly string[], now: string): Promise<StagedArtifactRecord[] | null> {

@@ -7,6 +7,8 @@ import { peopleMigrations } from './people-migrations.js';
 import { symbolMigrations } from './symbol-migrations.js';
 import { upstreamMigrations } from './upstream-migrations.js';
 import { webhookMigrations } from './webhook-migrations.js';
+import { fenceMigrations } from './fence-migrations.js';
+import { trustMigrations } from './trust-migrations.js';
 import { stagingMigrations } from './staging-migrations.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -90,6 +92,10 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   ...webhookMigrations(dialect),
   // Package staging: groups and staged artifacts (staging-migrations.ts).
   ...stagingMigrations(dialect),
+  // Promotion: nodes, read-fence acknowledgements (fence-migrations.ts).
+  ...fenceMigrations(),
+  // Trusted publishing: policies and used tokens (trust-migrations.ts).
+  ...trustMigrations(dialect),
   };
 }
 

@@ -1,4 +1,5 @@
-import type { FeedUsage } from './database.js';
+import type { FeedUsage, PackageIdentity } from './database.js';
+import type { NewSymbolPackage } from './symbol-database.js';
 
 /** What is staged: a package (.nupkg) or the symbols package (.snupkg) of a staged package. */
 export type StagedKind = 'package' | 'symbols';
@@ -17,6 +18,8 @@ export interface NewStagedArtifact {
   readonly version: string;
   readonly lowerVersion: string;
   readonly fullVersion: string;
+  /** The version as the nuspec writes it (what a published row keeps); null for rows staged before it was kept. */
+  readonly originalVersion: string | null;
   readonly owner: string;
   readonly lowerGroupId: string | null;
   readonly status: StagedStatus;
@@ -66,6 +69,36 @@ export interface Page<T> {
   readonly totalCount: number;
 }
 
+/** A staged package on its way into the feed's packages. */
+export interface PromotedStagedPackage extends PackageIdentity {
+  /** The staged bytes that were checked: a package staged again meanwhile is not promoted. */
+  readonly sha512: string;
+  readonly originalVersion: string;
+  readonly isPrerelease: boolean;
+  readonly isSemVer2: boolean;
+  /** Who owns the id once promoted, when the feed has not registered it yet. */
+  readonly claimOwners: readonly string[];
+  /** Its staged symbols as published rows (their PDBs already stored), or null. */
+  readonly symbols: NewSymbolPackage | null;
+}
+
+export interface StagedPromotion {
+  readonly owner: string;
+  /** The group promoted (it goes with its members); null when one package is. */
+  readonly lowerGroupId: string | null;
+  readonly packages: readonly PromotedStagedPackage[];
+  /** The published time of every package: the promotion's. */
+  readonly published: string;
+}
+
+/** What {@link StagingDatabase.promote} did: all of it, or nothing (and why). */
+export type StagedPromotionOutcome =
+  | { readonly status: 'promoted' }
+  /** These versions were published meanwhile. */
+  | { readonly status: 'conflict'; readonly identities: readonly PackageIdentity[] }
+  /** What is staged changed meanwhile (staged again, deleted, expired, or the group's members changed). */
+  | { readonly status: 'changed'; readonly identities: readonly PackageIdentity[] };
+
 /**
  * One feed's staged artifacts and groups (kysely-staging-database.ts). Every read skips what has expired at `now`:
  * expired artifacts are gone for callers before the sweep removes them.
@@ -100,6 +133,18 @@ export interface StagingDatabase {
 
   /** Staged packages and their bytes (symbols do not count, as for published packages), expired or not. */
   usage(): Promise<FeedUsage>;
+
+  /**
+   * Promotion's one transaction: each staged package becomes a package row (its nuspec and metadata copied inside the
+   * database), with its symbols, published at the promotion time; new ids are registered; the staged rows (and the
+   * group) go; a change row per id tells every node. All of it, or nothing.
+   */
+  promote(promotion: StagedPromotion): Promise<StagedPromotionOutcome>;
+
+  /** How many unexpired packages (not symbols) a group holds. */
+  countGroupPackages(owner: string, lowerGroupId: string, now: string): Promise<number>;
+  /** How many unexpired packages (not symbols) the owner has staged, in groups or not. */
+  countOwnerPackages(owner: string, now: string): Promise<number>;
 
   /**
    * A group's preview feed (feed/staging-preview.ts): its unexpired staged packages (with metadata and nuspec) whose

@@ -160,6 +160,34 @@ export class PackageAccess implements PackageGuard {
     });
   }
 
+  /**
+   * Promoting a package staged by `stagedOwner`: the rights of a push of this id (scopes, prefix reservations,
+   * ownership of an existing id), checked without claiming a new id: the promotion's transaction registers it, for the
+   * owners returned (empty when the id is registered already). 403 naming the id when refused.
+   */
+  async authorizePromote(given: Principal, id: string, stagedOwner: string): Promise<string[]> {
+    const principal = this.onFeed(given);
+    return this.denialsAudited(principal, 'promote.denied', id, async () => {
+      this.requireFeed(principal);
+      const lid = toLowerId(id);
+      const registration = await this.store.registration(lid);
+      if (!registration.registered && !(await this.store.hasPackages(lid))) {
+        this.auth.authorizePush(principal, id, { isNew: true });
+        const reservation = await this.ownership.governing(lid);
+        if (reservation && !ownersActedFor(principal).includes(reservation.owner) && !this.auth.isAdmin(principal)) {
+          throw new PawketError(
+            403,
+            `Package id ${id} is under the prefix ${reservation.pattern} reserved for ${reservation.owner}; ${principal.name} acts for ${principal.owner} and may not promote it.`,
+          );
+        }
+        return reservation && reservation.owner !== stagedOwner ? [stagedOwner, reservation.owner] : [stagedOwner];
+      }
+      this.auth.authorizePush(principal, id, { isNew: false });
+      this.requireOwner(principal, id, registration.owners, 'promote');
+      return [];
+    });
+  }
+
   /** For pushes that need the id to exist already (symbol packages): never claims. 404 for an unknown id. */
   async authorizePushToExisting(given: Principal, id: string): Promise<void> {
     const principal = this.onFeed(given);
@@ -269,9 +297,9 @@ export class PackageAccess implements PackageGuard {
     );
   }
 
-  private async denialsAudited(principal: Principal, action: AuditAction, id: string, check: () => Promise<void>): Promise<void> {
+  private async denialsAudited<T>(principal: Principal, action: AuditAction, id: string, check: () => Promise<T>): Promise<T> {
     try {
-      await check();
+      return await check();
     } catch (err) {
       if (err instanceof PawketError && err.status === 403) await this.record(principal, action, id, err.message);
       throw err;

@@ -18,6 +18,7 @@ export class ChangeWatcher {
   private readonly seen = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private nextPoll: Promise<void> | undefined;
   private polls = 0;
 
   constructor(
@@ -26,10 +27,16 @@ export class ChangeWatcher {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  /** Starts from the current head: everything before it is already what this node loads from the database. */
-  async start(intervalMs: number): Promise<void> {
+  /**
+   * Starts from the current head: everything before it is already what this node loads from the database. Recent
+   * changes that `replay` picks (markers of something still going on) are handed over all the same.
+   */
+  async start(intervalMs: number, replay: (change: Change) => boolean = () => false): Promise<void> {
     this.last = await this.db.latestChange();
-    for (const change of await this.db.changesSince(Math.max(0, this.last - LOOKBACK), BATCH)) this.seen.add(change.seq);
+    for (const change of await this.db.changesSince(Math.max(0, this.last - LOOKBACK), BATCH)) {
+      this.seen.add(change.seq);
+      if (replay(change)) this.onChange(change);
+    }
     this.timer = setInterval(() => void this.poll(), intervalMs);
     this.timer.unref();
   }
@@ -40,6 +47,16 @@ export class ChangeWatcher {
       .catch(this.onError)
       .finally(() => (this.polling = undefined));
     return this.polling;
+  }
+
+  /** A poll that starts after this call: what committed before it has been handed over when this resolves. */
+  catchUp(): Promise<void> {
+    if (!this.polling) return this.poll();
+    this.nextPoll ??= this.polling.then(() => {
+      this.nextPoll = undefined;
+      return this.poll();
+    });
+    return this.nextPoll;
   }
 
   private async pollOnce(): Promise<void> {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { openBlobStore } from '../blobs/open.js';
@@ -8,6 +10,7 @@ import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
 import type { KyselyPackageDatabase } from '../db/kysely-database.js';
 import { KyselyFeedDatabase } from '../db/kysely-feed-database.js';
+import { KyselyFenceDatabase } from '../db/kysely-fence-database.js';
 import { KyselySymbolDatabase } from '../db/kysely-symbol-database.js';
 import type { Kysely } from 'kysely';
 import { openDatabase } from '../db/open.js';
@@ -21,6 +24,7 @@ import { composeFeed, type Feed, type OpenedFeed } from './feed.js';
 import { toDefinition, type FeedDefinition } from './feed-definitions.js';
 import { FileBytesCache } from './file-bytes-cache.js';
 import { sweepOrphanBlobs } from './orphans.js';
+import { ReadFence } from './read-fence.js';
 import { openTempArea, type TempArea } from './temp-area.js';
 
 /** A push in flight writes its file moments before its row; anything older and unreferenced is an orphan. */
@@ -67,6 +71,8 @@ export class FeedHub {
     readonly shared: HubShared,
     readonly feedDb: FeedDatabase,
     private readonly watcher: ChangeWatcher,
+    /** Makes a change of many ids appear at once on every node (promotion of a staging group). */
+    readonly fence: ReadFence,
     private readonly temp: TempArea,
     private defaultOpened: OpenedFeed | undefined,
   ) {}
@@ -99,9 +105,15 @@ export class FeedHub {
     let hub: FeedHub | undefined;
     // Other nodes (or processes on the same SQLite file) change feeds too; their changes reach our caches here.
     const watcher = new ChangeWatcher(db, (change) => hub?.dispatch(change), onError);
-    hub = new FeedHub(shared, new KyselyFeedDatabase(db.kysely, db.sqlDialect), watcher, temp, undefined);
+    const fence = new ReadFence(new KyselyFenceDatabase(db.kysely), `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`, {
+      catchUp: () => watcher.catchUp(),
+      onError,
+    });
+    hub = new FeedHub(shared, new KyselyFeedDatabase(db.kysely, db.sqlDialect), watcher, fence, temp, undefined);
     await hub.reloadDefinitions();
-    await watcher.start(config.changePollInterval);
+    // Alive before watching: a fence raised from now on waits for this node, and one raised just before is replayed.
+    await fence.start();
+    await watcher.start(config.changePollInterval, (change) => change.lowerId.startsWith('#fence'));
     hub.defaultOpened = await hub.openFeed(hub.definitionById(DEFAULT_FEED_ID)!);
     return hub;
   }
@@ -189,6 +201,7 @@ export class FeedHub {
 
   /** A change from any node: a feed's caches drop the id (and so do virtual feeds that include it). */
   private dispatch(change: Change): void {
+    if (this.fence.observe(change.lowerId)) return;
     if (change.lowerId === FEEDS_CHANGE_MARKER) {
       void this.reloadDefinitions().catch(this.shared.onError);
       return;
@@ -220,6 +233,7 @@ export class FeedHub {
     if (this.closed) return;
     this.closed = true;
     this.watcher.stop();
+    this.fence.stop();
     for (const opened of this.opened.values()) {
       const o = await opened.catch(() => null);
       o?.stop();

@@ -15,6 +15,7 @@ import type { ReceivedUpload } from './publish.js';
 import { copyPackageToTemp } from './package-file-copy.js';
 import { enforceQuota, type FeedQuota } from './quota.js';
 import { toStoredMetadata } from './stored-metadata.js';
+import { promoteStagedPackages, type PromotionDeps, type PromotionView } from './staging-promotion.js';
 import type { FeedNotifier } from './webhook-events.js';
 
 /**
@@ -85,9 +86,15 @@ export interface StagingOptions {
   readonly ttlMs: number;
   /** Most groups an owner may have at once. */
   readonly maxGroups: number;
+  /** Most packages one group may hold (default: no bound). */
+  readonly maxGroupSize?: number;
+  /** Most packages an owner may have staged at once (default: no bound). */
+  readonly maxPerOwner?: number;
   /** The feed's quota: staged packages count as stored ones do. */
   readonly quota?: FeedQuota;
   readonly notifier?: FeedNotifier;
+  /** What promotion needs besides (staging-promotion.ts); without it, nothing can be promoted here. */
+  readonly promotion?: Pick<PromotionDeps, 'events' | 'fence' | 'deleteUnreferencedSymbols' | 'onWarning'>;
   readonly now?: () => Date;
 }
 
@@ -98,7 +105,7 @@ const MAX_GROUP_NAME = 256;
 const GROUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** The access checks staging asks of the feed. */
-export type StagingGuard = Pick<PackageAccess, 'authorizeAnyStage' | 'authorizeStage' | 'onFeed' | 'record'>;
+export type StagingGuard = Pick<PackageAccess, 'authorizeAnyStage' | 'authorizeStage' | 'authorizePromote' | 'onFeed' | 'record'>;
 
 /**
  * Package staging (docs/STAGING.md): packages and symbols packages uploaded by their owners' keys, validated as a push
@@ -145,6 +152,9 @@ export class StagingService {
       }
       if (group && existing && group.owner !== existing.owner) throw ownerMismatch(display, group.groupId);
       const owner = existing?.owner ?? group?.owner ?? principal.owner;
+      // A replacement (same identity) adds nothing to its owner's staged packages, nor to the group it stays in.
+      if (!existing) await this.checkOwnerLimit(owner, now);
+      if (group && existing?.lowerGroupId !== group.lowerGroupId) await this.checkGroupSize(group, now);
       await enforceQuota(this.db, this.options.quota, existing ? { packages: 0, bytes: upload.size - existing.size } : { packages: 1, bytes: upload.size }, 'staging this package');
 
       const blobKey = packageBlobKey(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512);
@@ -156,6 +166,7 @@ export class StagingService {
         ...key,
         version: normalizeVersion(metadata.version),
         fullVersion: fullVersion(metadata.version),
+        originalVersion: metadata.version.original,
         owner,
         // Different bytes replace the package and keep its group (unless the upload names another).
         lowerGroupId: group?.lowerGroupId ?? existing?.lowerGroupId ?? null,
@@ -212,6 +223,8 @@ export class StagingService {
       const existing = await this.staging.getArtifact('symbols', key.lowerId, key.lowerVersion, now.toISOString());
       const group = groupId !== undefined ? await this.groupToJoin(principal, groupId, now) : null;
       if (group && group.owner !== parent.owner) throw ownerMismatch(display, group.groupId);
+      // Symbols take their package along into the group they name.
+      if (group && parent.lowerGroupId !== group.lowerGroupId) await this.checkGroupSize(group, now);
       if (existing && existing.sha512 === upload.sha512 && (group === null || existing.lowerGroupId === group.lowerGroupId)) {
         return await this.view(existing, now);
       }
@@ -237,6 +250,7 @@ export class StagingService {
         lowerVersion: key.lowerVersion,
         version: parent.version,
         fullVersion: parent.fullVersion,
+        originalVersion: parent.originalVersion,
         owner: parent.owner,
         lowerGroupId,
         status: 'ready',
@@ -360,6 +374,7 @@ export class StagingService {
     const artifact = await this.find(principal, 'package', id, version, now);
     if (!artifact) throw artifactNotFound('package', id, version);
     if (artifact.owner !== group.owner) throw ownerMismatch(`${artifact.id} ${artifact.fullVersion}`, group.groupId);
+    if (artifact.lowerGroupId !== group.lowerGroupId) await this.checkGroupSize(group, now);
     await this.staging.setGroup(artifact.lowerId, artifact.lowerVersion, group.lowerGroupId);
     await this.staging.setGroupExpiry(group.owner, group.lowerGroupId, this.expiry(now));
     await this.access.record(principal, 'stage.group.add', `${artifact.id} ${artifact.fullVersion}`, `group ${group.groupId}`);
@@ -376,21 +391,38 @@ export class StagingService {
     await this.access.record(principal, 'stage.group.remove', `${artifact.id} ${artifact.fullVersion}`, `group ${group.groupId}`);
   }
 
-  /**
-   * The seam for promotion: a group's members that may be promoted, once the group as a whole may be (null when it may
-   * not, or is not visible to the principal).
-   */
-  async readyMembersOf(principal: Principal, groupId: string): Promise<StagedArtifactRecord[] | null> {
+  /** Promotes a staged package and its symbols (docs/STAGING.md, Promotion). */
+  async promotePackage(principal: Principal, id: string, version: string): Promise<PromotionView> {
+    await this.access.authorizeAnyStage(principal);
     const now = this.now();
-    const group = await this.requireGroup(principal, groupId, now).catch(() => null);
-    if (!group || group.itemCount === 0 || group.blockedCount > 0) return null;
+    const pkg = await this.find(principal, 'package', id, version, now);
+    if (!pkg) throw artifactNotFound('package', id, version);
+    const symbols = await this.staging.getArtifact('symbols', pkg.lowerId, pkg.lowerVersion, now.toISOString());
+    return promoteStagedPackages(this.promotionDeps(), principal, symbols ? [pkg, symbols] : [pkg], null);
+  }
+
+  /** Promotes every member of a group at once, and the group goes (docs/STAGING.md, Promotion). */
+  async promoteGroup(principal: Principal, groupId: string): Promise<PromotionView> {
+    await this.access.authorizeAnyStage(principal);
+    const group = await this.requireGroup(principal, groupId, this.now());
+    return promoteStagedPackages(this.promotionDeps(), principal, await this.membersOf(group), group);
+  }
+
+  private promotionDeps(): PromotionDeps {
+    const promotion = this.options.promotion;
+    if (!promotion) throw new PawketError(500, 'This process cannot promote staged packages.');
+    return { ...promotion, staging: this.staging, blobs: this.blobs, access: this.access, notifier: this.options.notifier, symbolLimits: this.options.symbolLimits, tempDir: this.options.tempDir, now: this.now };
+  }
+
+  /** Every unexpired member of a group. */
+  private async membersOf(group: StagingGroupRecord): Promise<StagedArtifactRecord[]> {
     const members: StagedArtifactRecord[] = [];
+    const filter = { owners: [group.owner], group: { owner: group.owner, lowerGroupId: group.lowerGroupId } };
     for (let offset = 0; ; offset += 500) {
-      const page = await this.staging.listArtifacts({ owners: [group.owner], group: { owner: group.owner, lowerGroupId: group.lowerGroupId } }, now.toISOString(), offset, 500);
+      const page = await this.staging.listArtifacts(filter, this.now().toISOString(), offset, 500);
       members.push(...page.items);
-      if (page.items.length < 500) break;
+      if (page.items.length < 500) return members;
     }
-    return members.every((m) => artifactBlockers(m).length === 0 && m.status === 'ready') ? members : null;
   }
 
   /** Groups cost a row each, empty or not: an owner has at most `maxGroups` (as of now; concurrent creations may pass it by a few). */
@@ -401,6 +433,34 @@ export class StagingService {
         403,
         'TooManyGroups',
         `${owner} has ${count} staging groups on this feed, the most allowed (stagingMaxGroups): delete or promote some first.`,
+      );
+    }
+  }
+
+  /** A group holds at most `maxGroupSize` packages (as of now; concurrent stagings into it may pass it by a few). */
+  private async checkGroupSize(group: StagingGroupRecord, now: Date): Promise<void> {
+    const max = this.options.maxGroupSize;
+    if (max === undefined) return;
+    const count = await this.staging.countGroupPackages(group.owner, group.lowerGroupId, now.toISOString());
+    if (count >= max) {
+      throw new StagingError(
+        403,
+        'GroupFull',
+        `Group '${group.groupId}' of ${group.owner} holds ${count} packages, the most a group may hold (stagingMaxGroupSize): promote it, or stage into another group.`,
+      );
+    }
+  }
+
+  /** An owner has at most `maxPerOwner` packages staged on the feed (as of now, like the other limits). */
+  private async checkOwnerLimit(owner: string, now: Date): Promise<void> {
+    const max = this.options.maxPerOwner;
+    if (max === undefined) return;
+    const count = await this.staging.countOwnerPackages(owner, now.toISOString());
+    if (count >= max) {
+      throw new StagingError(
+        403,
+        'TooManyStaged',
+        `${owner} has ${count} packages staged on this feed, the most allowed (stagingMaxPerOwner): promote or delete some first.`,
       );
     }
   }

@@ -8,12 +8,31 @@ import { PawketError, badRequest } from '../errors.js';
 import { toLowerInvariant } from '../nuget/id.js';
 import { identityKey } from '../nuget/identity.js';
 import { fullVersion } from '../nuget/version.js';
-import type { SymbolPackageLimits } from '../package/read-symbols.js';
+import type { SymbolPackage, SymbolPackageLimits } from '../package/read-symbols.js';
 import type { AuditAction } from './audit.js';
 import type { Actor, Principal } from './auth.js';
 import type { ReceivedUpload } from './publish.js';
 import { copyPackageToTemp } from './package-file-copy.js';
 import { symbolsBlobFolder, type FeedScope } from './feed-scope.js';
+
+/** A PDB taken out of a symbols package into a temporary file, with the row that will point to its stored copy. */
+export interface ExtractedPdb {
+  readonly file: string;
+  readonly record: SymbolFileRecord;
+}
+
+/**
+ * Checks every PDB of a symbols package against the package's assemblies (400 when one does not match) and writes
+ * each to a temporary file under `tempDir`, named for its blob key under `prefix`. Adds to `into` as it goes, so the
+ * caller removes the temporary files even when a later PDB fails.
+ */
+export async function extractPdbs(snupkg: SymbolPackage, nupkgFile: string, prefix: string, tempDir: string, into: ExtractedPdb[]): Promise<void> {
+  for await (const pdb of snupkg.matchPdbs(nupkgFile)) {
+    const file = join(tempDir, `${randomUUID()}.pdb`);
+    into.push({ file, record: { path: pdb.path, ssqpKey: pdb.ssqpKey, size: pdb.bytes.length, blobKey: `${prefix}/${into.length}.pdb`, checksums: pdb.checksums } });
+    await writeFile(file, pdb.bytes, { flag: 'wx' });
+  }
+}
 
 /** The access checks a symbols push needs: the same as a push of a package whose id exists already. */
 export interface SymbolGuard {
@@ -76,7 +95,7 @@ export class SymbolService {
     // Loaded with the first symbols push, not at start-up (see publish.ts).
     const { openSymbolPackage } = await import('../package/read-symbols.js');
     const snupkg = await openSymbolPackage(upload.file, this.options.limits);
-    const staged: Array<{ file: string; record: SymbolFileRecord }> = [];
+    const staged: ExtractedPdb[] = [];
     try {
       const key = identityKey(snupkg.id, snupkg.version);
       const display = `${snupkg.id} ${fullVersion(snupkg.version)}`;
@@ -93,14 +112,7 @@ export class SymbolService {
       const prefix = symbolsBlobFolder(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512);
       const nupkgFile = await this.download(pkg);
       try {
-        for await (const pdb of snupkg.matchPdbs(nupkgFile)) {
-          const file = join(this.options.tempDir, `${randomUUID()}.pdb`);
-          staged.push({
-            file,
-            record: { path: pdb.path, ssqpKey: pdb.ssqpKey, size: pdb.bytes.length, blobKey: `${prefix}/${staged.length}.pdb`, checksums: pdb.checksums },
-          });
-          await writeFile(file, pdb.bytes, { flag: 'wx' });
-        }
+        await extractPdbs(snupkg, nupkgFile, prefix, this.options.tempDir, staged);
       } finally {
         await rm(nupkgFile, { force: true });
       }

@@ -132,7 +132,9 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
         );
       };
       // Only the root app's server listens; the other feeds' apps are reached through it.
-      return createServer(serverOptions, router ? (req, res) => router.route(req, res) || handle(req, res) : handle);
+      // While a promotion's read fence is raised, each request waits for this node to catch up with the change log.
+      const fence = feed.hub.fence;
+      return createServer(serverOptions, router ? (req, res) => fence.admit(() => router.route(req, res) || handle(req, res)) : handle);
     },
     ...(parts.logger && !root
       ? { loggerInstance: parts.logger.child({ feed: feed.scope.name }) }
@@ -257,6 +259,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     manage: feed.manage,
     tempDir: feed.tempDir,
     maxPackageSize: config.maxPackageSize,
+    configuredBase: config.baseUrl,
     onPushAnswered: (status: number, replaced: boolean) =>
       metrics.pushes.inc({ outcome: status === 201 ? (replaced ? 'replaced' : 'created') : String(status) }),
   };
@@ -270,7 +273,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     maxPackageSize: config.maxPackageSize,
     allowOverwrite: config.allowOverwrite,
   });
-  stagingRoutes(app, { staging: feed.staging, requestAuth, tempDir: feed.tempDir, maxPackageSize: config.maxPackageSize });
+  stagingRoutes(app, { staging: feed.staging, requestAuth, tempDir: feed.tempDir, maxPackageSize: config.maxPackageSize, apiPromotion: config.stagingApiPromotion });
   stagingPreviewRoutes(app, { previews: feed.stagingPreviews, requestAuth, gate: feed.access, configuredBase: config.baseUrl });
   if (root) {
     const feeds = { idOf: (name: string) => feed.hub.definition(name)?.id, nameOf: (id: number) => feed.hub.definitionById(id)?.name };

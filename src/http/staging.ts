@@ -14,6 +14,8 @@ export interface StagingRouteDeps {
   readonly requestAuth: RequestAuthenticator;
   readonly tempDir: string;
   readonly maxPackageSize: number;
+  /** Whether keys may promote through these routes (the feed's `stagingApiPromotion`). */
+  readonly apiPromotion: boolean;
 }
 
 /** Codes for failures that carry none of their own, by status. */
@@ -141,6 +143,24 @@ export function stagingRoutes(app: FastifyInstance, deps: StagingRouteDeps): voi
         await deps.staging.deleteGroup(await principal(request), request.params.groupId);
         return reply.code(204).send();
       });
+      // Promotion is not in NuGet's contract: Pawket's own routes, off unless the feed enables them.
+      const promotionAllowed = async (request: FastifyRequest) => {
+        const who = await principal(request);
+        if (!deps.apiPromotion) {
+          throw new StagingError(
+            403,
+            'PromotionByApiDisabled',
+            "This feed promotes staged packages in its web UI only: a person signs in and promotes them (an admin can allow promotion by API with the feed setting stagingApiPromotion).",
+          );
+        }
+        return who;
+      };
+      json.post<GroupParams>(`${base}/groups/:groupId/promote`, keyChecked, async (request) =>
+        deps.staging.promoteGroup(await promotionAllowed(request), request.params.groupId),
+      );
+      json.post<IdVersion>(`${base}/package/:id/:version/promote`, keyChecked, async (request) =>
+        deps.staging.promotePackage(await promotionAllowed(request), request.params.id, request.params.version),
+      );
       json.put<GroupItem>(`${base}/groups/:groupId/items/:id/:version`, keyChecked, async (request, reply) => {
         const { groupId, id, version } = request.params;
         await deps.staging.addToGroup(await principal(request), groupId, id, version);
