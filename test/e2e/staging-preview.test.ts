@@ -2,7 +2,8 @@
  * A staging group's preview feed with the real `dotnet` CLI: CI stages a release set (an app and the new version of
  * the library it needs) into a group through the staging API, then `dotnet add package` and `dotnet restore` against
  * the group's preview URL, with the owner's key in nuget.config, get exactly the staged bytes beside a published
- * package. Without a key, and with another owner's key, the restore fails; once the group is gone, so is its preview.
+ * package. Without a key, and with another owner's key, the restore fails. Once the group is promoted its preview is
+ * gone, and the feed itself serves the same bytes.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,7 @@ describe.skipIf(clients.skip)("a staging group's preview feed with the dotnet CL
   let env: Record<string, string>;
   let ownerKey: string;
   let otherKey: string;
+  let pushKey: string;
   let previewUrl: string;
   /** The staged files, as CI uploaded them. */
   const stagedBytes = new Map<string, Buffer>();
@@ -69,13 +71,14 @@ describe.skipIf(clients.skip)("a staging group's preview feed with the dotnet CL
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'pawket-e2e-preview-'));
-    env = { ...(await freshBackendEnv()), PAWKET_API_KEY: ADMIN_KEY };
+    // Promotion by API, so the test can promote the group as a release manager's script would.
+    env = { ...(await freshBackendEnv()), PAWKET_API_KEY: ADMIN_KEY, PAWKET_STAGING_API_PROMOTION: 'true' };
     server = await startPawket({ env });
     sandbox = await createNuGetSandbox(join(work, 'nuget'));
     consumerDir = join(await copyFixtureProjects(work), 'Consumer');
     ownerKey = await createKey('ci-stage', 'team-a', 'stage');
     otherKey = await createKey('other-team', 'team-b', 'push-new,push,stage');
-    const pushKey = await createKey('release-push', 'team-a', 'push-new,push');
+    pushKey = await createKey('release-push', 'team-a', 'push-new,push');
 
     // Published: Util 1.0.0 and Lib 1.0.0. Staged in team-a's group: Lib 2.0.0, and App 1.0.0, which needs Lib 2.0.0.
     for (const [id, version, key] of [[UTIL, '1.0.0', ADMIN_KEY], [LIB, '1.0.0', pushKey]] as const) {
@@ -169,10 +172,10 @@ describe.skipIf(clients.skip)("a staging group's preview feed with the dotnet CL
     expect(r.output, explain(r)).toMatch(/404 \(There is no staging group/);
   });
 
-  it('answers 404 once the group is gone, and the restore fails', { timeout: STEP_TIMEOUT }, async () => {
+  it('answers 404 once the group is promoted; the feed then restores the same bytes', { timeout: STEP_TIMEOUT }, async () => {
     const staging = previewUrl.slice(0, previewUrl.indexOf('/preview/'));
-    const deleted = await fetch(`${staging}/groups/${GROUP}`, { method: 'DELETE', headers: { 'x-nuget-apikey': ownerKey } });
-    expect(deleted.status).toBe(204);
+    const promoted = await fetch(`${staging}/groups/${GROUP}/promote`, { method: 'POST', headers: { 'x-nuget-apikey': pushKey } });
+    expect(promoted.status, await promoted.clone().text()).toBe(200);
     const index = await fetch(previewUrl, { headers: { 'x-nuget-apikey': ownerKey } });
     expect(index.status).toBe(404);
     await writeConfig(ownerKey);
@@ -180,5 +183,15 @@ describe.skipIf(clients.skip)("a staging group's preview feed with the dotnet CL
     const r = await dotnet(['restore']);
     expect(r.code, explain(r)).not.toBe(0);
     expect(r.output, explain(r)).toMatch(/404 \(There is no staging group/);
+
+    await writePawketOnlyConfig(consumerDir, server!.feedUrl);
+    await clearCaches();
+    const fromFeed = await dotnet(['restore']);
+    expect(fromFeed.code, explain(fromFeed)).toBe(0);
+    expect(Object.keys(await resolved()).sort()).toEqual([`${APP}/1.0.0`, `${LIB}/2.0.0`, `${UTIL}/1.0.0`]);
+    for (const [lower, version] of [[APP.toLowerCase(), '1.0.0'], [LIB.toLowerCase(), '2.0.0']] as const) {
+      const restored = await readFile(join(sandbox.packagesDir, lower, version, `${lower}.${version}.nupkg`));
+      expect(restored.equals(stagedBytes.get(lower)!), `${lower} ${version}`).toBe(true);
+    }
   });
 });

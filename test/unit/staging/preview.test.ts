@@ -2,7 +2,7 @@
  * Preview feeds of staging groups over HTTP (both backends): a group's service index and everything under its folder
  * serve the feed's published packages plus the group's staged ones, to keys acting for the group's owner and admins;
  * no key is a 401 with a Basic challenge (before any query), another owner's key a 404 indistinguishable from a group
- * that does not exist, a deleted group a 404; nothing is cacheable, and the feed's own documents never see staged
+ * that does not exist, a deleted or promoted group a 404; nothing is cacheable, and the feed's own documents never see staged
  * versions through the shared response cache.
  */
 import { createHash } from 'node:crypto';
@@ -46,7 +46,7 @@ async function json(res: Response): Promise<Json> {
 }
 
 beforeAll(async () => {
-  s = await startTestServer();
+  s = await startTestServer({ stagingApiPromotion: true });
   keys.alphaStage = await createKey(s, { owner: 'alpha', scopes: ['stage'] });
   keys.alphaPush = await createKey(s, { owner: 'alpha', scopes: ['push-new', 'push'] });
   keys.beta = await createKey(s, { owner: 'beta', scopes: ['push-new', 'push', 'stage'] });
@@ -195,6 +195,19 @@ describe('a staging group preview feed', () => {
     expect(deleted.status).toBe(204);
     expect((await get(`${folder}index.json`, keys.alphaStage!)).status).toBe(404);
     expect((await get(`${folder}flatcontainer/preview.gone/index.json`, keys.alphaStage!)).status).toBe(404);
+  });
+
+  it('is gone (404) once the group is promoted, and the feed serves what the preview did', async () => {
+    await stage('Preview.Promoted', '1.0.0', keys.alphaStage!, 'to-promote');
+    const folder = preview('alpha', 'to-promote');
+    const previewed = Buffer.from(await (await get(`${folder}flatcontainer/preview.promoted/1.0.0/preview.promoted.1.0.0.nupkg`, keys.alphaStage!)).arrayBuffer());
+    const promoted = await fetch(`${staging}/groups/to-promote/promote`, { method: 'POST', headers: { 'x-nuget-apikey': keys.alphaPush! } });
+    expect(promoted.status, await promoted.clone().text()).toBe(200);
+    expect((await get(`${folder}index.json`, keys.alphaStage!)).status).toBe(404);
+    expect((await get(`${folder}flatcontainer/preview.promoted/index.json`, keys.alphaStage!)).status).toBe(404);
+    const published = Buffer.from(await (await fetch(`${s.url}/v3/flatcontainer/preview.promoted/1.0.0/preview.promoted.1.0.0.nupkg`)).arrayBuffer());
+    expect(published.equals(previewed)).toBe(true);
+    expect(previewed.equals(staged.get('Preview.Promoted 1.0.0')!)).toBe(true);
   });
 });
 
