@@ -2,8 +2,8 @@
  * Preview feeds of staging groups over HTTP (both backends): a group's service index and everything under its folder
  * serve the feed's published packages plus the group's staged ones, to keys acting for the group's owner and admins;
  * no key is a 401 with a Basic challenge (before any query), another owner's key a 404 indistinguishable from a group
- * that does not exist, a deleted or promoted group a 404; nothing is cacheable, and the feed's own documents never see staged
- * versions through the shared response cache.
+ * that does not exist, a deleted or promoted group a 404; nothing is cacheable, and the feed's own documents never see
+ * staged versions through the shared response cache.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
