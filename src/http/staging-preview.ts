@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound, PawketError } from '../errors.js';
 import type { Principal } from '../feed/auth.js';
 import type { GroupPreview, StagingPreviews } from '../feed/staging-preview.js';
@@ -83,7 +83,7 @@ export function stagingPreviewRoutes(app: FastifyInstance, deps: StagingPreviewR
     return `${baseUrl(request, deps.configuredBase)}${routes.staging}/preview/${encodeURIComponent(owner)}/${encodeURIComponent(groupId)}/`;
   };
 
-  const send = (request: FastifyRequest, reply: Parameters<typeof sendDocument>[1], doc: unknown) =>
+  const send = (request: FastifyRequest, reply: FastifyReply, doc: unknown) =>
     sendDocument(request, reply, new CachedDocument(Buffer.from(JSON.stringify(doc))), NO_STORE);
 
   app.register(async (scope) => {
