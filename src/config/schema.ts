@@ -220,6 +220,10 @@ const configObject = z
     stagingMaxPerOwner: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
     /** Ids that must be staged (docs/STAGING.md): a plain push of an id matching one of these patterns is refused. */
     requireStaging: idPatternList.default([]),
+    /** Longest a key issued by trusted publishing lives, in seconds (docs/TRUSTED-PUBLISHING.md). */
+    trustedKeyLifetime: z.coerce.number().int().min(60).max(3600).default(3600),
+    /** Most token exchanges per trust policy per minute, over every node. */
+    trustExchangesPerMinute: z.coerce.number().int().min(1).max(10_000).default(30),
     /** Let keys promote staged packages through the staging API (a feed setting); otherwise only people, in the web UI. */
     stagingApiPromotion: boolish.default(false),
     /** Sign-in of people (OpenID Connect providers, sessions); JSON text in the environment. */

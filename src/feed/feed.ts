@@ -16,6 +16,8 @@ import type { FeedDefinition } from './feed-definitions.js';
 import { feedScope, type FeedScope } from './feed-scope.js';
 import type { FeedHub, HubShared, OpenHubOptions } from './hub.js';
 import { KeyManager } from './keys.js';
+import { TokenExchange } from '../trust/exchange.js';
+import { KyselyTrustDatabase } from '../db/kysely-trust-database.js';
 import type { FileBytesCache } from './file-bytes-cache.js';
 import { ManageService } from './manage.js';
 import { Ownership } from './ownership.js';
@@ -63,6 +65,8 @@ export interface Feed {
   readonly advisories: AdvisoryService;
   /** Staged packages and groups, invisible to readers until promoted (docs/STAGING.md). */
   readonly staging: StagingService;
+  /** Trusted publishing's token exchange (docs/TRUSTED-PUBLISHING.md). */
+  readonly trust: TokenExchange;
   /** The feed's webhooks; the use cases above tell it what changed (docs/WEBHOOKS.md). */
   readonly webhooks: WebhookService;
   /** Read-through to upstream feeds, when configured (docs/UPSTREAMS.md). */
@@ -142,6 +146,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     allowPrivateAddresses: config.webhookAllowPrivateAddresses,
     onError,
   });
+  const keys = new KeyManager(accessDb, auth, audit);
   const feed: Feed = {
     scope,
     definition,
@@ -152,7 +157,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     auth,
     access,
     ownership,
-    keys: new KeyManager(accessDb, auth, audit),
+    keys,
     audit,
     accessDb,
     events,
@@ -186,6 +191,10 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
       notifier: webhooks,
       promotion: { events, fence: hub.fence, deleteUnreferencedSymbols: (keys) => symbols.deleteUnreferenced(keys), onWarning: (m) => onError(new Error(m)) },
+    }),
+    trust: new TokenExchange(new KyselyTrustDatabase(kysely), shared.issuerKeys, keys, audit, {
+      maxKeyLifetime: config.trustedKeyLifetime,
+      exchangesPerMinute: config.trustExchangesPerMinute,
     }),
     advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events, webhooks),
     webhooks,

@@ -26,6 +26,7 @@ import { MergedSearchIndex } from '../feed/upstream/merged-search.js';
 import { symbolRoutes } from './symbols.js';
 import { stagingRoutes } from './staging.js';
 import { stagingPreviewRoutes } from './staging-preview.js';
+import { tokenExchangeRoutes } from './token-exchange.js';
 import { V2Catalog } from '../feed/v2-catalog.js';
 import { v2Routes } from './v2/routes.js';
 import { flatContainerRoutes, type DownloadRecorder } from './v3/flat-container.js';
@@ -273,6 +274,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     maxPackageSize: config.maxPackageSize,
     allowOverwrite: config.allowOverwrite,
   });
+  tokenExchangeRoutes(app, { exchange: feed.trust, feed: { id: feed.scope.id, name: feed.scope.name }, configuredBase: config.baseUrl });
   stagingRoutes(app, { staging: feed.staging, requestAuth, tempDir: feed.tempDir, maxPackageSize: config.maxPackageSize, apiPromotion: config.stagingApiPromotion });
   stagingPreviewRoutes(app, { previews: feed.stagingPreviews, requestAuth, gate: feed.access, configuredBase: config.baseUrl });
   if (root) {
