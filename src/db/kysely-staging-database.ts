@@ -326,6 +326,26 @@ export class KyselyStagingDatabase implements StagingDatabase {
     const row = await q.executeTakeFirst();
     return Number(row?.n ?? 0);
   }
+
+  async previewPackages(owner: string, lowerGroupId: string, lowerIds: readonly string[], now: string): Promise<StagedArtifactRecord[] | null> {
+    const group = await this.k
+      .selectFrom('staging_groups')
+      .select('lower_group_id')
+      .where('feed_id', '=', this.feedId)
+      .where('owner', '=', owner)
+      .where('lower_group_id', '=', lowerGroupId)
+      .where('expires', '>', now)
+      .executeTakeFirst();
+    if (!group) return null;
+    if (lowerIds.length === 0) return [];
+    const rows = await this.artifacts(now)
+      .where('a.kind', '=', 'package')
+      .where('a.owner', '=', owner)
+      .where('a.lower_group_id', '=', lowerGroupId)
+      .where('a.lower_id', 'in', [...lowerIds])
+      .execute();
+    return rows.map((r) => toArtifact(r as ArtifactRow));
+  }
 }
 
 /** What the sweep returns of an artifact row it changed: the group's id as created, read from its group row. */

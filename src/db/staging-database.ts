@@ -145,6 +145,12 @@ export interface StagingDatabase {
   countGroupPackages(owner: string, lowerGroupId: string, now: string): Promise<number>;
   /** How many unexpired packages (not symbols) the owner has staged, in groups or not. */
   countOwnerPackages(owner: string, now: string): Promise<number>;
+
+  /**
+   * A group's preview feed (feed/staging-preview.ts): its unexpired staged packages (with metadata and nuspec) whose
+   * lower-case id is one of `lowerIds`; null when the owner has no such group now.
+   */
+  previewPackages(owner: string, lowerGroupId: string, lowerIds: readonly string[], now: string): Promise<StagedArtifactRecord[] | null>;
 }
 
 /** An artifact the sweep removed or warned of, with the feed it belongs to (its webhooks hear of it). */

@@ -25,6 +25,7 @@ import { ShadowCheckedReader } from '../feed/upstream/merged-reader.js';
 import { MergedSearchIndex } from '../feed/upstream/merged-search.js';
 import { symbolRoutes } from './symbols.js';
 import { stagingRoutes } from './staging.js';
+import { stagingPreviewRoutes } from './staging-preview.js';
 import { tokenExchangeRoutes } from './token-exchange.js';
 import { V2Catalog } from '../feed/v2-catalog.js';
 import { v2Routes } from './v2/routes.js';
@@ -276,6 +277,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   });
   tokenExchangeRoutes(app, { exchange: feed.trust, feed: { id: feed.scope.id, name: feed.scope.name }, configuredBase: config.baseUrl });
   stagingRoutes(app, { staging: feed.staging, requestAuth, tempDir: feed.tempDir, maxPackageSize: config.maxPackageSize, apiPromotion: config.stagingApiPromotion });
+  stagingPreviewRoutes(app, { previews: feed.stagingPreviews, requestAuth, gate: feed.access, configuredBase: config.baseUrl });
   if (root) {
     const feeds = { idOf: (name: string) => feed.hub.definition(name)?.id, nameOf: (id: number) => feed.hub.definitionById(id)?.name };
     adminRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, keys: feed.keys, audit: feed.audit, feeds });
