@@ -186,7 +186,7 @@ describe('hostile tokens', () => {
     const { claims } = await githubPolicy();
     const payload = { iss: issuer.url, aud: PUBLIC_URL, iat: nowSec(), exp: nowSec() + 300, jti: 'none-1', ...claims };
     for (const token of [`${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`, `${b64({ alg: 'none', kid: 'key-1' })}.${b64(payload)}.c2ln`]) {
-      await refused('alg none', exchange(a.url, token), 401, /signature algorithm is not accepted|not a valid signed JWT/);
+      await refused('alg none', exchange(a.url, token), 401, /signature algorithm is not accepted/);
     }
   });
 
