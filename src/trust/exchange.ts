@@ -86,28 +86,32 @@ export class TokenExchange {
     if (candidates.length === 0) throw new PawketError(403, `No trust policy of ${username} covers feed '${feed.name}'.`);
 
     const claims = await this.issuerKeys.verify(token, issuer);
-    const reasons: string[] = [];
+    const reasons: Array<{ readonly text: string; readonly close: number }> = [];
     let chosen: { policy: TrustPolicyRecord; bind: Readonly<Record<string, string>> | null } | null = null;
     for (const policy of candidates) {
       const audience = policy.audience ?? feed.audience;
       if (audience === null) {
-        reasons.push(`policy ${policy.policyId} (${policy.name}) names no audience and this server has no baseUrl setting to stand for one: set baseUrl, or give the policy an audience`);
+        reasons.push({ text: `policy ${policy.policyId} (${policy.name}) names no audience and this server has no baseUrl setting to stand for one: set baseUrl, or give the policy an audience`, close: closeness(policy, claims) });
         continue;
       }
       const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
       if (!aud.includes(audience)) {
-        reasons.push(`policy ${policy.policyId} (${policy.name}): the token is for audience ${aud.filter(Boolean).join(', ').slice(0, 200) || '(none)'}, not ${audience}`);
+        reasons.push({ text: `policy ${policy.policyId} (${policy.name}): the token is for audience ${aud.filter(Boolean).join(', ').slice(0, 200) || '(none)'}, not ${audience}`, close: closeness(policy, claims) });
         continue;
       }
       const match = matchPolicy(policy, claims);
       if (!match.matches) {
-        reasons.push(`policy ${policy.policyId} (${policy.name}): ${match.reason}`);
+        reasons.push({ text: `policy ${policy.policyId} (${policy.name}): ${match.reason}`, close: closeness(policy, claims) });
         continue;
       }
       chosen = { policy, bind: match.bind };
       break;
     }
-    if (!chosen) throw new PawketError(403, `No trust policy of ${username} matches this token: ${reasons.slice(0, 3).join('; ')}.`);
+    if (!chosen) {
+      // An owner with a policy per repository: the reasons of the policies about this token's repository come first.
+      const told = reasons.sort((x, y) => y.close - x.close).slice(0, 3).map((r) => r.text);
+      throw new PawketError(403, `No trust policy of ${username} matches this token: ${told.join('; ')}.`);
+    }
     const { policy } = chosen;
 
     const now = this.now();
@@ -141,6 +145,14 @@ export class TokenExchange {
     if (++this.exchanges % 100 === 0) await this.db.pruneUsedTokens(now.toISOString()).catch(() => {});
     return { apiKey: created.key, expires, policyId: policy.policyId };
   }
+}
+
+/** How many of a policy's claim rules the token meets as plain text (which refusal reasons matter most). */
+function closeness(policy: TrustPolicyRecord, claims: JWTPayload): number {
+  return Object.entries(policy.claims).filter(([name, wanted]) => {
+    const actual = claims[name];
+    return (typeof actual === 'string' || typeof actual === 'number') && String(actual).toLowerCase() === wanted.toLowerCase();
+  }).length;
 }
 
 /** The body `NuGet/login` sends: `{"username": "...", "tokenType": "ApiKey"}`; the username. */

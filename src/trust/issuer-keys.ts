@@ -68,13 +68,24 @@ export class IssuerKeys {
       const document = (await boundedJson(url, timeoutDuration)) as { issuer?: unknown; jwks_uri?: unknown };
       if (document.issuer !== issuer) throw new Error(`its discovery document names issuer ${String(document.issuer).slice(0, 200)}`);
       if (typeof document.jwks_uri !== 'string' || !/^https?:\/\//.test(document.jwks_uri)) throw new Error('its discovery document has no jwks_uri');
+      let failedUntil = 0;
       const keys = createRemoteJWKSet(new URL(document.jwks_uri), {
         timeoutDuration,
         cooldownDuration: 30_000,
         cacheMaxAge: 600_000,
         // A key set that does not arrive as JSON is the issuer's failure (503), not the token's: jose would call it a
         // JOSEError like a bad signature, so it is told apart here, before jose sees the answer.
-        [customFetch]: (url: string, init: RequestInit) => keySetFetch(url, init),
+        [customFetch]: async (url: string, init: RequestInit) => {
+          // jose fetches again on every token while its key set is missing: after a failure, wait as discovery does,
+          // so that requests cannot make the server ask a failing issuer once each.
+          if (Date.now() < failedUntil) throw new Error(`${url} failed moments ago`);
+          try {
+            return await keySetFetch(url, init);
+          } catch (e) {
+            failedUntil = Date.now() + FAILURE_COOLDOWN_MS;
+            throw e;
+          }
+        },
       });
       return { keys, until: Date.now() + DISCOVERY_TTL_MS };
     } catch (e) {

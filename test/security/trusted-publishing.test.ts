@@ -329,14 +329,18 @@ describe('hostile tokens', () => {
   });
 
   it('refuses a repository of the trusted name with another numeric id, once the first exchange bound it', async () => {
-    // An owner of its own, so that the answer names this policy's reason (not those of other policies of contoso).
+    // An owner with a policy per repository: the answer gives this repository's reason first, whatever the other
+    // policies (created before it) say.
+    for (let i = 0; i < 4; i++) await githubPolicy({ owner: 'adventure-works' });
     const { policy, claims } = await githubPolicy({ owner: 'adventure-works' });
     expect((await exchange(a.url, await issuer.token({ audience: PUBLIC_URL, claims }), { username: 'adventure-works' })).status).toBe(200);
     expect((await trust.getPolicy(policy.policyId))!.claims).toMatchObject({ repository_id: claims.repository_id, repository_owner_id: '2002' });
     const recreated = await issuer.token({ audience: PUBLIC_URL, claims: { ...claims, repository_id: '999999' } });
-    await refused('recreated repository', exchange(b.url, recreated, { username: 'adventure-works' }), 403, /repository_id is '999999'/);
+    const res = await refused('recreated repository', exchange(b.url, recreated, { username: 'adventure-works' }), 403, /repository_id is '999999'/);
+    expect(res.body.error).toMatch(new RegExp(`^No trust policy of adventure-works matches this token: policy ${policy.policyId} `));
     const newOwner = await issuer.token({ audience: PUBLIC_URL, claims: { ...claims, repository_owner_id: '31337' } });
     await refused('recreated owner', exchange(a.url, newOwner, { username: 'adventure-works' }), 403, /repository_owner_id/);
+
   });
 
   it("refuses a username that is not the policy's owner", async () => {
@@ -390,6 +394,12 @@ describe('issuers that cannot be reached', () => {
       broken.jwksDown = true;
       const { claims } = await githubPolicy({}, broken);
       await refused('JWKS down', exchange(b.url, await broken.token({ audience: PUBLIC_URL, claims })), 503, /signing keys of issuer .* cannot be fetched/);
+      // More tokens right after do not make the node ask the failing issuer again each time.
+      const fetched = broken.jwksFetches;
+      for (let i = 0; i < 5; i++) {
+        await refused('JWKS down, again', exchange(b.url, await broken.token({ audience: PUBLIC_URL, claims })), 503, /cannot be fetched/);
+      }
+      expect(broken.jwksFetches).toBe(fetched);
     } finally {
       await broken.stop();
     }
