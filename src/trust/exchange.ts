@@ -89,19 +89,20 @@ export class TokenExchange {
     const reasons: Array<{ readonly text: string; readonly close: number }> = [];
     let chosen: { policy: TrustPolicyRecord; bind: Readonly<Record<string, string>> | null } | null = null;
     for (const policy of candidates) {
+      const refuse = (why: string) => reasons.push({ text: `policy ${policy.policyId} (${policy.name}): ${why}`, close: closeness(policy, claims) });
       const audience = policy.audience ?? feed.audience;
       if (audience === null) {
-        reasons.push({ text: `policy ${policy.policyId} (${policy.name}) names no audience and this server has no baseUrl setting to stand for one: set baseUrl, or give the policy an audience`, close: closeness(policy, claims) });
+        refuse('it names no audience and this server has no baseUrl setting to stand for one: set baseUrl, or give the policy an audience');
         continue;
       }
       const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
       if (!aud.includes(audience)) {
-        reasons.push({ text: `policy ${policy.policyId} (${policy.name}): the token is for audience ${aud.filter(Boolean).join(', ').slice(0, 200) || '(none)'}, not ${audience}`, close: closeness(policy, claims) });
+        refuse(`the token is for audience ${aud.filter(Boolean).join(', ').slice(0, 200) || '(none)'}, not ${audience}`);
         continue;
       }
       const match = matchPolicy(policy, claims);
       if (!match.matches) {
-        reasons.push({ text: `policy ${policy.policyId} (${policy.name}): ${match.reason}`, close: closeness(policy, claims) });
+        refuse(match.reason);
         continue;
       }
       chosen = { policy, bind: match.bind };

@@ -79,15 +79,17 @@ describe.skipIf(clients.skip)('trusted publishing with real CI-side clients', ()
     return `${describeRun(r)}\n--- end of the Pawket log ---\n${server.output().slice(-4000)}`;
   }
 
-  /** `dotnet nuget push` of a package file with the key the exchange returned. */
+  /** `dotnet nuget push` as the CI job runs it, with the key the exchange returned (never one from the environment). */
+  function dotnetPush(file: string, apiKey: string): Promise<RunResult> {
+    const args = ['nuget', 'push', file, '--source', server.feedUrl, '--api-key', apiKey, '--configfile', publisherConfig, '--force-english-output'];
+    return run('dotnet', args, { cwd: work, env: { ...sandbox.env, NUGET_API_KEY: '' }, timeoutMs: STEP_TIMEOUT - 10_000 });
+  }
+
+  /** Pushes a package of this id with the key the exchange returned: the client says it was pushed. */
   async function push(id: string, apiKey: string): Promise<void> {
     const file = join(work, `${id}.1.0.0.nupkg`);
     await writeFile(file, await buildNupkg({ id, version: '1.0.0', description: `${id}, published from CI` }));
-    const r = await run('dotnet', ['nuget', 'push', file, '--source', server.feedUrl, '--api-key', apiKey, '--configfile', publisherConfig, '--force-english-output'], {
-      cwd: work,
-      env: { ...sandbox.env, NUGET_API_KEY: '' },
-      timeoutMs: STEP_TIMEOUT - 10_000,
-    });
+    const r = await dotnetPush(file, apiKey);
     expect(r.code, explain(r)).toBe(0);
     expect(r.output, explain(r)).toContain('Your package was pushed.');
   }
@@ -239,11 +241,7 @@ describe.skipIf(clients.skip)('trusted publishing with real CI-side clients', ()
     // The key of the gadgets policy cannot push a widget.
     const file = join(work, 'Contoso.Widgets.Extra.1.0.0.nupkg');
     await writeFile(file, await buildNupkg({ id: 'Contoso.Widgets.Extra', version: '1.0.0' }));
-    const outside = await run('dotnet', ['nuget', 'push', file, '--source', server.feedUrl, '--api-key', apiKey!, '--configfile', publisherConfig, '--force-english-output'], {
-      cwd: work,
-      env: { ...sandbox.env, NUGET_API_KEY: '' },
-      timeoutMs: STEP_TIMEOUT - 10_000,
-    });
+    const outside = await dotnetPush(file, apiKey!);
     expect(outside.code, explain(outside)).not.toBe(0);
     expect(outside.output, explain(outside)).toMatch(/403/);
   });

@@ -225,7 +225,8 @@ describe('hostile tokens', () => {
 
   it('refuses a valid token for another audience, also when the request names that audience as its Host', async () => {
     const { claims } = await githubPolicy();
-    await refused('another audience', exchange(a.url, await issuer.token({ audience: 'https://www.nuget.org', claims })), 403, /audience https:\/\/www\.nuget\.org, not https:\/\/nuget\.contoso\.test/);
+    const forNuGetOrg = await issuer.token({ audience: 'https://www.nuget.org', claims });
+    await refused('another audience', exchange(a.url, forNuGetOrg), 403, /audience https:\/\/www\.nuget\.org, not https:\/\/nuget\.contoso\.test/);
     await refused('no audience', exchange(a.url, await issuer.token({ claims })), 403, /audience \(none\)/);
     // A token meant for another server (its operator could replay it here): the audience is this server's configured
     // public URL, not whatever Host the request names.
@@ -237,7 +238,18 @@ describe('hostile tokens', () => {
     const lone: TestServer = await startTestServer();
     try {
       const loneTrust = new KyselyTrustDatabase(lone.feed.hub.shared.kysely);
-      const base = { owner: 'contoso', provider: 'github' as const, issuer: issuer.url, scopes: ['push' as const], patterns: [], feeds: null, keyLifetime: 600, created: new Date().toISOString(), createdBy: 'test', disabled: false };
+      const base = {
+        owner: 'contoso',
+        provider: 'github' as const,
+        issuer: issuer.url,
+        scopes: ['push' as const],
+        patterns: [],
+        feeds: null,
+        keyLifetime: 600,
+        created: new Date().toISOString(),
+        createdBy: 'test',
+        disabled: false,
+      };
       await loneTrust.createPolicy({ ...base, name: 'no audience', claims: { repository: 'contoso/lone', repository_owner: 'contoso' }, audience: null });
       const claims = { repository: 'contoso/lone', repository_owner: 'contoso', repository_id: '5', repository_owner_id: '6' };
       const forged = await exchange(lone.url, await issuer.token({ audience: 'http://nuget.elsewhere.test', claims }), { host: 'nuget.elsewhere.test' });
@@ -250,6 +262,35 @@ describe('hostile tokens', () => {
       expect(named.status, JSON.stringify(named.body)).toBe(200);
     } finally {
       await lone.close();
+    }
+  });
+
+  it('lets the token through to the exchange on a private feed (the token is the credential), and only a good one', async () => {
+    const closed: TestServer = await startTestServer({ private: true });
+    try {
+      await new KyselyTrustDatabase(closed.feed.hub.shared.kysely).createPolicy({
+        name: 'private',
+        owner: 'contoso',
+        provider: 'github',
+        issuer: issuer.url,
+        claims: { repository: 'contoso/secret', repository_owner: 'contoso' },
+        audience: closed.url,
+        scopes: ['push-new'],
+        patterns: [],
+        feeds: null,
+        keyLifetime: 600,
+        created: new Date().toISOString(),
+        createdBy: 'test',
+        disabled: false,
+      });
+      const claims = { repository: 'contoso/secret', repository_owner: 'contoso', repository_id: '8', repository_owner_id: '9' };
+      const bad = await exchange(closed.url, await issuer.token({ audience: 'https://other.test', claims }));
+      expect(bad.status, JSON.stringify(bad.body)).toBe(403);
+      const good = await exchange(closed.url, await issuer.token({ audience: closed.url, claims }));
+      expect(good.status, JSON.stringify(good.body)).toBe(200);
+      expect((await pushRaw(closed.url, await buildNupkg({ id: 'Contoso.Secret', version: '1.0.0' }), good.body.apiKey!)).status).toBe(201);
+    } finally {
+      await closed.close();
     }
   });
 
@@ -294,7 +335,8 @@ describe('hostile tokens', () => {
     const stranger = await new OidcIssuer().start();
     try {
       const { claims } = await githubPolicy();
-      await refused('unknown issuer', exchange(a.url, await stranger.token({ audience: PUBLIC_URL, claims })), 401, /No trust policy on this server trusts tokens from issuer/);
+      const token = await stranger.token({ audience: PUBLIC_URL, claims });
+      await refused('unknown issuer', exchange(a.url, token), 401, /No trust policy on this server trusts tokens from issuer/);
       expect(stranger.jwksFetches).toBe(0);
     } finally {
       await stranger.stop();
@@ -418,8 +460,8 @@ describe('the rate limit', () => {
   it(`answers 429 after ${RATE} exchanges of one policy in a minute, over both nodes, and other policies go on`, async () => {
     const { claims } = await githubPolicy();
     for (const node of [a, b, a]) expect((await exchange(node.url, await issuer.token({ audience: PUBLIC_URL, claims }))).status).toBe(200);
-    const limited = await refused('over the rate', exchange(b.url, await issuer.token({ audience: PUBLIC_URL, claims })), 429, new RegExp(`allows ${RATE} exchanges a minute`));
-    expect(limited.status).toBe(429);
+    const token = await issuer.token({ audience: PUBLIC_URL, claims });
+    await refused('over the rate', exchange(b.url, token), 429, new RegExp(`allows ${RATE} exchanges a minute`));
     const { claims: other } = await githubPolicy();
     expect((await exchange(b.url, await issuer.token({ audience: PUBLIC_URL, claims: other }))).status).toBe(200);
   });
