@@ -116,10 +116,10 @@ export class TokenExchange {
     const { policy } = chosen;
 
     const now = this.now();
-    const recent = await this.db.countUses(policy.policyId, new Date(now.getTime() - 60_000).toISOString());
-    if (recent >= this.options.exchangesPerMinute) {
-      throw new PawketError(429, `Trust policy ${policy.policyId} (${policy.name}) allows ${this.options.exchangesPerMinute} exchanges a minute; wait a moment.`, { 'retry-after': '60' });
-    }
+    const since = new Date(now.getTime() - 60_000).toISOString();
+    const tooMany = () =>
+      new PawketError(429, `Trust policy ${policy.policyId} (${policy.name}) allows ${this.options.exchangesPerMinute} exchanges a minute; wait a moment.`, { 'retry-after': '60' });
+    if ((await this.db.countUses(policy.policyId, since)) >= this.options.exchangesPerMinute) throw tooMany();
     const tokenId = typeof claims.jti === 'string' && claims.jti ? `jti:${claims.jti}` : `token:${token}`;
     const hash = createHash('sha256').update(`${issuer}\n${tokenId}`).digest('hex');
     // Remembered for as long as the token verifies: past its exp by the clock skew allowed, or pruning would let it
@@ -128,6 +128,9 @@ export class TokenExchange {
     if (!(await this.db.useToken(hash, policy.policyId, now.toISOString(), remembered))) {
       throw new PawketError(401, 'This token was exchanged already: each token works once. Ask the CI system for a new one.');
     }
+    // Counted again with this use recorded: simultaneous exchanges (on any node) all pass the count above, but each
+    // sees the uses recorded before its own here, so no more than the limit get a key. Such a token is used up.
+    if ((await this.db.countUses(policy.policyId, since)) > this.options.exchangesPerMinute) throw tooMany();
     // The first exchange binds the numeric ids of the repository (or project) and its owner into the policy.
     if (chosen.bind) await this.db.updatePolicy(policy.policyId, { claims: chosen.bind });
 

@@ -462,6 +462,15 @@ describe('the rate limit', () => {
     for (const node of [a, b, a]) expect((await exchange(node.url, await issuer.token({ audience: PUBLIC_URL, claims }))).status).toBe(200);
     const token = await issuer.token({ audience: PUBLIC_URL, claims });
     await refused('over the rate', exchange(b.url, token), 429, new RegExp(`allows ${RATE} exchanges a minute`));
+    // Simultaneous exchanges (a burst from a compromised pipeline) do not get past the limit either.
+    const { claims: burst } = await githubPolicy();
+    const tokens = await Promise.all(Array.from({ length: 8 }, () => issuer.token({ audience: PUBLIC_URL, claims: burst })));
+    const before = await keyCount();
+    const answers = await Promise.all(tokens.map((t, i) => exchange((i % 2 ? a : b).url, t)));
+    const issued = answers.filter((r) => r.status === 200).length;
+    expect(issued, JSON.stringify(answers.map((r) => r.status))).toBeLessThanOrEqual(RATE);
+    expect(answers.filter((r) => r.status !== 200).every((r) => r.status === 429)).toBe(true);
+    expect(await keyCount()).toBe(before + issued);
     const { claims: other } = await githubPolicy();
     expect((await exchange(b.url, await issuer.token({ audience: PUBLIC_URL, claims: other }))).status).toBe(200);
   });
