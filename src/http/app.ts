@@ -26,6 +26,9 @@ import { MergedSearchIndex } from '../feed/upstream/merged-search.js';
 import { symbolRoutes } from './symbols.js';
 import { stagingRoutes } from './staging.js';
 import { tokenExchangeRoutes } from './token-exchange.js';
+import { trustPolicyRoutes } from './trust-policies.js';
+import { trustPoliciesOf } from '../trust/policies.js';
+import { trustRoutes } from './ui/trust-routes.js';
 import { V2Catalog } from '../feed/v2-catalog.js';
 import { v2Routes } from './v2/routes.js';
 import { flatContainerRoutes, type DownloadRecorder } from './v3/flat-container.js';
@@ -296,6 +299,10 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     orgRoutes(app, { hub: feed.hub, people, scope: feed.scope });
     adminPageRoutes(app, { hub: feed.hub, people, scope: feed.scope });
     keyRoutes(app, { hub: feed.hub, keys: feed.keys, people, scope: feed.scope });
+    // Trusted publishing's policies (docs/TRUSTED-PUBLISHING.md): the server's, like keys; JSON and pages.
+    const policies = trustPoliciesOf(feed.hub);
+    trustPolicyRoutes(app, { policies, requestAuth: parts.requestAuth });
+    trustRoutes(app, { policies, people, scope: feed.scope });
     userAdminRoutes(app, { users: new UserAdmin(people, sessions, feed.accessDb, feed.audit, feed.auth), people, hub: feed.hub, scope: feed.scope });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });

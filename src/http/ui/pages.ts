@@ -71,6 +71,7 @@ function account(paths: UiPaths): Html {
   return html`<span class="account"><span class="who" title="Signed in">${viewer.person?.user.displayName || viewer.principal.owner}</span>
 <a href="${paths.myPackages}">My packages</a>
 <a href="${paths.myKeys}">My keys</a>
+<a href="${paths.trustPolicies}">Trusted publishing</a>
 <a href="${paths.orgs()}">Organisations</a>${viewer.admin ? html`
 <a href="${paths.admin()}">Admin</a>` : ''}
 <form class="inline" method="post" action="${paths.signOut}"><input type="hidden" name="${CSRF_FIELD}" value="${viewer.csrf}"><button type="submit">Sign out</button></form></span>`;

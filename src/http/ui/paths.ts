@@ -36,6 +36,11 @@ export class UiPaths {
     return '/account/keys';
   }
 
+  /** Trusted publishing: the policies of the owners the signed-in person acts for (server-wide, as policies are). */
+  get trustPolicies(): string {
+    return '/account/trust';
+  }
+
   /** The packages the signed-in person owns on this feed. */
   get myPackages(): string {
     return `${this.prefix}/account/packages`;
