@@ -151,12 +151,17 @@ describe.skipIf(skip)('promotion of a staging group seen through a load balancer
 
     await new Promise((resolve) => setTimeout(resolve, BEFORE_MS));
     promoteStart = performance.now();
-    const promoted = await fetch(`${a!.baseUrl}/v3/staging/groups/${GROUP}/promote`, { method: 'POST', headers: auth });
-    promoteEnd = performance.now();
+    let promoted: Response;
+    try {
+      promoted = await fetch(`${a!.baseUrl}/v3/staging/groups/${GROUP}/promote`, { method: 'POST', headers: auth });
+    } finally {
+      // The readers stop a while after this, whatever the promotion answered.
+      promoteEnd = performance.now();
+    }
+    await readers;
     const promotion = await promoted.text();
     expect(promoted.status, promotion).toBe(200);
     expect((JSON.parse(promotion) as { packages: unknown[] }).packages).toHaveLength(IDS.length);
-    await readers;
 
     const rel = (t: number) => `${Math.round(t - promoteStart)} ms`;
     const show = (s: Sample) => `reader ${s.reader} ${s.kind} ${s.id} via ${s.node}: [${s.versions.join(', ')}] (${rel(s.start)} to ${rel(s.end)})`;
