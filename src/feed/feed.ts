@@ -25,6 +25,7 @@ import { PackageReader } from './package-reader.js';
 import { PublishService } from './publish.js';
 import { SymbolService } from './symbols.js';
 import { StagingService } from './staging.js';
+import { StagingPreviews } from './staging-preview.js';
 import { KyselyStagingDatabase } from '../db/kysely-staging-database.js';
 import { MergedReader } from './upstream/merged-reader.js';
 import { UpstreamService } from './upstream/service.js';
@@ -76,6 +77,8 @@ export interface Feed {
   readonly fileBytes: FileBytesCache | null;
   /** For a virtual feed, the read side over its members (`reader` and `mergedReader` are its reader); else null. */
   readonly virtual: VirtualParts | null;
+  /** Staging groups' preview feeds: the published packages and a group's staged ones, for the group's owner. */
+  readonly stagingPreviews: StagingPreviews;
   /** The resolved data dir. */
   readonly dataDir: string;
   /** This process's own temporary folder (under `<dataDir>/tmp`), removed on close. */
@@ -165,6 +168,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     mergedReader: upstream ? new MergedReader(db, blobs, events, upstream, fileBytes) : reader,
     fileBytes,
     virtual,
+    stagingPreviews: new StagingPreviews(reader, new KyselyStagingDatabase(kysely, definition.id), access),
     publish: new PublishService(db, blobs, access, events, {
       allowOverwrite: config.allowOverwrite,
       limits: { maxEntries: config.maxPackageEntries },

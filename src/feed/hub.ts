@@ -237,7 +237,7 @@ export class FeedHub {
     if (this.closed) return;
     this.closed = true;
     this.watcher.stop();
-    this.fence.stop();
+    await this.fence.stop();
     for (const opened of this.opened.values()) {
       const o = await opened.catch(() => null);
       o?.stop();

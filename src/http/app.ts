@@ -25,6 +25,7 @@ import { ShadowCheckedReader } from '../feed/upstream/merged-reader.js';
 import { MergedSearchIndex } from '../feed/upstream/merged-search.js';
 import { symbolRoutes } from './symbols.js';
 import { stagingRoutes } from './staging.js';
+import { stagingPreviewRoutes } from './staging-preview.js';
 import { tokenExchangeRoutes } from './token-exchange.js';
 import { trustPolicyRoutes } from './trust-policies.js';
 import { trustPoliciesOf } from '../trust/policies.js';
@@ -50,6 +51,7 @@ import { oidcRoutes } from './ui/oidc-routes.js';
 import { adminPeopleRoutes } from './admin-people.js';
 import { orgRoutes } from './ui/org-routes.js';
 import { adminPageRoutes } from './ui/admin-routes.js';
+import { webhookPageRoutes } from './ui/webhook-routes.js';
 import { keyRoutes } from './ui/key-routes.js';
 import { userAdminRoutes } from './ui/user-admin-routes.js';
 import { UserAdmin } from '../people/user-admin.js';
@@ -278,6 +280,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   });
   tokenExchangeRoutes(app, { exchange: feed.trust, feed: { id: feed.scope.id, name: feed.scope.name }, configuredBase: config.baseUrl });
   stagingRoutes(app, { staging: feed.staging, requestAuth, tempDir: feed.tempDir, maxPackageSize: config.maxPackageSize, apiPromotion: config.stagingApiPromotion });
+  stagingPreviewRoutes(app, { previews: feed.stagingPreviews, requestAuth, gate: feed.access, configuredBase: config.baseUrl });
   if (root) {
     const feeds = { idOf: (name: string) => feed.hub.definition(name)?.id, nameOf: (id: number) => feed.hub.definitionById(id)?.name };
     adminRoutes(app, { auth: feed.auth, requestAuth: parts.requestAuth, keys: feed.keys, audit: feed.audit, feeds });
@@ -306,7 +309,10 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     userAdminRoutes(app, { users: new UserAdmin(people, sessions, feed.accessDb, feed.audit, feed.auth), people, hub: feed.hub, scope: feed.scope });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
-  adminWebhookRoutes(app, { auth: feed.auth, requestAuth, webhooks: feed.webhooks, feedName: feed.scope.name, testWaitMs: config.webhookTimeout + config.webhookPollInterval + 2000 });
+  const testWaitMs = config.webhookTimeout + config.webhookPollInterval + 2000;
+  adminWebhookRoutes(app, { auth: feed.auth, requestAuth, webhooks: feed.webhooks, feedName: feed.scope.name, testWaitMs });
+  // The same for the feed's admins in the browser.
+  webhookPageRoutes(app, { scope: feed.scope, access: feed.access, webhooks: feed.webhooks, testWaitMs });
   advisoryRoutes(app, feed.advisories, requestAuth);
   // Owners manage their ids in the browser: "My packages" and the package page's forms.
   const management = new PackageManagement(feed);
