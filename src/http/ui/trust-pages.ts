@@ -67,7 +67,9 @@ function trusts(p: TrustPolicyRecord): Html {
 
 function policyRow(paths: UiPaths, p: TrustPolicyRecord, feeds: '*' | readonly string[]): Html {
   const action = (what: string, label: string) =>
-    html`<form class="inline" method="post" action="${paths.trustPolicies}/${p.policyId}/${what}">${csrfField(paths)}<button type="submit">${label}</button></form>`;
+    html`<form class="inline" method="post" action="${paths.trustPolicies}/${p.policyId}/${what}">${csrfField(paths)}${
+      what === 'delete' ? html`<label><input type="checkbox" name="confirm" value="yes" required> delete</label> ` : ''
+    }<button type="submit"${what === 'delete' ? html` class="danger"` : ''} aria-label="${label} trust policy ${p.policyId}">${label}</button></form>`;
   return html`<tr>
 <td>${p.name}<br><span class="muted">#${p.policyId}</span></td>
 <td>${p.owner}</td>

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TrustPolicyRecord } from '../../db/trust-database.js';
-import { PawketError } from '../../errors.js';
+import { badRequest, PawketError } from '../../errors.js';
 import { isValidOnFeed, ownersActedFor, type Principal } from '../../feed/auth.js';
 import type { FeedScope } from '../../feed/feed-scope.js';
 import { keyFeedNames } from '../../feed/keys.js';
@@ -147,7 +147,10 @@ export function trustRoutes(app: FastifyInstance, deps: TrustRouteDeps): void {
         const principal = principalOf(request, viewer);
         const id = policyId(request.params.id);
         const action = request.params.action;
-        if (action === 'delete') await policies.delete(principal, id);
+        if (action === 'delete') {
+          if (field(request.body as Fields, 'confirm') !== 'yes') throw badRequest(`Tick "delete" to delete trust policy ${id}: CI jobs it trusts can no longer publish.`);
+          await policies.delete(principal, id);
+        }
         else if (action === 'disable' || action === 'enable') await policies.setDisabled(principal, id, action === 'disable');
         else throw new PawketError(404, `There is no action '${action.slice(0, 40)}' on trust policies: disable, enable or delete.`);
         const done = action === 'delete' ? 'deleted' : `${action}d`;

@@ -74,7 +74,7 @@ describe('Trusted publishing pages', () => {
 
     // Another person sees nothing of it and cannot delete it; an admin sees it.
     expect((await page(bob)).body).not.toContain('<code>repository=contoso/widgets</code>');
-    const theirs = await postForm(server, bob, `/account/trust/${policy!.policyId}/delete`);
+    const theirs = await postForm(server, bob, `/account/trust/${policy!.policyId}/delete`, { confirm: 'yes' });
     expect(theirs.status).toBe(403);
     expect(await theirs.text()).toContain('it belongs to contoso');
     expect(await policies()).toHaveLength(1);
@@ -86,7 +86,11 @@ describe('Trusted publishing pages', () => {
     expect((await page(alice)).body).toContain('>Enable</button>');
     expect((await postForm(server, alice, `/account/trust/${policy!.policyId}/enable`)).status).toBe(303);
     expect((await policies())[0]!.disabled).toBe(false);
-    const gone = await postForm(server, alice, `/account/trust/${policy!.policyId}/delete`);
+    const unconfirmed = await postForm(server, alice, `/account/trust/${policy!.policyId}/delete`);
+    expect(unconfirmed.status).toBe(400);
+    expect(await unconfirmed.text()).toContain('Tick &quot;delete&quot;');
+    expect(await policies()).toHaveLength(1);
+    const gone = await postForm(server, alice, `/account/trust/${policy!.policyId}/delete`, { confirm: 'yes' });
     expect(gone.headers.get('location')).toBe(`/account/trust?deleted=${policy!.policyId}`);
     expect(await policies()).toHaveLength(0);
   });
@@ -98,7 +102,7 @@ describe('Trusted publishing pages', () => {
     const crossSite = await postForm(server, alice, '/account/trust', widgets, { headers: { origin: 'https://evil.example' } });
     expect(crossSite.status).toBe(403);
     const made = (await trustPoliciesOf(server.feed.hub).create(operator, { name: 'kept', owner: 'contoso', provider: 'gitlab', project: 'contoso/widgets' })).policyId;
-    expect((await postForm(server, alice, `/account/trust/${made}/delete`, {}, { csrf: 'wrong' })).status).toBe(403);
+    expect((await postForm(server, alice, `/account/trust/${made}/delete`, { confirm: 'yes' }, { csrf: 'wrong' })).status).toBe(403);
     expect((await policies()).map((p) => p.name)).toEqual(['kept']);
     await trustPoliciesOf(server.feed.hub).delete(operator, made);
   });
