@@ -8,6 +8,8 @@ import { trustCommands } from '../../../src/cli/trust.js';
 import { configSchema, type ConfigInput } from '../../../src/config/schema.js';
 import type { KeyScope } from '../../../src/db/access-database.js';
 import { operatorPrincipal, type Principal } from '../../../src/feed/auth.js';
+import { operatorActing } from '../../../src/people/acting.js';
+import { Organisations } from '../../../src/people/organisations.js';
 import { MAX_POLICIES_PER_OWNER, trustPoliciesOf, type NewPolicyRequest, type TrustPolicies } from '../../../src/trust/policies.js';
 import { pushRaw, startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
 import { freshBackendSettings } from '../../support/backend.js';
@@ -201,6 +203,17 @@ describe('who may manage policies', () => {
 
     const actions = (await s.feed.audit.list({ limit: 100, target: String(p.policyId) })).map((e) => e.action);
     expect(actions).toEqual(['trust.policy.delete', 'trust.policy.enable', 'trust.policy.disable', 'trust.policy.create']);
+  });
+});
+
+describe('owners that go away', () => {
+  it('keeps an organisation with trust policies from being deleted: its name could be taken by someone else', async () => {
+    const orgs = new Organisations(s.feed.hub.shared.people, s.feed.hub);
+    await s.feed.hub.shared.people.db.insertOrg('leaving', '', new Date().toISOString());
+    const p = await policies.create(admin, github({ owner: 'leaving', repository: 'leaving/app' }));
+    await refused(orgs.delete(operatorActing(admin), 'leaving'), 409, new RegExp(`has trust policies \\(${p.policyId} release\\)`));
+    await policies.delete(admin, p.policyId);
+    expect((await orgs.delete(operatorActing(admin), 'leaving')).name).toBe('leaving');
   });
 });
 
