@@ -155,13 +155,7 @@ export function stagingGroupPage(paths: UiPaths, input: StagingGroupInput, notic
   const body = html`<p><a href="${staging.list}">← Staged packages</a></p>
 <h1>Group ${g.name}</h1>
 ${notice}
-<dl class="group-facts">
-<dt>Id</dt><dd>${g.id}</dd>
-<dt>Owner</dt><dd>${g.owner}</dd>
-<dt>Packages</dt><dd>${number(g.itemCount)}</dd>
-<dt>Created</dt><dd>${when(g.created)}</dd>
-<dt>Expires</dt><dd>${when(g.expires)}</dd>
-</dl>
+<div class="meta group-facts"><span>Id ${g.id}</span><span>Owner ${g.owner}</span><span>${g.itemCount === 1 ? '1 package' : `${number(g.itemCount)} packages`}</span><span>Created ${when(g.created)}</span><span>Expires ${when(g.expires)}</span></div>
 ${
   g.canPromote
     ? html`<p>Promoting publishes every package of the group in the same instant, with one published time; the group then goes.</p>`

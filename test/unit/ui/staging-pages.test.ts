@@ -15,7 +15,7 @@ let alice: SignedIn; // contributor; her CI key stages as alice
 let bob: SignedIn; // contributor, another owner
 let carol: SignedIn; // reader: may not stage
 let admin: SignedIn;
-const keys: Record<string, string> = {};
+const keys = { alice: '', bob: '' };
 const bytes: Record<string, Buffer> = {};
 
 /** Stages a package as the NuGet staging client sends it: multipart `package`, optional `groupId`. */
@@ -38,7 +38,7 @@ async function versions(id: string): Promise<string[]> {
 
 /** What the staging API shows alice's key of one group: its status, and its members. */
 async function groupState(groupId: string): Promise<{ status: number; members: string[] }> {
-  const res = await fetch(`${server.url}/v3/staging/groups/${groupId}`, { headers: { 'x-nuget-apikey': keys.alice! } });
+  const res = await fetch(`${server.url}/v3/staging/groups/${groupId}`, { headers: { 'x-nuget-apikey': keys.alice } });
   if (res.status !== 200) return { status: res.status, members: [] };
   const body = (await res.json()) as { items: Array<{ id: string; version: string }> };
   return { status: 200, members: body.items.map((i) => `${i.id} ${i.version}`).sort() };
@@ -211,7 +211,7 @@ describe('the staging forms', () => {
     const deleted = await post('/account/staging/package/Trash.Two/1.0.0/delete', alice);
     expect(deleted.status).toBe(303);
     expect(await groupState('trash')).toEqual({ status: 200, members: ['Trash.Three 1.0.0'] });
-    const api = await fetch(`${server.url}/v3/staging/package/Trash.Two/1.0.0`, { headers: { 'x-nuget-apikey': keys.alice! } });
+    const api = await fetch(`${server.url}/v3/staging/package/Trash.Two/1.0.0`, { headers: { 'x-nuget-apikey': keys.alice } });
     expect(api.status).toBe(404);
 
     // Deleting a group takes its packages: the form asks to tick that first.
@@ -221,7 +221,7 @@ describe('the staging forms', () => {
     expect(gone.status).toBe(303);
     expect(gone.headers.get('location')).toBe('/account/staging?done=group-deleted&what=trash');
     expect((await groupState('trash')).status).toBe(404);
-    expect((await fetch(`${server.url}/v3/staging/package/Trash.Three/1.0.0`, { headers: { 'x-nuget-apikey': keys.alice! } })).status).toBe(404);
+    expect((await fetch(`${server.url}/v3/staging/package/Trash.Three/1.0.0`, { headers: { 'x-nuget-apikey': keys.alice } })).status).toBe(404);
     for (const id of ['Trash.One', 'Trash.Two', 'Trash.Three']) expect(await versions(id)).toEqual([]);
   });
 
