@@ -18,7 +18,15 @@ const SHORTHANDS: ReadonlyArray<{ flags: string; setting: FeedSettingName; help:
   { flags: '--keep-stable <n>', setting: 'retentionKeepStable', help: 'retention: newest stable versions kept per id (0: all)' },
   { flags: '--keep-prerelease <n>', setting: 'retentionKeepPrerelease', help: 'retention: newest prerelease versions kept per id (0: all)' },
   { flags: '--retention-action <action>', setting: 'retentionAction', help: 'retention: unlist or delete older versions' },
+  {
+    flags: '--require-staging <patterns>',
+    setting: 'requireStaging',
+    help: "ids that must be staged, never pushed: id patterns, comma-separated (Contoso.*,Fabrikam.Core; repeatable; '' for none)",
+  },
 ];
+
+/** Shorthands that may be given several times. */
+const REPEATABLE: readonly FeedSettingName[] = ['upstreams', 'requireStaging'];
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -33,7 +41,7 @@ export function settingOptions(command: Command, opts: { unset: boolean }): Comm
   command.option('--set <key=value>', 'a feed setting, e.g. allowOverwrite=true (repeatable; `pawket feeds show` lists them)', collect);
   if (opts.unset) command.option('--unset <key>', "take a setting back to the configuration's value (repeatable)", collect);
   for (const s of SHORTHANDS) {
-    command.addOption(s.setting === 'upstreams' ? new Option(s.flags, s.help).argParser(collect) : new Option(s.flags, s.help));
+    command.addOption(REPEATABLE.includes(s.setting) ? new Option(s.flags, s.help).argParser(collect) : new Option(s.flags, s.help));
   }
   return command;
 }
@@ -44,7 +52,10 @@ export function settingsOf(flags: SettingFlags): Record<string, unknown> {
   for (const s of SHORTHANDS) {
     const value = flags[camel(s.flags)];
     if (value === undefined) continue;
-    settings[s.setting] = s.setting === 'upstreams' ? (value as string[]).map((url) => ({ url })) : value === true ? 'true' : value;
+    if (s.setting === 'upstreams') settings[s.setting] = (value as string[]).map((url) => ({ url }));
+    // Each value a comma list, as the schema reads one text.
+    else if (s.setting === 'requireStaging') settings[s.setting] = (value as string[]).join(',');
+    else settings[s.setting] = value === true ? 'true' : value;
   }
   for (const pair of flags.set ?? []) {
     const eq = pair.indexOf('=');

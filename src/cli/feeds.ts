@@ -24,7 +24,7 @@ function size(bytes: number): string {
 }
 
 function value(v: unknown): string {
-  if (Array.isArray(v)) return v.length ? v.map((u) => (typeof u === 'object' && u && 'url' in u ? String(u.url) : JSON.stringify(u))).join(', ') : '(none)';
+  if (Array.isArray(v)) return v.length ? v.map((u) => (typeof u === 'string' ? u : typeof u === 'object' && u && 'url' in u ? String(u.url) : JSON.stringify(u))).join(', ') : '(none)';
   return String(v);
 }
 

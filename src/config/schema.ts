@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIdPattern, notAnIdPattern } from '../nuget/id-pattern.js';
 
 const MiB = 1024 * 1024;
 
@@ -11,6 +12,19 @@ const keyList = z.union([
   z.array(z.string().min(1)),
   z.string().transform((s) => s.split(',').map((k) => k.trim()).filter((k) => k.length > 0)),
 ]);
+
+/** Most id patterns a list setting holds: each push matches its id against them. */
+const MAX_ID_PATTERNS = 1000;
+
+/** Id patterns as API keys take them (`Contoso.*`, `Fabrikam.Core`); a comma list in the environment and on flags. */
+const idPatternList = z
+  .union([z.array(z.string()), z.string().transform((s) => s.split(','))], { error: 'expected a list of id patterns (Contoso.*), or one text of them separated by commas' })
+  .transform((list) => [...new Set(list.map((p) => p.trim()).filter((p) => p.length > 0))])
+  .superRefine((list, ctx) => {
+    const bad = list.find((p) => !isIdPattern(p));
+    if (bad !== undefined) ctx.addIssue({ code: 'custom', message: notAnIdPattern(bad) });
+    if (list.length > MAX_ID_PATTERNS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_ID_PATTERNS} patterns` });
+  });
 
 /** One upstream V3 feed (docs/UPSTREAMS.md). */
 export const upstreamSchema = z
@@ -200,6 +214,12 @@ const configObject = z
     stagingTtlDays: z.coerce.number().min(0.0001).max(3650).default(30),
     /** Most staging groups an owner may have on a feed at once (empty ones too). */
     stagingMaxGroups: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    /** Most packages one staging group may hold. */
+    stagingMaxGroupSize: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    /** Most packages an owner may have staged on a feed at once, in groups or not. */
+    stagingMaxPerOwner: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+    /** Ids that must be staged (docs/STAGING.md): a plain push of an id matching one of these patterns is refused. */
+    requireStaging: idPatternList.default([]),
     /** Let keys promote staged packages through the staging API (a feed setting); otherwise only people, in the web UI. */
     stagingApiPromotion: boolish.default(false),
     /** Sign-in of people (OpenID Connect providers, sessions); JSON text in the environment. */
@@ -235,6 +255,7 @@ export const FEED_SETTINGS = [
   'blockShadowing',
   'quotaBytes',
   'quotaPackages',
+  'requireStaging',
   'stagingApiPromotion',
 ] as const;
 

@@ -299,6 +299,28 @@ export class KyselyStagingDatabase implements StagingDatabase {
   promote(promotion: StagedPromotion): Promise<StagedPromotionOutcome> {
     return promoteStaged(this.db, this.feedId, promotion);
   }
+
+  async countGroupPackages(owner: string, lowerGroupId: string, now: string): Promise<number> {
+    return this.countPackages(owner, now, lowerGroupId);
+  }
+
+  async countOwnerPackages(owner: string, now: string): Promise<number> {
+    return this.countPackages(owner, now, null);
+  }
+
+  /** The owner's unexpired staged packages, of one group or all. */
+  private async countPackages(owner: string, now: string, lowerGroupId: string | null): Promise<number> {
+    let q = this.k
+      .selectFrom('staged_artifacts')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('feed_id', '=', this.feedId)
+      .where('owner', '=', owner)
+      .where('kind', '=', 'package')
+      .where('expires', '>', now);
+    if (lowerGroupId !== null) q = q.where('lower_group_id', '=', lowerGroupId);
+    const row = await q.executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
 }
 
 /** The expiry sweep over every feed's staging rows. */

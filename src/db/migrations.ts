@@ -8,6 +8,7 @@ import { symbolMigrations } from './symbol-migrations.js';
 import { upstreamMigrations } from './upstream-migrations.js';
 import { webhookMigrations } from './webhook-migrations.js';
 import { fenceMigrations } from './fence-migrations.js';
+import { trustMigrations } from './trust-migrations.js';
 import { stagingMigrations } from './staging-migrations.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -93,6 +94,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   ...stagingMigrations(dialect),
   // Promotion: nodes, read-fence acknowledgements (fence-migrations.ts).
   ...fenceMigrations(),
+  // Trusted publishing: policies and used tokens (trust-migrations.ts).
+  ...trustMigrations(dialect),
   };
 }
 

@@ -140,6 +140,11 @@ export interface StagingDatabase {
    * group) go; a change row per id tells every node. All of it, or nothing.
    */
   promote(promotion: StagedPromotion): Promise<StagedPromotionOutcome>;
+
+  /** How many unexpired packages (not symbols) a group holds. */
+  countGroupPackages(owner: string, lowerGroupId: string, now: string): Promise<number>;
+  /** How many unexpired packages (not symbols) the owner has staged, in groups or not. */
+  countOwnerPackages(owner: string, now: string): Promise<number>;
 }
 
 /** The sweep's side: expired artifacts and groups of every feed. */

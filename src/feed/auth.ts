@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AccessDatabase, ApiKeyRecord, KeyScope, StoredApiKey } from '../db/access-database.js';
 import { PawketError } from '../errors.js';
-import { toLowerInvariant } from '../nuget/id.js';
+import { matchesIdPattern } from '../nuget/id-pattern.js';
 import type { PersonRoles } from '../people/roles.js';
 
 /** Who did something, as the audit log records it. */
@@ -90,17 +90,8 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-/**
- * Whether a package id matches a glob pattern (`*` matches any run of characters), case-insensitively.
- * @example matchesIdPattern('Contoso.*', 'contoso.core') // true
- */
-export function matchesIdPattern(pattern: string, id: string): boolean {
-  const source = toLowerInvariant(pattern)
-    .split('*')
-    .map((part) => part.replace(/[.\\+?^${}()|[\]-]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`).test(toLowerInvariant(id));
-}
+/** Key patterns are id patterns (nuget/id-pattern.ts). */
+export { matchesIdPattern };
 
 const hasScope = (p: Principal, ...scopes: KeyScope[]) => p.scopes.has('admin') || scopes.some((s) => p.scopes.has(s));
 const scopeList = (p: Principal) => [...p.scopes].join(', ') || 'none';

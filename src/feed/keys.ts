@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { KEY_SCOPES, type AccessDatabase, type ApiKeyRecord, type KeyScope } from '../db/access-database.js';
 import { PawketError, badRequest, notFound } from '../errors.js';
+import { isIdPattern, notAnIdPattern } from '../nuget/id-pattern.js';
 import type { AuditLog } from './audit.js';
 import { generateApiKey, hashApiKey, type Actor, type ApiKeyAuthenticator } from './auth.js';
 import { ownerName } from './ownership.js';
@@ -55,9 +56,7 @@ export function parseScopes(scopes: readonly string[]): KeyScope[] {
 export function parsePatterns(patterns: readonly string[] = []): string[] {
   const list = [...new Set(patterns.flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean))];
   for (const p of list) {
-    if (!/^[A-Za-z0-9_.*-]{1,100}$/.test(p)) {
-      throw badRequest(`'${p.slice(0, 100)}' is not an id pattern: use id characters and '*' (Contoso.*).`);
-    }
+    if (!isIdPattern(p)) throw badRequest(`${notAnIdPattern(p)}.`);
   }
   return list;
 }

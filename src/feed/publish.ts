@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase } from '../db/database.js';
 import { PawketError } from '../errors.js';
+import { matchesIdPattern } from '../nuget/id-pattern.js';
 import { identityKey } from '../nuget/identity.js';
 import { fullVersion, isPrerelease, normalizeVersion } from '../nuget/version.js';
 import type { PackageLimits } from '../package/read.js';
@@ -9,7 +10,7 @@ import type { PackageGuard } from './access.js';
 import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
 import { toStoredMetadata } from './stored-metadata.js';
-import { packageBlobKey, type FeedScope } from './feed-scope.js';
+import { DEFAULT_FEED_SCOPE, packageBlobKey, type FeedScope } from './feed-scope.js';
 import { enforceQuota, hasQuota, type FeedQuota } from './quota.js';
 import type { FeedNotifier } from './webhook-events.js';
 
@@ -36,6 +37,14 @@ export interface PublishOptions {
   readonly quota?: FeedQuota;
   /** Told of every push that committed (webhooks). */
   readonly notifier?: FeedNotifier;
+  /** Id patterns whose packages must be staged and promoted: a push of a matching id is refused (docs/STAGING.md). */
+  readonly requireStaging?: readonly string[];
+}
+
+/** Where a push came from, for its messages. */
+export interface PushOrigin {
+  /** The feed's staging endpoint as the client reaches it; by default its path (`/f/{name}/v3/staging`). */
+  readonly stagingUrl?: () => string;
 }
 
 /**
@@ -52,18 +61,20 @@ export class PublishService {
     private readonly options: PublishOptions,
   ) {}
 
-  async publish(upload: ReceivedUpload, principal: Principal): Promise<PublishResult> {
+  async publish(upload: ReceivedUpload, principal: Principal, origin: PushOrigin = {}): Promise<PublishResult> {
     try {
-      return await this.store(upload, principal);
+      return await this.store(upload, principal, origin);
     } finally {
       await rm(upload.file, { force: true });
     }
   }
 
-  private async store(upload: ReceivedUpload, principal: Principal): Promise<PublishResult> {
+  private async store(upload: ReceivedUpload, principal: Principal, origin: PushOrigin): Promise<PublishResult> {
     // The zip and nuspec readers (yauzl, fast-xml-parser) load with the first push, not at start-up.
     const { readPackageFile } = await import('../package/read.js');
     const { metadata, nuspec } = await readPackageFile(upload.file, this.options.limits);
+    // Before authorizePush, which claims a new id.
+    await this.refuseUnstaged(principal, metadata.id, origin);
     await this.access.authorizePush(principal, metadata.id);
     const key = identityKey(metadata.id, metadata.version);
     const display = `${metadata.id} ${fullVersion(metadata.version)}`;
@@ -123,6 +134,22 @@ export class PublishService {
     await this.access.record(principal, 'push', display, replaced ? 'replaced an existing version' : null);
     await this.options.notifier?.notify(principal, { event: 'package.pushed', package: { id: metadata.id, version: row.fullVersion, size: upload.size, sha512: upload.sha512, replaced } });
     return { id: metadata.id, version: fullVersion(metadata.version), replaced };
+  }
+
+  /**
+   * An id the feed requires staging for is refused to every push, admins' too: its versions reach the feed by promotion
+   * only (which moves staged rows without a push), so a leaked key can at most stage them.
+   */
+  private async refuseUnstaged(principal: Principal, id: string, origin: PushOrigin): Promise<void> {
+    const pattern = this.options.requireStaging?.find((p) => matchesIdPattern(p, id));
+    if (pattern === undefined) return;
+    const { scope } = this.options;
+    const url = origin.stagingUrl?.() ?? `${scope.id === DEFAULT_FEED_SCOPE.id ? '' : `/f/${scope.name}`}/v3/staging`;
+    await this.access.record(principal, 'push.denied', id, `requires staging (${pattern})`);
+    throw new PawketError(
+      403,
+      `Feed '${scope.name}' requires staging for ${id} (requireStaging: ${pattern}): stage the package at ${url} (PackageStaging/1.0.0) for a person to promote; it cannot be pushed directly.`,
+    );
   }
 
   private async removeUnlessReferenced(blobKey: string): Promise<void> {

@@ -86,6 +86,10 @@ export interface StagingOptions {
   readonly ttlMs: number;
   /** Most groups an owner may have at once. */
   readonly maxGroups: number;
+  /** Most packages one group may hold (default: no bound). */
+  readonly maxGroupSize?: number;
+  /** Most packages an owner may have staged at once (default: no bound). */
+  readonly maxPerOwner?: number;
   /** The feed's quota: staged packages count as stored ones do. */
   readonly quota?: FeedQuota;
   readonly notifier?: FeedNotifier;
@@ -148,6 +152,9 @@ export class StagingService {
       }
       if (group && existing && group.owner !== existing.owner) throw ownerMismatch(display, group.groupId);
       const owner = existing?.owner ?? group?.owner ?? principal.owner;
+      // A replacement (same identity) adds nothing to its owner's staged packages, nor to the group it stays in.
+      if (!existing) await this.checkOwnerLimit(owner, now);
+      if (group && existing?.lowerGroupId !== group.lowerGroupId) await this.checkGroupSize(group, now);
       await enforceQuota(this.db, this.options.quota, existing ? { packages: 0, bytes: upload.size - existing.size } : { packages: 1, bytes: upload.size }, 'staging this package');
 
       const blobKey = packageBlobKey(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512);
@@ -216,6 +223,8 @@ export class StagingService {
       const existing = await this.staging.getArtifact('symbols', key.lowerId, key.lowerVersion, now.toISOString());
       const group = groupId !== undefined ? await this.groupToJoin(principal, groupId, now) : null;
       if (group && group.owner !== parent.owner) throw ownerMismatch(display, group.groupId);
+      // Symbols take their package along into the group they name.
+      if (group && parent.lowerGroupId !== group.lowerGroupId) await this.checkGroupSize(group, now);
       if (existing && existing.sha512 === upload.sha512 && (group === null || existing.lowerGroupId === group.lowerGroupId)) {
         return await this.view(existing, now);
       }
@@ -365,6 +374,7 @@ export class StagingService {
     const artifact = await this.find(principal, 'package', id, version, now);
     if (!artifact) throw artifactNotFound('package', id, version);
     if (artifact.owner !== group.owner) throw ownerMismatch(`${artifact.id} ${artifact.fullVersion}`, group.groupId);
+    if (artifact.lowerGroupId !== group.lowerGroupId) await this.checkGroupSize(group, now);
     await this.staging.setGroup(artifact.lowerId, artifact.lowerVersion, group.lowerGroupId);
     await this.staging.setGroupExpiry(group.owner, group.lowerGroupId, this.expiry(now));
     await this.access.record(principal, 'stage.group.add', `${artifact.id} ${artifact.fullVersion}`, `group ${group.groupId}`);
@@ -423,6 +433,34 @@ export class StagingService {
         403,
         'TooManyGroups',
         `${owner} has ${count} staging groups on this feed, the most allowed (stagingMaxGroups): delete or promote some first.`,
+      );
+    }
+  }
+
+  /** A group holds at most `maxGroupSize` packages (as of now; concurrent stagings into it may pass it by a few). */
+  private async checkGroupSize(group: StagingGroupRecord, now: Date): Promise<void> {
+    const max = this.options.maxGroupSize;
+    if (max === undefined) return;
+    const count = await this.staging.countGroupPackages(group.owner, group.lowerGroupId, now.toISOString());
+    if (count >= max) {
+      throw new StagingError(
+        403,
+        'GroupFull',
+        `Group '${group.groupId}' of ${group.owner} holds ${count} packages, the most a group may hold (stagingMaxGroupSize): promote it, or stage into another group.`,
+      );
+    }
+  }
+
+  /** An owner has at most `maxPerOwner` packages staged on the feed (as of now, like the other limits). */
+  private async checkOwnerLimit(owner: string, now: Date): Promise<void> {
+    const max = this.options.maxPerOwner;
+    if (max === undefined) return;
+    const count = await this.staging.countOwnerPackages(owner, now.toISOString());
+    if (count >= max) {
+      throw new StagingError(
+        403,
+        'TooManyStaged',
+        `${owner} has ${count} packages staged on this feed, the most allowed (stagingMaxPerOwner): promote or delete some first.`,
       );
     }
   }

@@ -259,6 +259,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     manage: feed.manage,
     tempDir: feed.tempDir,
     maxPackageSize: config.maxPackageSize,
+    configuredBase: config.baseUrl,
     onPushAnswered: (status: number, replaced: boolean) =>
       metrics.pushes.inc({ outcome: status === 201 ? (replaced ? 'replaced' : 'created') : String(status) }),
   };

@@ -3,7 +3,8 @@ import type { PackageAccess } from '../feed/access.js';
 import type { Principal } from '../feed/auth.js';
 import type { DeniedAs, RequestAuthenticator } from './access-control.js';
 import type { ManageService } from '../feed/manage.js';
-import type { PublishService } from '../feed/publish.js';
+import type { PublishService, PushOrigin } from '../feed/publish.js';
+import { baseUrl } from './base-url.js';
 import { receiveUpload } from './receive-upload.js';
 import { routes } from './routes.js';
 
@@ -16,6 +17,13 @@ export interface PublishRouteDeps {
   readonly maxPackageSize: number;
   /** Told how each push was answered (metrics). */
   readonly onPushAnswered?: (status: number, replaced: boolean) => void;
+  /** The server's public URL, when configured (a refused push names the feed's staging endpoint). */
+  readonly configuredBase?: string | undefined;
+}
+
+/** How a push's client reaches the feed's staging endpoint: the URL a refusal for an id that must be staged names. */
+export function pushOrigin(request: FastifyRequest, configuredBase: string | undefined): PushOrigin {
+  return { stagingUrl: () => `${baseUrl(request, configuredBase)}${routes.staging}` };
 }
 
 /**
@@ -59,7 +67,7 @@ export function publishRoutes(app: FastifyInstance, deps: PublishRouteDeps): voi
       // A key that may not push at all is refused before its body is read; id-specific checks need the package.
       await deps.access.authorizeAnyPush(principal);
       const upload = await receiveUpload(request, deps.tempDir, deps.maxPackageSize);
-      const result = await deps.publish.publish(upload, principal);
+      const result = await deps.publish.publish(upload, principal, pushOrigin(request, deps.configuredBase));
       request.log.info({ id: result.id, version: result.version, by: principal.name }, 'package pushed');
       reply.raw.statusMessage = result.replaced ? 'Replaced' : 'Created';
       return reply.code(201).type('text/plain; charset=utf-8').send(`Package ${result.id} ${result.version} was ${result.replaced ? 'replaced' : 'pushed'}.`);

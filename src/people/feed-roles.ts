@@ -16,7 +16,7 @@ const MAX_GROUP = 256;
  * Settings an owner of a feed may change; the rest are the server's to decide: upstreams make the server fetch from
  * other hosts, and sizes and quotas bound its disk.
  */
-export const OWNER_SETTINGS: readonly string[] = ['private', 'allowOverwrite', 'deleteMode', 'retentionKeepStable', 'retentionKeepPrerelease', 'retentionAction', 'blockShadowing', 'upstreamSearch'];
+export const OWNER_SETTINGS: readonly string[] = ['private', 'allowOverwrite', 'deleteMode', 'retentionKeepStable', 'retentionKeepPrerelease', 'retentionAction', 'blockShadowing', 'upstreamSearch', 'requireStaging'];
 
 export function checkFeedRole(role: string): FeedRole {
   const r = role.trim().toLowerCase();

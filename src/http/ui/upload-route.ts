@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PawketError } from '../../errors.js';
 import type { Principal } from '../../feed/auth.js';
 import type { FeedScope } from '../../feed/feed-scope.js';
-import type { PublishRouteDeps } from '../publish.js';
+import { pushOrigin, type PublishRouteDeps } from '../publish.js';
 import { withOutOfSpace } from '../errors.js';
 import { receiveFormUpload } from '../receive-upload.js';
 import { prepareUploadScope } from '../upload-scope.js';
@@ -45,7 +45,7 @@ async function upload(deps: UploadFormDeps, request: FastifyRequest, reply: Fast
       await deps.access.authorizeAnyPush(principal);
     });
     // The check ran before receiveFormUpload resolved, so the principal is set.
-    const result = await deps.publish.publish(received, principal!);
+    const result = await deps.publish.publish(received, principal!, pushOrigin(request, deps.configuredBase));
     request.log.info({ id: result.id, version: result.version, by: principal!.name }, 'package pushed (upload form)');
     reply.raw.statusMessage = result.replaced ? 'Replaced' : 'Created';
     const message = `Package ${result.id} ${result.version} was ${result.replaced ? 'replaced' : 'pushed'}.`;

@@ -6,15 +6,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushRaw, startTestServer, type TestServer } from '../../support/app.js';
 import { buildNupkg } from '../../support/nupkg.js';
-import { createKey } from '../auth/support.js';
+import { createKey, TEST_ADMIN } from '../auth/support.js';
 import { corePackage, expected, ID as CORE_ID, pdb, symbolsPackage } from '../symbols/fixtures.js';
 import { createFeed } from '../ui/people-support.js';
 
 let s: TestServer;
 const keys: Record<string, string> = {};
+/** A webhook whose queued deliveries the test reads (sending them is test/e2e/webhooks.test.ts's). */
+let webhookId: number;
 
 beforeAll(async () => {
-  s = await startTestServer({ stagingApiPromotion: true });
+  s = await startTestServer({ stagingApiPromotion: true, webhookAllowPrivateAddresses: true });
+  webhookId = (await s.feed.webhooks.create(TEST_ADMIN, { url: 'http://127.0.0.1:9/hook', events: ['package.pushed', 'group.promoted'] })).webhook.webhookId;
   keys.alpha = await createKey(s, { owner: 'alpha', scopes: ['push-new', 'push', 'unlist'] });
   keys.alphaStage = await createKey(s, { owner: 'alpha', scopes: ['stage'] });
   keys.beta = await createKey(s, { owner: 'beta', scopes: ['push-new', 'push'] });
@@ -94,6 +97,16 @@ describe('promotion of staged packages', () => {
     expect((await fetch(`${s.url}/v3/staging/groups/release-1`, { headers: { 'x-nuget-apikey': keys.alpha! } })).status).toBe(404);
     expect((await pushRaw(s.url, await buildNupkg({ id: 'Rel.Alpha', version: '1.0.1' }), keys.beta!)).status).toBe(403);
     expect((await pushRaw(s.url, await buildNupkg({ id: 'Rel.Alpha', version: '1.0.1' }), keys.alpha!)).status).toBe(201);
+
+    // Webhooks hear of each package (as a push that was promoted) and of the group.
+    type Body = { event: string; package: Json | null; group?: Json; packages?: Json[] };
+    const received = (await s.feed.webhooks.show(webhookId, 100)).deliveries.map((d) => JSON.parse(d.payload) as Body);
+    const promotedPushes = received.filter((r) => r.event === 'package.pushed' && r.package?.promoted === true);
+    expect(promotedPushes.map((r) => `${r.package!.id} ${r.package!.group}`).sort()).toEqual([...ids, CORE_ID].map((id) => `${id} release-1`).sort());
+    const group = received.find((r) => r.event === 'group.promoted')!;
+    expect(group.package).toBeNull();
+    expect(group.group).toEqual({ id: 'release-1', name: 'release-1', owner: 'alpha' });
+    expect(group.packages).toHaveLength(4);
   });
 
   it('refuses a group with a member published meanwhile, and changes nothing', async () => {
