@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushRaw, startTestServer, type TestServer } from '../../support/app.js';
 import { buildNupkg } from '../../support/nupkg.js';
 import { getPage, postForm, signedInPerson, type SignedIn } from '../../support/signed-in-people.js';
+import { signInWithKey } from './people-support.js';
 import { createKey } from '../auth/support.js';
 
 let server: TestServer;
@@ -171,6 +172,18 @@ describe('the staging forms', () => {
     expect(text).toMatch(/Blocked\.Two 1\.0\.0/);
     expect(text).toContain('href="/account/staging/groups/blocked"');
     expect(await versions('Blocked.One')).toEqual([]);
+  });
+
+  it('refuse promotion to a reader (403), and to someone signed in with a staging-only key, who still sees the staging (403)', async () => {
+    expect((await post('/account/staging/groups/release-1/promote', carol)).status).toBe(403);
+    const ci = await signInWithKey(server, keys.alice);
+    const ciBrowser: SignedIn = { name: 'ci', userId: 0, cookie: ci.cookie, csrf: ci.csrf };
+    expect((await page('/account/staging', ciBrowser)).text).toContain('data-group="release-1"');
+    const refused = await post('/account/staging/groups/release-1/promote', ciBrowser);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('Not allowed');
+    expect(await versions('Rel.Core')).toEqual([]);
+    expect(await groupState('release-1')).toEqual({ status: 200, members: ['Rel.Cli 2.0.0-rc.1', 'Rel.Core 1.0.0', 'Rel.Web 1.0.0'] });
   });
 
   it('promote a whole group from the browser: 303 back with the outcome, every package restorable, the group gone', async () => {
