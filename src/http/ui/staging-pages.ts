@@ -39,17 +39,17 @@ export class StagingPaths {
 
 /** What a form of the staging pages did, as the redirect after it says (`?done=`): only these texts are shown. */
 export const STAGING_DONE = {
-  'group-promoted': (what: string) => `Group ${what} promoted: its packages are published on this feed now.`,
-  promoted: (what: string) => `${what} promoted: it is published on this feed now.`,
-  'group-deleted': (what: string) => `Group ${what} and its packages deleted.`,
-  deleted: (what: string) => `${what} deleted from staging.`,
-  removed: (what: string) => `${what} taken out of the group: it stays staged.`,
+  'group-promoted': (what: string) => `${what ? `Group ${what}` : 'The group'} promoted: its packages are published on this feed now.`,
+  promoted: (what: string) => `${what || 'The package'} promoted: it is published on this feed now.`,
+  'group-deleted': (what: string) => `${what ? `Group ${what}` : 'The group'} and its packages deleted.`,
+  deleted: (what: string) => `${what || 'The package'} deleted from staging.`,
+  removed: (what: string) => `${what || 'The package'} taken out of the group: it stays staged.`,
 } as const;
 export type StagingDone = keyof typeof STAGING_DONE;
 
 export const isStagingDone = (value: unknown): value is StagingDone => typeof value === 'string' && Object.hasOwn(STAGING_DONE, value);
 
-/** The status line after a form; `what` names the group or package it acted on (from the redirect's query). */
+/** The status line after a form; `what` names the group or package it acted on (from the redirect's query), or is empty. */
 export function stagingNotice(done: StagingDone, what: string): Html {
   return html`<div id="staging-status" class="status ok" role="status">${STAGING_DONE[done](what)}</div>`;
 }

@@ -29,6 +29,11 @@ const kindOf = (kind: string): StagedKind => {
   if (kind !== 'package' && kind !== 'symbols') throw new PawketError(404, 'There is no such page.');
   return kind;
 };
+/**
+ * What a notice names, from the redirect's query: ids, versions and group ids only, so that a crafted link cannot make
+ * the page say anything else.
+ */
+const whatOf = (query: Record<string, unknown>) => (typeof query.what === 'string' && /^[A-Za-z0-9._+() -]{1,200}$/.test(query.what) ? query.what : '');
 const named = (a: Pick<ArtifactView, 'id' | 'version' | 'kind'>) => `${a.id} ${a.version}${a.kind === 'symbols' ? ' (symbols)' : ''}`;
 
 /**
@@ -70,7 +75,7 @@ export function stagingPageRoutes(app: FastifyInstance, feed: StagingFeed): void
       const query = request.query as Record<string, unknown>;
       const admin = viewer.principal.scopes.has('admin');
       const endpoint = `${baseUrl(request, feed.config.baseUrl)}${routes.staging}`;
-      const notice = isStagingDone(query.done) ? stagingNotice(query.done, typeof query.what === 'string' ? query.what.slice(0, 200) : '') : null;
+      const notice = isStagingDone(query.done) ? stagingNotice(query.done, whatOf(query)) : null;
       const groupPage = pageOf(query);
       let groups;
       try {
@@ -118,7 +123,7 @@ export function stagingPageRoutes(app: FastifyInstance, feed: StagingFeed): void
       const query = request.query as Record<string, unknown>;
       const page = pageOf(query);
       const found = await staging.getGroup(viewer.principal, request.params.groupId, { page, pageSize: PAGE_SIZE });
-      const notice = isStagingDone(query.done) ? stagingNotice(query.done, typeof query.what === 'string' ? query.what.slice(0, 200) : '') : null;
+      const notice = isStagingDone(query.done) ? stagingNotice(query.done, whatOf(query)) : null;
       const input = {
         group: found.group,
         items: found.items,
@@ -158,14 +163,14 @@ export function stagingPageRoutes(app: FastifyInstance, feed: StagingFeed): void
 
     form<GroupParams>('/account/staging/groups/:groupId/promote', async (viewer, { groupId }, _fields, paths) => {
       const promoted = await staging.promoteGroup(viewer.principal, groupId);
-      return done(paths.myStaging, 'group-promoted', `${promoted.group?.name ?? groupId} (${promoted.packages.length} package${promoted.packages.length === 1 ? '' : 's'})`);
+      return done(paths.myStaging, 'group-promoted', `${promoted.group?.id ?? groupId} (${promoted.packages.length} package${promoted.packages.length === 1 ? '' : 's'})`);
     });
     form<GroupParams>('/account/staging/groups/:groupId/delete', async (viewer, { groupId }, fields, paths) => {
       if (fields?.confirm !== 'yes') throw badRequest(`Tick "With its packages" to delete group ${groupId.slice(0, 100)}: its staged packages go with it.`);
       // The API answers a group it cannot see as deleted; a person is told it is not there (404).
       const { group } = await staging.getGroup(viewer.principal, groupId, { page: 1, pageSize: 1 });
       await staging.deleteGroup(viewer.principal, group.id);
-      return done(paths.myStaging, 'group-deleted', group.name);
+      return done(paths.myStaging, 'group-deleted', group.id);
     });
 
     /** Where a form on an artifact returns: its group's page while the group is there, else the staging page. */

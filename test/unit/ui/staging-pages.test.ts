@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushRaw, startTestServer, type TestServer } from '../../support/app.js';
 import { buildNupkg } from '../../support/nupkg.js';
 import { getPage, postForm, signedInPerson, type SignedIn } from '../../support/signed-in-people.js';
-import { signInWithKey } from './people-support.js';
+import { corePackage, ID as CORE_ID, symbolsPackage } from '../symbols/fixtures.js';
+import { createFeed, grant, signInWithKey } from './people-support.js';
 import { createKey } from '../auth/support.js';
 
 let server: TestServer;
@@ -22,17 +23,21 @@ const bytes: Record<string, Buffer> = {};
 /** Stages a package as the NuGet staging client sends it: multipart `package`, optional `groupId`. */
 async function stage(key: string, id: string, version: string, groupId?: string, dependencies: Record<string, Array<[string, string]>> = {}): Promise<Buffer> {
   const nupkg = await buildNupkg({ id, version, dependencies });
-  const form = new FormData();
-  form.append('package', new Blob([new Uint8Array(nupkg)]), `${id}.${version}.nupkg`);
-  if (groupId !== undefined) form.append('groupId', groupId);
-  const res = await fetch(`${server.url}/v3/staging/package`, { method: 'PUT', body: form, headers: { 'x-nuget-apikey': key } });
-  expect(res.status, await res.text()).toBe(201);
+  await stageFile(key, 'package', nupkg, groupId);
   return nupkg;
 }
 
+async function stageFile(key: string, kind: 'package' | 'symbols', file: Buffer, groupId?: string, feedPath = ''): Promise<void> {
+  const form = new FormData();
+  form.append(kind, new Blob([new Uint8Array(file)]), kind === 'package' ? 'x.nupkg' : 'x.snupkg');
+  if (groupId !== undefined) form.append('groupId', groupId);
+  const res = await fetch(`${server.url}${feedPath}/v3/staging/${kind}`, { method: 'PUT', body: form, headers: { 'x-nuget-apikey': key } });
+  expect(res.status, await res.text()).toBe(201);
+}
+
 /** The versions restore would see, from the flat container. */
-async function versions(id: string): Promise<string[]> {
-  const res = await fetch(`${server.url}/v3/flatcontainer/${id.toLowerCase()}/index.json`);
+async function versions(id: string, feedPath = ''): Promise<string[]> {
+  const res = await fetch(`${server.url}${feedPath}/v3/flatcontainer/${id.toLowerCase()}/index.json`);
   if (res.status === 404) return [];
   return ((await res.json()) as { versions: string[] }).versions;
 }
@@ -144,6 +149,49 @@ describe('downloading a staged package', () => {
     expect(anonymous.status).toBe(303);
     const other = await fetch(`${server.url}/account/staging/other/Rel.Core/1.0.0/download`, { headers: { cookie: alice.cookie } });
     expect(other.status).toBe(404);
+  });
+});
+
+describe('symbols and other feeds', () => {
+  it('show a package’s staged symbols beside it, downloadable as .snupkg, and promote them with it', async () => {
+    await stageFile(keys.alice, 'package', await corePackage(), 'with-symbols');
+    const snupkg = await symbolsPackage();
+    await stageFile(keys.alice, 'symbols', snupkg);
+    const group = await page('/account/staging/groups/with-symbols', alice);
+    expect(group.text).toContain(`data-staged="${CORE_ID}/1.0.0/symbols"`);
+    expect(group.text).toContain(`href="/account/staging/symbols/${CORE_ID}/1.0.0/download"`);
+    // Symbols go with their package: no promote or remove form of their own.
+    expect(group.text).not.toContain(`action="/account/staging/symbols/${CORE_ID}/1.0.0/promote"`);
+    const res = await fetch(`${server.url}/account/staging/symbols/${CORE_ID}/1.0.0/download`, { headers: { cookie: alice.cookie } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${CORE_ID.toLowerCase()}.1.0.0.snupkg"`);
+    expect(Buffer.from(await res.arrayBuffer()).equals(snupkg)).toBe(true);
+    expect((await post(`/account/staging/package/${CORE_ID}/1.0.0/promote`, alice)).status).toBe(303);
+    expect(await versions(CORE_ID)).toEqual(['1.0.0']);
+    expect((await fetch(`${server.url}/account/staging/symbols/${CORE_ID}/1.0.0/download`, { headers: { cookie: alice.cookie } })).status).toBe(404);
+  });
+
+  it('keep each feed’s staging on its own pages, with links under its prefix', async () => {
+    await createFeed(server, 'dev');
+    await grant(server, 'dev', 'alice', 'contributor');
+    await stageFile(keys.alice, 'package', await buildNupkg({ id: 'Dev.Only', version: '1.0.0' }), 'dev-release', '/f/dev');
+    const list = await page('/f/dev/account/staging', alice);
+    expect(list.status).toBe(200);
+    expect(list.text).toContain('<a href="/f/dev/account/staging/groups/dev-release">dev-release</a>');
+    expect(list.text).toContain('<a href="/f/dev/account/staging">Staging</a>');
+    expect((await page('/account/staging', alice)).text).not.toContain('dev-release');
+    expect((await page('/account/staging/groups/dev-release', alice)).status).toBe(404);
+    const res = await post('/f/dev/account/staging/groups/dev-release/promote', alice);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toMatch(/^\/f\/dev\/account\/staging\?done=group-promoted/);
+    expect(await versions('Dev.Only', '/f/dev')).toEqual(['1.0.0']);
+    expect(await versions('Dev.Only')).toEqual([]);
+  });
+
+  it('say only ids, versions and group ids in a notice: a crafted link does not put words on the page', async () => {
+    const crafted = await page(`/account/staging?done=promoted&what=${encodeURIComponent('Your account is locked: call +1 555')}`, alice);
+    expect(crafted.text).not.toContain('locked');
+    expect(crafted.text).toContain('The package promoted');
   });
 });
 
