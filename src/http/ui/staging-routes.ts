@@ -64,7 +64,9 @@ export function stagingPageRoutes(app: FastifyInstance, feed: StagingFeed): void
     /** The signed-in viewer of a page, or a redirect to sign in (null). */
     const viewerOrSignIn = (request: FastifyRequest, reply: FastifyReply): Viewer | null => {
       const viewer = request.pawketViewer ?? null;
-      if (!viewer) void reply.redirect(UiPaths.of(request, feed.scope).signIn(request.url), 303);
+      // Back to this page afterwards: its URL as the browser sees it, under the feed's prefix.
+      const paths = UiPaths.of(request, feed.scope);
+      if (!viewer) void reply.redirect(paths.signIn(`${paths.prefix}${request.url}`), 303);
       return viewer;
     };
 

@@ -181,6 +181,7 @@ describe('symbols and other feeds', () => {
     expect(list.text).toContain('<a href="/f/dev/account/staging">Staging</a>');
     expect((await page('/account/staging', alice)).text).not.toContain('dev-release');
     expect((await page('/account/staging/groups/dev-release', alice)).status).toBe(404);
+    expect((await page('/f/dev/account/staging/groups/dev-release', null)).location).toBe(`/signin?returnTo=${encodeURIComponent('/f/dev/account/staging/groups/dev-release')}`);
     const res = await post('/f/dev/account/staging/groups/dev-release/promote', alice);
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toMatch(/^\/f\/dev\/account\/staging\?done=group-promoted/);
