@@ -57,14 +57,21 @@ export async function serve(config: Config): Promise<void> {
   });
   webhooks.start();
 
-  // Expired staged packages go with their files, at start and every hour (docs/STAGING.md).
-  const stagingSweep = () =>
-    void sweepStaging(feed).then(
-      (removed) => removed.length && app.log.info({ count: removed.length }, 'removed expired staged files'),
-      (err: unknown) => app.log.warn({ err }, 'staging expiry sweep failed'),
-    );
+  // Expired staged packages go with their files, at start and every `stagingSweepInterval` (an hour); the sweep also
+  // announces those about to expire (docs/STAGING.md). A sweep still running when the next is due lets it pass.
+  let sweeping = false;
+  const stagingSweep = () => {
+    if (sweeping) return;
+    sweeping = true;
+    void sweepStaging(feed)
+      .then(
+        (removed) => removed.length && app.log.info({ count: removed.length }, 'removed expired staged files'),
+        (err: unknown) => app.log.warn({ err }, 'staging expiry sweep failed'),
+      )
+      .finally(() => (sweeping = false));
+  };
   stagingSweep();
-  const stagingTimer = setInterval(stagingSweep, 3_600_000);
+  const stagingTimer = setInterval(stagingSweep, config.stagingSweepInterval);
   stagingTimer.unref();
 
   void feed.sweepOrphans().then(

@@ -212,6 +212,10 @@ const configObject = z
     webhookMaxPending: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     /** Days a staged package (and a group) lives unpromoted; a group's days start again when a package joins it. */
     stagingTtlDays: z.coerce.number().min(0.0001).max(3650).default(30),
+    /** Hours before its expiry a staged artifact is announced to webhooks (`staging.expiring`); 0: no warning. */
+    stagingExpiryWarningHours: z.coerce.number().min(0).max(87_600).default(24),
+    /** How often a node removes expired staged artifacts and announces those about to expire (ms). */
+    stagingSweepInterval: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
     /** Most staging groups an owner may have on a feed at once (empty ones too). */
     stagingMaxGroups: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     /** Most packages one staging group may hold. */
@@ -220,6 +224,10 @@ const configObject = z
     stagingMaxPerOwner: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
     /** Ids that must be staged (docs/STAGING.md): a plain push of an id matching one of these patterns is refused. */
     requireStaging: idPatternList.default([]),
+    /** Longest a key issued by trusted publishing lives, in seconds (docs/TRUSTED-PUBLISHING.md). */
+    trustedKeyLifetime: z.coerce.number().int().min(60).max(3600).default(3600),
+    /** Most token exchanges per trust policy per minute, over every node. */
+    trustExchangesPerMinute: z.coerce.number().int().min(1).max(10_000).default(30),
     /** Let keys promote staged packages through the staging API (a feed setting); otherwise only people, in the web UI. */
     stagingApiPromotion: boolish.default(false),
     /** Sign-in of people (OpenID Connect providers, sessions); JSON text in the environment. */

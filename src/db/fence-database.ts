@@ -10,6 +10,8 @@ export interface FenceDatabase {
   acknowledge(fence: string, nodeId: string, at: string): Promise<void>;
   /** Nodes seen alive since `since` that have not acknowledged the fence. */
   unacknowledged(fence: string, since: string): Promise<string[]>;
+  /** Forgets a node that stops (a fence need not wait for it). */
+  forget(nodeId: string): Promise<void>;
   /** Forgets acknowledgements and nodes older than `before`. */
   prune(before: string): Promise<void>;
 }

@@ -48,6 +48,10 @@ export class KyselyFenceDatabase implements FenceDatabase {
     return rows.map((r) => r.node_id);
   }
 
+  async forget(nodeId: string): Promise<void> {
+    await this.k.deleteFrom('nodes').where('node_id', '=', nodeId).execute();
+  }
+
   async prune(before: string): Promise<void> {
     await this.k.deleteFrom('fence_acks').where('acked_at', '<', before).execute();
     await this.k.deleteFrom('nodes').where('seen_at', '<', before).execute();

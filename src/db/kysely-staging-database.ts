@@ -14,6 +14,7 @@ import type {
   StagingSweepDatabase,
   StagedPromotion,
   StagedPromotionOutcome,
+  SweptArtifact,
 } from './staging-database.js';
 import { promoteStaged } from './kysely-staged-promotion.js';
 
@@ -50,6 +51,8 @@ export type StagingTables = {
     uploaded: string;
     validated: string | null;
     expires: string;
+    /** When `staging.expiring` was announced (0013); null: not yet. */
+    expiry_warned: string | null;
   };
 };
 
@@ -202,7 +205,9 @@ export class KyselyStagingDatabase implements StagingDatabase {
   }
 
   async setExpiry(lowerId: string, lowerVersion: string, expires: string): Promise<void> {
-    await this.k.updateTable('staged_artifacts').set({ expires }).where('feed_id', '=', this.feedId).where('lower_id', '=', lowerId).where('lower_version', '=', lowerVersion).execute();
+    // A new expiry deserves a new warning; the same one keeps it (a sweep may have warned of a row just staged).
+    const warned = sql<string | null>`case when expires = ${expires} then expiry_warned else null end`;
+    await this.k.updateTable('staged_artifacts').set({ expires, expiry_warned: warned }).where('feed_id', '=', this.feedId).where('lower_id', '=', lowerId).where('lower_version', '=', lowerVersion).execute();
   }
 
   private groups(now: string) {
@@ -321,23 +326,83 @@ export class KyselyStagingDatabase implements StagingDatabase {
     const row = await q.executeTakeFirst();
     return Number(row?.n ?? 0);
   }
+
+  async previewPackages(owner: string, lowerGroupId: string, lowerIds: readonly string[], now: string): Promise<StagedArtifactRecord[] | null> {
+    const group = await this.k
+      .selectFrom('staging_groups')
+      .select('lower_group_id')
+      .where('feed_id', '=', this.feedId)
+      .where('owner', '=', owner)
+      .where('lower_group_id', '=', lowerGroupId)
+      .where('expires', '>', now)
+      .executeTakeFirst();
+    if (!group) return null;
+    if (lowerIds.length === 0) return [];
+    const rows = await this.artifacts(now)
+      .where('a.kind', '=', 'package')
+      .where('a.owner', '=', owner)
+      .where('a.lower_group_id', '=', lowerGroupId)
+      .where('a.lower_id', 'in', [...lowerIds])
+      .execute();
+    return rows.map((r) => toArtifact(r as ArtifactRow));
+  }
 }
+
+/** What the sweep returns of an artifact row it changed: the group's id as created, read from its group row. */
+const sweptColumns = [
+  'feed_id',
+  'kind',
+  'id',
+  'full_version',
+  'owner',
+  'expires',
+  'blob_key',
+  sql<string | null>`(select g.group_id from staging_groups g where g.feed_id = staged_artifacts.feed_id and g.owner = staged_artifacts.owner and g.lower_group_id = staged_artifacts.lower_group_id)`.as('group_id'),
+] as const;
+
+type SweptRow = Pick<Selectable<StagingTables['staged_artifacts']>, 'feed_id' | 'kind' | 'id' | 'full_version' | 'owner' | 'expires' | 'blob_key'> & { group_id: string | null };
+
+const toSwept = (r: SweptRow): SweptArtifact => ({
+  feedId: Number(r.feed_id),
+  kind: r.kind as StagedKind,
+  id: r.id,
+  fullVersion: r.full_version,
+  owner: r.owner,
+  groupId: r.group_id,
+  expires: r.expires,
+  blobKey: r.blob_key,
+});
 
 /** The expiry sweep over every feed's staging rows. */
 export class KyselyStagingSweep implements StagingSweepDatabase {
   constructor(private readonly db: Kysely<Tables>) {}
 
-  async deleteExpired(now: string): Promise<string[]> {
+  async deleteExpired(now: string): Promise<SweptArtifact[]> {
     const k = this.db as unknown as Kysely<Db>;
     return k.transaction().execute(async (tx) => {
-      const gone = await tx.deleteFrom('staged_artifacts').where('expires', '<=', now).returning('blob_key').execute();
+      // Each row is returned by the one delete that removed it: the point where its expiry is announced once.
+      const gone = await tx.deleteFrom('staged_artifacts').where('expires', '<=', now).returning([...sweptColumns]).execute();
       await tx
         .deleteFrom('staging_groups as g')
         .where('g.expires', '<=', now)
         .where(sql<boolean>`not exists (select 1 from staged_artifacts a where a.feed_id = g.feed_id and a.owner = g.owner and a.lower_group_id = g.lower_group_id)`)
         .execute();
-      return gone.map((g) => g.blob_key);
+      return gone.map((r) => toSwept(r as SweptRow));
     });
+  }
+
+  async claimExpiryWarnings(now: string, before: string): Promise<SweptArtifact[]> {
+    const k = this.db as unknown as Kysely<Db>;
+    // Conditional on the column still being null: of nodes claiming at once, one gets each row.
+    const warned = await k
+      .updateTable('staged_artifacts')
+      .set({ expiry_warned: now })
+      .where('expiry_warned', 'is', null)
+      .where('expires', '>', now)
+      .where('expires', '<=', before)
+      .returning([...sweptColumns])
+      .execute();
+    return warned.map((r) => toSwept(r as SweptRow));
   }
 }
 

@@ -179,8 +179,15 @@ export class KyselyWebhookDatabase implements WebhookDatabase {
     return toDelivery(row);
   }
 
-  async deliveries(webhookId: number, limit: number): Promise<DeliveryRecord[]> {
-    const rows = await this.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', webhookId).orderBy('seq', 'desc').limit(limit).execute();
+  async deliveries(webhookId: number, limit: number, offset = 0): Promise<DeliveryRecord[]> {
+    const rows = await this.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('webhook_id', '=', webhookId)
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .offset(offset)
+      .execute();
     return rows.map(toDelivery);
   }
 

@@ -145,10 +145,37 @@ export interface StagingDatabase {
   countGroupPackages(owner: string, lowerGroupId: string, now: string): Promise<number>;
   /** How many unexpired packages (not symbols) the owner has staged, in groups or not. */
   countOwnerPackages(owner: string, now: string): Promise<number>;
+
+  /**
+   * A group's preview feed (feed/staging-preview.ts): its unexpired staged packages (with metadata and nuspec) whose
+   * lower-case id is one of `lowerIds`; null when the owner has no such group now.
+   */
+  previewPackages(owner: string, lowerGroupId: string, lowerIds: readonly string[], now: string): Promise<StagedArtifactRecord[] | null>;
+}
+
+/** An artifact the sweep removed or warned of, with the feed it belongs to (its webhooks hear of it). */
+export interface SweptArtifact {
+  readonly feedId: number;
+  readonly kind: StagedKind;
+  readonly id: string;
+  readonly fullVersion: string;
+  readonly owner: string;
+  /** Its group's id as created, or null when ungrouped. */
+  readonly groupId: string | null;
+  readonly expires: string;
+  readonly blobKey: string;
 }
 
 /** The sweep's side: expired artifacts and groups of every feed. */
 export interface StagingSweepDatabase {
-  /** Removes artifacts expired at `now`, and groups expired with no member left; returns the artifacts' blob keys. */
-  deleteExpired(now: string): Promise<string[]>;
+  /**
+   * Removes artifacts expired at `now`, and groups expired with no member left; returns the artifacts removed. With
+   * several nodes sweeping at once, each artifact is returned to the one whose delete removed it.
+   */
+  deleteExpired(now: string): Promise<SweptArtifact[]>;
+  /**
+   * Marks the artifacts that expire after `now` and by `before` and were not yet warned of as warned; returns them, to
+   * one caller only (a conditional update).
+   */
+  claimExpiryWarnings(now: string, before: string): Promise<SweptArtifact[]>;
 }

@@ -56,5 +56,12 @@ export function stagingMigrations(dialect: SqlDialectName): Record<string, Migra
         await db.schema.createIndex('staged_artifacts_expires').on('staged_artifacts').column('expires').execute();
       },
     },
+    '0013_staging_expiry_warning': {
+      // When the artifact's `staging.expiring` was announced (null: not yet): set once by a conditional update, so with
+      // several nodes one announces it. A new expiry (re-staging) clears it.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('staged_artifacts').addColumn('expiry_warned', 'text').execute();
+      },
+    },
   };
 }

@@ -75,8 +75,8 @@ export interface WebhookDatabase {
    * as failed with a message instead (a dead receiver costs a bounded queue). Returns it as stored.
    */
   enqueue(webhookId: number, delivery: NewDelivery, maxPending: number): Promise<DeliveryRecord>;
-  /** Newest first. */
-  deliveries(webhookId: number, limit: number): Promise<DeliveryRecord[]>;
+  /** Newest first, skipping the newest `offset`. */
+  deliveries(webhookId: number, limit: number, offset?: number): Promise<DeliveryRecord[]>;
   getDelivery(webhookId: number, deliveryId: string): Promise<DeliveryRecord | null>;
   /**
    * Queues a finished (sent or failed) delivery again with the same id and body, due now, attempts counted afresh;

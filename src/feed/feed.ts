@@ -16,6 +16,8 @@ import type { FeedDefinition } from './feed-definitions.js';
 import { feedScope, type FeedScope } from './feed-scope.js';
 import type { FeedHub, HubShared, OpenHubOptions } from './hub.js';
 import { KeyManager } from './keys.js';
+import { TokenExchange } from '../trust/exchange.js';
+import { KyselyTrustDatabase } from '../db/kysely-trust-database.js';
 import type { FileBytesCache } from './file-bytes-cache.js';
 import { ManageService } from './manage.js';
 import { Ownership } from './ownership.js';
@@ -23,6 +25,7 @@ import { PackageReader } from './package-reader.js';
 import { PublishService } from './publish.js';
 import { SymbolService } from './symbols.js';
 import { StagingService } from './staging.js';
+import { StagingPreviews } from './staging-preview.js';
 import { KyselyStagingDatabase } from '../db/kysely-staging-database.js';
 import { MergedReader } from './upstream/merged-reader.js';
 import { UpstreamService } from './upstream/service.js';
@@ -62,6 +65,8 @@ export interface Feed {
   readonly advisories: AdvisoryService;
   /** Staged packages and groups, invisible to readers until promoted (docs/STAGING.md). */
   readonly staging: StagingService;
+  /** Trusted publishing's token exchange (docs/TRUSTED-PUBLISHING.md). */
+  readonly trust: TokenExchange;
   /** The feed's webhooks; the use cases above tell it what changed (docs/WEBHOOKS.md). */
   readonly webhooks: WebhookService;
   /** Read-through to upstream feeds, when configured (docs/UPSTREAMS.md). */
@@ -72,6 +77,8 @@ export interface Feed {
   readonly fileBytes: FileBytesCache | null;
   /** For a virtual feed, the read side over its members (`reader` and `mergedReader` are its reader); else null. */
   readonly virtual: VirtualParts | null;
+  /** Staging groups' preview feeds: the published packages and a group's staged ones, for the group's owner. */
+  readonly stagingPreviews: StagingPreviews;
   /** The resolved data dir. */
   readonly dataDir: string;
   /** This process's own temporary folder (under `<dataDir>/tmp`), removed on close. */
@@ -139,6 +146,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     allowPrivateAddresses: config.webhookAllowPrivateAddresses,
     onError,
   });
+  const keys = new KeyManager(accessDb, auth, audit);
   const feed: Feed = {
     scope,
     definition,
@@ -149,7 +157,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     auth,
     access,
     ownership,
-    keys: new KeyManager(accessDb, auth, audit),
+    keys,
     audit,
     accessDb,
     events,
@@ -160,6 +168,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     mergedReader: upstream ? new MergedReader(db, blobs, events, upstream, fileBytes) : reader,
     fileBytes,
     virtual,
+    stagingPreviews: new StagingPreviews(reader, new KyselyStagingDatabase(kysely, definition.id), access),
     publish: new PublishService(db, blobs, access, events, {
       allowOverwrite: config.allowOverwrite,
       limits: { maxEntries: config.maxPackageEntries },
@@ -182,6 +191,10 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
       notifier: webhooks,
       promotion: { events, fence: hub.fence, deleteUnreferencedSymbols: (keys) => symbols.deleteUnreferenced(keys), onWarning: (m) => onError(new Error(m)) },
+    }),
+    trust: new TokenExchange(new KyselyTrustDatabase(kysely), shared.issuerKeys, keys, audit, {
+      maxKeyLifetime: config.trustedKeyLifetime,
+      exchangesPerMinute: config.trustExchangesPerMinute,
     }),
     advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events, webhooks),
     webhooks,

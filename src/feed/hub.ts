@@ -25,6 +25,7 @@ import { toDefinition, type FeedDefinition } from './feed-definitions.js';
 import { FileBytesCache } from './file-bytes-cache.js';
 import { sweepOrphanBlobs } from './orphans.js';
 import { ReadFence } from './read-fence.js';
+import { IssuerKeys } from '../trust/issuer-keys.js';
 import { openTempArea, type TempArea } from './temp-area.js';
 
 /** A push in flight writes its file moments before its row; anything older and unreferenced is an orphan. */
@@ -52,6 +53,8 @@ export interface HubShared {
   /** People who sign in (people/people.ts): the server's, like keys. */
   readonly people: People;
   readonly sessions: SessionStore;
+  /** Signing keys of the OIDC issuers trust policies name (trusted publishing). */
+  readonly issuerKeys: IssuerKeys;
 }
 
 /**
@@ -96,6 +99,7 @@ export class FeedHub {
       blobs,
       auth,
       people,
+      issuerKeys: new IssuerKeys(),
       sessions: new SessionStore(peopleDb, { idleTimeoutMs: config.signIn.idleTimeout * 1000, maxAgeMs: config.signIn.maxAge * 1000 }),
       fileBytes: config.packageBytesCacheSize > 0 ? new FileBytesCache(config.packageBytesCacheSize) : null,
       dataDir,
@@ -233,7 +237,7 @@ export class FeedHub {
     if (this.closed) return;
     this.closed = true;
     this.watcher.stop();
-    this.fence.stop();
+    await this.fence.stop();
     for (const opened of this.opened.values()) {
       const o = await opened.catch(() => null);
       o?.stop();

@@ -64,8 +64,12 @@ export class ReadFence {
     this.heartbeat.unref();
   }
 
-  stop(): void {
+  /** Stops the heartbeat and takes this node off the list fences wait for. */
+  async stop(): Promise<void> {
+    if (!this.heartbeat) return;
     clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    await this.db.forget(this.nodeId).catch(this.options.onError);
   }
 
   /** A change row's id from the change log: true when it was a fence marker (handled here, and not a package id). */

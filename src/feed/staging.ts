@@ -616,17 +616,20 @@ export function artifactBlockers(a: StagedArtifactRecord): Blocker[] {
 
 /**
  * Removes artifacts (of every feed) past their expiry, and their files unless a row still points to them; then groups
- * expired with no member left. Returns the removed files' keys.
+ * expired with no member left. `announce` hears of the removed artifacts first (their rows are gone by then). Returns
+ * the removed files' keys.
  */
 export async function sweepExpiredStaging(
   sweep: StagingSweepDatabase,
   db: Pick<PackageDatabase, 'isBlobReferenced'>,
   blobs: BlobStore,
   now = new Date(),
+  announce: (expired: Awaited<ReturnType<StagingSweepDatabase['deleteExpired']>>) => Promise<void> = async () => {},
 ): Promise<string[]> {
-  const keys = await sweep.deleteExpired(now.toISOString());
+  const expired = await sweep.deleteExpired(now.toISOString());
+  await announce(expired);
   const removed: string[] = [];
-  for (const key of new Set(keys)) {
+  for (const key of new Set(expired.map((a) => a.blobKey))) {
     if (await db.isBlobReferenced(key)) continue;
     await blobs.delete(key);
     removed.push(key);

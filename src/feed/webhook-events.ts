@@ -44,8 +44,29 @@ export interface GroupPromotedEvent {
   readonly packages: readonly { readonly id: string; readonly version: string }[];
 }
 
+/** What the expiry events say of a staged artifact. */
+export interface StagedArtifactEventBody extends PackageEventBody {
+  readonly id: string;
+  /** The full version, as staged. */
+  readonly version: string;
+  readonly kind: 'package' | 'symbols';
+  readonly owner: string;
+  readonly expires: string;
+  /** The group's id, or null when ungrouped. */
+  readonly group: string | null;
+}
+
+/**
+ * A staged artifact about to expire (`staging.expiring`, once, within `stagingExpiryWarningHours` of its expiry), or
+ * removed by the expiry sweep (`staging.expired`). Announced by the server, not by a caller: the actor is the sweep.
+ */
+export interface StagingExpiryEvent {
+  readonly event: 'staging.expiring' | 'staging.expired';
+  readonly package: StagedArtifactEventBody;
+}
+
 /** Everything a feed announces. */
-export type FeedEvent = PackageEvent | GroupPromotedEvent;
+export type FeedEvent = PackageEvent | StagingExpiryEvent | GroupPromotedEvent;
 
 /**
  * Tells the feed's webhooks of a change that committed. Implementations never throw: a failure to queue is reported to

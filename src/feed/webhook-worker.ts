@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ClaimedDelivery, WebhookQueue } from '../db/webhook-database.js';
 import { sendWebhook } from './webhook-sender.js';
 
@@ -40,6 +41,8 @@ export class WebhookWorker {
     private readonly options: WebhookWorkerOptions,
   ) {
     this.concurrency = options.concurrency ?? 16;
+    // Every attempt in flight listens to the one stop signal: more than Node's default 10 is expected, not a leak.
+    setMaxListeners(this.concurrency + 10, this.abort.signal);
   }
 
   start(): void {

@@ -97,10 +97,10 @@ export class WebhookService implements FeedNotifier {
     return webhook;
   }
 
-  /** A webhook with its newest deliveries (its delivery log). */
-  async show(webhookId: number, limit = SHOWN_DELIVERIES): Promise<{ webhook: WebhookRecord; deliveries: DeliveryRecord[] }> {
+  /** A webhook with its newest deliveries (its delivery log), skipping the newest `offset` (pages of the log). */
+  async show(webhookId: number, limit = SHOWN_DELIVERIES, offset = 0): Promise<{ webhook: WebhookRecord; deliveries: DeliveryRecord[] }> {
     const webhook = await this.get(webhookId);
-    return { webhook, deliveries: await this.db.deliveries(webhookId, limit) };
+    return { webhook, deliveries: await this.db.deliveries(webhookId, limit, offset) };
   }
 
   async update(actor: Actor, webhookId: number, changes: WebhookUpdate): Promise<WebhookRecord> {
@@ -129,6 +129,21 @@ export class WebhookService implements FeedNotifier {
     const webhook = await this.get(webhookId);
     if (!webhook.active) throw new PawketError(409, `Webhook ${webhookId} is inactive: make it active first (its deliveries wait until then).`);
     return this.enqueue(webhookId, PING_EVENT, null, { package: null }, actor);
+  }
+
+  /**
+   * Queues a `ping` and waits up to `waitMs` for its first attempt (a node's worker sends it); answers the delivery as
+   * it is then, and whether that attempt is over (sent, failed, or waiting for a retry).
+   */
+  async pingAndWait(actor: Actor, webhookId: number, waitMs: number): Promise<{ delivery: DeliveryRecord; attempted: boolean }> {
+    let delivery = await this.ping(actor, webhookId);
+    const attempted = (d: DeliveryRecord) => d.status === 'sent' || d.status === 'failed' || (d.status === 'pending' && d.attempts > 0);
+    const until = Date.now() + waitMs;
+    while (!attempted(delivery) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      delivery = await this.delivery(webhookId, delivery.deliveryId);
+    }
+    return { delivery, attempted: attempted(delivery) };
   }
 
   /** Sends a delivery again (same id and body). */

@@ -52,7 +52,7 @@ export const deliveryJson = (d: DeliveryRecord, withBody = false) => ({
   ...(withBody ? { body: JSON.parse(d.payload) as unknown } : {}),
 });
 
-function webhookId(text: string): number {
+export function webhookId(text: string): number {
   if (!/^\d{1,9}$/.test(text)) throw badRequest(`"${text.slice(0, 40)}" is not a webhook id (a number: see GET ${ADMIN_BASE}/webhooks).`);
   return Number(text);
 }
@@ -99,16 +99,8 @@ export function adminWebhookRoutes(app: FastifyInstance, deps: AdminWebhookRoute
   // Queues a `ping` and waits a little for its outcome: 200 with it, or 202 while it is still on its way.
   app.post<ById>(`${base}/:id/test`, opts, async (request, reply) => {
     const principal = await admin(request);
-    const id = webhookId(request.params.id);
-    let delivery = await deps.webhooks.ping(principal, id);
-    // Its first attempt is over when it was sent, failed, or waits for a retry.
-    const attempted = (d: DeliveryRecord) => d.status === 'sent' || d.status === 'failed' || (d.status === 'pending' && d.attempts > 0);
-    const until = Date.now() + deps.testWaitMs;
-    while (!attempted(delivery) && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      delivery = await deps.webhooks.delivery(id, delivery.deliveryId);
-    }
-    return reply.code(attempted(delivery) ? 200 : 202).send(deliveryJson(delivery, true));
+    const { delivery, attempted } = await deps.webhooks.pingAndWait(principal, webhookId(request.params.id), deps.testWaitMs);
+    return reply.code(attempted ? 200 : 202).send(deliveryJson(delivery, true));
   });
   app.get<{ Params: { id: string; delivery: string } }>(`${base}/:id/deliveries/:delivery`, opts, async (request) => {
     await admin(request);

@@ -13,6 +13,8 @@ export const routes = {
   staging: '/v3/staging',
   /** The V2 (OData) feed root: service document, `$metadata`, Packages, FindPackagesById(), Search(), GetUpdates(). */
   v2: '/api/v2/',
+  /** Trusted publishing's token exchange (docs/TRUSTED-PUBLISHING.md), at nuget.org's path. */
+  tokenExchange: '/api/v2/token',
   /** SymbolPackagePublish: push of symbols packages (.snupkg), nuget.org's path; GET `{this}/{id}/{version}` downloads one. */
   symbolPublish: '/api/v2/symbolpackage',
   /** The symbol server (Simple Symbol Query Protocol): `{this}{file}/{key}/{file}`, as on nuget.org and msdl. */

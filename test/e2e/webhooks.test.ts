@@ -365,3 +365,86 @@ describe('webhook deliveries across restarts and nodes', () => {
     expect(await cli('delete', String(created.id))).toMatch(/Deleted webhook/);
   }, 120_000);
 });
+
+describe('staging expiry events', () => {
+  /** Staged packages live 8.6 s (the smallest `stagingTtlDays`); the sweep runs five times a second. */
+  const STAGING_ENV = { ...WEBHOOK_ENV, PAWKET_STAGING_TTL_DAYS: '0.0001', PAWKET_STAGING_SWEEP_INTERVAL: '200' };
+
+  const stage = async (feedBase: string, id: string, groupId?: string) => {
+    const form = new FormData();
+    form.append('package', new Blob([new Uint8Array(await buildNupkg({ id, version: '1.0.0' }))]), 'x.nupkg');
+    if (groupId !== undefined) form.append('groupId', groupId);
+    const res = await fetch(`${feedBase}/v3/staging/package`, { method: 'PUT', body: form, headers: { 'x-nuget-apikey': KEY } });
+    const text = await res.text();
+    expect(res.status, text).toBe(201);
+    return JSON.parse(text) as { id: string; version: string; owner: string; expires: string };
+  };
+  const ofEvent = (r: Receiver, event: string) => r.received.filter((x) => x.event === event);
+
+  it('announces each staged package once before it expires and once when the sweep removes it, to its own feed', async () => {
+    // Warned 5.4 s before its expiry: a few seconds after it was staged.
+    const server = await startPawket({ env: { ...STAGING_ENV, PAWKET_STAGING_EXPIRY_WARNING_HOURS: '0.0015' } });
+    const r = await new Receiver().start();
+    const other = await new Receiver().start();
+    try {
+      expect((await api(server.baseUrl, 'POST', '/api/admin/feeds', { name: 'releases' })).status).toBe(201);
+      const feedBase = `${server.baseUrl}/f/releases`;
+      r.secret = (await createWebhook(feedBase, r.url)).secret;
+      // The default feed's webhook hears nothing of another feed's staging.
+      other.secret = (await createWebhook(server.baseUrl, other.url)).secret;
+      const grouped = await stage(feedBase, 'Contoso.Nightly', 'Nightly-42');
+      const loose = await stage(feedBase, 'Contoso.Loose');
+
+      await waitFor('two expired events', () => ofEvent(r, 'staging.expired').length >= 2, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(r.received.every((x) => x.signatureValid)).toBe(true);
+      for (const artifact of [grouped, loose]) {
+        const about = r.received.filter((x) => x.body.package?.id === artifact.id);
+        // Once each, in order.
+        expect(about.map((x) => x.event)).toEqual(['package.staged', 'staging.expiring', 'staging.expired']);
+        const expected = { id: artifact.id, version: '1.0.0', kind: 'package', owner: artifact.owner, expires: artifact.expires, group: artifact === grouped ? 'Nightly-42' : null };
+        const [, expiring, expired] = about;
+        for (const x of [expiring!, expired!]) {
+          expect(x.body.package).toEqual(expected);
+          expect(x.body).toMatchObject({ id: x.delivery, feed: 'releases', actor: { name: 'staging expiry sweep', owner: null } });
+        }
+        // Not before the warning window opened, nor expired before its time.
+        expect(Date.parse(expiring!.body.timestamp)).toBeGreaterThanOrEqual(Date.parse(artifact.expires) - 5400);
+        expect(Date.parse(expiring!.body.timestamp)).toBeLessThan(Date.parse(artifact.expires));
+        expect(Date.parse(expired!.body.timestamp)).toBeGreaterThanOrEqual(Date.parse(artifact.expires));
+      }
+      expect(other.received).toEqual([]);
+      // Gone for the staging API too.
+      expect((await api(feedBase, 'GET', '/v3/staging/package/Contoso.Nightly/1.0.0')).status).toBe(404);
+    } finally {
+      await r.stop();
+      await other.stop();
+      await server.stop();
+    }
+  }, 60_000);
+
+  it('with two nodes sweeping one database, each expiry is announced once', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'pawket-webhooks-'));
+    const env = { ...(await freshBackendEnv()), ...STAGING_ENV, PAWKET_WEBHOOK_POLL_INTERVAL: '50', PAWKET_STAGING_SWEEP_INTERVAL: '100' };
+    const r = await new Receiver().start();
+    const nodes = [await startPawket({ dataDir: join(work, 'nodes'), env })];
+    nodes.push(await startPawket({ dataDir: join(work, 'nodes'), env }));
+    try {
+      r.secret = (await createWebhook(nodes[0]!.baseUrl, r.url, { events: ['staging.expiring', 'staging.expired'] })).secret;
+      const count = 8;
+      const ids = Array.from({ length: count }, (_, i) => `Contoso.Swept${i}`);
+      await Promise.all(ids.map((id, i) => stage(nodes[i % 2]!.baseUrl, id, i % 3 === 0 ? 'sweep-group' : undefined)));
+      await waitFor(`${count} expired events`, () => ofEvent(r, 'staging.expired').length >= count, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(r.received.every((x) => x.signatureValid)).toBe(true);
+      for (const event of ['staging.expiring', 'staging.expired']) {
+        expect(ofEvent(r, event).map((x) => x.body.package?.id).sort(), event).toEqual([...ids].sort());
+      }
+      expect(new Set(r.received.map((x) => x.delivery)).size).toBe(2 * count);
+    } finally {
+      await r.stop();
+      await Promise.all(nodes.map((n) => n.stop()));
+      await rm(work, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

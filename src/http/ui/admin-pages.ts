@@ -30,6 +30,7 @@ ${
   input.admin
     ? html`<li><a href="${paths.admin('prefixes')}">Prefix reservations</a>: id prefixes reserved for an owner on each feed.</li>
 <li><a href="${paths.admin('audit')}">Audit log</a>: who did what, when, on which feed.</li>
+<li>Webhooks: each feed's, from its section of the <a href="${paths.admin('feeds')}">Feeds</a> page (the default feed's: <a href="/admin/webhooks">webhooks</a>).</li>
 <li><a href="${paths.orgs()}">Organisations</a>: every organisation and its members.</li>`
     : ''
 }
@@ -56,6 +57,7 @@ function feedSection(paths: UiPaths, m: ManagedFeed, admin: boolean): Html {
 <h2>Feed ${feed.name}${feed.kind === 'virtual' ? ' (virtual)' : ''}</h2>
 ${feed.description ? html`<p>${feed.description}</p>` : ''}
 <p class="muted">${feed.kind === 'virtual' ? html`Members: ${(feed.members ?? []).join(', ')}. ` : html`${feed.packages} package versions. `}Its own settings: ${settingsText(feed)}.</p>
+${admin && feed.kind !== 'virtual' ? html`<p><a href="${m.isDefault ? '' : `/f/${encodeURIComponent(feed.name)}`}/admin/webhooks">Webhooks of ${feed.name}</a>: URLs told of its pushes, deletions and staging, with their delivery logs.</p>` : ''}
 <h3>Roles</h3>
 ${
   m.roles.length === 0

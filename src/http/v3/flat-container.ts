@@ -72,7 +72,7 @@ export function flatContainerRoutes(
 export async function sendPackage(
   request: FastifyRequest,
   reply: FastifyReply,
-  reader: PackageReader,
+  reader: Pick<PackageReader, 'open' | 'redirectUrl'>,
   record: PackageFile,
   cacheControl: string,
   downloads: DownloadRecorder | undefined,

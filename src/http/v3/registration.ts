@@ -86,6 +86,7 @@ function withAdvisories(versions: SortedVersion[], all: IdAdvisories): Registrat
   return versions.map((v) => ({ ...v, advisories: advisoriesOfVersion(all, v) }));
 }
 
-function filterHive(versions: SortedVersion[], hive: RegistrationHive): SortedVersion[] {
+/** The versions a hive shows: the plain hives hide SemVer 2.0.0 ones. */
+export function filterHive(versions: SortedVersion[], hive: RegistrationHive): SortedVersion[] {
   return hive.semVer2 ? versions : versions.filter((v) => !v.record.isSemVer2);
 }
