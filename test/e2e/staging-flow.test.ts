@@ -177,6 +177,10 @@ describe.skipIf(skip)('CI stages a release, a person promotes it in the browser,
       await expect.poll(() => member.textContent()).toContain('ready');
       await member.getByRole('link', { name: `Download ${p.id} ${p.version}` }).waitFor();
     }
+    // The page names the group's preview feed, which CI's key can read before anyone promotes.
+    const preview = (await page.locator('#preview-feed').textContent())?.trim() ?? '';
+    expect(preview).toBe(`${server.baseUrl}/v3/staging/preview/${OWNER}/${GROUP}/index.json`);
+    expect((await fetch(preview, { headers: { 'x-nuget-apikey': keys.stage } })).status).toBe(200);
     await screenshot(page, 'staging-group');
   });
 

@@ -144,6 +144,8 @@ export interface StagingGroupInput {
   readonly total: number;
   /** Whether the viewer sees other owners' staging (admins): the owner is shown. */
   readonly admin: boolean;
+  /** The group's preview feed (its service index), for restoring the release before promoting it. */
+  readonly preview: string;
 }
 
 /** One group: its state, the forms for the whole group, and its members with theirs. */
@@ -161,6 +163,8 @@ ${
     ? html`<p>Promoting publishes every package of the group in the same instant, with one published time; the group then goes.</p>`
     : html`<div class="banner bad" role="status"><strong>This group cannot be promoted.</strong>${g.blockers.map((b) => html` ${b.message}`)}</div>`
 }
+<p>Restore the release before promoting it from the group's preview feed, with a key acting for ${g.owner}:
+<code id="preview-feed">${input.preview}</code></p>
 <div class="manage-actions">
 ${groupForm('promote', html`<button type="submit" class="primary"${g.canPromote ? '' : html` disabled`}>Promote group</button>`)}
 ${groupForm('delete', html`<label><input type="checkbox" name="confirm" value="yes" required> With its packages</label> <button type="submit" class="danger">Delete group</button>`)}

@@ -133,6 +133,7 @@ export function stagingPageRoutes(app: FastifyInstance, feed: StagingFeed): void
         pages: Math.max(1, Math.ceil(found.totalCount / PAGE_SIZE)),
         total: found.totalCount,
         admin: viewer.principal.scopes.has('admin'),
+        preview: `${baseUrl(request, feed.config.baseUrl)}${routes.staging}/preview/${encodeURIComponent(found.group.owner)}/${encodeURIComponent(found.group.id)}/index.json`,
       };
       return sendPage(reply, stagingGroupPage(paths, input, notice));
     });

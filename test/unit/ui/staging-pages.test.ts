@@ -102,6 +102,7 @@ describe('the staging pages', () => {
     expect(group.text).toContain('action="/account/staging/groups/release-1/promote"');
     expect(group.text).toContain('>Promote group</button>');
     expect(group.text).toContain('>Delete group</button>');
+    expect(group.text).toContain(`<code id="preview-feed">${server.url}/v3/staging/preview/alice/release-1/index.json</code>`);
     expect(group.text).toContain(`name="_csrf" value="${alice.csrf}"`);
     expect(group.text).toMatch(/<td>ready<\/td><td><span class="muted">none<\/span><\/td><td>\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC<\/td>/);
   });
