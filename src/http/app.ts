@@ -40,6 +40,7 @@ import { staticResourceRoutes } from './v3/static-resources.js';
 import { PackageFiles } from './ui/package-files.js';
 import { uiRoutes } from './ui/routes.js';
 import { PackageManagement } from './ui/manage-routes.js';
+import { stagingPageRoutes } from './ui/staging-routes.js';
 import { signInOffer } from './ui/sign-in-offer.js';
 import { uploadFormRoute } from './ui/upload-route.js';
 import { FeedRouter } from './feed-router.js';
@@ -317,6 +318,8 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   // Owners manage their ids in the browser: "My packages" and the package page's forms.
   const management = new PackageManagement(feed);
   management.routes(app);
+  // Owners' staged packages: look, download, promote, delete (docs/STAGING.md, Promoting in the web UI).
+  stagingPageRoutes(app, feed);
   // The web UI at / (docs/ARCHITECTURE.md, Web UI).
   uiRoutes(app, {
     management,

@@ -70,6 +70,7 @@ function account(paths: UiPaths): Html {
   if (!viewer) return html`<a class="account" href="${paths.signIn(paths.home())}">Sign in</a>`;
   return html`<span class="account"><span class="who" title="Signed in">${viewer.person?.user.displayName || viewer.principal.owner}</span>
 <a href="${paths.myPackages}">My packages</a>
+<a href="${paths.myStaging}">Staging</a>
 <a href="${paths.myKeys}">My keys</a>
 <a href="${paths.trustPolicies}">Trusted publishing</a>
 <a href="${paths.orgs()}">Organisations</a>${viewer.admin ? html`

@@ -46,6 +46,11 @@ export class UiPaths {
     return `${this.prefix}/account/packages`;
   }
 
+  /** The staged packages the signed-in person (or their organisations) may promote on this feed. */
+  get myStaging(): string {
+    return `${this.prefix}/account/staging`;
+  }
+
   /** Organisations (server-wide); one organisation's page with `name`. */
   orgs(name?: string): string {
     return name === undefined ? '/orgs' : `/orgs/${encodeURIComponent(name)}`;
