@@ -9,6 +9,7 @@ import { orgCommands } from './orgs.js';
 import { serve } from './serve.js';
 import { userCommands } from './users.js';
 import { openStorage } from './storage.js';
+import { trustCommands } from './trust.js';
 import { webhookCommands } from './webhooks.js';
 
 // Commands other than serve are loaded when run: their libraries (tar, progress bars) stay out of a server's memory.
@@ -89,6 +90,7 @@ feedCommands(program, configOf);
 orgCommands(program, configOf);
 userCommands(program, configOf);
 webhookCommands(program, configOf);
+trustCommands(program, configOf);
 
 program
   .command('promote <packages...>')

@@ -580,6 +580,30 @@ export class StagingService {
   private async removeUnlessReferenced(blobKey: string): Promise<void> {
     if (!(await this.db.isBlobReferenced(blobKey))) await this.blobs.delete(blobKey);
   }
+
+  /**
+   * A staged artifact's file, for its owners to inspect before promoting it: the visibility of getArtifact (404 for
+   * everyone else). It streams through this node, never from a storage URL that would work for anyone holding it.
+   */
+  async openArtifact(principal: Principal, kind: StagedKind, id: string, version: string): Promise<StagedFile> {
+    await this.access.authorizeAnyStage(principal);
+    const now = this.now();
+    const artifact = await this.find(principal, kind, id, version, now);
+    if (!artifact) throw artifactNotFound(kind, id, version);
+    const content = await this.blobs.open(artifact.blobKey);
+    if (!content) throw new StagingError(404, kind === 'package' ? 'PackageNotFound' : 'SymbolsNotFound', `The file of staged ${artifact.id} ${artifact.fullVersion} is missing from storage.`);
+    const fileName = `${artifact.lowerId}.${artifact.lowerVersion}.${kind === 'package' ? 'nupkg' : 'snupkg'}`;
+    return { artifact: await this.view(artifact, now), fileName, sha512: artifact.sha512, content };
+  }
+}
+
+/** A staged artifact's stored file, opened (StagingService.openArtifact). */
+export interface StagedFile {
+  readonly artifact: ArtifactView;
+  /** `{lowerId}.{lowerVersion}.nupkg` (or `.snupkg`), as a push of it would be named. */
+  readonly fileName: string;
+  readonly sha512: string;
+  readonly content: NonNullable<Awaited<ReturnType<BlobStore['open']>>>;
 }
 
 /** Why an artifact cannot be promoted now. */

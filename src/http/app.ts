@@ -27,6 +27,9 @@ import { symbolRoutes } from './symbols.js';
 import { stagingRoutes } from './staging.js';
 import { stagingPreviewRoutes } from './staging-preview.js';
 import { tokenExchangeRoutes } from './token-exchange.js';
+import { trustPolicyRoutes } from './trust-policies.js';
+import { trustPoliciesOf } from '../trust/policies.js';
+import { trustRoutes } from './ui/trust-routes.js';
 import { V2Catalog } from '../feed/v2-catalog.js';
 import { v2Routes } from './v2/routes.js';
 import { flatContainerRoutes, type DownloadRecorder } from './v3/flat-container.js';
@@ -37,6 +40,7 @@ import { staticResourceRoutes } from './v3/static-resources.js';
 import { PackageFiles } from './ui/package-files.js';
 import { uiRoutes } from './ui/routes.js';
 import { PackageManagement } from './ui/manage-routes.js';
+import { stagingPageRoutes } from './ui/staging-routes.js';
 import { signInOffer } from './ui/sign-in-offer.js';
 import { uploadFormRoute } from './ui/upload-route.js';
 import { FeedRouter } from './feed-router.js';
@@ -299,6 +303,10 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     orgRoutes(app, { hub: feed.hub, people, scope: feed.scope });
     adminPageRoutes(app, { hub: feed.hub, people, scope: feed.scope });
     keyRoutes(app, { hub: feed.hub, keys: feed.keys, people, scope: feed.scope });
+    // Trusted publishing's policies (docs/TRUSTED-PUBLISHING.md): the server's, like keys; JSON and pages.
+    const policies = trustPoliciesOf(feed.hub);
+    trustPolicyRoutes(app, { policies, requestAuth: parts.requestAuth });
+    trustRoutes(app, { policies, people, scope: feed.scope });
     userAdminRoutes(app, { users: new UserAdmin(people, sessions, feed.accessDb, feed.audit, feed.auth), people, hub: feed.hub, scope: feed.scope });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });
@@ -310,6 +318,8 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   // Owners manage their ids in the browser: "My packages" and the package page's forms.
   const management = new PackageManagement(feed);
   management.routes(app);
+  // Owners' staged packages: look, download, promote, delete (docs/STAGING.md, Promoting in the web UI).
+  stagingPageRoutes(app, feed);
   // The web UI at / (docs/ARCHITECTURE.md, Web UI).
   uiRoutes(app, {
     management,

@@ -1,5 +1,6 @@
 import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
+import { KyselyTrustDatabase } from '../db/kysely-trust-database.js';
 import { ORG_ROLES, type OrgMembership, type OrgRecord, type OrgRole, type UserRecord } from '../db/people-database.js';
 import { badRequest, notFound, PawketError } from '../errors.js';
 import { AuditLog } from '../feed/audit.js';
@@ -114,7 +115,10 @@ export class Organisations {
     return { ...org, description: text };
   }
 
-  /** Server admins only; refused (409, naming them) while the organisation owns package ids or holds prefixes. */
+  /**
+   * Server admins only; refused (409, naming them) while the organisation owns package ids, holds prefixes or has
+   * trust policies.
+   */
   async delete(acting: Acting, name: string): Promise<OrgRecord> {
     if (!acting.admin) throw new PawketError(403, 'Only an admin may delete an organisation.');
     const org = await this.requireOrg(name);
@@ -127,6 +131,11 @@ export class Organisations {
         return `on feed '${h.feed}' it ${parts.join(' and ')}`;
       });
       throw new PawketError(409, `The organisation ${org.name} cannot be deleted: ${what.join('; ')}. Give them other owners (or release the prefixes) first.`);
+    }
+    // A policy left behind would issue keys for whoever takes the name next.
+    const policies = (await new KyselyTrustDatabase(this.hub.shared.kysely).listPolicies()).filter((p) => p.owner === org.name);
+    if (policies.length > 0) {
+      throw new PawketError(409, `The organisation ${org.name} cannot be deleted: it has trust policies (${list(policies.map((p) => `${p.policyId} ${p.name}`))}). Delete them first (\`pawket trust delete ID\`).`);
     }
     const members = await this.db.members(org.orgId);
     await this.db.deleteOrg(org.name);

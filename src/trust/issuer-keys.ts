@@ -68,6 +68,9 @@ export class IssuerKeys {
       const document = (await boundedJson(url, timeoutDuration)) as { issuer?: unknown; jwks_uri?: unknown };
       if (document.issuer !== issuer) throw new Error(`its discovery document names issuer ${String(document.issuer).slice(0, 200)}`);
       if (typeof document.jwks_uri !== 'string' || !/^https?:\/\//.test(document.jwks_uri)) throw new Error('its discovery document has no jwks_uri');
+      // The keys come from the issuer's own origin (GitHub's and GitLab's do): a discovery document cannot send this
+      // server to fetch from anywhere else.
+      if (new URL(document.jwks_uri).origin !== new URL(issuer).origin) throw new Error(`its jwks_uri ${new URL(document.jwks_uri).origin} is not on the issuer's origin`);
       let failedUntil = 0;
       const keys = createRemoteJWKSet(new URL(document.jwks_uri), {
         timeoutDuration,

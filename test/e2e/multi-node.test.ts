@@ -2,11 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backend, freshBackendEnv } from '../support/backend.js';
-import { startLoadBalancer, nginxBinary, type TempNginx } from '../support/nginx.js';
+import { backend } from '../support/backend.js';
+import { nginxBinary, type TempNginx } from '../support/nginx.js';
 import { buildNupkg } from '../support/nupkg.js';
+import { startCluster, type PawketCluster } from './support/cluster.js';
 import { createNuGetSandbox, hasDotnet, requireClients, runOk, writePawketOnlyConfig } from './support/dotnet.js';
-import { startPawket, type PawketServer } from './support/server.js';
+import type { PawketServer } from './support/server.js';
 
 const KEY = 'multi-node-key';
 // Nodes share a database and a bucket: this suite belongs to the PostgreSQL + S3 pass of `npm test`.
@@ -26,20 +27,19 @@ const download = async (base: string, id: string, v: string) => {
 };
 
 describe.skipIf(skip)('several stateless nodes behind a load balancer', () => {
-  let nodes: PawketServer[] = [];
+  let cluster: PawketCluster | undefined;
+  let nodes: readonly PawketServer[] = [];
   let lb: TempNginx;
   let work: string;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'pawket-multi-'));
     // One database and one bucket prefix, shared by every node.
-    const shared = { ...(await freshBackendEnv()), PAWKET_API_KEY: KEY };
-    nodes = await Promise.all([0, 1, 2].map(() => startPawket({ env: shared })));
-    lb = await startLoadBalancer(nodes.map((n) => new URL(n.baseUrl).host));
+    cluster = await startCluster(3, { PAWKET_API_KEY: KEY });
+    ({ nodes, lb } = cluster);
   });
   afterAll(async () => {
-    await lb?.stop();
-    await Promise.all(nodes.map((n) => n.stop()));
+    await cluster?.stop();
     await rm(work, { recursive: true, force: true });
   });
 

@@ -25,7 +25,16 @@ interface Received {
   readonly event: string;
   readonly delivery: string;
   readonly signatureValid: boolean;
-  readonly body: { id: string; event: string; feed: string; timestamp: string; package: { id: string; version?: string; versions?: string[] } | null; actor: { name: string; owner: string | null } };
+  readonly body: {
+    id: string;
+    event: string;
+    feed: string;
+    timestamp: string;
+    package: { id: string; version?: string; versions?: string[]; promoted?: boolean; group?: string | null } | null;
+    group?: { id: string; name: string; owner: string };
+    packages?: Array<{ id: string; version: string }>;
+    actor: { name: string; owner: string | null };
+  };
 }
 
 type Mode = 'ok' | 'fail' | 'hang';
@@ -380,6 +389,33 @@ describe('staging expiry events', () => {
     return JSON.parse(text) as { id: string; version: string; owner: string; expires: string };
   };
   const ofEvent = (r: Receiver, event: string) => r.received.filter((x) => x.event === event);
+
+  it('announces a promotion: each package as pushed (promoted), then the group, signed and once each', async () => {
+    const server = await startPawket({ env: { ...WEBHOOK_ENV, PAWKET_STAGING_API_PROMOTION: 'true' } });
+    const r = await new Receiver().start();
+    try {
+      r.secret = (await createWebhook(server.baseUrl, r.url)).secret;
+      await stage(server.baseUrl, 'Contoso.Release.Core', 'rel-7');
+      await stage(server.baseUrl, 'Contoso.Release.Web', 'rel-7');
+      const promoted = await api(server.baseUrl, 'POST', '/v3/staging/groups/rel-7/promote');
+      expect(promoted.status, promoted.text).toBe(200);
+      await waitFor('the group event', () => ofEvent(r, 'group.promoted').length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(r.received.every((x) => x.signatureValid)).toBe(true);
+      for (const id of ['Contoso.Release.Core', 'Contoso.Release.Web']) {
+        const about = r.received.filter((x) => x.body.package?.id === id);
+        expect(about.map((x) => x.event)).toEqual(['package.staged', 'package.pushed']);
+        expect(about[1]!.body.package).toMatchObject({ version: '1.0.0', promoted: true, group: 'rel-7' });
+      }
+      const [group] = ofEvent(r, 'group.promoted');
+      expect(group!.body).toMatchObject({ package: null, group: { id: 'rel-7', name: 'rel-7' } });
+      expect(group!.body.packages!.map((p) => p.id).sort()).toEqual(['Contoso.Release.Core', 'Contoso.Release.Web']);
+      expect(r.received).toHaveLength(5);
+    } finally {
+      await r.stop();
+      await server.stop();
+    }
+  });
 
   it('announces each staged package once before it expires and once when the sweep removes it, to its own feed', async () => {
     // Warned 5.4 s before its expiry: a few seconds after it was staged.

@@ -271,6 +271,9 @@ export function matchId(term: IdShape, id: IdShape, allowSubstring: boolean): nu
   return 0;
 }
 
+/** Most id refreshes reading the database at once. */
+const REFRESH_READS = 4;
+
 /**
  * The in-memory search index: every id's versions and up to four search documents (the latest listed version for
  * each combination of `prerelease` and SemVer 2.0.0), with inverted indexes over id words and text words.
@@ -308,6 +311,8 @@ export class MemorySearchIndex implements SearchIndex {
 
   private readonly refreshing = new Map<string, { again: boolean; done: Promise<void> }>();
   private changedWhileLoading: Set<string> | null = new Set();
+  private activeReads = 0;
+  private readonly readWaiters: Array<() => void> = [];
   private loaded = false;
   private readonly loading: Promise<void>;
   private countsTimer: NodeJS.Timeout | undefined;
@@ -714,6 +719,21 @@ export class MemorySearchIndex implements SearchIndex {
     if (this.refreshing.size > 0) await Promise.all([...this.refreshing.values()].map((r) => r.done));
   }
 
+  /**
+   * Runs a refresh's reads with at most REFRESH_READS others: a release of hundreds of ids changes them at once, and
+   * restore requests must not queue behind hundreds of index reads for the database's connections.
+   */
+  private async reading<T>(read: () => Promise<T>): Promise<T> {
+    while (this.activeReads >= REFRESH_READS) await new Promise<void>((resolve) => this.readWaiters.push(resolve));
+    this.activeReads++;
+    try {
+      return await read();
+    } finally {
+      this.activeReads--;
+      this.readWaiters.shift()?.();
+    }
+  }
+
   private changed(lowerId: string): void {
     if (this.closed) return;
     if (this.changedWhileLoading) this.changedWhileLoading.add(lowerId);
@@ -735,7 +755,7 @@ export class MemorySearchIndex implements SearchIndex {
       try {
         do {
           state.again = false;
-          const [records, counts] = await Promise.all([this.source.listVersions(lowerId), this.source.listDownloadCounts(lowerId)]);
+          const [records, counts] = await this.reading(() => Promise.all([this.source.listVersions(lowerId), this.source.listDownloadCounts(lowerId)]));
           if (this.closed) return;
           this.replace(lowerId, buildEntry(records, countsOf(counts)));
         } while (state.again);

@@ -70,7 +70,9 @@ function account(paths: UiPaths): Html {
   if (!viewer) return html`<a class="account" href="${paths.signIn(paths.home())}">Sign in</a>`;
   return html`<span class="account"><span class="who" title="Signed in">${viewer.person?.user.displayName || viewer.principal.owner}</span>
 <a href="${paths.myPackages}">My packages</a>
+<a href="${paths.myStaging}">Staging</a>
 <a href="${paths.myKeys}">My keys</a>
+<a href="${paths.trustPolicies}">Trusted publishing</a>
 <a href="${paths.orgs()}">Organisations</a>${viewer.admin ? html`
 <a href="${paths.admin()}">Admin</a>` : ''}
 <form class="inline" method="post" action="${paths.signOut}"><input type="hidden" name="${CSRF_FIELD}" value="${viewer.csrf}"><button type="submit">Sign out</button></form></span>`;

@@ -36,9 +36,19 @@ export class UiPaths {
     return '/account/keys';
   }
 
+  /** Trusted publishing: the policies of the owners the signed-in person acts for (server-wide, as policies are). */
+  get trustPolicies(): string {
+    return '/account/trust';
+  }
+
   /** The packages the signed-in person owns on this feed. */
   get myPackages(): string {
     return `${this.prefix}/account/packages`;
+  }
+
+  /** The staged packages the signed-in person (or their organisations) may promote on this feed. */
+  get myStaging(): string {
+    return `${this.prefix}/account/staging`;
   }
 
   /** Organisations (server-wide); one organisation's page with `name`. */
