@@ -261,6 +261,8 @@ describe('the API', () => {
       repository: 'northwind/tools',
       workflow: 'release.yml',
       issuer: issuer.url,
+      // The server has no baseUrl setting (its port is chosen at start), so the policy names the audience.
+      audience: s.url,
       patterns: ['Northwind.*'],
       keyLifetime: 600,
     });
@@ -284,7 +286,7 @@ describe('pawket trust', () => {
   it('creates, lists, shows, disables, enables and deletes; a created policy trades tokens for keys', async () => {
     const created = await pawket('trust', 'create', '--name', 'cli release', '--owner', 'fabrikam', '--github', 'fabrikam/app', '--workflow', 'release.yml',
       '--environment', 'prod', '--issuer', issuer.url, '--claim', 'runner_environment=github-hosted', '--scopes', 'push-new,push', '--patterns', 'Fabrikam.*',
-      '--feeds', 'dev', '--key-lifetime', '900');
+      '--feeds', 'dev', '--key-lifetime', '900', '--audience', `${s.url}/f/dev`);
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     const id = /Created trust policy (\d+)/.exec(created.stdout)![1]!;
@@ -297,7 +299,8 @@ describe('pawket trust', () => {
     expect((await pawket('trust', 'show', id)).stdout).toMatch(/Key lifetime: 900 s/);
 
     const claims = { repository: 'fabrikam/app', repository_owner: 'fabrikam', repository_id: '5', repository_owner_id: '6', environment: 'prod', runner_environment: 'github-hosted', workflow_ref: 'fabrikam/app/.github/workflows/release.yml@refs/tags/v1' };
-    // The policy names the feed dev: its audience is that feed's URL, and the default feed is not covered.
+    // The policy names the feed dev and that feed's URL as its audience (the server has no baseUrl setting to stand
+    // for it); the default feed is not covered.
     const onDefault = await exchange(await issuer.token({ audience: s.url, claims }), 'fabrikam');
     expect(onDefault.status).toBe(403);
     const res = await exchange(await issuer.token({ audience: `${s.url}/f/dev`, claims }), 'fabrikam', '/f/dev');
