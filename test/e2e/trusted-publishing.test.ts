@@ -10,9 +10,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KyselyTrustDatabase } from '../../src/db/kysely-trust-database.js';
-import type { NewTrustPolicy } from '../../src/db/trust-database.js';
-import { openDatabase } from '../../src/db/open.js';
 import { freshBackendEnv } from '../support/backend.js';
 import { buildNupkg } from '../support/nupkg.js';
 import { OidcIssuer } from '../support/oidc-issuer.js';
@@ -26,7 +23,7 @@ import {
   type NuGetSandbox,
   type RunResult,
 } from './support/dotnet.js';
-import { startPawket, type PawketServer } from './support/server.js';
+import { pawketMain, startPawket, type PawketServer } from './support/server.js';
 
 const clients = requireClients('trusted publishing end-to-end tests', hasDotnet ? [] : ['dotnet (the .NET 10 SDK)']);
 const STEP_TIMEOUT = 240_000;
@@ -49,6 +46,8 @@ describe.skipIf(clients.skip)('trusted publishing with real CI-side clients', ()
     server = await startPawket({ env: { ...backendEnv, PAWKET_API_KEY: ADMIN_KEY } });
     sandbox = await createNuGetSandbox(join(work, 'nuget'));
     publisherConfig = await writePawketOnlyConfig(join(work, 'publisher'), server.feedUrl);
+    // The owner the policies' keys act for.
+    await pawket('orgs', 'create', 'contoso');
   });
 
   afterAll(async () => {
@@ -57,22 +56,17 @@ describe.skipIf(clients.skip)('trusted publishing with real CI-side clients', ()
     if (work && !process.env.PAWKET_E2E_KEEP) await rm(work, { recursive: true, force: true });
   });
 
-  /** Creates a policy in the server's database, as an owner would (the server reads policies from there per exchange). */
-  async function createPolicy(policy: Omit<NewTrustPolicy, 'created' | 'createdBy' | 'disabled' | 'scopes' | 'feeds' | 'keyLifetime'>): Promise<void> {
-    const db = await openDatabase(backendEnv.PAWKET_DATABASE ?? 'sqlite', server.dataDir);
-    try {
-      await new KyselyTrustDatabase(db.kysely).createPolicy({
-        scopes: ['push-new', 'push'],
-        feeds: null,
-        keyLifetime: 3600,
-        created: new Date().toISOString(),
-        createdBy: 'test',
-        disabled: false,
-        ...policy,
-      });
-    } finally {
-      await db.close();
-    }
+  /** The built `pawket` command line on the server's database, as an admin runs it. */
+  async function pawket(...args: string[]): Promise<RunResult> {
+    const r = await run(process.execPath, [pawketMain, ...args, '--data-dir', server.dataDir], { env: backendEnv, timeoutMs: 60_000 });
+    expect(r.code, describeRun(r)).toBe(0);
+    return r;
+  }
+
+  /** `pawket trust create` (the server reads policies at each exchange). */
+  async function createPolicy(...args: string[]): Promise<void> {
+    const r = await pawket('trust', 'create', ...args);
+    expect(r.stdout, describeRun(r)).toMatch(/Created trust policy \d+/);
   }
 
   function explain(r: RunResult): string {
@@ -124,15 +118,8 @@ describe.skipIf(clients.skip)('trusted publishing with real CI-side clients', ()
     // The feed's URL is the audience, as the workflow passes it to NuGet/login (`audience:`). The server has no baseUrl
     // setting (its port is chosen at start), so the policy names it.
     const feed = server.baseUrl;
-    await createPolicy({
-      name: 'widgets release',
-      owner: 'contoso',
-      provider: 'github',
-      issuer: issuer.url,
-      claims: { repository: 'contoso/widgets', repository_owner: 'contoso', workflow: 'release.yml' },
-      audience: feed,
-      patterns: ['Contoso.Widgets*'],
-    });
+    await createPolicy('--name', 'widgets release', '--owner', 'contoso', '--github', 'contoso/widgets', '--workflow', 'release.yml',
+      '--issuer', issuer.url, '--audience', feed, '--patterns', 'Contoso.Widgets*');
     const ref = 'contoso/widgets/.github/workflows/release.yml@refs/tags/v1.0.0';
     issuer.actionsClaims = {
       repository: 'contoso/widgets',
@@ -189,15 +176,8 @@ describe.skipIf(clients.skip)('trusted publishing with real CI-side clients', ()
 
   it('GitLab CI: the id_tokens token, exchanged with curl, gives a key that pushes; the package restores', { timeout: STEP_TIMEOUT * 2 }, async () => {
     const feed = server.baseUrl;
-    await createPolicy({
-      name: 'gadgets release',
-      owner: 'contoso',
-      provider: 'gitlab',
-      issuer: issuer.url,
-      claims: { project_path: 'contoso/gadgets', namespace_path: 'contoso', ref: 'main' },
-      audience: feed,
-      patterns: ['Contoso.Gadgets*'],
-    });
+    await createPolicy('--name', 'gadgets release', '--owner', 'contoso', '--gitlab', 'contoso/gadgets', '--ref', 'main',
+      '--issuer', issuer.url, '--audience', feed, '--patterns', 'Contoso.Gadgets*');
     // GitLab puts the token of an `id_tokens:` entry into the job's environment under that entry's name.
     const jobEnv = {
       NUGET_ID_TOKEN: await issuer.token({
