@@ -50,7 +50,7 @@ function showPolicy(policies: TrustPolicies, p: TrustPolicyRecord): void {
       `Owner:        ${p.owner}`,
       `Issuer:       ${p.issuer} (${p.provider})`,
       `Claims:       ${Object.entries(p.claims).map(([k, v]) => `${k}=${v}`).join(', ')}`,
-      `Audience:     ${p.audience ?? "the feed's URL"}`,
+      `Audience:     ${p.audience ?? "the server's baseUrl"}`,
       `Scopes:       ${p.scopes.join(', ')}`,
       `Package ids:  ${p.patterns.join(', ') || 'any id'}`,
       `Feeds:        ${json.feeds === '*' ? 'every feed' : json.feeds.join(', ') || '(deleted feeds)'}`,
@@ -83,14 +83,15 @@ export function trustCommands(program: Command, loadConfigOf: (flags: StorageFla
       .option('--ref <ref>', 'only this ref (GitHub: refs/heads/main, refs/tags/v1.0; GitLab: main)')
       .option('--issuer <url>', 'the issuer (default: GitHub Actions or gitlab.com); required without --github or --gitlab')
       .option('--claim <name=value>', 'a claim the token must carry (repeatable)', collect)
-      .option('--audience <url>', "the token's audience (default: the feed's URL)")
+      .option('--audience <url>', "the token's audience: the URL given to NuGet/login as its audience input (default: the server's baseUrl; required without one)")
       .option('--scopes <scopes>', `comma-separated: ${TRUST_SCOPES.join(', ')} (default push-new,push)`)
       .option('--patterns <globs>', 'comma-separated id globs the keys may publish, e.g. "Contoso.*" (default: any id)')
       .option('--feeds <names>', "comma-separated feed names, or '*' (default): every feed")
       .option('--key-lifetime <seconds>', 'how long an issued key lives (60 to trustedKeyLifetime; default trustedKeyLifetime)')
       .option('--json', 'print JSON'),
-  ).action((flags: CreateFlags) =>
-    withPolicies(configOf(flags), async (policies) => {
+  ).action((flags: CreateFlags) => {
+    const config = configOf(flags);
+    return withPolicies(config, async (policies) => {
       if (flags.github && flags.gitlab) throw badRequest('A policy is for GitHub (--github) or GitLab (--gitlab), not both.');
       if (flags.keyLifetime !== undefined && !/^\d{1,9}$/.test(flags.keyLifetime)) throw badRequest(`--key-lifetime takes seconds, not '${flags.keyLifetime}'.`);
       const policy = await policies.create(operator(), {
@@ -109,12 +110,12 @@ export function trustCommands(program: Command, loadConfigOf: (flags: StorageFla
         patterns: flags.patterns ? [flags.patterns] : undefined,
         feeds: flags.feeds,
         keyLifetime: flags.keyLifetime === undefined ? undefined : Number(flags.keyLifetime),
-      });
+      }, config.baseUrl ?? null);
       if (flags.json) return void out(JSON.stringify(policyJson(policy, policies.feedNames), null, 2));
       out(`Created trust policy ${policy.policyId} (${policy.name}) for ${policy.owner}: ${trusted(policy)}.`);
       out(`CI jobs it trusts exchange their OIDC token at <feed URL>/api/v2/token with user ${policy.owner} (docs/TRUSTED-PUBLISHING.md).`);
-    }),
-  );
+    });
+  });
 
   storageOptions(trust.command('list').description('List every trust policy.').option('--json', 'print JSON')).action((flags: StorageFlags & Json) =>
     withPolicies(configOf(flags), async (policies) => {

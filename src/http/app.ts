@@ -305,8 +305,8 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     keyRoutes(app, { hub: feed.hub, keys: feed.keys, people, scope: feed.scope });
     // Trusted publishing's policies (docs/TRUSTED-PUBLISHING.md): the server's, like keys; JSON and pages.
     const policies = trustPoliciesOf(feed.hub);
-    trustPolicyRoutes(app, { policies, requestAuth: parts.requestAuth });
-    trustRoutes(app, { policies, people, scope: feed.scope });
+    trustPolicyRoutes(app, { policies, requestAuth: parts.requestAuth, configuredBase: config.baseUrl });
+    trustRoutes(app, { policies, people, scope: feed.scope, configuredBase: config.baseUrl });
     userAdminRoutes(app, { users: new UserAdmin(people, sessions, feed.accessDb, feed.audit, feed.auth), people, hub: feed.hub, scope: feed.scope });
   }
   feedAdminRoutes(app, { auth: feed.auth, requestAuth, ownership: feed.ownership });

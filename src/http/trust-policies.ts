@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal } from '../feed/auth.js';
 import { policyId, policyJson, type TrustPolicies } from '../trust/policies.js';
+import { baseUrl } from './base-url.js';
 import type { RequestAuthenticator } from './access-control.js';
 import { parseBody } from './admin.js';
 
@@ -9,6 +10,7 @@ export interface TrustPolicyRouteDeps {
   readonly policies: TrustPolicies;
   /** The server's, tied to no feed: policies belong to the whole server, as keys do. */
   readonly requestAuth: RequestAuthenticator;
+  readonly configuredBase: string | undefined;
 }
 
 /** Where the policies' API lives. */
@@ -62,7 +64,7 @@ export function trustPolicyRoutes(app: FastifyInstance, deps: TrustPolicyRouteDe
   app.post(TRUST_POLICIES_BASE, opts, async (request, reply) => {
     const principal = await caller(request);
     const body = parseBody(newPolicyBody, request.body);
-    return reply.code(201).send(shown(await policies.create(principal, body)));
+    return reply.code(201).send(shown(await policies.create(principal, body, baseUrl(request, deps.configuredBase))));
   });
   app.get<ById>(`${TRUST_POLICIES_BASE}/:id`, opts, async (request) => {
     const principal = await caller(request);

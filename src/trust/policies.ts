@@ -156,7 +156,11 @@ export class TrustPolicies {
     return this.managed(principal, policyId, 'see');
   }
 
-  async create(principal: Principal, request: NewPolicyRequest): Promise<TrustPolicyRecord> {
+  /**
+   * `defaultAudience`: what a policy that names no audience gets, the server's public URL as the creator reached it (or
+   * its `baseUrl`); with neither, the policy must name one.
+   */
+  async create(principal: Principal, request: NewPolicyRequest, defaultAudience: string | null = null): Promise<TrustPolicyRecord> {
     const name = policyName(request.name);
     const owner = ownerName(request.owner);
     this.requireOwner(principal, owner, 'create');
@@ -167,7 +171,12 @@ export class TrustPolicies {
       throw badRequest(`A ${provider} policy must name ${missing.join(' and ')}: ${howToName(provider)}.`);
     }
     const issuer = checkIssuer(request.issuer ?? defaultIssuer(provider), isServerAdmin(principal));
-    const audience = request.audience === undefined || request.audience === null || request.audience.trim() === '' ? null : checkAudience(request.audience);
+    const named = request.audience === undefined || request.audience === null || request.audience.trim() === '' ? null : request.audience;
+    const audience = named ?? defaultAudience;
+    if (audience === null) {
+      throw badRequest("Name the policy's audience: the URL given to the NuGet/login action as its audience input, usually the feed's URL (or set the server's baseUrl).");
+    }
+    checkAudience(audience);
     const scopes = trustScopes(request.scopes);
     let patterns = parsePatterns(request.patterns ?? []);
     const feeds = this.feedIds(request.feeds);

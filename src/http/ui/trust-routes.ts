@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TrustPolicyRecord } from '../../db/trust-database.js';
 import { badRequest, PawketError } from '../../errors.js';
 import { isValidOnFeed, ownersActedFor, type Principal } from '../../feed/auth.js';
+import { baseUrl } from '../base-url.js';
 import type { FeedScope } from '../../feed/feed-scope.js';
 import { keyFeedNames } from '../../feed/keys.js';
 import type { People } from '../../people/people.js';
@@ -18,6 +19,7 @@ export interface TrustRouteDeps {
   readonly people: People;
   /** The default feed: these pages are the server's, drawn in its frame. */
   readonly scope: FeedScope;
+  readonly configuredBase: string | undefined;
 }
 
 const list = (fields: Fields, name: string): string[] => {
@@ -132,7 +134,7 @@ export function trustRoutes(app: FastifyInstance, deps: TrustRouteDeps): void {
           patterns: [values.patterns],
           feeds: values.feeds.length === 0 ? [''] : values.feeds,
           keyLifetime: /^\d{1,9}$/.test(values.keyLifetime) ? Number(values.keyLifetime) : values.keyLifetime === '' ? undefined : NaN,
-        });
+        }, baseUrl(request, deps.configuredBase));
         request.log.info({ policy: policy.policyId, owner: policy.owner }, 'a trust policy was created');
         return reply.redirect(`${paths(request).trustPolicies}?created=${policy.policyId}`, 303);
       } catch (err) {

@@ -37,7 +37,8 @@ const keyOf = (owner: string, scopes: KeyScope[], more: Partial<Principal> = {})
   address: null,
   ...more,
 });
-const github = (more: Partial<NewPolicyRequest> = {}): NewPolicyRequest => ({ name: 'release', owner: 'contoso', provider: 'github', repository: 'contoso/widgets', ...more });
+const AUDIENCE = 'https://nuget.example.com';
+const github = (more: Partial<NewPolicyRequest> = {}): NewPolicyRequest => ({ name: 'release', owner: 'contoso', provider: 'github', repository: 'contoso/widgets', audience: AUDIENCE, ...more });
 
 beforeAll(async () => {
   settings = { ...(await freshBackendSettings()), badKeyLimit: 0, trustedKeyLifetime: 1800 };
@@ -100,14 +101,14 @@ describe('what a policy must say', () => {
       provider: 'github',
       issuer: 'https://token.actions.githubusercontent.com',
       claims: { repository: 'contoso/widgets', repository_owner: 'contoso', workflow: 'release.yml', environment: 'prod', ref: 'refs/heads/main' },
-      audience: null,
+      audience: AUDIENCE,
       scopes: ['push-new', 'push'],
       patterns: [],
       feeds: null,
       keyLifetime: 1800,
       disabled: false,
     });
-    const gl = await policies.create(admin, { name: 'gl', owner: 'Contoso', provider: 'gitlab', project: 'contoso/tools/widgets', ref: 'main', scopes: ['stage'], feeds: ['dev'], keyLifetime: 600 });
+    const gl = await policies.create(admin, { name: 'gl', owner: 'Contoso', provider: 'gitlab', project: 'contoso/tools/widgets', ref: 'main', scopes: ['stage'], feeds: ['dev'], keyLifetime: 600 }, AUDIENCE);
     expect(gl).toMatchObject({
       issuer: 'https://gitlab.com',
       claims: { project_path: 'contoso/tools/widgets', namespace_path: 'contoso/tools', ref: 'main' },
@@ -115,7 +116,7 @@ describe('what a policy must say', () => {
       feeds: [s.feed.hub.definition('dev')!.id],
       keyLifetime: 600,
     });
-    const self = await policies.create(admin, { name: 'self-managed', owner: 'contoso', provider: 'gitlab', project: 'a/b', issuer: 'https://gitlab.example.com' });
+    const self = await policies.create(admin, { name: 'self-managed', owner: 'contoso', provider: 'gitlab', project: 'a/b', issuer: 'https://gitlab.example.com' }, AUDIENCE);
     expect(self.issuer).toBe('https://gitlab.example.com');
     const generic = await policies.create(admin, { name: 'generic', owner: 'contoso', provider: 'generic', issuer: 'https://ci.example.com', claims: { sub: 'repo:widgets' }, audience: 'https://nuget.example.com' });
     expect(generic).toMatchObject({ claims: { sub: 'repo:widgets' }, audience: 'https://nuget.example.com' });
@@ -144,6 +145,7 @@ describe('what a policy must say', () => {
       [{ keyLifetime: 30 }, /60 to 1800 seconds/],
       [{ keyLifetime: 3600 }, /60 to 1800 seconds/],
       [{ audience: 'not a url' }, /not an audience/],
+      [{ audience: undefined }, /Name the policy's audience/],
       [{ issuer: 'ftp://ci.example.com' }, /not an issuer URL/],
       [{ name: '' }, /policy name/],
       [{ owner: 'Not An Owner!' }, /not an owner name/],

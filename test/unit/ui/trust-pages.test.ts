@@ -101,7 +101,7 @@ describe('Trusted publishing pages', () => {
     expect(await noToken.text()).toContain('security token does not match');
     const crossSite = await postForm(server, alice, '/account/trust', widgets, { headers: { origin: 'https://evil.example' } });
     expect(crossSite.status).toBe(403);
-    const made = (await trustPoliciesOf(server.feed.hub).create(operator, { name: 'kept', owner: 'contoso', provider: 'gitlab', project: 'contoso/widgets' })).policyId;
+    const made = (await trustPoliciesOf(server.feed.hub).create(operator, { name: 'kept', owner: 'contoso', provider: 'gitlab', project: 'contoso/widgets', audience: 'https://nuget.example.com' })).policyId;
     expect((await postForm(server, alice, `/account/trust/${made}/delete`, { confirm: 'yes' }, { csrf: 'wrong' })).status).toBe(403);
     expect((await policies()).map((p) => p.name)).toEqual(['kept']);
     await trustPoliciesOf(server.feed.hub).delete(operator, made);
