@@ -98,13 +98,7 @@ export class PackageAccess implements PackageGuard {
       let registration = await this.store.registration(lid);
       if (!registration.registered && !(await this.store.hasPackages(lid))) {
         this.auth.authorizePush(principal, id, { isNew: true });
-        const reservation = await this.ownership.governing(lid);
-        if (reservation && !ownersActedFor(principal).includes(reservation.owner) && !this.auth.isAdmin(principal)) {
-          throw new PawketError(
-            403,
-            `Package id ${id} is under the prefix ${reservation.pattern} reserved for ${reservation.owner}; the API key ${principal.name} belongs to ${principal.owner} and may not create it.`,
-          );
-        }
+        const reservation = await this.reservationAllowing(principal, id, lid, 'create');
         // An admin creating an id under someone's prefix creates it for them too.
         const owners = reservation && reservation.owner !== principal.owner ? [principal.owner, reservation.owner] : [principal.owner];
         if (await this.store.claimId(lid, owners, new Date().toISOString())) return;
@@ -146,13 +140,7 @@ export class PackageAccess implements PackageGuard {
       const registration = await this.store.registration(lid);
       if (!registration.registered && !(await this.store.hasPackages(lid))) {
         this.auth.authorizeStage(principal, id, { isNew: true });
-        const reservation = await this.ownership.governing(lid);
-        if (reservation && !ownersActedFor(principal).includes(reservation.owner) && !this.auth.isAdmin(principal)) {
-          throw new PawketError(
-            403,
-            `Package id ${id} is under the prefix ${reservation.pattern} reserved for ${reservation.owner}; the API key ${principal.name} belongs to ${principal.owner} and may not stage it.`,
-          );
-        }
+        await this.reservationAllowing(principal, id, lid, 'stage');
         return;
       }
       this.auth.authorizeStage(principal, id, { isNew: false });
@@ -173,13 +161,7 @@ export class PackageAccess implements PackageGuard {
       const registration = await this.store.registration(lid);
       if (!registration.registered && !(await this.store.hasPackages(lid))) {
         this.auth.authorizePush(principal, id, { isNew: true });
-        const reservation = await this.ownership.governing(lid);
-        if (reservation && !ownersActedFor(principal).includes(reservation.owner) && !this.auth.isAdmin(principal)) {
-          throw new PawketError(
-            403,
-            `Package id ${id} is under the prefix ${reservation.pattern} reserved for ${reservation.owner}; ${principal.name} acts for ${principal.owner} and may not promote it.`,
-          );
-        }
+        const reservation = await this.reservationAllowing(principal, id, lid, 'promote');
         return reservation && reservation.owner !== stagedOwner ? [stagedOwner, reservation.owner] : [stagedOwner];
       }
       this.auth.authorizePush(principal, id, { isNew: false });
@@ -284,6 +266,18 @@ export class PackageAccess implements PackageGuard {
     if (!registration.registered && !(await this.store.hasPackages(lid))) return false;
     this.requireOwner(principal, id, registration.owners, what);
     return true;
+  }
+
+  /** The prefix reservation governing a new id, once it allows the principal to `what` it (403 naming it otherwise). */
+  private async reservationAllowing(principal: Principal, id: string, lid: string, what: string) {
+    const reservation = await this.ownership.governing(lid);
+    if (reservation && !ownersActedFor(principal).includes(reservation.owner) && !this.auth.isAdmin(principal)) {
+      throw new PawketError(
+        403,
+        `Package id ${id} is under the prefix ${reservation.pattern} reserved for ${reservation.owner}; the API key ${principal.name} belongs to ${principal.owner} and may not ${what} it.`,
+      );
+    }
+    return reservation;
   }
 
   private requireOwner(principal: Principal, id: string, owners: readonly string[], what: string): void {
