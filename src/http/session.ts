@@ -179,6 +179,18 @@ export function installViewer(app: FastifyInstance, web: WebSessions, gate: View
   });
 }
 
+/** A browser form's fields as installFormParsing parses them. */
+export type Fields = Record<string, unknown> | undefined;
+
+/** A text field of a form ('' when absent or repeated). */
+export const field = (fields: Fields, name: string): string => (typeof fields?.[name] === 'string' ? (fields[name] as string) : '');
+
+/** A field that may repeat (checkboxes, multi-selects): its text values. */
+export function fieldList(fields: Fields, name: string): string[] {
+  const value = fields?.[name];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
+}
+
 /**
  * Parses the web UI's `application/x-www-form-urlencoded` posts. Install it in the scope of form routes only: a raw
  * push sent by `curl --data-binary` carries this content type too, and the push routes must see its bytes. Fields are

@@ -8,9 +8,9 @@ import type { FeedScope } from '../../feed/feed-scope.js';
 import type { Acting } from '../../people/acting.js';
 import { FeedRoles } from '../../people/feed-roles.js';
 import type { People } from '../../people/people.js';
-import { installFormParsing } from '../session.js';
+import { installFormParsing, field, type Fields } from '../session.js';
 import { adminAuditPage, adminFeedsPage, adminIndexPage, adminPrefixesPage, type AuditFilters } from './admin-pages.js';
-import { field, signedInForm, signedInPage, type Fields } from './org-routes.js';
+import { signedInForm, signedInPage } from './org-routes.js';
 import { sendPage } from './routes.js';
 
 export interface AdminPageRouteDeps {

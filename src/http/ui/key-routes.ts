@@ -7,7 +7,7 @@ import type { FeedHub } from '../../feed/hub.js';
 import { keyFeedNames, type KeyManager } from '../../feed/keys.js';
 import { PERSON_KEY_DAYS, PersonKeys } from '../../feed/person-keys.js';
 import type { People } from '../../people/people.js';
-import { installFormParsing, requireSameSiteForm, safeReturnPath, type Viewer } from '../session.js';
+import { installFormParsing, requireSameSiteForm, safeReturnPath, type Viewer, field, fieldList, type Fields } from '../session.js';
 import { myKeysPage, newKeyPage, type FeedChoice, type KeyFormValues, type MyKeysInput } from './key-pages.js';
 import { UiPaths } from './paths.js';
 import { sendPage } from './routes.js';
@@ -21,12 +21,6 @@ export interface KeyRouteDeps {
   readonly scope: FeedScope;
 }
 
-export type Fields = Record<string, unknown> | undefined;
-export const field = (fields: Fields, name: string) => (typeof fields?.[name] === 'string' ? (fields[name] as string) : '');
-const list = (fields: Fields, name: string): string[] => {
-  const value = fields?.[name];
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
-};
 
 /** The signed-in viewer of a server-wide page, or a 401 (pages: GET answers redirect to sign-in before this). */
 export function pageViewer(request: FastifyRequest): Viewer {
@@ -97,8 +91,8 @@ export function keyRoutes(app: FastifyInstance, deps: KeyRouteDeps): void {
       const values: KeyFormValues = {
         name: field(fields, 'name').slice(0, 100),
         owner: field(fields, 'owner').slice(0, 100),
-        scopes: list(fields, 'scopes[]').slice(0, 10),
-        feeds: list(fields, 'feeds[]').slice(0, 1000),
+        scopes: fieldList(fields, 'scopes[]').slice(0, 10),
+        feeds: fieldList(fields, 'feeds[]').slice(0, 1000),
         patterns: field(fields, 'patterns').slice(0, 1000),
         days: field(fields, 'days').slice(0, 10) || String(PERSON_KEY_DAYS.default),
       };

@@ -6,7 +6,7 @@ import { PackageOwners } from '../../feed/package-owners.js';
 import { parseAlternate, parseDeprecationReason, type AlternatePackage, type Deprecation } from '../../nuget/advisory.js';
 import { lowerId as toLowerId } from '../../nuget/id.js';
 import { compareVersions, parseVersion } from '../../nuget/version.js';
-import { installFormParsing, requireSameSiteForm } from '../session.js';
+import { installFormParsing, requireSameSiteForm, field, type Fields } from '../session.js';
 import type { Html } from './html.js';
 import { actionErrorPage, doneNotice, isDoneFlag, manageSection, myPackagesPage, type DoneFlag, type OwnedPackage } from './manage-pages.js';
 import { UiPaths } from './paths.js';
@@ -28,9 +28,7 @@ export interface ManagedVersion {
 /** Ids per page of "My packages". */
 const MY_PACKAGES_PAGE = 50;
 
-type Fields = Record<string, unknown> | undefined;
 type VersionParams = { Params: { id: string; version: string } };
-const field = (fields: Fields, name: string) => (typeof fields?.[name] === 'string' ? (fields[name] as string) : '');
 
 /**
  * Owners managing their package ids in the browser: the "My packages" page (`{prefix}/account/packages`), the Manage

@@ -6,7 +6,7 @@ import { actingOf, type Acting } from '../../people/acting.js';
 import { FeedRoles } from '../../people/feed-roles.js';
 import { Organisations } from '../../people/organisations.js';
 import type { People } from '../../people/people.js';
-import { installFormParsing, requireSameSiteForm, type Viewer } from '../session.js';
+import { installFormParsing, requireSameSiteForm, type Viewer, field, type Fields } from '../session.js';
 import { orgListPage, orgPage, problemPage } from './org-pages.js';
 import { UiPaths } from './paths.js';
 import { sendPage } from './routes.js';
@@ -18,8 +18,6 @@ export interface OrgRouteDeps {
   readonly scope: FeedScope;
 }
 
-export type Fields = Record<string, unknown> | undefined;
-export const field = (fields: Fields, name: string) => (typeof fields?.[name] === 'string' ? (fields[name] as string) : '');
 
 /** What a page handler gets: the viewer, as acting in the people use cases, and where links go. */
 export interface PageContext {

@@ -6,7 +6,7 @@ import type { Feed } from '../../feed/feed.js';
 import type { ArtifactView } from '../../feed/staging.js';
 import { baseUrl } from '../base-url.js';
 import { routes } from '../routes.js';
-import { installFormParsing, requireSameSiteForm, type Viewer } from '../session.js';
+import { installFormParsing, requireSameSiteForm, type Viewer, type Fields } from '../session.js';
 import { actionErrorPage } from './manage-pages.js';
 import { UiPaths } from './paths.js';
 import { sendPage } from './routes.js';
@@ -20,7 +20,6 @@ const PAGE_SIZE = 100;
 /** Staged artifacts the list page looks through for those in no group: a bounded cost per page view. */
 const UNGROUPED_SCAN = 1000;
 
-type Fields = Record<string, unknown> | undefined;
 type GroupParams = { Params: { groupId: string } };
 type ArtifactParams = { Params: { kind: string; id: string; version: string } };
 

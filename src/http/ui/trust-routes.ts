@@ -8,8 +8,8 @@ import { keyFeedNames } from '../../feed/keys.js';
 import type { People } from '../../people/people.js';
 import { roleOn, scopesOfRole } from '../../people/roles.js';
 import { parseClaimRules, policyId, type TrustPolicies } from '../../trust/policies.js';
-import { installFormParsing, requireSameSiteForm, type Viewer } from '../session.js';
-import { field, pageViewer, type Fields } from './key-routes.js';
+import { installFormParsing, requireSameSiteForm, type Viewer, field, fieldList, type Fields } from '../session.js';
+import { pageViewer } from './key-routes.js';
 import { UiPaths } from './paths.js';
 import { sendPage } from './routes.js';
 import { trustPage, type PolicyFormValues, type TrustPageInput } from './trust-pages.js';
@@ -22,10 +22,6 @@ export interface TrustRouteDeps {
   readonly configuredBase: string | undefined;
 }
 
-const list = (fields: Fields, name: string): string[] => {
-  const value = fields?.[name];
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
-};
 
 const DONE: Record<string, string> = { created: 'Created', disabled: 'Disabled', enabled: 'Enabled', deleted: 'Deleted' };
 
@@ -108,8 +104,8 @@ export function trustRoutes(app: FastifyInstance, deps: TrustRouteDeps): void {
         issuer: field(fields, 'issuer').slice(0, 500),
         claims: field(fields, 'claims').slice(0, 5000),
         audience: field(fields, 'audience').slice(0, 500),
-        scopes: list(fields, 'scopes[]').slice(0, 10),
-        feeds: list(fields, 'feeds[]').slice(0, 1000),
+        scopes: fieldList(fields, 'scopes[]').slice(0, 10),
+        feeds: fieldList(fields, 'feeds[]').slice(0, 1000),
         patterns: field(fields, 'patterns').slice(0, 1000),
         keyLifetime: field(fields, 'keyLifetime').slice(0, 10),
       };

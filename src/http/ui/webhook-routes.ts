@@ -5,7 +5,7 @@ import type { Principal } from '../../feed/auth.js';
 import type { FeedScope } from '../../feed/feed-scope.js';
 import type { WebhookService } from '../../feed/webhooks.js';
 import { webhookId } from '../admin-webhooks.js';
-import { installFormParsing, requireSameSiteForm } from '../session.js';
+import { installFormParsing, requireSameSiteForm, field, fieldList, type Fields } from '../session.js';
 import { problemPage } from './org-pages.js';
 import { UiPaths } from './paths.js';
 import { sendPage } from './routes.js';
@@ -20,14 +20,8 @@ export interface WebhookPageRouteDeps {
   readonly testWaitMs: number;
 }
 
-type Fields = Record<string, unknown> | undefined;
 type ById = { Params: { id: string } };
 type FormParams = { Params: { id: string; delivery?: string } };
-const field = (fields: Fields, name: string) => (typeof fields?.[name] === 'string' ? (fields[name] as string) : '');
-const list = (fields: Fields, name: string): string[] => {
-  const value = fields?.[name];
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
-};
 
 /** Deliveries per page of a webhook's log. */
 const LOG_PAGE = 50;
@@ -139,7 +133,7 @@ export function webhookPageRoutes(app: FastifyInstance, deps: WebhookPageRouteDe
       const values: WebhookFormValues = {
         url: field(fields, 'url').slice(0, 2000),
         description: field(fields, 'description').slice(0, 500),
-        events: list(fields, 'events[]').slice(0, 50),
+        events: fieldList(fields, 'events[]').slice(0, 50),
       };
       try {
         requireSameSiteForm(request, request.pawketViewer ?? null, fields);
