@@ -34,6 +34,8 @@ import { VirtualAdvisories } from './virtual/virtual-advisories.js';
 import { VirtualReader } from './virtual/virtual-reader.js';
 import { VirtualSymbols } from './virtual/virtual-symbols.js';
 import { WebhookService } from './webhooks.js';
+import { KyselySignerPolicyDatabase } from '../db/kysely-signer-policy-database.js';
+import { SignerPolicies } from './signer-policies.js';
 
 /** Everything the web layer needs for one feed, wired once: the composition root of a feed. */
 export interface Feed {
@@ -69,6 +71,8 @@ export interface Feed {
   readonly trust: TokenExchange;
   /** The feed's webhooks; the use cases above tell it what changed (docs/WEBHOOKS.md). */
   readonly webhooks: WebhookService;
+  /** Trusted-signer policies: which ids must be signed, by whom (docs/SIGNING.md). */
+  readonly signers: SignerPolicies;
   /** Read-through to upstream feeds, when configured (docs/UPSTREAMS.md). */
   readonly upstream: UpstreamService | null;
   /** The read side the protocol routes use: `reader`, merged with the upstreams when configured. */
@@ -147,6 +151,12 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     onError,
   });
   const keys = new KeyManager(accessDb, auth, audit);
+  const signers = new SignerPolicies(new KyselySignerPolicyDatabase(kysely, definition.id), audit, events, {
+    feedName: scope.name,
+    // Read defensively: the setting is the feed's default policy (docs/SIGNING.md).
+    feedSetting: (config as { signatures?: unknown }).signatures,
+    onError,
+  });
   const feed: Feed = {
     scope,
     definition,
@@ -198,6 +208,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     }),
     advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events, webhooks),
     webhooks,
+    signers,
     sweepOrphans: (dryRun = false) => hub.sweepOrphans(dryRun),
     close: () => hub.close(),
   };
