@@ -23,6 +23,7 @@ export const BACKEND_INDEPENDENT = [
   'test/e2e/private-feed.test.ts',
   'test/e2e/v2-autocomplete.test.ts',
   'test/unit/signing/signer-policy-match.test.ts',
+  'test/unit/ui/signer-pages.test.ts',
 ];
 
 const secondBackend = process.env.PAWKET_TEST_BACKEND === 'postgres-s3';

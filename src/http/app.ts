@@ -54,6 +54,7 @@ import { adminPeopleRoutes } from './admin-people.js';
 import { orgRoutes } from './ui/org-routes.js';
 import { adminPageRoutes } from './ui/admin-routes.js';
 import { webhookPageRoutes } from './ui/webhook-routes.js';
+import { signerPageRoutes } from './ui/signer-routes.js';
 import { keyRoutes } from './ui/key-routes.js';
 import { userAdminRoutes } from './ui/user-admin-routes.js';
 import { UserAdmin } from '../people/user-admin.js';
@@ -317,6 +318,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   webhookPageRoutes(app, { scope: feed.scope, access: feed.access, webhooks: feed.webhooks, testWaitMs });
   // Trusted-signer policies (docs/SIGNING.md): the feed's admins, as JSON and pages.
   adminSignerRoutes(app, { auth: feed.auth, requestAuth, signers: feed.signers, feedName: feed.scope.name });
+  signerPageRoutes(app, { scope: feed.scope, access: feed.access, signers: feed.signers });
   advisoryRoutes(app, feed.advisories, requestAuth);
   // Owners manage their ids in the browser: "My packages" and the package page's forms.
   const management = new PackageManagement(feed);
