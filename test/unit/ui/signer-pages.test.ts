@@ -1,6 +1,11 @@
-/** A feed's signer policy pages (`{prefix}/admin/signers`) on a real server, signed in as a browser would be. */
+/**
+ * A feed's signer policy pages (`{prefix}/admin/signers`) on a real server, signed in as a browser would be; and who
+ * signed a package, on its page and in its registration, from the signature kept with it.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../support/app.js';
+import type { Kysely } from 'kysely';
+import { pushRaw, startTestServer, type TestServer } from '../../support/app.js';
+import { buildNupkg } from '../../support/nupkg.js';
 import { addUser, createFeed, grant, postForm, signInAs, type Browser } from './people-support.js';
 
 const FP = 'C3'.repeat(32);
@@ -62,5 +67,35 @@ describe('the signer policy pages', () => {
       ['signers.remove', 'root'],
       ['signers.add', 'root'],
     ]);
+  });
+});
+
+describe('who signed a package', () => {
+  it('is on its page and in its registration: author and repository subject and fingerprint', async () => {
+    expect((await pushRaw(server.url, await buildNupkg({ id: 'Contoso.Signed', version: '1.0.0' }))).status).toBe(201);
+    expect((await pushRaw(server.url, await buildNupkg({ id: 'Contoso.Signed', version: '2.0.0' }))).status).toBe(201);
+    // What ingestion keeps with a signed package (the verdict's signature), written here as it would be.
+    const signer = (subject: string, sha256: string) => ({ subject, issuer: 'CN=Test Root', sha256, notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2027-01-01T00:00:00.000Z' });
+    const signature = {
+      author: { ...signer('CN=Contoso Release <Signing>', FP), timestamp: '2026-06-01T12:00:00.000Z' },
+      repository: { ...signer('CN=Pawket Repository', 'D4'.repeat(32)), serviceIndex: 'https://nuget.example.com/v3/index.json', owners: ['contoso'] },
+    };
+    const k = server.feed.hub.shared.kysely as unknown as Kysely<{ packages: { metadata: string; lower_id: string; lower_version: string } }>;
+    const row = await k.selectFrom('packages').select('metadata').where('lower_id', '=', 'contoso.signed').where('lower_version', '=', '1.0.0').executeTakeFirstOrThrow();
+    const metadata = JSON.stringify({ ...(JSON.parse(row.metadata) as object), signature });
+    await k.updateTable('packages').set({ metadata }).where('lower_id', '=', 'contoso.signed').where('lower_version', '=', '1.0.0').execute();
+    server.feed.events.packageChanged('contoso.signed');
+
+    const page = await (await get('/packages/Contoso.Signed/1.0.0', null)).text();
+    expect(page).toMatch(/<dt>Author signature<\/dt><dd class="signer">CN=Contoso Release &lt;Signing&gt;<br><code class="fingerprint"[^>]*>C3C3/);
+    expect(page).toContain('timestamped');
+    expect(page).toMatch(/<dt>Repository signature<\/dt><dd class="signer">CN=Pawket Repository<br><code class="fingerprint"[^>]*>D4D4/);
+    // An unsigned version says nothing it does not know.
+    expect(await (await get('/packages/Contoso.Signed/2.0.0', null)).text()).not.toContain('signature</dt>');
+
+    const index = (await (await get('/v3/registration/contoso.signed/index.json', null)).json()) as { items: Array<{ items: Array<{ catalogEntry: Record<string, unknown> }> }> };
+    const [v1, v2] = index.items[0]!.items.map((i) => i.catalogEntry);
+    expect(v1!.signature).toEqual({ author: { subject: 'CN=Contoso Release <Signing>', sha256: FP }, repository: { subject: 'CN=Pawket Repository', sha256: 'D4'.repeat(32) } });
+    expect(v2!.signature).toBeUndefined();
   });
 });
