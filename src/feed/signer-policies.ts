@@ -19,13 +19,13 @@ export interface SignerPolicySettings {
  * The policy for ids no stored policy covers, from the feed's `signatures` setting: a mode (`verify`), or an object with
  * `mode` and `fingerprints`. Anything else (the setting absent) accepts, as a feed did before signatures were checked.
  */
-export function feedDefaultPolicy(setting: unknown, feedName: string): SignaturePolicy {
+export function feedDefaultPolicy(setting: unknown): SignaturePolicy {
   const s = typeof setting === 'string' ? { mode: setting } : setting && typeof setting === 'object' ? (setting as { mode?: unknown; fingerprints?: unknown }) : {};
   const mode = (SIGNATURE_MODES as readonly unknown[]).includes(s.mode) ? (s.mode as SignaturePolicy['mode']) : 'accept';
   const fingerprints = Array.isArray((s as { fingerprints?: unknown }).fingerprints) ? ((s as { fingerprints: unknown[] }).fingerprints.filter((f) => typeof f === 'string') as string[]) : [];
   // The setting's own schema checks its fingerprints; here a bad one is left out rather than failing the feed.
   const valid = fingerprints.map((f) => f.replace(/[\s:]/g, '').toUpperCase()).filter((f) => /^[0-9A-F]{64}$/.test(f));
-  return { name: `the feed ${feedName}'s signatures setting`, mode, fingerprints: valid };
+  return { name: 'feed default', mode, fingerprints: valid };
 }
 
 /**
@@ -47,7 +47,7 @@ export class SignerPolicies implements SignaturePolicies {
     private readonly settings: SignerPolicySettings,
   ) {
     this.now = settings.now ?? (() => new Date());
-    this.fallback = feedDefaultPolicy(settings.feedSetting, settings.feedName);
+    this.fallback = feedDefaultPolicy(settings.feedSetting);
     events.onPackageChanged((lowerId) => {
       if (lowerId === SIGNERS_CHANGE_MARKER) this.drop();
     });

@@ -62,8 +62,9 @@ export function checkSignerPolicy(request: SignerPolicyRequest): CheckedSignerPo
   const list = request.fingerprints ?? [];
   if (list.length > MAX_FINGERPRINTS) throw badRequest(`fingerprints: a policy allows at most ${MAX_FINGERPRINTS} certificates; ${list.length} were given.`);
   const fingerprints = [...new Set(list.map(normalizeFingerprint))];
-  if (fingerprints.length > 0 && mode === 'accept') {
-    throw badRequest("fingerprints: a policy in mode accept checks no signature, so it cannot name certificates: use mode verify or require.");
+  // `verify` accepts unsigned packages, so certificates there would promise what it does not enforce.
+  if (fingerprints.length > 0 && mode !== 'require') {
+    throw badRequest(`fingerprints: only a policy in mode require names certificates (mode ${mode} accepts unsigned packages): use mode require.`);
   }
   return { name, pattern, owner, mode, fingerprints };
 }

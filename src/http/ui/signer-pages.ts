@@ -21,7 +21,7 @@ export type SignerNotice = keyof typeof SIGNER_NOTICES;
 /** What each mode means, as the page explains it. */
 const MODE_TEXT: Record<SignaturePolicy['mode'], string> = {
   accept: 'signatures are not checked',
-  verify: 'a signature present must be valid (and by a listed certificate, when any are listed); unsigned packages are accepted',
+  verify: 'a signature present must be valid; unsigned packages are accepted',
   require: 'packages must be author-signed, validly, by a listed certificate when any are listed',
 };
 
@@ -66,7 +66,7 @@ ${csrfField(paths)}
 <div><label for="signer-mode">Mode</label><br><select id="signer-mode" name="mode">${SIGNATURE_MODES.map(
     (m) => html`<option value="${m}"${m === mode ? html` selected` : ''}>${m}: ${MODE_TEXT[m]}</option>`,
   )}</select></div>
-<div><label for="signer-fingerprints">Author certificates</label> <span class="muted">(SHA-256 fingerprints, one per line, at most ${MAX_FINGERPRINTS}; empty: any the feed trusts)</span><br>
+<div><label for="signer-fingerprints">Author certificates</label> <span class="muted">(mode require only: SHA-256 fingerprints, one per line, at most ${MAX_FINGERPRINTS}; empty: any the feed trusts)</span><br>
 <textarea id="signer-fingerprints" name="fingerprints" rows="3" cols="70" maxlength="3000">${values?.fingerprints ?? ''}</textarea></div>
 <div><button type="submit" class="primary">Add policy</button></div>
 </form>`;
