@@ -24,6 +24,7 @@ export const BACKEND_INDEPENDENT = [
   'test/e2e/v2-autocomplete.test.ts',
   'test/unit/signing/signer-policy-match.test.ts',
   'test/unit/ui/signer-pages.test.ts',
+  'test/e2e/signer-policies.test.ts',
 ];
 
 const secondBackend = process.env.PAWKET_TEST_BACKEND === 'postgres-s3';
