@@ -29,7 +29,7 @@ beforeAll(async () => {
   const res = await fetch(`${s.url}/api/admin/feeds`, {
     method: 'POST',
     headers: { 'x-nuget-apikey': TEST_KEY, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'dev' }),
+    body: JSON.stringify({ name: 'dev', settings: { signatures: 'require' } }),
   });
   expect(res.status).toBe(201);
   devId = s.feed.hub.definition('dev')!.id;
@@ -61,14 +61,16 @@ describe('storage', () => {
     await expect(dev.signers.add(actor, { name: 'contoso', pattern: 'X.*', mode: 'verify' })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/^name: .*already has a signer policy named contoso/) });
     expect(await s.feed.signers.list()).toEqual([]);
     expect(await dev.signers.policyFor('contoso.core', 'contoso')).toEqual({ name: 'Contoso', mode: 'require', fingerprints: [FP1, FP2] });
-    expect(await s.feed.signers.policyFor('contoso.core', 'contoso')).toMatchObject({ mode: 'accept' });
+    // Elsewhere the feed's signatures setting decides: the server's default on the default feed, dev's own on dev.
+    expect(await s.feed.signers.policyFor('contoso.core', 'contoso')).toEqual({ name: 'feed default', mode: 'verify', fingerprints: [] });
+    expect(await dev.signers.policyFor('fabrikam.core', 'fabrikam')).toEqual({ name: 'feed default', mode: 'require', fingerprints: [] });
 
     const bounded = new SignerPolicies(new KyselySignerPolicyDatabase(s.feed.hub.shared.kysely, devId), dev.audit, new FeedEvents(), { feedName: 'dev', feedSetting: undefined, maxPerFeed: 1, onError: () => {} });
     await expect(bounded.add(actor, { name: 'more', owner: 'fabrikam', mode: 'verify' })).rejects.toMatchObject({ status: 409, message: expect.stringContaining('1 signer policies, the most allowed') });
 
     expect((await dev.signers.remove(actor, 'CONTOSO')).name).toBe('Contoso');
     await expect(dev.signers.remove(actor, 'contoso')).rejects.toMatchObject({ status: 404 });
-    expect(await dev.signers.policyFor('contoso.core', 'contoso')).toMatchObject({ mode: 'accept' });
+    expect(await dev.signers.policyFor('contoso.core', 'contoso')).toMatchObject({ name: 'feed default' });
     const audit = await s.feed.accessDb.listAudit({ limit: 10, feedId: devId });
     expect(audit.filter((e) => e.action.startsWith('signers.')).map((e) => [e.action, e.target, e.detail])).toEqual([
       ['signers.remove', 'signer policy Contoso', 'ids Contoso.* of owner contoso: require, 2 certificates'],
@@ -94,7 +96,7 @@ describe('the admin API', () => {
     expect(created.status).toBe(201);
     expect(await created.json()).toMatchObject({ name: 'fab', feed: 'dev', pattern: 'Fabrikam.*', owner: null, mode: 'require', fingerprints: [FP1] });
     const listed = (await (await api('GET', '/f/dev/api/admin/signers', devAdminKey)).json()) as { default: unknown; policies: Array<{ name: string }> };
-    expect(listed.default).toEqual({ mode: 'accept', fingerprints: [] });
+    expect(listed.default).toEqual({ mode: 'require', fingerprints: [] });
     expect(listed.policies.map((p) => p.name)).toEqual(['fab']);
     expect((await api('DELETE', '/f/dev/api/admin/signers/fab', devAdminKey)).status).toBe(200);
     expect((await api('DELETE', '/f/dev/api/admin/signers/fab', devAdminKey)).status).toBe(404);
@@ -110,13 +112,13 @@ describe('pawket signers', () => {
     await expect.poll(() => dev.signers.policyFor('northwind.core', 'northwind'), { timeout: 5000 }).toMatchObject({ name: 'northwind', mode: 'require' });
 
     const list = await pawket('signers', 'list', '--feed', 'dev');
-    expect(list.stdout).toContain('Ids no policy covers: accept');
+    expect(list.stdout).toContain('Ids no policy covers: require');
     expect(list.stdout).toMatch(/northwind\s+\*\s+northwind\s+require\s+A1A1/);
     const bad = await pawket('signers', 'add', '--feed', 'dev', '--name', 'bad', '--pattern', 'Bad.*', '--mode', 'sometimes');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("mode: 'sometimes' is not a mode");
 
     expect((await pawket('signers', 'remove', 'northwind', '--feed', 'dev')).stdout).toContain('Removed signer policy northwind from feed dev');
-    await expect.poll(() => dev.signers.policyFor('northwind.core', 'northwind'), { timeout: 5000 }).toMatchObject({ mode: 'accept' });
+    await expect.poll(() => dev.signers.policyFor('northwind.core', 'northwind'), { timeout: 5000 }).toMatchObject({ name: 'feed default' });
   });
 });
