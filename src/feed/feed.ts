@@ -145,6 +145,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
   const signers = new SignerPolicies(new KyselySignerPolicyDatabase(kysely, definition.id), audit, events, {
     feedName: scope.name,
     feedSetting: config.signatures,
+    virtual: definition.virtual,
     onError,
   });
   const signatures = await signatureCheck(config, signers, onError);

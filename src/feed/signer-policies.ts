@@ -1,5 +1,5 @@
 import { SIGNERS_CHANGE_MARKER, type SignerPolicyDatabase, type SignerPolicyRecord } from '../db/signer-policy-database.js';
-import { PawketError, notFound } from '../errors.js';
+import { PawketError, badRequest, notFound } from '../errors.js';
 import type { SignaturePolicies, SignaturePolicy } from '../signing/signature-info.js';
 import { MAX_POLICIES_PER_FEED, SIGNATURE_MODES, asSignaturePolicy, checkSignerPolicy, policyCovering, type SignerPolicyRequest } from '../signing/signer-policy.js';
 import type { AuditLog } from './audit.js';
@@ -11,6 +11,8 @@ export interface SignerPolicySettings {
   /** The feed's `signatures` setting: what decides for ids no policy covers. */
   readonly feedSetting: unknown;
   readonly maxPerFeed?: number;
+  /** A virtual feed holds no packages: policies belong on its members. */
+  readonly virtual?: boolean;
   readonly onError: (err: unknown) => void;
   readonly now?: () => Date;
 }
@@ -69,6 +71,7 @@ export class SignerPolicies implements SignaturePolicies {
   }
 
   async add(actor: Actor, request: SignerPolicyRequest): Promise<SignerPolicyRecord> {
+    if (this.settings.virtual) throw badRequest(`The feed ${this.settings.feedName} is virtual: it takes no packages; add signer policies on its member feeds.`);
     const p = checkSignerPolicy(request);
     const max = this.settings.maxPerFeed ?? MAX_POLICIES_PER_FEED;
     if ((await this.db.countPolicies()) >= max) {

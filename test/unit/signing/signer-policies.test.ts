@@ -68,6 +68,16 @@ describe('storage', () => {
     const bounded = new SignerPolicies(new KyselySignerPolicyDatabase(s.feed.hub.shared.kysely, devId), dev.audit, new FeedEvents(), { feedName: 'dev', feedSetting: undefined, maxPerFeed: 1, onError: () => {} });
     await expect(bounded.add(actor, { name: 'more', owner: 'fabrikam', mode: 'verify' })).rejects.toMatchObject({ status: 409, message: expect.stringContaining('1 signer policies, the most allowed') });
 
+    // A virtual feed takes no packages: its members' policies decide.
+    const created = await fetch(`${s.url}/api/admin/feeds`, {
+      method: 'POST',
+      headers: { 'x-nuget-apikey': TEST_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'all', members: ['dev'] }),
+    });
+    expect(created.status).toBe(201);
+    const all = (await s.feed.hub.feed('all'))!;
+    await expect(all.signers.add(actor, { name: 'x', owner: 'x', mode: 'verify' })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('is virtual') });
+
     expect((await dev.signers.remove(actor, 'CONTOSO')).name).toBe('Contoso');
     await expect(dev.signers.remove(actor, 'contoso')).rejects.toMatchObject({ status: 404 });
     expect(await dev.signers.policyFor('contoso.core', 'contoso')).toMatchObject({ name: 'feed default' });
