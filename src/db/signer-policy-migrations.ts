@@ -7,7 +7,7 @@ import type { SqlDialectName } from './migrations.js';
  */
 export function signerPolicyMigrations(dialect: SqlDialectName): Record<string, Migration> {
   return {
-    '0016_signer_policies': {
+    '0017_signer_policies': {
       async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('signer_policies')
