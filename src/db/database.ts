@@ -95,6 +95,11 @@ export interface PackageDatabase {
   /** Every package, in pages ordered by an opaque increasing cursor (start with 0); for copy and export. */
   scanPackages(after: number, limit: number): Promise<{ records: NewPackage[]; cursor: number }>;
   countPackages(): Promise<number>;
+  /**
+   * How many of the feed's packages carry a repository signature by each certificate (upper-case SHA-256) in their
+   * stored metadata (`signature.repository.sha256`, written first), for RepositorySignatures and rotation.
+   */
+  countRepositorySigned(fingerprints: readonly string[]): Promise<Record<string, number>>;
   /** What the feed keeps, for quotas: its packages and its staged packages (one aggregate query each). */
   usage(): Promise<FeedUsage>;
   /**

@@ -220,6 +220,21 @@ export class KyselyPackageDatabase implements PackageDatabase {
     return Number(row?.n ?? 0);
   }
 
+  async countRepositorySigned(fingerprints: readonly string[]): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const fingerprint of fingerprints) {
+      if (!/^[0-9A-F]{64}$/.test(fingerprint)) throw new Error(`not a SHA-256 fingerprint: ${fingerprint}`);
+      const row = await this.db
+        .selectFrom('packages')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('feed_id', '=', this.feedId)
+        .where('metadata', 'like', `%"repository":{"sha256":"${fingerprint}"%`)
+        .executeTakeFirst();
+      counts[fingerprint] = Number(row?.n ?? 0);
+    }
+    return counts;
+  }
+
   async usage(): Promise<FeedUsage> {
     const row = await this.db
       .selectFrom('packages')

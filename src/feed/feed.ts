@@ -13,7 +13,7 @@ import { AuditLog } from './audit.js';
 import type { ApiKeyAuthenticator } from './auth.js';
 import { FeedEvents } from './events.js';
 import type { FeedDefinition } from './feed-definitions.js';
-import { feedScope, type FeedScope } from './feed-scope.js';
+import { DEFAULT_FEED_SCOPE, feedScope, type FeedScope } from './feed-scope.js';
 import type { FeedHub, HubShared, OpenHubOptions } from './hub.js';
 import { KeyManager } from './keys.js';
 import { TokenExchange } from '../trust/exchange.js';
@@ -34,6 +34,8 @@ import { VirtualAdvisories } from './virtual/virtual-advisories.js';
 import { VirtualReader } from './virtual/virtual-reader.js';
 import { VirtualSymbols } from './virtual/virtual-symbols.js';
 import { WebhookService } from './webhooks.js';
+import { RepositoryCertificates } from '../signing/repository-listing.js';
+import { feedServiceIndexUrl, FeedRepositorySigning, RepositorySigner } from '../signing/repository-signer.js';
 
 /** Everything the web layer needs for one feed, wired once: the composition root of a feed. */
 export interface Feed {
@@ -67,6 +69,10 @@ export interface Feed {
   readonly staging: StagingService;
   /** Trusted publishing's token exchange (docs/TRUSTED-PUBLISHING.md). */
   readonly trust: TokenExchange;
+  /** Repository signing of every package the feed takes in, when a repository certificate is configured (docs/SIGNING.md). */
+  readonly repositorySigning: FeedRepositorySigning | null;
+  /** The repository certificates the feed lists (RepositorySignatures), when it signs. */
+  readonly repositoryCertificates: RepositoryCertificates | null;
   /** The feed's webhooks; the use cases above tell it what changed (docs/WEBHOOKS.md). */
   readonly webhooks: WebhookService;
   /** Read-through to upstream feeds, when configured (docs/UPSTREAMS.md). */
@@ -147,6 +153,17 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     onError,
   });
   const keys = new KeyManager(accessDb, auth, audit);
+  // A virtual feed takes nothing in; its members sign what they hold.
+  const repositorySigning =
+    shared.repositorySigning && config.baseUrl && !virtual
+      ? new FeedRepositorySigning(
+          new RepositorySigner(shared.repositorySigning),
+          feedServiceIndexUrl(config.baseUrl, { isDefault: definition.id === DEFAULT_FEED_SCOPE.id, name: scope.name }),
+          (id) => ownership.owners(id),
+        )
+      : null;
+  const repositoryCertificates = repositorySigning && shared.repositorySigning ? new RepositoryCertificates(shared.repositorySigning, db) : null;
+  const stopCounting = repositoryCertificates ? events.onPackageChanged(() => repositoryCertificates.invalidate()) : () => {};
   const feed: Feed = {
     scope,
     definition,
@@ -176,6 +193,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
       notifier: webhooks,
       requireStaging: config.requireStaging,
+      repositorySigning,
     }),
     manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols, webhooks),
     symbols,
@@ -198,6 +216,8 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     }),
     advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events, webhooks),
     webhooks,
+    repositorySigning,
+    repositoryCertificates,
     sweepOrphans: (dryRun = false) => hub.sweepOrphans(dryRun),
     close: () => hub.close(),
   };
@@ -206,6 +226,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     stop: () => {
       upstream?.close();
       members?.stop();
+      stopCounting();
     },
   };
 }

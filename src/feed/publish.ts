@@ -10,6 +10,7 @@ import type { PackageGuard } from './access.js';
 import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
 import { toStoredMetadata } from './stored-metadata.js';
+import { withRepositorySigner, type FeedRepositorySigning } from '../signing/repository-signer.js';
 import { DEFAULT_FEED_SCOPE, packageBlobKey, type FeedScope } from './feed-scope.js';
 import { enforceQuota, hasQuota, type FeedQuota } from './quota.js';
 import type { FeedNotifier } from './webhook-events.js';
@@ -39,6 +40,8 @@ export interface PublishOptions {
   readonly notifier?: FeedNotifier;
   /** Id patterns whose packages must be staged and promoted: a push of a matching id is refused (docs/STAGING.md). */
   readonly requireStaging?: readonly string[];
+  /** Adds the repository signature to every package pushed (docs/SIGNING.md); none: packages are stored as pushed. */
+  readonly repositorySigning?: FeedRepositorySigning | null;
 }
 
 /** Where a push came from, for its messages. */
@@ -76,6 +79,9 @@ export class PublishService {
     // Before authorizePush, which claims a new id.
     await this.refuseUnstaged(principal, metadata.id, origin);
     await this.access.authorizePush(principal, metadata.id);
+    // Repository signing rewrites the file: what follows (quota, blob, row, webhooks) sees the signed package.
+    const signed = await this.options.repositorySigning?.sign(upload, metadata.id);
+    if (signed) upload = signed.upload;
     const key = identityKey(metadata.id, metadata.version);
     const display = `${metadata.id} ${fullVersion(metadata.version)}`;
     const conflict = () =>
@@ -103,7 +109,7 @@ export class PublishService {
       size: upload.size,
       sha512: upload.sha512,
       blobKey,
-      metadata: toStoredMetadata(metadata),
+      metadata: withRepositorySigner(toStoredMetadata(metadata), signed?.signer),
       nuspec,
     };
 

@@ -117,3 +117,41 @@ export class RepositorySigner {
     }
   }
 }
+
+/** The service index URL of a feed on a server whose public URL is `baseUrl`: the default feed's is unprefixed. */
+export function feedServiceIndexUrl(baseUrl: string, feed: { readonly isDefault: boolean; readonly name: string }): string {
+  return `${baseUrl.replace(/\/+$/, '')}${feed.isDefault ? '' : `/f/${feed.name}`}/v3/index.json`;
+}
+
+/**
+ * Repository signing as one feed's ingestion uses it (push, stage, import, mirroring): once, after verification and
+ * before the file is stored, so the stored bytes, size and SHA-512 are the signed package's.
+ */
+export class FeedRepositorySigning {
+  constructor(
+    private readonly signer: RepositorySigner,
+    private readonly serviceIndex: string,
+    /** The id's owners at signing time (nuget-package-owners). */
+    private readonly ownersOf: (id: string) => Promise<readonly string[]>,
+  ) {}
+
+  /** Signs the package file in place; returns it with its new size and hash, and who signed. */
+  async sign<T extends PackageFile>(pkg: T, id: string): Promise<{ upload: T; signer: RepositorySignerSummary }> {
+    const owners = [...(await this.ownersOf(id))].sort();
+    const { file, signer } = await this.signer.sign(pkg, { serviceIndex: this.serviceIndex, owners });
+    return { upload: { ...pkg, ...file }, signer };
+  }
+}
+
+function fingerprintFirst(signer: RepositorySignerSummary): RepositorySignerSummary {
+  const { sha256, ...rest } = signer;
+  return { sha256, ...rest };
+}
+
+/** Stored metadata (JSON text) with the repository signer added to its `signature` (beside the author's, if any). */
+export function withRepositorySigner(metadata: string, signer: RepositorySignerSummary | undefined): string {
+  if (!signer) return metadata;
+  const parsed = JSON.parse(metadata) as { signature?: Record<string, unknown> };
+  // The fingerprint first: counting a certificate's packages looks for `"repository":{"sha256":"…"` in the text.
+  return JSON.stringify({ ...parsed, signature: { ...parsed.signature, repository: fingerprintFirst(signer) } });
+}
