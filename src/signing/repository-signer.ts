@@ -135,6 +135,11 @@ export class FeedRepositorySigning {
     private readonly ownersOf: (id: string) => Promise<readonly string[]>,
   ) {}
 
+  /** The current certificate's SHA-256 (upper-case hex). */
+  get fingerprint(): string {
+    return this.signer.certificate.sha256;
+  }
+
   /** Signs the package file in place; returns it with its new size and hash, and who signed. */
   async sign<T extends PackageFile>(pkg: T, id: string): Promise<{ upload: T; signer: RepositorySignerSummary }> {
     const owners = [...(await this.ownersOf(id))].sort();

@@ -14,7 +14,8 @@ import { buildNupkg } from '../support/nupkg.js';
 import { dotnetTrustingTestRoot, startTimestampAuthority, testPki, trustingDotnetEnv, type TestPki, type TimestampAuthority } from '../support/test-pki.js';
 import { startTlsProxy, type TlsProxy } from '../support/tls-proxy.js';
 import { createNuGetSandbox, describeRun, hasDotnet, requireClients, run } from './support/dotnet.js';
-import { pushPackageFile, startPawket, type PawketServer } from './support/server.js';
+import { pawketMain, pushPackageFile, startPawket, type PawketServer } from './support/server.js';
+import { freshBackendEnv } from '../support/backend.js';
 
 const clients = requireClients('repository signing end-to-end tests', hasDotnet ? [] : ['dotnet (the .NET 10 SDK)']);
 const STEP_TIMEOUT = 240_000;
@@ -29,6 +30,9 @@ describe.skipIf(clients.skip)('repository signing, checked by dotnet', () => {
   let proxy: TlsProxy;
   let server: PawketServer | undefined;
   let serviceIndex: string;
+  /** The server's settings, kept for its restart with a rotated certificate and for `pawket resign`. */
+  let env: Record<string, string>;
+  let dataDir: string;
 
   beforeAll(async () => {
     pki = await testPki();
@@ -39,15 +43,16 @@ describe.skipIf(clients.skip)('repository signing, checked by dotnet', () => {
     serviceIndex = `${proxy.url}/v3/index.json`;
     const chain = join(work, 'repository-chain.pem');
     await writeFile(chain, (await readFile(pki.repository.certPem, 'utf8')) + (await readFile(pki.root.certPem, 'utf8')));
-    server = await startPawket({
-      env: {
-        PAWKET_API_KEY: 'key1',
-        PAWKET_BASE_URL: proxy.url,
-        PAWKET_REPOSITORY_SIGNING_CERTIFICATE: chain,
-        PAWKET_REPOSITORY_SIGNING_KEY: pki.repository.keyPem,
-        PAWKET_REPOSITORY_SIGNING_TIMESTAMP_URL: tsa.url,
-      },
-    });
+    dataDir = join(work, 'data');
+    env = {
+      ...(await freshBackendEnv()),
+      PAWKET_API_KEY: 'key1',
+      PAWKET_BASE_URL: proxy.url,
+      PAWKET_REPOSITORY_SIGNING_CERTIFICATE: chain,
+      PAWKET_REPOSITORY_SIGNING_KEY: pki.repository.keyPem,
+      PAWKET_REPOSITORY_SIGNING_TIMESTAMP_URL: tsa.url,
+    };
+    server = await startPawket({ env, dataDir });
     proxy.target = server.baseUrl;
 
     const plain = join(work, `${PLAIN}.1.0.0.nupkg`);
@@ -149,5 +154,49 @@ describe.skipIf(clients.skip)('repository signing, checked by dotnet', () => {
     } finally {
       proxy.tamper = null;
     }
+  }, 2 * STEP_TIMEOUT);
+
+  type Listing = { allRepositorySigned: boolean; signingCertificates: Array<{ fingerprints: Record<string, string> }> };
+  const listing = async () => (await (await fetch(`${server!.baseUrl}/v3/repository-signatures/index.json`)).json()) as Listing;
+  const listed = (l: Listing) => l.signingCertificates.map((c) => c.fingerprints['2.16.840.1.101.3.4.2.1']!.toUpperCase());
+  const resign = () => run(process.execPath, [pawketMain, 'resign', '--data-dir', dataDir], { env, timeoutMs: STEP_TIMEOUT });
+
+  it('rotates the certificate: the old one stays listed until `pawket resign` re-signed its packages', async () => {
+    // The new certificate (another code-signing certificate under the test root); the old one listed as previous.
+    const next = join(work, 'next-chain.pem');
+    await writeFile(next, (await readFile(pki.otherAuthor.certPem, 'utf8')) + (await readFile(pki.root.certPem, 'utf8')));
+    await server!.stop();
+    env = { ...env, PAWKET_REPOSITORY_SIGNING_CERTIFICATE: next, PAWKET_REPOSITORY_SIGNING_KEY: pki.otherAuthor.keyPem, PAWKET_REPOSITORY_SIGNING_PREVIOUS_CERTIFICATES: pki.repository.certPem };
+    server = await startPawket({ env, dataDir });
+    proxy.target = server.baseUrl;
+
+    const before = await listing();
+    expect(listed(before)).toEqual([pki.otherAuthor.sha256, pki.repository.sha256]);
+    expect(before.allRepositorySigned).toBe(true);
+
+    const first = await resign();
+    expect(first.code, describeRun(first)).toBe(0);
+    expect(first.stdout).toContain('Re-signed 2 packages');
+    // Resumable: a second run finds nothing left to do.
+    const second = await resign();
+    expect(second.code, describeRun(second)).toBe(0);
+    expect(second.stdout).toContain('Re-signed 0 packages');
+    expect(second.stdout).toContain('2 were signed with it already');
+
+    // The server sees the re-signed rows through its change feed; the listing is recounted within seconds.
+    let after = await listing();
+    for (let i = 0; i < 40 && listed(after).length > 1; i++) {
+      await new Promise((ok) => setTimeout(ok, 250));
+      after = await listing();
+    }
+    expect(listed(after)).toEqual([pki.otherAuthor.sha256]);
+    expect(after.allRepositorySigned).toBe(true);
+
+    const { file } = await download(AUTHORED);
+    const verify = await run(dotnet, ['nuget', 'verify', '--all', '-v', 'n', file], { env: trustingDotnetEnv(dotnet), timeoutMs: STEP_TIMEOUT });
+    expect(verify.code, describeRun(verify)).toBe(0);
+    expect(verify.output).toContain(pki.author.sha256);
+    expect(verify.output).toContain(pki.otherAuthor.sha256);
+    expect(verify.output).not.toContain(pki.repository.sha256);
   }, 2 * STEP_TIMEOUT);
 });
