@@ -141,18 +141,6 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       ? { members, reader: virtualReader, advisories: new VirtualAdvisories(virtualReader, members), symbols: new VirtualSymbols(virtualReader, members, blobs) }
       : null;
   const reader = virtualReader ?? new PackageReader(db, blobs, events, fileBytes);
-  const upstream =
-    !virtual && config.upstreams.length
-      ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)))
-      : null;
-  const webhooks = new WebhookService(new KyselyWebhookDatabase(kysely, definition.id), audit, {
-    feedName: scope.name,
-    maxPerFeed: config.webhookMaxPerFeed,
-    maxPending: config.webhookMaxPending,
-    allowPrivateAddresses: config.webhookAllowPrivateAddresses,
-    onError,
-  });
-  const keys = new KeyManager(accessDb, auth, audit);
   // A virtual feed takes nothing in; its members sign what they hold.
   const repositorySigning =
     shared.repositorySigning && config.baseUrl && !virtual
@@ -162,6 +150,18 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
           (id) => ownership.owners(id),
         )
       : null;
+  const upstream =
+    !virtual && config.upstreams.length
+      ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)), repositorySigning)
+      : null;
+  const webhooks = new WebhookService(new KyselyWebhookDatabase(kysely, definition.id), audit, {
+    feedName: scope.name,
+    maxPerFeed: config.webhookMaxPerFeed,
+    maxPending: config.webhookMaxPending,
+    allowPrivateAddresses: config.webhookAllowPrivateAddresses,
+    onError,
+  });
+  const keys = new KeyManager(accessDb, auth, audit);
   const repositoryCertificates = repositorySigning && shared.repositorySigning ? new RepositoryCertificates(shared.repositorySigning, db) : null;
   const stopCounting = repositoryCertificates ? events.onPackageChanged(() => repositoryCertificates.invalidate()) : () => {};
   const feed: Feed = {
@@ -209,6 +209,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
       notifier: webhooks,
       promotion: { events, fence: hub.fence, deleteUnreferencedSymbols: (keys) => symbols.deleteUnreferenced(keys), onWarning: (m) => onError(new Error(m)) },
+      repositorySigning,
     }),
     trust: new TokenExchange(new KyselyTrustDatabase(kysely), shared.issuerKeys, keys, audit, {
       maxKeyLifetime: config.trustedKeyLifetime,

@@ -23,13 +23,13 @@ export interface ResignResult extends ResignProgress {
   readonly failures: ReadonlyArray<{ readonly package: string; readonly reason: string }>;
 }
 
-/** A version's repository signer, from its stored metadata. */
-function signerOf(metadata: string): string | undefined {
-  return (JSON.parse(metadata) as { signature?: { repository?: { sha256?: string } } }).signature?.repository?.sha256;
+/** A version's repository signature, from its stored metadata. */
+function signatureOf(metadata: string): { sha256?: string; serviceIndex?: string } | undefined {
+  return (JSON.parse(metadata) as { signature?: { repository?: { sha256?: string; serviceIndex?: string } } }).signature?.repository;
 }
 
 /**
- * `pawket resign`: every version of the feed not repository-signed with the current certificate is signed with it,
+ * `pawket resign`: every version of the feed not repository-signed with the current certificate (for this feed) is signed,
  * the way an overwrite stores a package: the new file first (a new key, beside the old one), then the row switches
  * to it (only if nobody changed the version meanwhile), then the old file goes. Resumable: versions already signed
  * with the current certificate are passed over, so an interrupted run continues where it stopped.
@@ -50,7 +50,9 @@ export async function resignPackages(feed: Feed, onProgress?: (p: ResignProgress
     after = page.at(-1)!;
     for (const record of page) {
       done++;
-      if (signerOf(record.metadata) === fingerprint) {
+      // Current: signed with this certificate for this feed (a version copied from another feed names that one).
+      const signature = signatureOf(record.metadata);
+      if (signature?.sha256 === fingerprint && signature.serviceIndex === signing.serviceIndexUrl) {
         current++;
         report();
         continue;

@@ -140,9 +140,15 @@ export class FeedRepositorySigning {
     return this.signer.certificate.sha256;
   }
 
-  /** Signs the package file in place; returns it with its new size and hash, and who signed. */
-  async sign<T extends PackageFile>(pkg: T, id: string): Promise<{ upload: T; signer: RepositorySignerSummary }> {
-    const owners = [...(await this.ownersOf(id))].sort();
+  /** This feed's service index URL, as signatures name it. */
+  get serviceIndexUrl(): string {
+    return this.serviceIndex;
+  }
+
+  /** Signs the package file in place; `ownersIfNone` names the owners of an id not registered yet (staging). */
+  async sign<T extends PackageFile>(pkg: T, id: string, ownersIfNone: readonly string[] = []): Promise<{ upload: T; signer: RepositorySignerSummary }> {
+    const registered = await this.ownersOf(id);
+    const owners = [...(registered.length ? registered : ownersIfNone)].sort();
     const { file, signer } = await this.signer.sign(pkg, { serviceIndex: this.serviceIndex, owners });
     return { upload: { ...pkg, ...file }, signer };
   }
