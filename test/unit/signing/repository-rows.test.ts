@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
-import { pushRaw, startTestServer, type TestServer } from '../../support/app.js';
+import type { KyselyPackageDatabase } from '../../../src/db/kysely-database.js';
+import { KyselyStagingDatabase } from '../../../src/db/kysely-staging-database.js';
+import { pushRaw, startTestServer, TEST_KEY, type TestServer } from '../../support/app.js';
 import { buildNupkg } from '../../support/nupkg.js';
 import { testPki, type TestPki } from '../../support/test-pki.js';
 
@@ -48,6 +50,39 @@ describe('repository-signed rows', () => {
     expect((await server.feed.db.getPackage('rows.signed', '1.0.0'))!.blobKey).toBe(row.blobKey);
     expect(await server.feed.db.replacePackageFile('rows.signed', '1.0.0', row.blobKey, { ...swap, blobKey: row.blobKey })).toBe(true);
     expect((await server.feed.db.getPackage('rows.signed', '1.0.0'))!.size).toBe(1);
+  });
+
+  it('signs staged packages (for the owner they are staged for) and mirrored ones before storing them', async () => {
+    const form = new FormData();
+    form.append('package', new Blob([new Uint8Array(await buildNupkg({ id: 'Rows.Staged', version: '1.0.0' }))]), 'x.nupkg');
+    expect((await fetch(`${server.url}/v3/staging/package`, { method: 'PUT', body: form, headers: { 'x-nuget-apikey': TEST_KEY } })).status).toBe(201);
+    const staged = await new KyselyStagingDatabase((server.feed.db as KyselyPackageDatabase).kysely, 1).getArtifact('package', 'rows.staged', '1.0.0', new Date().toISOString());
+    const stagedSigner = (JSON.parse(staged!.metadata) as { signature: { repository: { sha256: string; owners: string[] } } }).signature.repository;
+    expect(stagedSigner.sha256).toBe(pki.repository.sha256);
+    expect(stagedSigner.owners.length).toBe(1);
+
+    const origin = await startTestServer();
+    const mirror = await startTestServer({
+      baseUrl: 'https://mirror.example.test',
+      upstreams: [{ url: `${origin.url}/v3/index.json`, timeoutMs: 5_000 }],
+      repositorySigningCertificate: pki.repository.pfx,
+      repositorySigningPassword: pki.repository.password,
+    });
+    try {
+      const original = await buildNupkg({ id: 'Rows.Mirrored', version: '1.0.0' });
+      expect((await pushRaw(origin.url, original)).status).toBe(201);
+      const served = await fetch(`${mirror.url}/v3/flatcontainer/rows.mirrored/1.0.0/rows.mirrored.1.0.0.nupkg`);
+      expect(served.status).toBe(200);
+      const bytes = Buffer.from(await served.arrayBuffer());
+      expect(bytes.length).toBeGreaterThan(original.length);
+      const row = (await mirror.feed.db.getPackage('rows.mirrored', '1.0.0'))!;
+      expect(row.sha512).toBe(createHash('sha512').update(bytes).digest('base64'));
+      const signer = (JSON.parse(row.metadata) as { signature: { repository: { serviceIndex: string } } }).signature.repository;
+      expect(signer.serviceIndex).toBe('https://mirror.example.test/v3/index.json');
+    } finally {
+      await mirror.close();
+      await origin.close();
+    }
   });
 
   it('needs an https baseUrl, and keeps the password out of its errors', async () => {
