@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ConfigError } from '../config/load.js';
 import { PawketError } from '../errors.js';
 import { DerError } from './der.js';
 import { CertificateError, loadListedCertificate, loadRepositoryCertificate, type ListedCertificate, type RepositoryCertificate } from './repository-certificate.js';
@@ -44,16 +45,24 @@ export interface RepositorySigningSettings {
   readonly repositorySigningPreviousCertificates: readonly string[];
 }
 
-/** The certificate, key and previous certificates the settings name; null when repository signing is off. */
+/**
+ * The certificate, key and previous certificates the settings name; null when repository signing is off. A file that
+ * cannot be used stops start-up with a configuration error naming the setting (never the key or the password).
+ */
 export async function loadRepositorySigningKeys(config: RepositorySigningSettings): Promise<RepositorySigningKeys | null> {
   if (!config.repositorySigningCertificate) return null;
-  const current = await loadRepositoryCertificate({
-    certificate: config.repositorySigningCertificate,
-    key: config.repositorySigningKey,
-    password: config.repositorySigningPassword ?? (config.repositorySigningPasswordFile ? await readPassword(config.repositorySigningPasswordFile) : undefined),
-  });
-  const previous = (await Promise.all(config.repositorySigningPreviousCertificates.map(loadListedCertificate))).filter((c) => c.sha256 !== current.sha256);
-  return { current, previous, timestampUrl: config.repositorySigningTimestampUrl };
+  try {
+    const current = await loadRepositoryCertificate({
+      certificate: config.repositorySigningCertificate,
+      key: config.repositorySigningKey,
+      password: config.repositorySigningPassword ?? (config.repositorySigningPasswordFile ? await readPassword(config.repositorySigningPasswordFile) : undefined),
+    });
+    const previous = (await Promise.all(config.repositorySigningPreviousCertificates.map(loadListedCertificate))).filter((c) => c.sha256 !== current.sha256);
+    return { current, previous, timestampUrl: config.repositorySigningTimestampUrl };
+  } catch (e) {
+    if (e instanceof CertificateError) throw new ConfigError(`Invalid configuration: repository signing (repositorySigningCertificate): ${e.message}`);
+    throw e;
+  }
 }
 
 async function readPassword(file: string): Promise<string> {

@@ -10,7 +10,7 @@ import { routes } from '../routes.js';
 /**
  * VulnerabilityInfo (NuGetAudit during restore reads it; advertised even when empty, because recent clients warn
  * when an audit source is missing): this feed's advisories, and one file per upstream with the upstream's. And
- * RepositorySignatures saying this feed does not sign.
+ * RepositorySignatures: the certificates the feed signs with (docs/SIGNING.md), or none.
  */
 export function staticResourceRoutes(
   app: FastifyInstance,
