@@ -12,6 +12,8 @@ const EOCD = 0x06054b50;
 const CENTRAL_HEADER = 0x02014b50;
 const LOCAL_HEADER = 0x04034b50;
 const ZIP64_LOCATOR = 0x07064b50;
+/** Real signature files (certificates, timestamps, a countersignature) are tens of kilobytes: more is refused. */
+const MAX_SIGNATURE_BYTES = 1024 * 1024;
 /** The central directory is read whole: packages are limited in entries, so this bounds it generously. */
 const MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
 
@@ -79,7 +81,9 @@ export async function readZipLayout(file: string): Promise<ZipLayout> {
         const local = await readAt(handle, localStart, 30);
         if (local.readUInt32LE(0) !== LOCAL_HEADER) throw new ZipLayoutError('the signature entry has no local header');
         const dataStart = localStart + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-        signature = { localStart, centralStart: centralStart + offset, dataStart, dataLength: central.readUInt32LE(offset + 20) };
+        const dataLength = central.readUInt32LE(offset + 20);
+        if (dataLength > MAX_SIGNATURE_BYTES) throw new ZipLayoutError(`the signature entry is over ${MAX_SIGNATURE_BYTES} bytes`);
+        signature = { localStart, centralStart: centralStart + offset, dataStart, dataLength };
       }
       maxLocal = Math.max(maxLocal, localStart);
       offset += headerLength;
