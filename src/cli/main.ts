@@ -145,6 +145,17 @@ program
   });
 
 program
+  .command('resign')
+  .description('Repository-sign every package not signed with the current repository certificate (after a rotation); resumable.')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file'))
+  .addOption(feedFlag())
+  .action(async (flags: { dataDir?: string; config?: string; feed?: string }) => {
+    const { feed, ...rest } = flags;
+    process.exitCode = await (await import('./resign.js')).resignCommand(configOf(rest), feed);
+  });
+
+program
   .command('gc')
   .description("Apply each feed's retention policy and remove orphaned files; --dry-run only prints what it would do.")
   .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))

@@ -13,7 +13,7 @@ import { AuditLog } from './audit.js';
 import type { ApiKeyAuthenticator } from './auth.js';
 import { FeedEvents } from './events.js';
 import type { FeedDefinition } from './feed-definitions.js';
-import { feedScope, type FeedScope } from './feed-scope.js';
+import { DEFAULT_FEED_SCOPE, feedScope, type FeedScope } from './feed-scope.js';
 import type { FeedHub, HubShared, OpenHubOptions } from './hub.js';
 import { KeyManager } from './keys.js';
 import { TokenExchange } from '../trust/exchange.js';
@@ -38,6 +38,8 @@ import { KyselySignerPolicyDatabase } from '../db/kysely-signer-policy-database.
 import { SignerPolicies } from './signer-policies.js';
 import { PackageSignatureCheck } from '../signing/package-signatures.js';
 import { trustedRoots, type TrustedRoots } from '../signing/trusted-roots.js';
+import { RepositoryCertificates } from '../signing/repository-listing.js';
+import { feedServiceIndexUrl, FeedRepositorySigning, RepositorySigner } from '../signing/repository-signer.js';
 
 /** Everything the web layer needs for one feed, wired once: the composition root of a feed. */
 export interface Feed {
@@ -71,6 +73,10 @@ export interface Feed {
   readonly staging: StagingService;
   /** Trusted publishing's token exchange (docs/TRUSTED-PUBLISHING.md). */
   readonly trust: TokenExchange;
+  /** Repository signing of every package the feed takes in, when a repository certificate is configured (docs/SIGNING.md). */
+  readonly repositorySigning: FeedRepositorySigning | null;
+  /** The repository certificates the feed lists (RepositorySignatures), when it signs. */
+  readonly repositoryCertificates: RepositoryCertificates | null;
   /** The feed's webhooks; the use cases above tell it what changed (docs/WEBHOOKS.md). */
   readonly webhooks: WebhookService;
   /** Trusted-signer policies: which ids must be signed, by whom (docs/SIGNING.md). */
@@ -149,9 +155,18 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     onError,
   });
   const signatures = await signatureCheck(config, signers, onError);
+  // A virtual feed takes nothing in; its members sign what they hold.
+  const repositorySigning =
+    shared.repositorySigning && config.baseUrl && !virtual
+      ? new FeedRepositorySigning(
+          new RepositorySigner(shared.repositorySigning),
+          feedServiceIndexUrl(config.baseUrl, { isDefault: definition.id === DEFAULT_FEED_SCOPE.id, name: scope.name }),
+          (id) => ownership.owners(id),
+        )
+      : null;
   const upstream =
     !virtual && config.upstreams.length
-      ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)), signatures)
+      ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)), signatures, repositorySigning)
       : null;
   const webhooks = new WebhookService(new KyselyWebhookDatabase(kysely, definition.id), audit, {
     feedName: scope.name,
@@ -161,6 +176,8 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     onError,
   });
   const keys = new KeyManager(accessDb, auth, audit);
+  const repositoryCertificates = repositorySigning && shared.repositorySigning ? new RepositoryCertificates(shared.repositorySigning, db) : null;
+  const stopCounting = repositoryCertificates ? events.onPackageChanged(() => repositoryCertificates.invalidate()) : () => {};
   const feed: Feed = {
     scope,
     definition,
@@ -191,6 +208,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       notifier: webhooks,
       requireStaging: config.requireStaging,
       signatures,
+      repositorySigning,
     }),
     manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols, webhooks),
     symbols,
@@ -207,6 +225,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       notifier: webhooks,
       signatures,
       promotion: { events, fence: hub.fence, deleteUnreferencedSymbols: (keys) => symbols.deleteUnreferenced(keys), onWarning: (m) => onError(new Error(m)) },
+      repositorySigning,
     }),
     trust: new TokenExchange(new KyselyTrustDatabase(kysely), shared.issuerKeys, keys, audit, {
       maxKeyLifetime: config.trustedKeyLifetime,
@@ -215,6 +234,8 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events, webhooks),
     webhooks,
     signers,
+    repositorySigning,
+    repositoryCertificates,
     sweepOrphans: (dryRun = false) => hub.sweepOrphans(dryRun),
     close: () => hub.close(),
   };
@@ -225,6 +246,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       unwatch?.();
       upstream?.close();
       members?.stop();
+      stopCounting();
     },
   };
 }

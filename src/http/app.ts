@@ -218,8 +218,8 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     return app;
   }
 
-  serviceIndexRoutes(app, config.baseUrl);
-  staticResourceRoutes(app, config.baseUrl, feed.advisories, feed.upstream?.vulnerabilities ?? null);
+  serviceIndexRoutes(app, config.baseUrl, feed.repositoryCertificates !== null);
+  staticResourceRoutes(app, config.baseUrl, feed.advisories, feed.upstream?.vulnerabilities ?? null, feed.repositoryCertificates);
   // Search belongs to the serving process, not to the feed (CLI jobs open the feed without it): it loads in the
   // background, and its close hook writes the download counts before the database closes (app.close() runs first).
   const search = openSearch(feed.db, feed.events, { onError: (err, what) => app.log.warn({ err }, `search: ${what} failed`) });
