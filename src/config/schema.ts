@@ -114,6 +114,15 @@ const configObject = z
     dataDir: z.string().min(1).default('./data'),
     /** Public URL of the feed when behind a proxy (e.g. https://nuget.example.com); derived from requests otherwise. */
     baseUrl: z.url().optional(),
+    /**
+     * Public URL the materialized restore documents are read from: a CDN or a public bucket in front of the blob
+     * store's `static/` prefix (docs/DEPLOYMENT.md). The service index sends clients there for versions lists, package
+     * files and registration; push, search and everything else stay on the nodes.
+     */
+    readBaseUrl: z
+      .url({ protocol: /^https?$/, error: 'expected the http(s) URL the static files are read from, e.g. https://cdn.example.com/nuget' })
+      .refine((u) => !/[?#]/.test(u), 'a URL without ? or #: documents append paths to it')
+      .optional(),
     /** Bootstrap admin keys (not stored in the database); several allowed. Other keys: `pawket keys create`. */
     apiKeys: keyList.default([]),
     /** Refused keys (invalid, revoked, expired) an address may send per minute before it gets 429s; 0: no limit. */
@@ -244,10 +253,24 @@ const configObject = z
   })
   .strict();
 
-export const configSchema = configObject.refine((c) => c.storage !== 's3' || c.s3Bucket, {
-  path: ['s3Bucket'],
-  message: 'required when storage is "s3"',
-});
+export const configSchema = configObject
+  .refine((c) => c.storage !== 's3' || c.s3Bucket, {
+    path: ['s3Bucket'],
+    message: 'required when storage is "s3"',
+  })
+  .refine((c) => !c.readBaseUrl || !c.private, {
+    path: ['readBaseUrl'],
+    message: privateUnderReadBaseUrl('default'),
+  });
+
+/**
+ * Why a private feed and `readBaseUrl` do not go together: whoever knows the URL reads the files there, so a private
+ * feed's packages would be public.
+ */
+export function privateUnderReadBaseUrl(feedName: string): string {
+  return `the feed '${feedName}' is private, and readBaseUrl serves restore files to anyone without a key: ` +
+    'make the feed public, or serve it without readBaseUrl (docs/DEPLOYMENT.md)';
+}
 
 /** What each feed may set for itself (docs/FEEDS.md); a feed's effective value is its own, else the configuration's. */
 export const FEED_SETTINGS = [

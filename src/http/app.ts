@@ -45,6 +45,7 @@ import { signInOffer } from './ui/sign-in-offer.js';
 import { uploadFormRoute } from './ui/upload-route.js';
 import { FeedRouter } from './feed-router.js';
 import { compositionStamp } from '../feed/virtual/members.js';
+import { staticReadBase } from '../feed/feed-definitions.js';
 import { virtualFeedRoutes } from './virtual-feed.js';
 import { installViewer, WebSessions } from './session.js';
 import { pruneSessionsRegularly, signInRoutes } from './ui/sign-in-routes.js';
@@ -216,7 +217,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     return app;
   }
 
-  serviceIndexRoutes(app, config.baseUrl);
+  serviceIndexRoutes(app, config.baseUrl, staticReadBase(config, feed.definition));
   staticResourceRoutes(app, config.baseUrl, feed.advisories, feed.upstream?.vulnerabilities ?? null);
   // Search belongs to the serving process, not to the feed (CLI jobs open the feed without it): it loads in the
   // background, and its close hook writes the download counts before the database closes (app.close() runs first).
