@@ -16,13 +16,12 @@ import { openBlobStore } from '../../src/blobs/open.js';
 import { configSchema } from '../../src/config/schema.js';
 import { freshBackendSettings } from '../support/backend.js';
 import { buildNupkg } from '../support/nupkg.js';
+import { freePort } from '../support/postgres.js';
 import { describeRun, run } from './support/dotnet.js';
 import { pawketMain, startPawket, type PawketServer } from './support/server.js';
 import { repoRoot } from './support/paths.js';
 
 const KEY = 'crash-key';
-/** The public URL the documents link to: the same for the materialized files and the node's answers. */
-const BASE = 'https://nuget.example.com';
 const IDS = Array.from({ length: 6 }, (_, i) => `Crash.Pkg${i}`);
 const VERSIONS = ['1.0.0', '1.0.1', '1.1.0', '2.0.0-beta.1', '2.0.0', '2.1.0+build.3', '3.0.0', '3.0.1'];
 /** Answered pushes before the kill: the burst is well under way, with more in flight. */
@@ -37,6 +36,9 @@ describe('a node killed while it materializes', () => {
   let env: Record<string, string>;
   let server: PawketServer | undefined;
   let blobs: BlobStore;
+  /** The public URL the documents link to (the node's own, on a port kept across the restart). */
+  let base: string;
+  let port: number;
   /** Pushes the killed node answered 201: they must be in every document. */
   const acknowledged: Array<{ id: string; version: string }> = [];
 
@@ -44,16 +46,18 @@ describe('a node killed while it materializes', () => {
     work = await mkdtemp(join(tmpdir(), 'pawket-e2e-crash-'));
     dataDir = join(work, 'data');
     const backend = await freshBackendSettings();
+    port = await freePort();
+    base = `http://127.0.0.1:${port}`;
     env = {
       ...Object.fromEntries(Object.entries(backend).map(([k, v]) => [`PAWKET_${k.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()}`, String(v)])),
       PAWKET_API_KEY: KEY,
       PAWKET_MATERIALIZE: 'true',
-      PAWKET_BASE_URL: BASE,
+      PAWKET_BASE_URL: base,
     };
     blobs = await openBlobStore(configSchema.parse({ dataDir, ...backend }), dataDir);
     const packages = IDS.flatMap((id) => VERSIONS.map((version) => ({ id, version })));
 
-    const killed = await startPawket({ dataDir, env });
+    const killed = await startPawket({ dataDir, env, args: ['--port', String(port)] });
     // A package per id first, so that the burst also rewrites documents that exist (and unlists in them).
     const queue = [...packages];
     let answered = 0;
@@ -75,7 +79,7 @@ describe('a node killed while it materializes', () => {
     expect(acknowledged.length).toBeGreaterThanOrEqual(KILL_AFTER - IN_FLIGHT);
     expect(acknowledged.length).toBeLessThan(packages.length);
 
-    server = await startPawket({ dataDir, env });
+    server = await startPawket({ dataDir, env, args: ['--port', String(port)] });
   }, 180_000);
 
   afterAll(async () => {
@@ -105,7 +109,7 @@ describe('a node killed while it materializes', () => {
       return Buffer.concat(chunks);
     };
     const pathOf = (key: string) => `/${key.slice(PREFIX.length)}`;
-    const keyOf = (url: string) => `${PREFIX}${url.slice(BASE.length + 1)}`;
+    const keyOf = (url: string) => `${PREFIX}${url.slice(base.length + 1)}`;
 
     // Each acknowledged push is in the materialized versions list of its id.
     for (const { id, version } of acknowledged) {
@@ -145,7 +149,7 @@ describe('a node killed while it materializes', () => {
       }
       // Registration: every link into the hives or the flat container is a file that is there.
       // (Icons and readmes are read from inside the package by the nodes; a fragment names a part of a document.)
-      for (const url of links(doc)) {
+      for (const url of links(doc, base)) {
         const file = url.split('#')[0]!;
         if (!/\/v3\/(registration[a-z0-9-]*|flatcontainer)\//.test(file) || /\/(icon|readme)$/.test(file)) continue;
         if (!present.has(keyOf(file))) missing.push(`${keyOf(file)} (linked from ${key})`);
@@ -157,14 +161,14 @@ describe('a node killed while it materializes', () => {
   }, 180_000);
 });
 
-/** Every string in a document that is a URL of this server. */
-function links(value: unknown, out: string[] = []): string[] {
+/** Every string in a document that is a URL under `base`. */
+function links(value: unknown, base: string, out: string[] = []): string[] {
   if (typeof value === 'string') {
-    if (value.startsWith(`${BASE}/`)) out.push(value);
+    if (value.startsWith(`${base}/`)) out.push(value);
   } else if (Array.isArray(value)) {
-    for (const v of value) links(v, out);
+    for (const v of value) links(v, base, out);
   } else if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) links(v, out);
+    for (const v of Object.values(value)) links(v, base, out);
   }
   return out;
 }

@@ -14,6 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCountingProxy, type CountingProxy } from '../support/counting-proxy.js';
 import { buildNupkg } from '../support/nupkg.js';
+import { freePort } from '../support/postgres.js';
 import { S3RVER_KEY, startTempS3, TEST_BUCKET, type TempS3 } from '../support/s3.js';
 import { createNuGetSandbox, describeRun, hasDotnet, requireClients, run, writePawketOnlyConfig } from './support/dotnet.js';
 import { startPawket, type PawketServer } from './support/server.js';
@@ -48,17 +49,18 @@ describe.skipIf(clients.skip)('restore from object storage with readBaseUrl', ()
     const body = await buildNupkg({ id, version, description: `${id} ${version}`, ...(dependencies ? { dependencies } : {}) });
     pushed[`${id}/${version}`] = body;
     const res = await fetch(`${front.url}/api/v2/package`, { method: 'PUT', body: new Uint8Array(body), headers: { 'x-nuget-apikey': KEY } });
-    expect(res.status, await res.text()).toBe(201);
+    expect(res.status, `${await res.text()}\n--- Pawket ---\n${server?.output().slice(-3000)}`).toBe(201);
   }
 
   /** Waits until the bucket lists `version` of `id`: materializing may finish just after the push answers. */
   async function materialized(id: string, version: string): Promise<void> {
     const url = `${readBase}/v3/flatcontainer/${id.toLowerCase()}/index.json`;
+    const normalized = version.toLowerCase().split('+')[0]!;
     const until = Date.now() + 10_000;
     for (;;) {
       const res = await fetch(url);
-      if (res.status === 200 && ((await res.json()) as { versions: string[] }).versions.includes(version.toLowerCase().split('+')[0]!)) return;
-      if (Date.now() > until) throw new Error(`${url} does not list ${version} 10 s after the push (status ${res.status})`);
+      if (res.status === 200 && ((await res.json()) as { versions: string[] }).versions.includes(normalized)) return;
+      if (Date.now() > until) throw new Error(`${url} does not list ${normalized} 10 s after the push (status ${res.status})`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -70,7 +72,11 @@ describe.skipIf(clients.skip)('restore from object storage with readBaseUrl', ()
     front = await startCountingProxy();
     // s3rver answers anonymous reads of any object: the bucket is public, as the documented policy makes `static/`.
     readBase = `${bucket.url}/${TEST_BUCKET}/${PREFIX}/static`;
+    // The node's own port is chosen here: it prints its public URL (the front proxy's), not where it listens.
+    const port = await freePort();
+    front.target = `http://127.0.0.1:${port}`;
     server = await startPawket({
+      args: ['--port', String(port)],
       env: {
         PAWKET_API_KEY: KEY,
         PAWKET_DATABASE: 'sqlite',
@@ -86,7 +92,6 @@ describe.skipIf(clients.skip)('restore from object storage with readBaseUrl', ()
         PAWKET_READ_BASE_URL: readBase,
       },
     });
-    front.target = server.baseUrl;
 
     await push(CORE, '1.0.0');
     await push(CORE, '1.1.0');

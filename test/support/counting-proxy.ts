@@ -26,7 +26,8 @@ export async function startCountingProxy(target = ''): Promise<CountingProxy> {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
-    upstream.on('error', () => {
+    upstream.on('error', (err) => {
+      if (process.env.PAWKET_PROXY_DEBUG) process.stderr.write(`proxy: ${String(err)}\n`);
       if (!res.headersSent) res.writeHead(502);
       res.end();
     });
