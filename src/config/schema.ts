@@ -115,9 +115,14 @@ const configObject = z
     /** Public URL of the feed when behind a proxy (e.g. https://nuget.example.com); derived from requests otherwise. */
     baseUrl: z.url().optional(),
     /**
-     * Public URL the materialized restore documents are read from: a CDN or a public bucket in front of the blob
-     * store's `static/` prefix (docs/DEPLOYMENT.md). The service index sends clients there for versions lists, package
-     * files and registration; push, search and everything else stay on the nodes.
+     * Keep every feed's restore documents as finished files in the blob store (under `static/`, private feeds under
+     * `static-private/`), for nginx, an object store or a CDN to serve (docs/DEPLOYMENT.md). Needs `baseUrl`.
+     */
+    materialize: boolish.default(false),
+    /**
+     * Public URL of the materialized files (a CDN or the bucket in front of `static/`): the service index sends
+     * clients there for versions lists, package files and registration; push, search and everything else stay on the
+     * nodes (docs/DEPLOYMENT.md). Implies `materialize`.
      */
     readBaseUrl: z
       .url({ protocol: /^https?$/, error: 'expected the http(s) URL the static files are read from, e.g. https://cdn.example.com/nuget' })
@@ -257,6 +262,11 @@ export const configSchema = configObject
   .refine((c) => c.storage !== 's3' || c.s3Bucket, {
     path: ['s3Bucket'],
     message: 'required when storage is "s3"',
+  })
+  // Materialized documents carry absolute URLs: they are rendered for one public URL, not per request.
+  .refine((c) => !(c.materialize || c.readBaseUrl) || c.baseUrl, {
+    path: ['baseUrl'],
+    message: 'required when materialize or readBaseUrl is set (materialized documents link to the public URL)',
   })
   .refine((c) => !c.readBaseUrl || !c.private, {
     path: ['readBaseUrl'],

@@ -1,6 +1,5 @@
 import { feedSettingsSchema, FEED_SETTINGS, privateUnderReadBaseUrl, type Config, type FeedSettings } from '../config/schema.js';
 import type { FeedRecord } from '../db/feed-database.js';
-import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import { badRequest } from '../errors.js';
 
 /** A feed as the server knows it: the stored record with its settings checked, and the configuration it runs with. */
@@ -55,19 +54,6 @@ export function toDefinition(base: Config, record: FeedRecord, isDefault: boolea
     config: feedConfig(base, record, settings, isDefault),
     virtual: record.members !== null,
   };
-}
-
-/**
- * Where clients read a feed's restore documents (versions lists, package files, registration) when static files at
- * `readBaseUrl` serve them: the feed's `/f/{name}` folder there (the name lower-case, as the files are stored), the
- * root for the default feed. Undefined without `readBaseUrl`, and for feeds whose documents are made per request
- * (virtual feeds, feeds with upstreams): their clients read from the nodes.
- * @example staticReadBase(config, { id: 2, name: 'Dev', virtual: false }) // 'https://cdn.example.com/nuget/f/dev'
- */
-export function staticReadBase(config: Config, feed: Pick<FeedDefinition, 'id' | 'name' | 'virtual'>): string | undefined {
-  if (!config.readBaseUrl || feed.virtual || config.upstreams.length > 0) return undefined;
-  const root = config.readBaseUrl.replace(/\/+$/, '');
-  return feed.id === DEFAULT_FEED_ID ? root : `${root}/f/${feed.name.toLowerCase()}`;
 }
 
 /**

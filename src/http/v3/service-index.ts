@@ -41,7 +41,7 @@ function serviceIndex(base: string, underFeedPath: boolean, readBase: string | u
   };
 }
 
-/** `readBase`: where the feed's restore documents are served as static files, if they are (feed-definitions.ts staticReadBase). */
+/** `readBase`: where the feed's restore documents are served as static files, if they are (materialize/layout.ts). */
 export function serviceIndexRoutes(app: FastifyInstance, configuredBase: string | undefined, readBase?: string): void {
   const byBase = new Map<string, CachedDocument>();
   // Anonymous even on a private feed: clients read it before they send credentials.

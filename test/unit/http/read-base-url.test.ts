@@ -60,17 +60,17 @@ describe('readBaseUrl', () => {
     expect(r.get('ReadmeUriTemplate/6.13.0')).toBe(`${NODE}/v3/flatcontainer/{lower_id}/{lower_version}/readme`);
   });
 
-  it("sends a feed's restore to its lower-case folder, and keeps feeds with upstreams and virtual feeds on the nodes", async () => {
+  it("sends a feed's restore to its folder, and keeps feeds with upstreams and virtual feeds on the nodes", async () => {
     expect((await createFeed({ name: 'Dev' })).status).toBe(201);
     expect((await createFeed({ name: 'Mirror', settings: { upstreams: [{ url: 'https://upstream.example.com/v3/index.json' }] } })).status).toBe(201);
     expect((await createFeed({ name: 'All', members: ['Dev', 'Mirror'] })).status).toBe(201);
 
     const dev = await resources('/f/Dev');
     expect(RESTORE_TYPES.map((t) => dev.get(t))).toEqual([
-      `${READ}/f/dev/v3/flatcontainer/`,
-      `${READ}/f/dev/v3/registration/`,
-      `${READ}/f/dev/v3/registration-gz/`,
-      `${READ}/f/dev/v3/registration-gz-semver2/`,
+      `${READ}/f/Dev/v3/flatcontainer/`,
+      `${READ}/f/Dev/v3/registration/`,
+      `${READ}/f/Dev/v3/registration-gz/`,
+      `${READ}/f/Dev/v3/registration-gz-semver2/`,
     ]);
     expect(dev.get('SearchQueryService/3.5.0')).toBe(`${NODE}/f/Dev/v3/search`);
     expect((await resources('/f/Mirror')).get('PackageBaseAddress/3.0.0')).toBe(`${NODE}/f/Mirror/v3/flatcontainer/`);
@@ -89,7 +89,7 @@ describe('readBaseUrl', () => {
     });
     expect(update.status).toBe(400);
     expect(await update.text()).toMatch(/'Dev' is private/);
-    expect((await resources('/f/Dev')).get('PackageBaseAddress/3.0.0')).toBe(`${READ}/f/dev/v3/flatcontainer/`);
+    expect((await resources('/f/Dev')).get('PackageBaseAddress/3.0.0')).toBe(`${READ}/f/Dev/v3/flatcontainer/`);
 
     expect((await createFeed({ name: 'Inner', members: ['Dev'], settings: { private: true } })).status).toBe(201);
   });
