@@ -90,7 +90,7 @@ export async function serve(config: Config): Promise<void> {
   if (materializer) {
     const { KyselyMaterializeDatabase } = await import('../db/kysely-materialize-database.js');
     const { watchDefinitions } = await import('../materialize/feeds.js');
-    materializer.start();
+    await materializer.start();
     unwatchDefinitions = watchDefinitions(feed.hub, materializer, new KyselyMaterializeDatabase(feed.hub.shared.kysely), (err) => logBackground(err));
   }
 
