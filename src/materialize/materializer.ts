@@ -84,6 +84,11 @@ export class Materializer {
     return materializedBase(this.config, feed.definition);
   }
 
+  /** The nodes' base URL of a feed: where its documents link icons and readmes, which no static file holds. */
+  private nodeBaseOf(feed: Pick<MaterializedFeed, 'definition'>): string {
+    return materializedBase({ baseUrl: this.config.baseUrl }, feed.definition);
+  }
+
   folderOf(feed: Pick<MaterializedFeed, 'definition' | 'config'>): FeedFolder {
     return {
       root: feed.config.private ? PRIVATE_ROOT : PUBLIC_ROOT,
@@ -178,7 +183,7 @@ export class Materializer {
    */
   private async materialize(feed: MaterializedFeed, lid: string, old: Manifest, mode: MaterializeMode): Promise<{ report: IdReport; manifest: Manifest }> {
     const versions = await feed.reader.versions(lid);
-    const docs = renderIdDocuments(this.baseOf(feed), lid, versions, await feed.advisories.forId(lid));
+    const docs = renderIdDocuments(this.baseOf(feed), lid, versions, await feed.advisories.forId(lid), this.nodeBaseOf(feed));
     const folder = this.folderOf(feed);
     const key = (path: string) => blobKeyOf(folder, path);
     const allowOverwrite = feed.config.allowOverwrite;
