@@ -278,8 +278,8 @@ export const configSchema = configObject
  * feed's packages would be public.
  */
 export function privateUnderReadBaseUrl(feedName: string): string {
-  return `the feed '${feedName}' is private, and readBaseUrl serves restore files to anyone without a key: ` +
-    'make the feed public, or serve it without readBaseUrl (docs/DEPLOYMENT.md)';
+  return `the feed '${feedName}' cannot be private while readBaseUrl is set, since the files there are served to anyone ` +
+    'without a key: keep the feed public, or serve restore without readBaseUrl (docs/DEPLOYMENT.md)';
 }
 
 /** What each feed may set for itself (docs/FEEDS.md); a feed's effective value is its own, else the configuration's. */

@@ -80,7 +80,7 @@ describe('readBaseUrl', () => {
   it('refuses a private feed that holds packages, naming it; a private virtual feed is served by the nodes only', async () => {
     const created = await createFeed({ name: 'Secret', settings: { private: true } });
     expect(created.status).toBe(400);
-    expect(await created.text()).toMatch(/'Secret' is private.*readBaseUrl/);
+    expect(await created.text()).toMatch(/'Secret' cannot be private while readBaseUrl is set/);
 
     const update = await fetch(`${server.url}/api/admin/feeds/Dev`, {
       method: 'PATCH',
@@ -88,14 +88,14 @@ describe('readBaseUrl', () => {
       body: JSON.stringify({ settings: { private: true } }),
     });
     expect(update.status).toBe(400);
-    expect(await update.text()).toMatch(/'Dev' is private/);
+    expect(await update.text()).toMatch(/'Dev' cannot be private/);
     expect((await resources('/f/Dev')).get('PackageBaseAddress/3.0.0')).toBe(`${READ}/f/Dev/v3/flatcontainer/`);
 
     expect((await createFeed({ name: 'Inner', members: ['Dev'], settings: { private: true } })).status).toBe(201);
   });
 
   it('refuses a private server, and a server whose feeds were made private before', async () => {
-    expect(() => configSchema.parse({ ...readSettings, private: true })).toThrow(/readBaseUrl[\s\S]*'default' is private/);
+    expect(() => configSchema.parse({ ...readSettings, private: true })).toThrow(/readBaseUrl[\s\S]*'default' cannot be private/);
     expect(() => configSchema.parse({ readBaseUrl: 'ftp://cdn.example.com/' })).toThrow(/http\(s\) URL/);
 
     const dataDir = await mkdtemp(join(tmpdir(), 'pawket-read-base-'));
@@ -118,7 +118,7 @@ describe('readBaseUrl', () => {
         (err: unknown) => err,
       );
       expect(refused).toBeInstanceOf(ConfigError);
-      expect((refused as Error).message).toMatch(/"readBaseUrl".*'Team' is private.*pawket feeds update Team --set private=false/);
+      expect((refused as Error).message).toMatch(/"readBaseUrl".*'Team' cannot be private.*pawket feeds update Team --set private=false/);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
