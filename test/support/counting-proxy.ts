@@ -26,8 +26,7 @@ export async function startCountingProxy(target = ''): Promise<CountingProxy> {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
-    upstream.on('error', (err) => {
-      if (process.env.PAWKET_PROXY_DEBUG) process.stderr.write(`proxy: ${String(err)}\n`);
+    upstream.on('error', () => {
       if (!res.headersSent) res.writeHead(502);
       res.end();
     });
