@@ -25,6 +25,9 @@ export const BACKEND_INDEPENDENT = [
   'test/unit/http/read-base-url.test.ts',
   // Runs its own S3 server (the bucket dotnet reads from) and SQLite, whatever the pass.
   'test/e2e/object-storage.test.ts',
+  'test/unit/signing/signer-policy-match.test.ts',
+  'test/unit/ui/signer-pages.test.ts',
+  'test/e2e/signer-policies.test.ts',
 ];
 
 const secondBackend = process.env.PAWKET_TEST_BACKEND === 'postgres-s3';

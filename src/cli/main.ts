@@ -11,6 +11,7 @@ import { userCommands } from './users.js';
 import { openStorage } from './storage.js';
 import { trustCommands } from './trust.js';
 import { webhookCommands } from './webhooks.js';
+import { signerCommands } from './signers.js';
 
 // Commands other than serve are loaded when run: their libraries (tar, progress bars) stay out of a server's memory.
 const backup = () => import('./backup.js');
@@ -91,6 +92,7 @@ orgCommands(program, configOf);
 userCommands(program, configOf);
 webhookCommands(program, configOf);
 trustCommands(program, configOf);
+signerCommands(program, configOf);
 
 program
   .command('promote <packages...>')

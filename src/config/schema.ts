@@ -238,6 +238,16 @@ const configObject = z
     stagingMaxPerOwner: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
     /** Ids that must be staged (docs/STAGING.md): a plain push of an id matching one of these patterns is refused. */
     requireStaging: idPatternList.default([]),
+    /**
+     * What a feed checks of package signatures at push, stage, import and mirroring (docs/SIGNING.md): `accept`
+     * nothing, `verify` that a signature present is valid, `require` a valid author signature.
+     */
+    signatures: z.enum(['accept', 'verify', 'require']).default('verify'),
+    /**
+     * PEM bundles of the roots signatures must chain to (comma-separated in the environment). Unset: the bundles NuGet
+     * uses on this machine (the system's code signing bundle, else the .NET SDK's trustedroots).
+     */
+    signatureTrustedRoots: keyList.default([]),
     /** Longest a key issued by trusted publishing lives, in seconds (docs/TRUSTED-PUBLISHING.md). */
     trustedKeyLifetime: z.coerce.number().int().min(60).max(3600).default(3600),
     /** Most token exchanges per trust policy per minute, over every node. */
@@ -298,6 +308,7 @@ export const FEED_SETTINGS = [
   'quotaPackages',
   'requireStaging',
   'stagingApiPromotion',
+  'signatures',
 ] as const;
 
 export type FeedSettingName = (typeof FEED_SETTINGS)[number];

@@ -34,6 +34,10 @@ import { VirtualAdvisories } from './virtual/virtual-advisories.js';
 import { VirtualReader } from './virtual/virtual-reader.js';
 import { VirtualSymbols } from './virtual/virtual-symbols.js';
 import { WebhookService } from './webhooks.js';
+import { KyselySignerPolicyDatabase } from '../db/kysely-signer-policy-database.js';
+import { SignerPolicies } from './signer-policies.js';
+import { PackageSignatureCheck } from '../signing/package-signatures.js';
+import { trustedRoots, type TrustedRoots } from '../signing/trusted-roots.js';
 
 /** Everything the web layer needs for one feed, wired once: the composition root of a feed. */
 export interface Feed {
@@ -69,6 +73,8 @@ export interface Feed {
   readonly trust: TokenExchange;
   /** The feed's webhooks; the use cases above tell it what changed (docs/WEBHOOKS.md). */
   readonly webhooks: WebhookService;
+  /** Trusted-signer policies: which ids must be signed, by whom (docs/SIGNING.md). */
+  readonly signers: SignerPolicies;
   /** Read-through to upstream feeds, when configured (docs/UPSTREAMS.md). */
   readonly upstream: UpstreamService | null;
   /** The read side the protocol routes use: `reader`, merged with the upstreams when configured. */
@@ -135,9 +141,17 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       ? { members, reader: virtualReader, advisories: new VirtualAdvisories(virtualReader, members), symbols: new VirtualSymbols(virtualReader, members, blobs) }
       : null;
   const reader = virtualReader ?? new PackageReader(db, blobs, events, fileBytes);
+  // Trusted-signer policies decide per id; the feed's `signatures` setting is their default (docs/SIGNING.md).
+  const signers = new SignerPolicies(new KyselySignerPolicyDatabase(kysely, definition.id), audit, events, {
+    feedName: scope.name,
+    feedSetting: config.signatures,
+    virtual: definition.virtual,
+    onError,
+  });
+  const signatures = await signatureCheck(config, signers, onError);
   const upstream =
     !virtual && config.upstreams.length
-      ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)))
+      ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)), signatures)
       : null;
   const webhooks = new WebhookService(new KyselyWebhookDatabase(kysely, definition.id), audit, {
     feedName: scope.name,
@@ -176,6 +190,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
       notifier: webhooks,
       requireStaging: config.requireStaging,
+      signatures,
     }),
     manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols, webhooks),
     symbols,
@@ -190,6 +205,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       maxPerOwner: config.stagingMaxPerOwner,
       quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
       notifier: webhooks,
+      signatures,
       promotion: { events, fence: hub.fence, deleteUnreferencedSymbols: (keys) => symbols.deleteUnreferenced(keys), onWarning: (m) => onError(new Error(m)) },
     }),
     trust: new TokenExchange(new KyselyTrustDatabase(kysely), shared.issuerKeys, keys, audit, {
@@ -198,6 +214,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     }),
     advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events, webhooks),
     webhooks,
+    signers,
     sweepOrphans: (dryRun = false) => hub.sweepOrphans(dryRun),
     close: () => hub.close(),
   };
@@ -210,6 +227,21 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       members?.stop();
     },
   };
+}
+
+/**
+ * Signature verification for a feed under its `signatures` setting. The trusted roots are loaded once per process:
+ * configured bundles at start-up (a bad file stops it), the machine's otherwise (in the background, with a warning
+ * when there are none: chains are then checked only up to their own root).
+ */
+async function signatureCheck(config: Config, policies: SignerPolicies, onError: (err: Error) => void): Promise<PackageSignatureCheck> {
+  const warn = (roots: TrustedRoots) => {
+    if (!roots.enforced) onError(new Error('signatures: no trusted root bundle found (set signatureTrustedRoots): signature chains are checked up to their own root, which is not checked against any trust store.'));
+  };
+  const roots = () => trustedRoots(config.signatureTrustedRoots, warn);
+  if (config.signatureTrustedRoots.length) await roots();
+  else if (config.signatures !== 'accept') roots().catch((e: unknown) => onError(e as Error));
+  return new PackageSignatureCheck(policies, roots);
 }
 
 export interface OpenFeedOptions extends OpenHubOptions {

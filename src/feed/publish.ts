@@ -6,6 +6,7 @@ import { matchesIdPattern } from '../nuget/id-pattern.js';
 import { identityKey } from '../nuget/identity.js';
 import { fullVersion, isPrerelease, normalizeVersion } from '../nuget/version.js';
 import type { PackageLimits } from '../package/read.js';
+import type { PackageSignatureCheck } from '../signing/package-signatures.js';
 import type { PackageGuard } from './access.js';
 import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
@@ -39,6 +40,8 @@ export interface PublishOptions {
   readonly notifier?: FeedNotifier;
   /** Id patterns whose packages must be staged and promoted: a push of a matching id is refused (docs/STAGING.md). */
   readonly requireStaging?: readonly string[];
+  /** Verifies package signatures under the feed's signature policies (none: signatures are not looked at). */
+  readonly signatures?: PackageSignatureCheck;
 }
 
 /** Where a push came from, for its messages. */
@@ -80,6 +83,7 @@ export class PublishService {
     const display = `${metadata.id} ${fullVersion(metadata.version)}`;
     const conflict = () =>
       new PawketError(409, `Package ${display} already exists and cannot be modified. Push a new version instead.`);
+    const signature = await this.checkSignature(upload, principal, metadata.id, display);
 
     const { allowOverwrite, quota } = this.options;
     const existing = !allowOverwrite || hasQuota(quota) ? await this.db.getPackage(key.lowerId, key.lowerVersion) : null;
@@ -103,7 +107,7 @@ export class PublishService {
       size: upload.size,
       sha512: upload.sha512,
       blobKey,
-      metadata: toStoredMetadata(metadata),
+      metadata: toStoredMetadata(metadata, signature),
       nuspec,
     };
 
@@ -150,6 +154,16 @@ export class PublishService {
       403,
       `Feed '${scope.name}' requires staging for ${id} (requireStaging: ${pattern}): stage the package at ${url} (PackageStaging/1.0.0) for a person to promote; it cannot be pushed directly.`,
     );
+  }
+
+  /** The signature policy's decision; a refusal by policy (403) is recorded like other denied pushes. */
+  private async checkSignature(upload: ReceivedUpload, principal: Principal, id: string, display: string) {
+    try {
+      return await this.options.signatures?.check(upload.file, { id, display, owner: principal.owner });
+    } catch (e) {
+      if (e instanceof PawketError && e.status === 403) await this.access.record(principal, 'push.denied', display, 'signature policy');
+      throw e;
+    }
   }
 
   private async removeUnlessReferenced(blobKey: string): Promise<void> {

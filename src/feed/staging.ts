@@ -14,6 +14,7 @@ import { packageBlobKey, symbolsBlobFolder, type FeedScope } from './feed-scope.
 import type { ReceivedUpload } from './publish.js';
 import { copyPackageToTemp } from './package-file-copy.js';
 import { enforceQuota, type FeedQuota } from './quota.js';
+import type { PackageSignatureCheck } from '../signing/package-signatures.js';
 import { toStoredMetadata } from './stored-metadata.js';
 import { promoteStagedPackages, type PromotionDeps, type PromotionView } from './staging-promotion.js';
 import type { FeedNotifier } from './webhook-events.js';
@@ -93,6 +94,8 @@ export interface StagingOptions {
   /** The feed's quota: staged packages count as stored ones do. */
   readonly quota?: FeedQuota;
   readonly notifier?: FeedNotifier;
+  /** Verifies package signatures under the feed's signature policies, as a push does. */
+  readonly signatures?: PackageSignatureCheck;
   /** What promotion needs besides (staging-promotion.ts); without it, nothing can be promoted here. */
   readonly promotion?: Pick<PromotionDeps, 'events' | 'fence' | 'deleteUnreferencedSymbols' | 'onWarning'>;
   readonly now?: () => Date;
@@ -139,6 +142,9 @@ export class StagingService {
       await this.access.authorizeStage(principal, metadata.id);
       const key = identityKey(metadata.id, metadata.version);
       const display = `${metadata.id} ${fullVersion(metadata.version)}`;
+      const signature = await this.options.signatures?.check(upload.file, { id: metadata.id, display, owner: principal.owner }).catch((e: unknown) => {
+        throw invalid(e, 'InvalidSignature');
+      });
       if (await this.db.getPackage(key.lowerId, key.lowerVersion)) {
         throw new StagingError(409, 'AlreadyPublished', `Package ${display} is already published on this feed: stage a new version instead.`);
       }
@@ -175,7 +181,7 @@ export class StagingService {
         size: upload.size,
         sha512: upload.sha512,
         blobKey,
-        metadata: toStoredMetadata(metadata),
+        metadata: toStoredMetadata(metadata, signature),
         nuspec,
         uploaded: at,
         // Validation ran while the request waited.

@@ -11,6 +11,7 @@ import { parseRange, rangeIsSemVer2 } from '../../nuget/range.js';
 import { fullVersion, isPrerelease, isSemVer2, normalizeVersion, parseVersion } from '../../nuget/version.js';
 import type { FeedEvents } from '../events.js';
 import type { StoredMetadata } from '../stored-metadata.js';
+import type { PackageSignatureCheck } from '../../signing/package-signatures.js';
 import { toStoredMetadata } from '../stored-metadata.js';
 import type { VersionAdvisories } from '../advisories.js';
 import { UpstreamClient, UpstreamDown, type UpstreamCatalogEntry } from './client.js';
@@ -72,6 +73,8 @@ export class UpstreamService {
     /** The feed whose upstreams these are: mirrored packages are stored as its rows and files. */
     private readonly scope: FeedScope,
     private readonly log: (message: string) => void = () => {},
+    /** Verifies mirrored packages' signatures: one with a broken signature is not cached. */
+    private readonly signatures?: PackageSignatureCheck,
   ) {
     this.store = new UpstreamStore(kysely, scope.id);
     this.vulnerabilities = new UpstreamVulnerabilities(
@@ -216,6 +219,13 @@ export class UpstreamService {
       if (got.lowerId !== key.lowerId || got.lowerVersion !== key.lowerVersion) {
         throw fail(`the file is ${read.metadata.id} ${fullVersion(read.metadata.version)}`);
       }
+      let signature;
+      try {
+        signature = await this.signatures?.check(downloaded.file, { id: read.metadata.id, display, owner: null });
+      } catch (err) {
+        this.log(`upstream: not caching ${display} from ${u.url}: ${(err as Error).message}`);
+        throw fail((err as Error).message);
+      }
       // Mirrored versions count against the feed's quota like pushed ones (they take the same disk): over it, the
       // download is refused with the quota named rather than cached.
       const quota = { feedName: this.scope.name, quotaBytes: this.settings.quotaBytes ?? 0, quotaPackages: this.settings.quotaPackages ?? 0 };
@@ -236,7 +246,7 @@ export class UpstreamService {
         size: downloaded.size,
         sha512: downloaded.sha512,
         blobKey,
-        metadata: toStoredMetadata(m),
+        metadata: toStoredMetadata(m, signature),
         nuspec: read.nuspec,
         // The mark commits with the row: a visible mirrored row is always marked, a row that lost to a push never.
         mirroredFrom: u.url,
