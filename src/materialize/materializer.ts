@@ -7,7 +7,7 @@ import type { MaterializeDatabase } from '../db/materialize-database.js';
 import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import type { Feed } from '../feed/feed.js';
 import { indexPaths, pagePath, renderIdDocuments, versionPaths, type IdDocuments, type JsonDocument } from './documents.js';
-import { blobKeyOf, documentPaths, JSON_GZIP_META, JSON_META, nupkgMeta, nuspecMeta, PRIVATE_ROOT, PUBLIC_ROOT, type FeedFolder } from './layout.js';
+import { blobKeyOf, documentPaths, JSON_GZIP_META, materializedBase, JSON_META, nupkgMeta, nuspecMeta, PRIVATE_ROOT, PUBLIC_ROOT, type FeedFolder } from './layout.js';
 
 const gzip = promisify(gzipCallback);
 const gunzip = promisify(gunzipCallback);
@@ -81,8 +81,12 @@ export class Materializer {
 
   /** The public base URL a feed's documents link to. */
   baseOf(feed: Pick<MaterializedFeed, 'definition'>): string {
-    const root = (this.config.readBaseUrl ?? this.config.baseUrl!).replace(/\/+$/, '');
-    return feed.definition.id === DEFAULT_FEED_ID ? root : `${root}/f/${feed.definition.name}`;
+    return materializedBase(this.config, feed.definition);
+  }
+
+  /** The nodes' base URL of a feed: where its documents link icons and readmes, which no static file holds. */
+  private nodeBaseOf(feed: Pick<MaterializedFeed, 'definition'>): string {
+    return materializedBase({ baseUrl: this.config.baseUrl }, feed.definition);
   }
 
   folderOf(feed: Pick<MaterializedFeed, 'definition' | 'config'>): FeedFolder {
@@ -179,7 +183,7 @@ export class Materializer {
    */
   private async materialize(feed: MaterializedFeed, lid: string, old: Manifest, mode: MaterializeMode): Promise<{ report: IdReport; manifest: Manifest }> {
     const versions = await feed.reader.versions(lid);
-    const docs = renderIdDocuments(this.baseOf(feed), lid, versions, await feed.advisories.forId(lid));
+    const docs = renderIdDocuments(this.baseOf(feed), lid, versions, await feed.advisories.forId(lid), this.nodeBaseOf(feed));
     const folder = this.folderOf(feed);
     const key = (path: string) => blobKeyOf(folder, path);
     const allowOverwrite = feed.config.allowOverwrite;
