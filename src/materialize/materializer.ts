@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import type { MaterializeDatabase } from '../db/materialize-database.js';
 import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import type { Feed } from '../feed/feed.js';
+import { ALIVE_MS } from '../feed/read-fence.js';
 import { indexPaths, pagePath, renderIdDocuments, versionPaths, type IdDocuments, type JsonDocument } from './documents.js';
 import { blobKeyOf, documentPaths, JSON_GZIP_META, materializedBase, JSON_META, nupkgMeta, nuspecMeta, PRIVATE_ROOT, PUBLIC_ROOT, type FeedFolder } from './layout.js';
 
@@ -154,11 +155,12 @@ export class Materializer {
     const feed = await this.feeds.byId(feedId);
     if (!feed || !Materializer.materializes(feed)) return { written: 0, removed: 0, mismatched: [] };
     const { holder } = this.options;
-    let state = await this.db.claim(feedId, lowerId, holder, Date.now(), Date.now() + this.leaseMs);
+    const claim = () => this.db.claim(feedId, lowerId, holder, Date.now(), Date.now() + this.leaseMs, new Date(Date.now() - ALIVE_MS).toISOString());
+    let state = await claim();
     for (let wait = 50; !state; wait = Math.min(wait * 2, 1000)) {
       if (this.stopped) throw new Error('The materializer stopped.');
       await new Promise((r) => setTimeout(r, wait));
-      state = await this.db.claim(feedId, lowerId, holder, Date.now(), Date.now() + this.leaseMs);
+      state = await claim();
     }
     const renewal = setInterval(() => void this.db.renew(feedId, lowerId, holder, Date.now() + this.leaseMs).catch(this.options.onError), this.leaseMs / 3);
     renewal.unref();
