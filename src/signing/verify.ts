@@ -320,10 +320,15 @@ async function checkSigner(signer: VerifiedSigner, certs: readonly Cert[], role:
   return { ...summaryOf(signer.cert), ...(timestamp ? { timestamp: timestamp.toISOString() } : {}) };
 }
 
+/** A distinguished name as NuGet and Windows print it: most specific part first (`CN=…, O=…, C=…`). */
+function displayName(name: string): string {
+  return name.split('\n').reverse().join(', ');
+}
+
 function summaryOf(cert: Cert): SignerSummary {
   return {
-    subject: cert.x509.subject.split('\n').join(', '),
-    issuer: cert.x509.issuer.split('\n').join(', '),
+    subject: displayName(cert.x509.subject),
+    issuer: displayName(cert.x509.issuer),
     sha256: cert.x509.fingerprint256.replaceAll(':', '').toUpperCase(),
     notBefore: new Date(cert.x509.validFrom).toISOString(),
     notAfter: new Date(cert.x509.validTo).toISOString(),
@@ -368,16 +373,16 @@ function checkChain(leaf: Cert, pool: readonly Cert[], roots: readonly X509Certi
     if (roots.some((r) => r.fingerprint256 === current.fingerprint256)) return;
     const root = roots.find((r) => current.checkIssued(r) && current.verify(r.publicKey));
     if (root) {
-      if (at < new Date(root.validFrom) || at > new Date(root.validTo)) problem(`the root of ${what} (${root.subject.split('\n').join(', ')}) was not valid at ${at.toISOString()}`);
+      if (at < new Date(root.validFrom) || at > new Date(root.validTo)) problem(`the root of ${what} (${displayName(root.subject)}) was not valid at ${at.toISOString()}`);
       return;
     }
     const selfSigned = current.checkIssued(current) && current.verify(current.publicKey);
     if (selfSigned) {
       if (!enforced) return;
-      problem(`${what} chains to a root this server does not trust (${current.subject.split('\n').join(', ')}, SHA-256 ${current.fingerprint256.replaceAll(':', '')})`);
+      problem(`${what} chains to a root this server does not trust (${displayName(current.subject)}, SHA-256 ${current.fingerprint256.replaceAll(':', '')})`);
     }
     const issuer = pool.find((c) => c.x509.fingerprint256 !== current.fingerprint256 && current.checkIssued(c.x509) && current.verify(c.x509.publicKey));
-    if (!issuer) return problem(`the issuer of ${what} (${current.issuer.split('\n').join(', ')}) is neither in the signature nor a trusted root`);
+    if (!issuer) return problem(`the issuer of ${what} (${displayName(current.issuer)}) is neither in the signature nor a trusted root`);
     if (!issuer.x509.ca) problem(`${what} is issued by a certificate that is not a certification authority`);
     checkValidity(issuer, at, `an issuing certificate of ${what}`);
     current = issuer.x509;
