@@ -10,6 +10,7 @@ export const BACKEND_INDEPENDENT = [
   'test/unit/nuget/**',
   'test/unit/package/**',
   'test/unit/signing/**',
+  'test/e2e/signatures.test.ts',
   'test/security/nuspec-characters.test.ts',
   'test/security/package-reader.test.ts',
   'test/security/host-header.test.ts',
