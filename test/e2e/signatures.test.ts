@@ -1,14 +1,15 @@
 /**
  * Signed packages through the real clients: `dotnet nuget sign` then `dotnet nuget push` is accepted; a tampered copy
  * is refused with a 400 the client shows, and nothing is stored; staging checks signatures as a push does; on a feed
- * whose `signatures` setting is `require`, an unsigned package is refused with a 403 naming the policy.
+ * whose `signatures` setting is `require`, an unsigned package is refused with a 403 naming the policy; a package with a
+ * broken signature on an upstream is not mirrored.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNuGetSandbox, describeRun, hasDotnet, requireClients, run, writePawketOnlyConfig, type NuGetSandbox, type RunResult } from './support/dotnet.js';
-import { startPawket, type PawketServer } from './support/server.js';
+import { pushPackageFile, startPawket, type PawketServer } from './support/server.js';
 import { flipByte, signWithDotnet, writeTestPackage } from '../support/signed-packages.js';
 import { dotnetTrustingTestRoot, startTimestampAuthority, testPki } from '../support/test-pki.js';
 
@@ -18,6 +19,8 @@ const KEY = 'signatures-e2e-key';
 describe.skipIf(clients.skip)('signed packages pushed with dotnet', () => {
   let work: string;
   let server: PawketServer;
+  /** An upstream that accepts anything: it holds a tampered signed package. */
+  let origin: PawketServer;
   let sandbox: NuGetSandbox;
   const files = { signed: '', tampered: '', unsigned: '', strictSigned: '' };
 
@@ -43,11 +46,19 @@ describe.skipIf(clients.skip)('signed packages pushed with dotnet', () => {
       body: JSON.stringify({ name: 'strict', settings: { signatures: 'require' } }),
     });
     expect(created.status).toBe(201);
+    origin = await startPawket({ env: { PAWKET_API_KEY: KEY, PAWKET_SIGNATURES: 'accept' } });
+    await pushPackageFile(origin, files.tampered, KEY);
+    const mirror = await fetch(`${server.baseUrl}/api/admin/feeds`, {
+      method: 'POST',
+      headers: { 'x-nuget-apikey': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'mirror', settings: { upstreams: [{ url: origin.feedUrl }] } }),
+    });
+    expect(mirror.status).toBe(201);
     sandbox = await createNuGetSandbox(join(work, 'nuget'));
   });
 
   afterAll(async () => {
-    await server?.stop();
+    await Promise.all([server?.stop(), origin?.stop()]);
     if (work) await rm(work, { recursive: true, force: true });
   });
 
@@ -98,4 +109,14 @@ describe.skipIf(clients.skip)('signed packages pushed with dotnet', () => {
     const accepted = await push(files.strictSigned, strict);
     expect(accepted.code, describeRun(accepted)).toBe(0);
   }, 240_000);
+
+  it('does not mirror an upstream package whose signature is broken, and says why', async () => {
+    const url = `${server.baseUrl}/f/mirror/v3/flatcontainer/contoso.signed/1.0.0/contoso.signed.1.0.0.nupkg`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await fetch(url);
+      expect(res.status).toBe(502);
+      expect(await res.text()).toMatch(/Could not fetch Contoso.Signed 1.0.0 from .*: The signature of Contoso.Signed 1.0.0 is not valid: the package content does not match its signature.*Nothing was cached/);
+    }
+    expect(server.output()).toMatch(/not caching Contoso.Signed 1.0.0 from/);
+  });
 });
