@@ -66,7 +66,8 @@ describe.skipIf(clients.skip)('signature verdicts: Pawket and dotnet nuget verif
     if (real.length) {
       // A real signed package changed in one byte of its first entry's data.
       const bytes = await readFile(packages.at(-1)!);
-      bytes[30 + bytes.readUInt16LE(26) + bytes.readUInt16LE(28) + 4] ^= 0xff;
+      const at = 30 + bytes.readUInt16LE(26) + bytes.readUInt16LE(28) + 4;
+      bytes[at] = bytes[at]! ^ 0xff;
       packages.push(join(work, 'real', 'tampered.nupkg'));
       await writeFile(packages.at(-1)!, bytes);
     }
