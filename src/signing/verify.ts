@@ -91,8 +91,7 @@ export async function verifyPackageSignature(file: string, display: string, opti
 }
 
 async function verifyCms(file: string, layout: { signature: Buffer; pieces: unknown }, options: VerifyOptions): Promise<PackageSignatureInfo> {
-  const signedData = parseSignedData(layout.signature, 'the package signature');
-  const certs = certificatesOf(signedData);
+  const { signedData, certs } = parseSignedData(layout.signature, 'the package signature');
   if (signedData.signerInfos.length !== 1) problem(`it must have exactly one signer, not ${signedData.signerInfos.length}`);
   if (signedData.encapContentInfo.eContentType !== OID.data) problem('its content is not data');
   const content = octets(signedData.encapContentInfo.eContent, 'its content is missing (a detached signature)');
@@ -139,7 +138,13 @@ function parseSignatureContent(content: Buffer): { algorithm: SignedContentHash;
   return problem('its signed content names no package hash of a supported algorithm (SHA-256, SHA-384, SHA-512)');
 }
 
-function parseSignedData(der: Buffer, what: string): pkijs.SignedData {
+/** A CMS SignedData with its certificates as their original bytes (fingerprints and ESS hashes are over those). */
+interface ParsedSignedData {
+  readonly signedData: pkijs.SignedData;
+  readonly certs: Cert[];
+}
+
+function parseSignedData(der: Buffer, what: string): ParsedSignedData {
   const asn = asn1js.fromBER(new Uint8Array(der));
   if (asn.offset === -1) problem(`${what} is not DER-encoded ASN.1`);
   let info: pkijs.ContentInfo;
@@ -149,20 +154,24 @@ function parseSignedData(der: Buffer, what: string): pkijs.SignedData {
     return problem(`${what} is not a CMS ContentInfo`);
   }
   if (info.contentType !== OID.signedData) problem(`${what} is not a CMS SignedData`);
+  let signedData: pkijs.SignedData;
   try {
-    return new pkijs.SignedData({ schema: info.content });
+    signedData = new pkijs.SignedData({ schema: info.content });
   } catch {
     return problem(`${what} is not a well-formed CMS SignedData`);
   }
-}
-
-function certificatesOf(signedData: pkijs.SignedData): Cert[] {
-  const list = (signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
-  if (list.length > MAX_CERTIFICATES) problem(`it carries more than ${MAX_CERTIFICATES} certificates`);
-  return list.map((c) => {
-    const der = Buffer.from(c.toSchema().toBER());
-    return { pkijs: c, x509: new X509Certificate(der), der };
+  // certificates [0] IMPLICIT: its plain SEQUENCEs are the X.509 certificates pkijs read, in the same order.
+  const fields = (info.content as asn1js.Sequence).valueBlock.value;
+  const set = fields.find((f) => f.idBlock.tagClass === 3 && f.idBlock.tagNumber === 0) as asn1js.Constructed | undefined;
+  const raw = (set?.valueBlock.value ?? []).filter((c) => c.idBlock.tagClass === 1 && c.idBlock.tagNumber === 16);
+  const parsed = (signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+  if (parsed.length > MAX_CERTIFICATES) problem(`${what} carries more than ${MAX_CERTIFICATES} certificates`);
+  if (raw.length !== parsed.length) problem(`the certificates of ${what} cannot be read`);
+  const certs = parsed.map((c, i) => {
+    const bytes = Buffer.from(raw[i]!.valueBeforeDecodeView);
+    return { pkijs: c, x509: new X509Certificate(bytes), der: bytes };
   });
+  return { signedData, certs };
 }
 
 /** The bytes of an OCTET STRING, primitive or (BER) constructed. */
@@ -396,11 +405,11 @@ function checkChain(leaf: Cert, pool: readonly Cert[], roots: readonly X509Certi
  */
 function verifyTimestamp(token: asn1js.AsnType, signer: VerifiedSigner, what: string, options: VerifyOptions): Date {
   const where = `the timestamp of ${what}`;
-  const der = Buffer.from((token as asn1js.Sequence).toBER());
-  const signedData = parseSignedData(der, where);
+  const block = token as asn1js.Sequence;
+  const der = Buffer.from(block.valueBeforeDecodeView.byteLength ? block.valueBeforeDecodeView : new Uint8Array(block.toBER()));
+  const { signedData, certs } = parseSignedData(der, where);
   if (signedData.encapContentInfo.eContentType !== OID.tstInfo) problem(`${where} does not hold a timestamp (TSTInfo)`);
   if (signedData.signerInfos.length !== 1) problem(`${where} must have exactly one signer`);
-  const certs = certificatesOf(signedData);
   const content = octets(signedData.encapContentInfo.eContent, `${where} is empty`);
   const tsa = verifySignerInfo(signedData.signerInfos[0]!, certs, content, where, OID.tstInfo);
   checkSigningCertificateAttribute(tsa, where, true);
