@@ -21,6 +21,8 @@ export interface SignatureSubject {
   readonly display: string;
   /** The owner it is pushed for (null when mirrored). */
   readonly owner: string | null;
+  /** Mirrored from an upstream: a chain to a root this server does not trust is accepted (NuGet's restore only warns). */
+  readonly mirrored?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export class PackageSignatureCheck {
   async check(file: string, subject: SignatureSubject): Promise<PackageSignatureInfo | undefined> {
     const policy = await this.policies.policyFor(subject.id.toLowerCase(), subject.owner);
     if (policy.mode === 'accept') return undefined;
-    const verdict = await verifyPackageSignature(file, subject.display, { roots: await this.roots() });
+    const verdict = await verifyPackageSignature(file, subject.display, { roots: await this.roots(), allowUntrustedRoot: subject.mirrored === true });
     if (policy.mode === 'verify') return verdict.status === 'valid' ? verdict.signature : undefined;
     const refuse = (why: string) =>
       new PawketError(403, `Package ${subject.display} ${why}; signature policy '${policy.name}' requires packages of ${subject.id} to be author-signed${policy.fingerprints.length ? ` by ${certificates(policy.fingerprints)}` : ''}.`);

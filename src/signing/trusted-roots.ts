@@ -29,7 +29,13 @@ export function parsePemBundle(pem: string, file: string): X509Certificate[] {
 }
 
 async function bundle(file: string): Promise<X509Certificate[]> {
-  return parsePemBundle(await readFile(file, 'utf8'), file);
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`Cannot read the trusted root bundle ${file} (signatureTrustedRoots): ${(e as Error).message}`);
+  }
+  return parsePemBundle(pem, file);
 }
 
 /**

@@ -69,6 +69,11 @@ export interface VerifyOptions {
   readonly roots: TrustedRoots;
   /** The time "now" is for certificates of untimestamped signatures (tests). */
   readonly now?: Date;
+  /**
+   * Accept chains that end in a root the server does not trust (everything else is still checked): for packages
+   * mirrored from an upstream, where trust is the upstream's business and NuGet's restore only warns about it.
+   */
+  readonly allowUntrustedRoot?: boolean;
 }
 
 /**
@@ -325,7 +330,7 @@ async function checkSigner(signer: VerifiedSigner, certs: readonly Cert[], role:
   const lifetime = ekus(signer.cert)?.includes(OID.lifetimeSigning) ?? false;
   const at = timestamp && !lifetime ? timestamp : now;
   checkValidity(signer.cert, at, `the certificate of ${what}`);
-  checkChain(signer.cert, certs, options.roots.codeSigning, at, `the certificate of ${what}`, options.roots.enforced);
+  checkChain(signer.cert, certs, options.roots.codeSigning, at, `the certificate of ${what}`, options.roots.enforced && !options.allowUntrustedRoot);
   return { ...summaryOf(signer.cert), ...(timestamp ? { timestamp: timestamp.toISOString() } : {}) };
 }
 
@@ -429,7 +434,7 @@ function verifyTimestamp(token: asn1js.AsnType, signer: VerifiedSigner, what: st
   const bits = tsa.cert.x509.publicKey.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < 2048) problem(`the certificate of ${where} has a ${bits}-bit RSA key; at least 2048 bits are required`);
   checkValidity(tsa.cert, time, `the certificate of ${where}`);
-  checkChain(tsa.cert, certs, options.roots.timestamping, time, `the certificate of ${where}`, options.roots.enforced);
+  checkChain(tsa.cert, certs, options.roots.timestamping, time, `the certificate of ${where}`, options.roots.enforced && !options.allowUntrustedRoot);
   const signerFrom = new Date(signer.cert.x509.validFrom);
   const signerTo = new Date(signer.cert.x509.validTo);
   if (time < signerFrom || time > signerTo) problem(`${where} (${time.toISOString()}) is outside its signing certificate's validity`);

@@ -94,6 +94,16 @@ describe.skipIf(clients.skip)('package signatures', () => {
     // Without any trust store, the chain is checked up to its own root and accepted (logged at start-up).
     const none: TrustedRoots = { codeSigning: [], timestamping: [], source: 'none', enforced: false };
     expect((await verifyPackageSignature(files.untrusted, 'x', { roots: none })).status).toBe('valid');
+    // A mirrored package: the upstream decides whom to trust; its signature must still be intact.
+    expect((await verifyPackageSignature(files.untrusted, 'x', { roots, allowUntrustedRoot: true })).status).toBe('valid');
+  });
+
+  it("trusts, by default, the roots NuGet uses on this machine (the newest SDK's bundles here)", async () => {
+    const machine = await loadTrustedRoots([]);
+    expect(machine.enforced).toBe(true);
+    expect(machine.source).toMatch(/objsign-ca-bundle\.pem$|trustedroots$/);
+    expect(machine.codeSigning.length).toBeGreaterThan(10);
+    await expect(loadTrustedRoots([join(dir, 'missing.pem')])).rejects.toThrow(/Cannot read the trusted root bundle .*missing\.pem \(signatureTrustedRoots\)/);
   });
 
   it('refuses a package changed after signing (one byte)', async () => {
