@@ -3,7 +3,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { PawketError } from '../errors.js';
 import type { PackageSignatureInfo, SignatureVerdict, SignerSummary } from './signature-info.js';
-import { hashSignedContent, readSignedLayout, type SignedContentHash } from './signed-content.js';
+import { hashSignedContent, readSignedLayout, type SignedContentHash, type SignedPackageLayout } from './signed-content.js';
 import type { TrustedRoots } from './trusted-roots.js';
 
 /** Object identifiers of the CMS, ESS, RFC 3161 and NuGet attributes read here. */
@@ -95,19 +95,19 @@ export async function verifyPackageSignature(file: string, display: string, opti
   }
 }
 
-async function verifyCms(file: string, layout: { signature: Buffer; pieces: unknown }, options: VerifyOptions): Promise<PackageSignatureInfo> {
+async function verifyCms(file: string, layout: SignedPackageLayout, options: VerifyOptions): Promise<PackageSignatureInfo> {
   const { signedData, certs } = parseSignedData(layout.signature, 'the package signature');
   if (signedData.signerInfos.length !== 1) problem(`it must have exactly one signer, not ${signedData.signerInfos.length}`);
   if (signedData.encapContentInfo.eContentType !== OID.data) problem('its content is not data');
   const content = octets(signedData.encapContentInfo.eContent, 'its content is missing (a detached signature)');
   const { algorithm, hash } = parseSignatureContent(content);
-  const actual = await hashSignedContent(file, layout as Parameters<typeof hashSignedContent>[1], algorithm);
+  const actual = await hashSignedContent(file, layout, algorithm);
   if (!actual.equals(hash)) problem('the package content does not match its signature (it was changed after signing, or the signature belongs to other content)');
 
   const primary = verifySignerInfo(signedData.signerInfos[0]!, certs, content, 'the primary signature', OID.data);
   const kind = commitmentType(primary.info, 'the primary signature');
   const now = options.now ?? new Date();
-  const summary = await checkSigner(primary, certs, kind === 'author' ? 'author' : 'repository', options, now);
+  const summary = checkSigner(primary, certs, kind === 'author' ? 'author' : 'repository', options, now);
 
   const countersigners = unsignedValues(primary.info, OID.counterSignature).map((v) => new pkijs.SignerInfo({ schema: v }));
   const repositoryCounters = countersigners.filter((c) => attribute(c, OID.commitmentType) && commitmentType(c, 'a countersignature') === 'repository');
@@ -121,7 +121,7 @@ async function verifyCms(file: string, layout: { signature: Buffer; pieces: unkn
   if (counter) {
     // A countersignature signs the primary signature's value (RFC 5652 section 11.4).
     const signer = verifySignerInfo(counter, certs, signatureValue(primary.info), 'the repository countersignature', null);
-    const counterSummary = await checkSigner(signer, certs, 'repository countersignature', options, now);
+    const counterSummary = checkSigner(signer, certs, 'repository countersignature', options, now);
     result.repository = { ...counterSummary, ...repositoryAttributes(counter) };
   }
   return result;
@@ -319,7 +319,7 @@ type SignerRole = 'author' | 'repository' | 'repository countersignature';
  * The checks NuGet makes of a primary signature or repository countersignature: its certificate attribute, its
  * timestamp (whose time then decides the certificate's validity), the certificate itself and its chain.
  */
-async function checkSigner(signer: VerifiedSigner, certs: readonly Cert[], role: SignerRole, options: VerifyOptions, now: Date): Promise<SignerSummary & { timestamp?: string }> {
+function checkSigner(signer: VerifiedSigner, certs: readonly Cert[], role: SignerRole, options: VerifyOptions, now: Date): SignerSummary & { timestamp?: string } {
   const what = role === 'author' ? 'the author signature' : `the ${role === 'repository' ? 'repository signature' : role}`;
   if (attribute(signer.info, OID.signingCertificate)) problem(`${what} has a signing-certificate (v1) attribute; NuGet requires only signing-certificate-v2`);
   checkSigningCertificateAttribute(signer, what, false);
