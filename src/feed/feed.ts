@@ -34,8 +34,7 @@ import { VirtualAdvisories } from './virtual/virtual-advisories.js';
 import { VirtualReader } from './virtual/virtual-reader.js';
 import { VirtualSymbols } from './virtual/virtual-symbols.js';
 import { WebhookService } from './webhooks.js';
-import { FeedSignaturePolicies, PackageSignatureCheck } from '../signing/package-signatures.js';
-import { trustedRoots, type TrustedRoots } from '../signing/trusted-roots.js';
+import { feedSignatureCheck } from '../signing/package-signatures.js';
 
 /** Everything the web layer needs for one feed, wired once: the composition root of a feed. */
 export interface Feed {
@@ -137,7 +136,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       ? { members, reader: virtualReader, advisories: new VirtualAdvisories(virtualReader, members), symbols: new VirtualSymbols(virtualReader, members, blobs) }
       : null;
   const reader = virtualReader ?? new PackageReader(db, blobs, events, fileBytes);
-  const signatures = await signatureCheck(config, onError);
+  const signatures = await feedSignatureCheck(config.signatures, config.signatureTrustedRoots, (m) => onError(new Error(m)));
   const upstream =
     !virtual && config.upstreams.length
       ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)), signatures)
@@ -215,21 +214,6 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       members?.stop();
     },
   };
-}
-
-/**
- * Signature verification for a feed under its `signatures` setting. The trusted roots are loaded once per process:
- * configured bundles at start-up (a bad file stops it), the machine's otherwise (in the background, with a warning
- * when there are none: chains are then checked only up to their own root).
- */
-async function signatureCheck(config: Config, onError: (err: Error) => void): Promise<PackageSignatureCheck> {
-  const warn = (roots: TrustedRoots) => {
-    if (!roots.enforced) onError(new Error('signatures: no trusted root bundle found (set signatureTrustedRoots): signature chains are checked up to their own root, which is not checked against any trust store.'));
-  };
-  const roots = () => trustedRoots(config.signatureTrustedRoots, warn);
-  if (config.signatureTrustedRoots.length) await roots();
-  else if (config.signatures !== 'accept') roots().catch((e: unknown) => onError(e as Error));
-  return new PackageSignatureCheck(new FeedSignaturePolicies(config.signatures), roots);
 }
 
 export interface OpenFeedOptions extends OpenHubOptions {

@@ -376,16 +376,35 @@ function checkValidity(cert: Cert, at: Date, what: string): void {
   if (at > new Date(cert.x509.validTo)) problem(`${what} (${summaryOf(cert).subject}) had expired at ${at.toISOString()}`);
 }
 
+interface RootIndex {
+  readonly fingerprints: ReadonlySet<string>;
+  readonly bySubject: ReadonlyMap<string, X509Certificate[]>;
+}
+const rootIndexes = new WeakMap<readonly X509Certificate[], RootIndex>();
+
+/** Roots by fingerprint and subject, made once per trust store: an SDK bundle holds hundreds. */
+function indexOf(roots: readonly X509Certificate[]): RootIndex {
+  let index = rootIndexes.get(roots);
+  if (!index) {
+    const bySubject = new Map<string, X509Certificate[]>();
+    for (const r of roots) bySubject.set(r.subject, [...(bySubject.get(r.subject) ?? []), r]);
+    index = { fingerprints: new Set(roots.map((r) => r.fingerprint256)), bySubject };
+    rootIndexes.set(roots, index);
+  }
+  return index;
+}
+
 /**
  * Builds the chain from `leaf` through the signature's certificates to a trusted root, checking each link's signature
  * and each certificate's validity at `at`. Without a trust store (`enforced` false) the chain is checked up to its
  * own root, which is then accepted (the server logged at start-up that roots are not checked).
  */
 function checkChain(leaf: Cert, pool: readonly Cert[], roots: readonly X509Certificate[], at: Date, what: string, enforced: boolean): void {
+  const index = indexOf(roots);
   let current = leaf.x509;
   for (let depth = 0; depth < 10; depth++) {
-    if (roots.some((r) => r.fingerprint256 === current.fingerprint256)) return;
-    const root = roots.find((r) => current.checkIssued(r) && current.verify(r.publicKey));
+    if (index.fingerprints.has(current.fingerprint256)) return;
+    const root = (index.bySubject.get(current.issuer) ?? []).find((r) => current.checkIssued(r) && current.verify(r.publicKey));
     if (root) {
       if (at < new Date(root.validFrom) || at > new Date(root.validTo)) problem(`the root of ${what} (${displayName(root.subject)}) was not valid at ${at.toISOString()}`);
       return;
