@@ -39,6 +39,8 @@ export async function serve(config: Config): Promise<void> {
   const lines = [
     `Pawket is serving the ${config.private ? 'private ' : ''}feed in ${feed.dataDir}`,
     `Feed URL: ${base}${routes.serviceIndex}`,
+    // Behind a proxy the public URL is not where this process listens: say both.
+    ...(config.baseUrl ? [`Listening: http://${shownHost}:${port}`] : []),
     ...otherFeedLines(base, feed.hub.definitions()),
     hasKeys
       ? `Push:     dotnet nuget push My.Package.1.0.0.nupkg --source ${base}${routes.serviceIndex} --api-key <your key>`

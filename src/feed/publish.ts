@@ -11,6 +11,7 @@ import type { PackageGuard } from './access.js';
 import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
 import { toStoredMetadata } from './stored-metadata.js';
+import { withRepositorySigner, type FeedRepositorySigning } from '../signing/repository-signer.js';
 import { DEFAULT_FEED_SCOPE, packageBlobKey, type FeedScope } from './feed-scope.js';
 import { enforceQuota, hasQuota, type FeedQuota } from './quota.js';
 import type { FeedNotifier } from './webhook-events.js';
@@ -42,6 +43,8 @@ export interface PublishOptions {
   readonly requireStaging?: readonly string[];
   /** Verifies package signatures under the feed's signature policies (none: signatures are not looked at). */
   readonly signatures?: PackageSignatureCheck;
+  /** Adds the repository signature to every package pushed (docs/SIGNING.md); none: packages are stored as pushed. */
+  readonly repositorySigning?: FeedRepositorySigning | null;
 }
 
 /** Where a push came from, for its messages. */
@@ -83,7 +86,11 @@ export class PublishService {
     const display = `${metadata.id} ${fullVersion(metadata.version)}`;
     const conflict = () =>
       new PawketError(409, `Package ${display} already exists and cannot be modified. Push a new version instead.`);
+    // The package as pushed is verified; then repository signing rewrites the file, and what follows (quota, blob,
+    // row, webhooks) sees the signed package.
     const signature = await this.checkSignature(upload, principal, metadata.id, display);
+    const signed = await this.options.repositorySigning?.sign(upload, metadata.id);
+    if (signed) upload = signed.upload;
 
     const { allowOverwrite, quota } = this.options;
     const existing = !allowOverwrite || hasQuota(quota) ? await this.db.getPackage(key.lowerId, key.lowerVersion) : null;
@@ -107,7 +114,7 @@ export class PublishService {
       size: upload.size,
       sha512: upload.sha512,
       blobKey,
-      metadata: toStoredMetadata(metadata, signature),
+      metadata: withRepositorySigner(toStoredMetadata(metadata, signature), signed?.signer),
       nuspec,
     };
 

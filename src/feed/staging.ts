@@ -16,6 +16,7 @@ import { copyPackageToTemp } from './package-file-copy.js';
 import { enforceQuota, type FeedQuota } from './quota.js';
 import type { PackageSignatureCheck } from '../signing/package-signatures.js';
 import { toStoredMetadata } from './stored-metadata.js';
+import { withRepositorySigner, type FeedRepositorySigning } from '../signing/repository-signer.js';
 import { promoteStagedPackages, type PromotionDeps, type PromotionView } from './staging-promotion.js';
 import type { FeedNotifier } from './webhook-events.js';
 
@@ -98,6 +99,8 @@ export interface StagingOptions {
   readonly signatures?: PackageSignatureCheck;
   /** What promotion needs besides (staging-promotion.ts); without it, nothing can be promoted here. */
   readonly promotion?: Pick<PromotionDeps, 'events' | 'fence' | 'deleteUnreferencedSymbols' | 'onWarning'>;
+  /** Adds the repository signature to every staged package (promotion then publishes the signed bytes). */
+  readonly repositorySigning?: FeedRepositorySigning | null;
   readonly now?: () => Date;
 }
 
@@ -161,6 +164,10 @@ export class StagingService {
       // A replacement (same identity) adds nothing to its owner's staged packages, nor to the group it stays in.
       if (!existing) await this.checkOwnerLimit(owner, now);
       if (group && existing?.lowerGroupId !== group.lowerGroupId) await this.checkGroupSize(group, now);
+      // Repository signing rewrites the file: the quota, the stored bytes and the row see the signed package. A new id
+      // has no owners before promotion: the signature names the one it is staged for.
+      const signed = await this.options.repositorySigning?.sign(upload, metadata.id, [owner]);
+      if (signed) upload = signed.upload;
       await enforceQuota(this.db, this.options.quota, existing ? { packages: 0, bytes: upload.size - existing.size } : { packages: 1, bytes: upload.size }, 'staging this package');
 
       const blobKey = packageBlobKey(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512);
@@ -181,7 +188,7 @@ export class StagingService {
         size: upload.size,
         sha512: upload.sha512,
         blobKey,
-        metadata: toStoredMetadata(metadata, signature),
+        metadata: withRepositorySigner(toStoredMetadata(metadata, signature), signed?.signer),
         nuspec,
         uploaded: at,
         // Validation ran while the request waited.

@@ -63,11 +63,16 @@ function certificates(fingerprints: readonly string[]): string {
 let warnedNoRoots = false;
 
 /**
- * Signature checks for a feed under its `signatures` mode, with the server's trusted roots, loaded once per process:
+ * Signature checks for a feed under its policies (`mode`: the feed's `signatures` setting), with the server's trusted roots, loaded once per process:
  * configured bundles at once (a bad file stops start-up), the machine's when first needed. Without any trust store a
  * warning is logged, once: chains are then checked only up to their own root.
  */
-export async function feedSignatureCheck(mode: SignatureMode, rootFiles: readonly string[], onWarning: (message: string) => void): Promise<PackageSignatureCheck> {
+export async function feedSignatureCheck(
+  policies: SignaturePolicies,
+  mode: SignatureMode,
+  rootFiles: readonly string[],
+  onWarning: (message: string) => void,
+): Promise<PackageSignatureCheck> {
   if (rootFiles.length) await trustedRoots(rootFiles);
   else if (mode !== 'accept' && !warnedNoRoots) {
     warnedNoRoots = true;
@@ -75,5 +80,5 @@ export async function feedSignatureCheck(mode: SignatureMode, rootFiles: readonl
       onWarning('signatures: no trusted root bundle found (set signatureTrustedRoots): signature chains are checked up to their own root, which is not checked against any trust store.');
     }
   }
-  return new PackageSignatureCheck(new FeedSignaturePolicies(mode), () => trustedRoots(rootFiles));
+  return new PackageSignatureCheck(policies, () => trustedRoots(rootFiles));
 }
