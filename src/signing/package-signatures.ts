@@ -63,9 +63,9 @@ function certificates(fingerprints: readonly string[]): string {
 let warnedNoRoots = false;
 
 /**
- * Signature checks for a feed under its policies (`mode`: the feed's `signatures` setting), with the server's trusted roots, loaded once per process:
- * configured bundles at once (a bad file stops start-up), the machine's when first needed. Without any trust store a
- * warning is logged, once: chains are then checked only up to their own root.
+ * Signature checks for a feed under its policies (`mode` is its `signatures` setting), with the server's trusted roots
+ * loaded once per process: configured bundles at once (a bad file stops start-up), the machine's when first needed.
+ * Without any trust store a warning is logged, once: chains are then checked only up to their own root.
  */
 export async function feedSignatureCheck(
   policies: SignaturePolicies,
