@@ -9,6 +9,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export const BACKEND_INDEPENDENT = [
   'test/unit/nuget/**',
   'test/unit/package/**',
+  'test/unit/signing/**',
+  'test/e2e/signatures.test.ts',
+  'test/e2e/signature-differential.test.ts',
   'test/security/nuspec-characters.test.ts',
   'test/security/package-reader.test.ts',
   'test/security/host-header.test.ts',

@@ -36,8 +36,7 @@ import { VirtualSymbols } from './virtual/virtual-symbols.js';
 import { WebhookService } from './webhooks.js';
 import { KyselySignerPolicyDatabase } from '../db/kysely-signer-policy-database.js';
 import { SignerPolicies } from './signer-policies.js';
-import { PackageSignatureCheck } from '../signing/package-signatures.js';
-import { trustedRoots, type TrustedRoots } from '../signing/trusted-roots.js';
+import { feedSignatureCheck } from '../signing/package-signatures.js';
 import { RepositoryCertificates } from '../signing/repository-listing.js';
 import { feedServiceIndexUrl, FeedRepositorySigning, RepositorySigner } from '../signing/repository-signer.js';
 
@@ -154,7 +153,7 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     virtual: definition.virtual,
     onError,
   });
-  const signatures = await signatureCheck(config, signers, onError);
+  const signatures = await feedSignatureCheck(signers, config.signatures, config.signatureTrustedRoots, (m) => onError(new Error(m)));
   // A virtual feed takes nothing in; its members sign what they hold.
   const repositorySigning =
     shared.repositorySigning && config.baseUrl && !virtual
@@ -249,21 +248,6 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       stopCounting();
     },
   };
-}
-
-/**
- * Signature verification for a feed under its `signatures` setting. The trusted roots are loaded once per process:
- * configured bundles at start-up (a bad file stops it), the machine's otherwise (in the background, with a warning
- * when there are none: chains are then checked only up to their own root).
- */
-async function signatureCheck(config: Config, policies: SignerPolicies, onError: (err: Error) => void): Promise<PackageSignatureCheck> {
-  const warn = (roots: TrustedRoots) => {
-    if (!roots.enforced) onError(new Error('signatures: no trusted root bundle found (set signatureTrustedRoots): signature chains are checked up to their own root, which is not checked against any trust store.'));
-  };
-  const roots = () => trustedRoots(config.signatureTrustedRoots, warn);
-  if (config.signatureTrustedRoots.length) await roots();
-  else if (config.signatures !== 'accept') roots().catch((e: unknown) => onError(e as Error));
-  return new PackageSignatureCheck(policies, roots);
 }
 
 export interface OpenFeedOptions extends OpenHubOptions {

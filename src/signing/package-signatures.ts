@@ -1,7 +1,6 @@
 import { PawketError } from '../errors.js';
 import type { PackageSignatureInfo, SignaturePolicies, SignaturePolicy } from './signature-info.js';
-import type { TrustedRoots } from './trusted-roots.js';
-import { verifyPackageSignature } from './verify.js';
+import { rootSource, trustedRoots, type TrustedRoots } from './trusted-roots.js';
 
 export type SignatureMode = SignaturePolicy['mode'];
 
@@ -21,6 +20,8 @@ export interface SignatureSubject {
   readonly display: string;
   /** The owner it is pushed for (null when mirrored). */
   readonly owner: string | null;
+  /** Mirrored from an upstream: a chain to a root this server does not trust is accepted (NuGet's restore only warns). */
+  readonly mirrored?: boolean;
 }
 
 /**
@@ -38,7 +39,9 @@ export class PackageSignatureCheck {
   async check(file: string, subject: SignatureSubject): Promise<PackageSignatureInfo | undefined> {
     const policy = await this.policies.policyFor(subject.id.toLowerCase(), subject.owner);
     if (policy.mode === 'accept') return undefined;
-    const verdict = await verifyPackageSignature(file, subject.display, { roots: await this.roots() });
+    // The CMS and X.509 code loads with the first signature checked, not at start-up.
+    const { verifyPackageSignature } = await import('./verify.js');
+    const verdict = await verifyPackageSignature(file, subject.display, { roots: await this.roots(), allowUntrustedRoot: subject.mirrored === true });
     if (policy.mode === 'verify') return verdict.status === 'valid' ? verdict.signature : undefined;
     const refuse = (why: string) =>
       new PawketError(403, `Package ${subject.display} ${why}; signature policy '${policy.name}' requires packages of ${subject.id} to be author-signed${policy.fingerprints.length ? ` by ${certificates(policy.fingerprints)}` : ''}.`);
@@ -55,4 +58,27 @@ export class PackageSignatureCheck {
 function certificates(fingerprints: readonly string[]): string {
   const shown = fingerprints.slice(0, 3).map((f) => f.toUpperCase());
   return `a certificate with SHA-256 fingerprint ${shown.join(' or ')}${fingerprints.length > 3 ? ` (or ${fingerprints.length - 3} more)` : ''}`;
+}
+
+let warnedNoRoots = false;
+
+/**
+ * Signature checks for a feed under its policies (`mode` is its `signatures` setting), with the server's trusted roots
+ * loaded once per process: configured bundles at once (a bad file stops start-up), the machine's when first needed.
+ * Without any trust store a warning is logged, once: chains are then checked only up to their own root.
+ */
+export async function feedSignatureCheck(
+  policies: SignaturePolicies,
+  mode: SignatureMode,
+  rootFiles: readonly string[],
+  onWarning: (message: string) => void,
+): Promise<PackageSignatureCheck> {
+  if (rootFiles.length) await trustedRoots(rootFiles);
+  else if (mode !== 'accept' && !warnedNoRoots) {
+    warnedNoRoots = true;
+    if ((await rootSource([])) === 'none') {
+      onWarning('signatures: no trusted root bundle found (set signatureTrustedRoots): signature chains are checked up to their own root, which is not checked against any trust store.');
+    }
+  }
+  return new PackageSignatureCheck(policies, () => trustedRoots(rootFiles));
 }

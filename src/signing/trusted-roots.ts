@@ -29,7 +29,13 @@ export function parsePemBundle(pem: string, file: string): X509Certificate[] {
 }
 
 async function bundle(file: string): Promise<X509Certificate[]> {
-  return parsePemBundle(await readFile(file, 'utf8'), file);
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`Cannot read the trusted root bundle ${file} (signatureTrustedRoots): ${(e as Error).message}`);
+  }
+  return parsePemBundle(pem, file);
 }
 
 /**
@@ -38,22 +44,33 @@ async function bundle(file: string): Promise<X509Certificate[]> {
  * and `timestampctl.pem`. With none of them, `enforced` is false.
  */
 export async function loadTrustedRoots(files: readonly string[]): Promise<TrustedRoots> {
-  if (files.length) {
+  const source = await rootSource(files);
+  if (source === 'configured') {
     const all = (await Promise.all(files.map(bundle))).flat();
     if (!all.length) throw new Error(`The trusted root bundles (${files.join(', ')}) hold no certificates.`);
     return { codeSigning: all, timestamping: all, source: files.join(', '), enforced: true };
   }
-  if (existsSync(SYSTEM_BUNDLE)) {
+  if (source === SYSTEM_BUNDLE) {
     const all = await bundle(SYSTEM_BUNDLE);
-    return { codeSigning: all, timestamping: all, source: SYSTEM_BUNDLE, enforced: true };
+    return { codeSigning: all, timestamping: all, source, enforced: true };
   }
-  const sdk = await newestSdkTrustedRoots();
-  if (sdk) {
-    const codeSigning = existsSync(join(sdk, 'codesignctl.pem')) ? await bundle(join(sdk, 'codesignctl.pem')) : [];
-    const timestamping = existsSync(join(sdk, 'timestampctl.pem')) ? await bundle(join(sdk, 'timestampctl.pem')) : [];
-    if (codeSigning.length) return { codeSigning, timestamping, source: sdk, enforced: true };
+  if (source !== 'none') {
+    const codeSigning = await bundle(join(source, 'codesignctl.pem'));
+    const timestamping = existsSync(join(source, 'timestampctl.pem')) ? await bundle(join(source, 'timestampctl.pem')) : [];
+    return { codeSigning, timestamping, source, enforced: true };
   }
   return { codeSigning: [], timestamping: [], source: 'none', enforced: false };
+}
+
+/**
+ * Which trust store `loadTrustedRoots` would use, without reading it: `configured`, the system bundle's path, an SDK's
+ * `trustedroots` folder, or `none`.
+ */
+export async function rootSource(files: readonly string[]): Promise<string> {
+  if (files.length) return 'configured';
+  if (existsSync(SYSTEM_BUNDLE)) return SYSTEM_BUNDLE;
+  const sdk = await newestSdkTrustedRoots();
+  return sdk && existsSync(join(sdk, 'codesignctl.pem')) ? sdk : 'none';
 }
 
 /** The `trustedroots` folder of the newest .NET SDK installed where `dotnet` (DOTNET_ROOT or on PATH) lives. */
@@ -80,13 +97,13 @@ function compareVersions(a: string, b: string): number {
 
 const loaded = new Map<string, Promise<TrustedRoots>>();
 
-/** The roots for these settings, loaded once per process (every feed shares them); `onLoad` hears where they came from. */
-export function trustedRoots(files: readonly string[], onLoad?: (roots: TrustedRoots) => void): Promise<TrustedRoots> {
+/** The roots for these settings, loaded once per process (every feed shares them). */
+export function trustedRoots(files: readonly string[]): Promise<TrustedRoots> {
   const key = files.join('\n');
   let roots = loaded.get(key);
   if (!roots) {
     roots = loadTrustedRoots(files);
-    roots.then(onLoad, () => loaded.delete(key));
+    roots.catch(() => loaded.delete(key));
     loaded.set(key, roots);
   }
   return roots;

@@ -3,7 +3,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { PawketError } from '../errors.js';
 import type { PackageSignatureInfo, SignatureVerdict, SignerSummary } from './signature-info.js';
-import { hashSignedContent, readSignedLayout, type SignedContentHash } from './signed-content.js';
+import { hashSignedContent, readSignedLayout, type SignedContentHash, type SignedPackageLayout } from './signed-content.js';
 import type { TrustedRoots } from './trusted-roots.js';
 
 /** Object identifiers of the CMS, ESS, RFC 3161 and NuGet attributes read here. */
@@ -69,6 +69,11 @@ export interface VerifyOptions {
   readonly roots: TrustedRoots;
   /** The time "now" is for certificates of untimestamped signatures (tests). */
   readonly now?: Date;
+  /**
+   * Accept chains that end in a root the server does not trust (everything else is still checked): for packages
+   * mirrored from an upstream, where trust is the upstream's business and NuGet's restore only warns about it.
+   */
+  readonly allowUntrustedRoot?: boolean;
 }
 
 /**
@@ -90,20 +95,19 @@ export async function verifyPackageSignature(file: string, display: string, opti
   }
 }
 
-async function verifyCms(file: string, layout: { signature: Buffer; pieces: unknown }, options: VerifyOptions): Promise<PackageSignatureInfo> {
-  const signedData = parseSignedData(layout.signature, 'the package signature');
-  const certs = certificatesOf(signedData);
+async function verifyCms(file: string, layout: SignedPackageLayout, options: VerifyOptions): Promise<PackageSignatureInfo> {
+  const { signedData, certs } = parseSignedData(layout.signature, 'the package signature');
   if (signedData.signerInfos.length !== 1) problem(`it must have exactly one signer, not ${signedData.signerInfos.length}`);
   if (signedData.encapContentInfo.eContentType !== OID.data) problem('its content is not data');
   const content = octets(signedData.encapContentInfo.eContent, 'its content is missing (a detached signature)');
   const { algorithm, hash } = parseSignatureContent(content);
-  const actual = await hashSignedContent(file, layout as Parameters<typeof hashSignedContent>[1], algorithm);
+  const actual = await hashSignedContent(file, layout, algorithm);
   if (!actual.equals(hash)) problem('the package content does not match its signature (it was changed after signing, or the signature belongs to other content)');
 
   const primary = verifySignerInfo(signedData.signerInfos[0]!, certs, content, 'the primary signature', OID.data);
   const kind = commitmentType(primary.info, 'the primary signature');
   const now = options.now ?? new Date();
-  const summary = await checkSigner(primary, certs, kind === 'author' ? 'author' : 'repository', options, now);
+  const summary = checkSigner(primary, certs, kind === 'author' ? 'author' : 'repository', options, now);
 
   const countersigners = unsignedValues(primary.info, OID.counterSignature).map((v) => new pkijs.SignerInfo({ schema: v }));
   const repositoryCounters = countersigners.filter((c) => attribute(c, OID.commitmentType) && commitmentType(c, 'a countersignature') === 'repository');
@@ -117,7 +121,7 @@ async function verifyCms(file: string, layout: { signature: Buffer; pieces: unkn
   if (counter) {
     // A countersignature signs the primary signature's value (RFC 5652 section 11.4).
     const signer = verifySignerInfo(counter, certs, signatureValue(primary.info), 'the repository countersignature', null);
-    const counterSummary = await checkSigner(signer, certs, 'repository countersignature', options, now);
+    const counterSummary = checkSigner(signer, certs, 'repository countersignature', options, now);
     result.repository = { ...counterSummary, ...repositoryAttributes(counter) };
   }
   return result;
@@ -139,7 +143,13 @@ function parseSignatureContent(content: Buffer): { algorithm: SignedContentHash;
   return problem('its signed content names no package hash of a supported algorithm (SHA-256, SHA-384, SHA-512)');
 }
 
-function parseSignedData(der: Buffer, what: string): pkijs.SignedData {
+/** A CMS SignedData with its certificates as their original bytes (fingerprints and ESS hashes are over those). */
+interface ParsedSignedData {
+  readonly signedData: pkijs.SignedData;
+  readonly certs: Cert[];
+}
+
+function parseSignedData(der: Buffer, what: string): ParsedSignedData {
   const asn = asn1js.fromBER(new Uint8Array(der));
   if (asn.offset === -1) problem(`${what} is not DER-encoded ASN.1`);
   let info: pkijs.ContentInfo;
@@ -149,20 +159,24 @@ function parseSignedData(der: Buffer, what: string): pkijs.SignedData {
     return problem(`${what} is not a CMS ContentInfo`);
   }
   if (info.contentType !== OID.signedData) problem(`${what} is not a CMS SignedData`);
+  let signedData: pkijs.SignedData;
   try {
-    return new pkijs.SignedData({ schema: info.content });
+    signedData = new pkijs.SignedData({ schema: info.content });
   } catch {
     return problem(`${what} is not a well-formed CMS SignedData`);
   }
-}
-
-function certificatesOf(signedData: pkijs.SignedData): Cert[] {
-  const list = (signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
-  if (list.length > MAX_CERTIFICATES) problem(`it carries more than ${MAX_CERTIFICATES} certificates`);
-  return list.map((c) => {
-    const der = Buffer.from(c.toSchema().toBER());
-    return { pkijs: c, x509: new X509Certificate(der), der };
+  // certificates [0] IMPLICIT: its plain SEQUENCEs are the X.509 certificates pkijs read, in the same order.
+  const fields = (info.content as asn1js.Sequence).valueBlock.value;
+  const set = fields.find((f) => f.idBlock.tagClass === 3 && f.idBlock.tagNumber === 0) as asn1js.Constructed | undefined;
+  const raw = (set?.valueBlock.value ?? []).filter((c) => c.idBlock.tagClass === 1 && c.idBlock.tagNumber === 16);
+  const parsed = (signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
+  if (parsed.length > MAX_CERTIFICATES) problem(`${what} carries more than ${MAX_CERTIFICATES} certificates`);
+  if (raw.length !== parsed.length) problem(`the certificates of ${what} cannot be read`);
+  const certs = parsed.map((c, i) => {
+    const bytes = Buffer.from(raw[i]!.valueBeforeDecodeView);
+    return { pkijs: c, x509: new X509Certificate(bytes), der: bytes };
   });
+  return { signedData, certs };
 }
 
 /** The bytes of an OCTET STRING, primitive or (BER) constructed. */
@@ -305,7 +319,7 @@ type SignerRole = 'author' | 'repository' | 'repository countersignature';
  * The checks NuGet makes of a primary signature or repository countersignature: its certificate attribute, its
  * timestamp (whose time then decides the certificate's validity), the certificate itself and its chain.
  */
-async function checkSigner(signer: VerifiedSigner, certs: readonly Cert[], role: SignerRole, options: VerifyOptions, now: Date): Promise<SignerSummary & { timestamp?: string }> {
+function checkSigner(signer: VerifiedSigner, certs: readonly Cert[], role: SignerRole, options: VerifyOptions, now: Date): SignerSummary & { timestamp?: string } {
   const what = role === 'author' ? 'the author signature' : `the ${role === 'repository' ? 'repository signature' : role}`;
   if (attribute(signer.info, OID.signingCertificate)) problem(`${what} has a signing-certificate (v1) attribute; NuGet requires only signing-certificate-v2`);
   checkSigningCertificateAttribute(signer, what, false);
@@ -316,14 +330,19 @@ async function checkSigner(signer: VerifiedSigner, certs: readonly Cert[], role:
   const lifetime = ekus(signer.cert)?.includes(OID.lifetimeSigning) ?? false;
   const at = timestamp && !lifetime ? timestamp : now;
   checkValidity(signer.cert, at, `the certificate of ${what}`);
-  checkChain(signer.cert, certs, options.roots.codeSigning, at, `the certificate of ${what}`, options.roots.enforced);
+  checkChain(signer.cert, certs, options.roots.codeSigning, at, `the certificate of ${what}`, options.roots.enforced && !options.allowUntrustedRoot);
   return { ...summaryOf(signer.cert), ...(timestamp ? { timestamp: timestamp.toISOString() } : {}) };
+}
+
+/** A distinguished name as NuGet and Windows print it: most specific part first (`CN=…, O=…, C=…`). */
+function displayName(name: string): string {
+  return name.split('\n').reverse().join(', ');
 }
 
 function summaryOf(cert: Cert): SignerSummary {
   return {
-    subject: cert.x509.subject.split('\n').join(', '),
-    issuer: cert.x509.issuer.split('\n').join(', '),
+    subject: displayName(cert.x509.subject),
+    issuer: displayName(cert.x509.issuer),
     sha256: cert.x509.fingerprint256.replaceAll(':', '').toUpperCase(),
     notBefore: new Date(cert.x509.validFrom).toISOString(),
     notAfter: new Date(cert.x509.validTo).toISOString(),
@@ -357,27 +376,46 @@ function checkValidity(cert: Cert, at: Date, what: string): void {
   if (at > new Date(cert.x509.validTo)) problem(`${what} (${summaryOf(cert).subject}) had expired at ${at.toISOString()}`);
 }
 
+interface RootIndex {
+  readonly fingerprints: ReadonlySet<string>;
+  readonly bySubject: ReadonlyMap<string, X509Certificate[]>;
+}
+const rootIndexes = new WeakMap<readonly X509Certificate[], RootIndex>();
+
+/** Roots by fingerprint and subject, made once per trust store: an SDK bundle holds hundreds. */
+function indexOf(roots: readonly X509Certificate[]): RootIndex {
+  let index = rootIndexes.get(roots);
+  if (!index) {
+    const bySubject = new Map<string, X509Certificate[]>();
+    for (const r of roots) bySubject.set(r.subject, [...(bySubject.get(r.subject) ?? []), r]);
+    index = { fingerprints: new Set(roots.map((r) => r.fingerprint256)), bySubject };
+    rootIndexes.set(roots, index);
+  }
+  return index;
+}
+
 /**
  * Builds the chain from `leaf` through the signature's certificates to a trusted root, checking each link's signature
  * and each certificate's validity at `at`. Without a trust store (`enforced` false) the chain is checked up to its
  * own root, which is then accepted (the server logged at start-up that roots are not checked).
  */
 function checkChain(leaf: Cert, pool: readonly Cert[], roots: readonly X509Certificate[], at: Date, what: string, enforced: boolean): void {
+  const index = indexOf(roots);
   let current = leaf.x509;
   for (let depth = 0; depth < 10; depth++) {
-    if (roots.some((r) => r.fingerprint256 === current.fingerprint256)) return;
-    const root = roots.find((r) => current.checkIssued(r) && current.verify(r.publicKey));
+    if (index.fingerprints.has(current.fingerprint256)) return;
+    const root = (index.bySubject.get(current.issuer) ?? []).find((r) => current.checkIssued(r) && current.verify(r.publicKey));
     if (root) {
-      if (at < new Date(root.validFrom) || at > new Date(root.validTo)) problem(`the root of ${what} (${root.subject.split('\n').join(', ')}) was not valid at ${at.toISOString()}`);
+      if (at < new Date(root.validFrom) || at > new Date(root.validTo)) problem(`the root of ${what} (${displayName(root.subject)}) was not valid at ${at.toISOString()}`);
       return;
     }
     const selfSigned = current.checkIssued(current) && current.verify(current.publicKey);
     if (selfSigned) {
       if (!enforced) return;
-      problem(`${what} chains to a root this server does not trust (${current.subject.split('\n').join(', ')}, SHA-256 ${current.fingerprint256.replaceAll(':', '')})`);
+      problem(`${what} chains to a root this server does not trust (${displayName(current.subject)}, SHA-256 ${current.fingerprint256.replaceAll(':', '')})`);
     }
     const issuer = pool.find((c) => c.x509.fingerprint256 !== current.fingerprint256 && current.checkIssued(c.x509) && current.verify(c.x509.publicKey));
-    if (!issuer) return problem(`the issuer of ${what} (${current.issuer.split('\n').join(', ')}) is neither in the signature nor a trusted root`);
+    if (!issuer) return problem(`the issuer of ${what} (${displayName(current.issuer)}) is neither in the signature nor a trusted root`);
     if (!issuer.x509.ca) problem(`${what} is issued by a certificate that is not a certification authority`);
     checkValidity(issuer, at, `an issuing certificate of ${what}`);
     current = issuer.x509;
@@ -391,11 +429,11 @@ function checkChain(leaf: Cert, pool: readonly Cert[], roots: readonly X509Certi
  */
 function verifyTimestamp(token: asn1js.AsnType, signer: VerifiedSigner, what: string, options: VerifyOptions): Date {
   const where = `the timestamp of ${what}`;
-  const der = Buffer.from((token as asn1js.Sequence).toBER());
-  const signedData = parseSignedData(der, where);
+  const block = token as asn1js.Sequence;
+  const der = Buffer.from(block.valueBeforeDecodeView.byteLength ? block.valueBeforeDecodeView : new Uint8Array(block.toBER()));
+  const { signedData, certs } = parseSignedData(der, where);
   if (signedData.encapContentInfo.eContentType !== OID.tstInfo) problem(`${where} does not hold a timestamp (TSTInfo)`);
   if (signedData.signerInfos.length !== 1) problem(`${where} must have exactly one signer`);
-  const certs = certificatesOf(signedData);
   const content = octets(signedData.encapContentInfo.eContent, `${where} is empty`);
   const tsa = verifySignerInfo(signedData.signerInfos[0]!, certs, content, where, OID.tstInfo);
   checkSigningCertificateAttribute(tsa, where, true);
@@ -415,7 +453,7 @@ function verifyTimestamp(token: asn1js.AsnType, signer: VerifiedSigner, what: st
   const bits = tsa.cert.x509.publicKey.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < 2048) problem(`the certificate of ${where} has a ${bits}-bit RSA key; at least 2048 bits are required`);
   checkValidity(tsa.cert, time, `the certificate of ${where}`);
-  checkChain(tsa.cert, certs, options.roots.timestamping, time, `the certificate of ${where}`, options.roots.enforced);
+  checkChain(tsa.cert, certs, options.roots.timestamping, time, `the certificate of ${where}`, options.roots.enforced && !options.allowUntrustedRoot);
   const signerFrom = new Date(signer.cert.x509.validFrom);
   const signerTo = new Date(signer.cert.x509.validTo);
   if (time < signerFrom || time > signerTo) problem(`${where} (${time.toISOString()}) is outside its signing certificate's validity`);

@@ -51,6 +51,8 @@ describe.skipIf(clients.skip)('repository signing, checked by dotnet', () => {
       PAWKET_REPOSITORY_SIGNING_CERTIFICATE: chain,
       PAWKET_REPOSITORY_SIGNING_KEY: pki.repository.keyPem,
       PAWKET_REPOSITORY_SIGNING_TIMESTAMP_URL: tsa.url,
+      // The author signature pushed below chains to the test root: pushes are verified against it.
+      PAWKET_SIGNATURE_TRUSTED_ROOTS: pki.root.certPem,
     };
     server = await startPawket({ env, dataDir });
     proxy.target = server.baseUrl;

@@ -224,7 +224,7 @@ export class UpstreamService {
       }
       let signature;
       try {
-        signature = await this.signatures?.check(downloaded.file, { id: read.metadata.id, display, owner: null });
+        signature = await this.signatures?.check(downloaded.file, { id: read.metadata.id, display, owner: null, mirrored: true });
       } catch (err) {
         this.log(`upstream: not caching ${display} from ${u.url}: ${(err as Error).message}`);
         throw fail((err as Error).message);
