@@ -9,6 +9,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export const BACKEND_INDEPENDENT = [
   'test/unit/nuget/**',
   'test/unit/package/**',
+  'test/unit/db/statement-cache.test.ts',
   'test/security/nuspec-characters.test.ts',
   'test/security/package-reader.test.ts',
   'test/security/host-header.test.ts',
