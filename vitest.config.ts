@@ -10,6 +10,7 @@ export const BACKEND_INDEPENDENT = [
   'test/unit/nuget/**',
   'test/unit/package/**',
   'test/unit/db/statement-cache.test.ts',
+  'test/unit/blobs/filesystem-open.test.ts',
   'test/security/nuspec-characters.test.ts',
   'test/security/package-reader.test.ts',
   'test/security/host-header.test.ts',

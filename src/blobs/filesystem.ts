@@ -1,40 +1,70 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { close, constants, createReadStream, fstat, open as openFd, read } from 'node:fs';
 import { Readable } from 'node:stream';
 import { access, copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { BlobContent, BlobListing, BlobStore } from './blob-store.js';
 
 /**
- * Files up to this size are read in one synchronous call: most packages are a few KiB and sit in the page cache, where
- * one read on the main thread costs microseconds, while a stream costs five thread-pool round trips and a 64 KiB buffer.
+ * Files up to this size are read whole into one buffer: most packages are a few KiB, where a stream would cost more
+ * thread-pool round trips and a 64 KiB buffer for nothing. Reads run on libuv's thread pool, never on the event loop:
+ * a file not in the page cache must not stall every other request.
  */
 const SMALL_FILE_BYTES = 256 * 1024;
-const TOO_LARGE = Symbol('too large');
+/** Whole-file reads at once; more wait their turn. Bounds the memory they hold (this x SMALL_FILE_BYTES at most). */
+const READS_IN_FLIGHT = 32;
 
-/** The whole file if it is small, TOO_LARGE if not, null if it does not exist. */
-function readSmallFile(path: string): Buffer | null | typeof TOO_LARGE {
-  let fd: number;
+/** A small file's bytes, or the open descriptor and size of a larger one (for a stream), or null if it does not exist. */
+type Opened = { readonly bytes: Buffer } | { readonly fd: number; readonly size: number } | null;
+
+let reading = 0;
+const waiting: Array<() => void> = [];
+
+/** Runs `work` within READS_IN_FLIGHT; a finished read hands its turn to the longest waiting one. */
+async function inTurn<T>(work: () => Promise<T>): Promise<T> {
+  if (reading < READS_IN_FLIGHT) reading++;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
   try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-  try {
-    const { size } = fstatSync(fd);
-    if (size > SMALL_FILE_BYTES) return TOO_LARGE;
-    const bytes = Buffer.allocUnsafe(size);
-    let offset = 0;
-    while (offset < size) {
-      const read = readSync(fd, bytes, offset, size - offset, offset);
-      if (read === 0) break;
-      offset += read;
-    }
-    return offset === size ? bytes : bytes.subarray(0, offset);
+    return await work();
   } finally {
-    closeSync(fd);
+    const next = waiting.shift();
+    if (next) next();
+    else reading--;
   }
+}
+
+/** Opens a file and reads it whole when it is small: open, fstat and read on the thread pool, the close left behind. */
+function openFile(path: string): Promise<Opened> {
+  return new Promise<Opened>((resolve, reject) => {
+    openFd(path, 'r', (openError, fd) => {
+      if (openError) return openError.code === 'ENOENT' ? resolve(null) : reject(openError);
+      const fail = (error: Error) => {
+        close(fd, () => {});
+        reject(error);
+      };
+      fstat(fd, (statError, stats) => {
+        if (statError) return fail(statError);
+        if (stats.size > SMALL_FILE_BYTES) return resolve({ fd, size: stats.size });
+        const bytes = Buffer.allocUnsafeSlow(stats.size);
+        const fill = (offset: number) => {
+          if (offset === bytes.length) {
+            close(fd, () => {});
+            return resolve({ bytes });
+          }
+          read(fd, bytes, offset, bytes.length - offset, offset, (readError, count) => {
+            if (readError) return fail(readError);
+            if (count === 0) {
+              // Shorter than it was a moment ago: what is there.
+              close(fd, () => {});
+              return resolve({ bytes: bytes.subarray(0, offset) });
+            }
+            fill(offset + count);
+          });
+        };
+        fill(0);
+      });
+    });
+  });
 }
 
 /** Blobs as plain files under one root folder; keys map to relative paths. */
@@ -73,27 +103,20 @@ export class FilesystemBlobStore implements BlobStore {
 
   async open(key: string): Promise<BlobContent | null> {
     const path = this.path(key);
-    const small = readSmallFile(path);
-    if (small === null) return null;
-    if (small !== TOO_LARGE) {
+    const opened = await inTurn(() => openFile(path));
+    if (!opened) return null;
+    if ('bytes' in opened) {
+      const { bytes } = opened;
       return {
-        size: small.length,
-        bytes: small,
+        size: bytes.length,
+        bytes,
         get stream() {
-          return Readable.from([small]);
+          return Readable.from([bytes]);
         },
       };
     }
-    let handle;
-    try {
-      handle = await open(path, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-    const { size } = await handle.stat();
-    // The stream owns the handle and closes it, also when the client goes away mid-download.
-    return { stream: handle.createReadStream({ autoClose: true }), size };
+    // The stream owns the descriptor and closes it, also when the client goes away mid-download.
+    return { stream: createReadStream('', { fd: opened.fd, autoClose: true }), size: opened.size };
   }
 
   async readRange(key: string, start: number, length: number): Promise<Buffer | null> {
