@@ -1,71 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { close, constants, createReadStream, fstat, open as openFd, read } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { access, copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { BlobContent, BlobListing, BlobStore } from './blob-store.js';
+import type { BlobContent, BlobListing, BlobStore, OpenOptions } from './blob-store.js';
+import { OpenFiles } from './open-files.js';
 
-/**
- * Files up to this size are read whole into one buffer: most packages are a few KiB, where a stream would cost more
- * thread-pool round trips and a 64 KiB buffer for nothing. Reads run on libuv's thread pool, never on the event loop:
- * a file not in the page cache must not stall every other request.
- */
-const SMALL_FILE_BYTES = 256 * 1024;
-/** Whole-file reads at once; more wait their turn. Bounds the memory they hold (this x SMALL_FILE_BYTES at most). */
-const READS_IN_FLIGHT = 32;
-
-/** A small file's bytes, or the open descriptor and size of a larger one (for a stream), or null if it does not exist. */
-type Opened = { readonly bytes: Buffer } | { readonly fd: number; readonly size: number } | null;
-
-let reading = 0;
-const waiting: Array<() => void> = [];
-
-/** Runs `work` within READS_IN_FLIGHT; a finished read hands its turn to the longest waiting one. */
-async function inTurn<T>(work: () => Promise<T>): Promise<T> {
-  if (reading < READS_IN_FLIGHT) reading++;
-  else await new Promise<void>((resolve) => waiting.push(resolve));
-  try {
-    return await work();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else reading--;
-  }
-}
-
-/** Opens a file and reads it whole when it is small: open, fstat and read on the thread pool, the close left behind. */
-function openFile(path: string): Promise<Opened> {
-  return new Promise<Opened>((resolve, reject) => {
-    openFd(path, 'r', (openError, fd) => {
-      if (openError) return openError.code === 'ENOENT' ? resolve(null) : reject(openError);
-      const fail = (error: Error) => {
-        close(fd, () => {});
-        reject(error);
-      };
-      fstat(fd, (statError, stats) => {
-        if (statError) return fail(statError);
-        if (stats.size > SMALL_FILE_BYTES) return resolve({ fd, size: stats.size });
-        const bytes = Buffer.allocUnsafeSlow(stats.size);
-        const fill = (offset: number) => {
-          if (offset === bytes.length) {
-            close(fd, () => {});
-            return resolve({ bytes });
-          }
-          read(fd, bytes, offset, bytes.length - offset, offset, (readError, count) => {
-            if (readError) return fail(readError);
-            if (count === 0) {
-              // Shorter than it was a moment ago: what is there.
-              close(fd, () => {});
-              return resolve({ bytes: bytes.subarray(0, offset) });
-            }
-            fill(offset + count);
-          });
-        };
-        fill(0);
-      });
-    });
-  });
-}
+/** One for the process: the number of files kept open is bounded however many feeds (stores) it serves. */
+const openFiles = new OpenFiles();
 
 /** Blobs as plain files under one root folder; keys map to relative paths. */
 export class FilesystemBlobStore implements BlobStore {
@@ -101,9 +43,9 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async open(key: string): Promise<BlobContent | null> {
+  async open(key: string, options?: OpenOptions): Promise<BlobContent | null> {
     const path = this.path(key);
-    const opened = await inTurn(() => openFile(path));
+    const opened = await openFiles.read(path, options?.immutable === true);
     if (!opened) return null;
     if ('bytes' in opened) {
       const { bytes } = opened;

@@ -3,12 +3,13 @@
  * one as null; many downloads at once (more than the reads it runs at a time) all get their own bytes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer, text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilesystemBlobStore } from '../../../src/blobs/filesystem.js';
+import { OpenFiles } from '../../../src/blobs/open-files.js';
 
 let dir: string;
 let blobs: FilesystemBlobStore;
@@ -53,5 +54,34 @@ describe('filesystem blob store: open', () => {
     expect(content!.size).toBe(large.length);
     expect((await buffer(content!.stream)).equals(large)).toBe(true);
     expect(await blobs.open('packages/missing/1.0.0/missing.1.0.0.nupkg')).toBeNull();
+  });
+});
+
+describe('small files kept open', () => {
+  const path = (i: number) => join(dir, 'blobs', `packages/p${i}/1.0.0/p${i}.1.0.0.nupkg`);
+  const bytesOf = (opened: Awaited<ReturnType<OpenFiles['read']>>) => (opened && 'bytes' in opened ? opened.bytes : null);
+
+  it('keeps files that name their content open, within a number, and reads them right', async () => {
+    const files = new OpenFiles(2, 60_000);
+    for (const i of [0, 1, 0, 2, 0, 3]) expect(bytesOf(await files.read(path(i), true))!.equals(small[i]!)).toBe(true);
+    expect(files.openCount).toBe(2);
+    files.close();
+    expect(files.openCount).toBe(0);
+  });
+
+  it('reads a path that may change fresh every time, and closes kept files left unused', async () => {
+    const files = new OpenFiles(10, 50);
+    const mutable = join(dir, 'mutable.json');
+    await writeFile(mutable, 'first');
+    expect(bytesOf(await files.read(mutable, false))!.toString()).toBe('first');
+    await writeFile(`${mutable}.new`, 'second');
+    await rename(`${mutable}.new`, mutable);
+    expect(bytesOf(await files.read(mutable, false))!.toString()).toBe('second');
+    expect(files.openCount).toBe(0);
+    await files.read(path(5), true);
+    expect(files.openCount).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(files.openCount).toBe(0);
+    files.close();
   });
 });
