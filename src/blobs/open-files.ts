@@ -7,8 +7,11 @@ import { close, fstat, open, read } from 'node:fs';
 export const SMALL_FILE_BYTES = 256 * 1024;
 /** Whole-file reads at once; more wait their turn. Bounds the memory they hold (this x SMALL_FILE_BYTES at most). */
 const READS_IN_FLIGHT = 32;
-/** Small files kept open: far below the usual limit of open files, enough for the hot set of a busy feed. */
-const KEPT_OPEN = 1024;
+/**
+ * Small files kept open: the hot set of a busy feed, well below the limit of open files Node runs with (it raises its
+ * soft limit to the hard one, commonly 20,000 or more). Should the limit be lower, running out closes them all.
+ */
+const KEPT_OPEN = 4096;
 /** A file kept open and unused for one to two of these is closed (a deleted file's space is freed by then). */
 const IDLE_MS = 30_000;
 
@@ -59,7 +62,11 @@ export class OpenFiles {
         kept.used = true;
         return { bytes: await this.readKept(kept) };
       }
-      const opened = await openFile(path);
+      const opened = await openFile(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EMFILE' || this.files.size === 0) throw error;
+        for (const [kept, file] of this.files) this.drop(kept, file);
+        return openFile(path);
+      });
       if (!opened || opened.size > SMALL_FILE_BYTES) return opened;
       const file: OpenFile = { fd: opened.fd, size: opened.size, reads: 0, dropped: false, used: false };
       // Two first reads of one file at once: the second one's descriptor is closed after its read.
