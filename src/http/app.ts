@@ -206,6 +206,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   // Bounded by bytes, whatever Host names clients send (docs/ARCHITECTURE.md, the restore flow).
   const cache = new ResponseCache(config.responseCacheSize, (hit) => (hit ? metrics.cacheHits++ : metrics.cacheMisses++));
   metrics.caches.add(cache);
+  if (feed.fileBytes) metrics.packageBytes.add(feed.fileBytes);
   app.addHook('onClose', (_instance, done) => {
     metrics.caches.delete(cache);
     done();

@@ -94,6 +94,14 @@ export class Metrics {
     registers: [this.registry],
     collect: (): void => this.cacheSize.set([...this.caches].reduce((sum, c) => sum + c.bytes, 0)),
   });
+  /** Where the package bytes caches' sizes are read from at scrape time (one per process, shared by its feeds). */
+  readonly packageBytes = new Set<{ readonly size: number }>();
+  readonly packageBytesSize: Gauge = new Gauge({
+    name: 'pawket_package_bytes_cache_bytes',
+    help: 'Bytes of small package files kept in memory (bounded by packageBytesCacheSize)',
+    registers: [this.registry],
+    collect: (): void => this.packageBytesSize.set([...this.packageBytes].reduce((sum, c) => sum + c.size, 0)),
+  });
   readonly upstream = new Counter({
     name: 'pawket_upstream_requests_total',
     help: 'Requests to upstream feeds by upstream and outcome',
