@@ -39,6 +39,8 @@ export async function serve(config: Config): Promise<void> {
   const lines = [
     `Pawket is serving the ${config.private ? 'private ' : ''}feed in ${feed.dataDir}`,
     `Feed URL: ${base}${routes.serviceIndex}`,
+    // Behind a proxy the public URL is not where this process listens: say both.
+    ...(config.baseUrl ? [`Listening: http://${shownHost}:${port}`] : []),
     ...otherFeedLines(base, feed.hub.definitions()),
     hasKeys
       ? `Push:     dotnet nuget push My.Package.1.0.0.nupkg --source ${base}${routes.serviceIndex} --api-key <your key>`
@@ -74,6 +76,16 @@ export async function serve(config: Config): Promise<void> {
   const stagingTimer = setInterval(stagingSweep, config.stagingSweepInterval);
   stagingTimer.unref();
 
+  // Restore documents written by other nodes and commands, and whole feeds whose folder changed (docs/DEPLOYMENT.md).
+  const materializer = feed.hub.shared.materializer;
+  let unwatchDefinitions = () => {};
+  if (materializer) {
+    const { KyselyMaterializeDatabase } = await import('../db/kysely-materialize-database.js');
+    const { watchDefinitions } = await import('../materialize/feeds.js');
+    await materializer.start();
+    unwatchDefinitions = watchDefinitions(feed.hub, materializer, new KyselyMaterializeDatabase(feed.hub.shared.kysely), (err) => logBackground(err));
+  }
+
   void feed.sweepOrphans().then(
     (removed) => removed.length && app.log.info({ count: removed.length }, 'removed orphaned package files'),
     (err: unknown) => app.log.warn({ err }, 'orphan sweep failed'),
@@ -92,6 +104,7 @@ export async function serve(config: Config): Promise<void> {
     // Stops accepting, lets pushes and downloads in flight finish, then closes the database.
     await app.close();
     clearInterval(stagingTimer);
+    unwatchDefinitions();
     await webhooks.stop();
     await feed.close();
     clearTimeout(force);
