@@ -12,6 +12,8 @@ export const BACKEND_INDEPENDENT = [
   'test/unit/signing/**',
   'test/e2e/signatures.test.ts',
   'test/e2e/signature-differential.test.ts',
+  'test/unit/db/statement-cache.test.ts',
+  'test/unit/blobs/filesystem-open.test.ts',
   'test/security/nuspec-characters.test.ts',
   'test/security/package-reader.test.ts',
   'test/security/host-header.test.ts',

@@ -20,6 +20,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envInt, envString, RESOURCES, request, shuffled, type Resource } from './common.js';
+import { formatBreakdown, memoryBreakdown, rssKiB, type MemoryBreakdown } from './memory.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const work = envString('BENCH_WORK');
@@ -477,12 +478,31 @@ pawketProcesses.forEach(({ pid, who }, i) => {
   lines.push(
     `${who} peak RSS (VmHWM): ${mib(peak)} during the load runs` +
       `${peakReset ? '' : ' (sampled every 100 ms: could not reset VmHWM)'} ` +
-      `(aim < 150 MiB: ${peak !== null && peak < 150 * 1024 ? 'met' : 'NOT met'}); ` +
+      `(aim < 200 MiB: ${peak !== null && peak < 200 * 1024 ? 'met' : 'NOT met'}); ` +
       `${mib(wholeRunPeaksKiB[i]!)} over the whole process life${life}.`,
     `${who} RSS now: ${mib(statusKiB(pid, 'VmRSS'))} (anonymous ${mib(statusKiB(pid, 'RssAnon'))}, ` +
       `file-backed ${mib(statusKiB(pid, 'RssFile'))}: mostly the node binary and shared libraries).`,
   );
 });
+// Idle memory: what the process keeps once the load is over (caches full, garbage collected by then or not).
+const idleSeconds = Number(process.env.BENCH_IDLE ?? 10);
+const addresses = (process.env.BENCH_PAWKET_ADDRS ?? '').split(',').filter(Boolean);
+const startKiB = (process.env.BENCH_PAWKET_START_KIB ?? '').split(',').map(Number);
+const idle: Array<{ rssMiB: number | null; breakdown: MemoryBreakdown | null }> = [];
+if (addresses.length && !baselinePid) {
+  await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+  for (const [i, address] of addresses.entries()) {
+    const { pid, who } = pawketProcesses[i]!;
+    const breakdown = await memoryBreakdown(pid, address);
+    const rss = rssKiB(pid);
+    idle.push({ rssMiB: rss === null ? null : rss / 1024, breakdown });
+    lines.push(
+      `${who} idle RSS ${idleSeconds} s after the load: ${mib(rss)} (aim < 100 MiB: ${rss !== null && rss < 100 * 1024 ? 'met' : 'NOT met'})` +
+        (startKiB[i] ? `; at start, on an empty feed (runtime and libraries): ${mib(startKiB[i]!)}.` : '.'),
+    );
+    if (breakdown) lines.push(...formatBreakdown(breakdown).map((l) => `  ${l}`));
+  }
+}
 const failed = results.some(({ runs }) => servers.some((s) => runs[s.name]!.errors > 0));
 if (failed) lines.push('WARNING: some requests failed (see the errors column); those runs do not measure what they claim.');
 process.stdout.write(lines.join('\n') + '\n');
@@ -500,6 +520,7 @@ const json = {
     ...(baselinePid ? { currentOverBaseline: comparisons[k] } : {}),
   })),
   pawketPeakRssMiB: { load: loadPeakKiB === null ? null : loadPeakKiB / 1024, wholeRun: Math.max(...wholeRunPeaksKiB.slice(0, nodes)) / 1024 },
+  pawketIdleMemory: idle,
   pawketPeakRssMiBPerNode: pawketPids.map((_, i) => ({
     load: loadPeaksKiB[i] == null ? null : loadPeaksKiB[i]! / 1024,
     wholeRun: wholeRunPeaksKiB[i]! / 1024,

@@ -6,6 +6,7 @@
 # Flags (or the environment variables in brackets):
 #   --duration S        seconds per measured run                                  [BENCH_DURATION=10]
 #   --warmup S          seconds of unmeasured load before each run                [BENCH_WARMUP=2]
+#   --idle S            seconds after the load before the idle memory is read     [BENCH_IDLE=10]
 #   --connections N     concurrent connections, both servers                     [BENCH_CONNECTIONS=50]
 #   --rounds N          runs per server and resource, alternating; median shown  [BENCH_ROUNDS=1]
 #   --threads N         wrk threads                                               [BENCH_THREADS=1]
@@ -38,6 +39,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) export BENCH_DURATION="$2"; shift 2 ;;
     --warmup) export BENCH_WARMUP="$2"; shift 2 ;;
+    --idle) export BENCH_IDLE="$2"; shift 2 ;;
     --connections) export BENCH_CONNECTIONS="$2"; shift 2 ;;
     --rounds) export BENCH_ROUNDS="$2"; shift 2 ;;
     --threads) export BENCH_THREADS="$2"; shift 2 ;;
@@ -228,6 +230,8 @@ start_node() {
   start_pawket "$1" "$2" dist/cli/main.js
   NODE_PIDS+=("$STARTED_PID")
   NODE_ADDRS+=("$STARTED_ADDR")
+  # Before the feed exists: the runtime and the libraries loaded at start.
+  NODE_START_KIB+=("$(awk '/^VmRSS:/ { print $2 }' "/proc/$STARTED_PID/status")")
   echo "Pawket node $1 is up at http://$STARTED_ADDR (pid $STARTED_PID)."
 }
 
@@ -340,6 +344,7 @@ measure() {
   local file="$WORK/results-${#MODE_FILES[@]}.json"
   echo "=== $1 ==="
   BENCH_MODE="$1" BENCH_MODE_RESULTS="$file" BENCH_PAWKET_PIDS="$(IFS=,; echo "${NODE_PIDS[*]}")" \
+    BENCH_PAWKET_ADDRS="$(IFS=,; echo "${NODE_ADDRS[*]}")" BENCH_PAWKET_START_KIB="$(IFS=,; echo "${NODE_START_KIB[*]}")" \
     BENCH_BASELINE_PID="$BASELINE_PID" npx tsx bench/restore/measure.ts
   MODE_FILES+=("$file")
 }
@@ -350,6 +355,7 @@ run_backend() {
   export BW="$WORK/$backend" BENCH_WORK="$WORK/$backend"
   mkdir -p "$BW"; chmod 755 "$BW"
   NODE_ADDRS=()
+  NODE_START_KIB=()
   unset BENCH_LB_PID
   [[ "$backend" == postgres-s3 ]] && start_backends
   # sqlite: both nodes share one data dir; postgres-s3: the data lives in PostgreSQL and S3, each node gets its own dir.
@@ -380,6 +386,7 @@ run_baseline() {
   export BW="$WORK/sqlite" BENCH_WORK="$WORK/sqlite"
   mkdir -p "$BW"; chmod 755 "$BW"
   NODE_ADDRS=()
+  NODE_START_KIB=()
   start_pawket baseline-seeding "$BW/data-baseline" "$BASELINE_MAIN"
   BASELINE_PID="$STARTED_PID"
   echo "Baseline $BENCH_BASELINE_LABEL is up at http://$STARTED_ADDR (pid $STARTED_PID), seeding it ..."

@@ -16,6 +16,11 @@ export interface BlobListing {
   readonly modified: Date;
 }
 
+export interface OpenOptions {
+  /** The key names its content (a package file's key holds its hash): it never holds other bytes, so it may stay open. */
+  readonly immutable?: boolean;
+}
+
 /** Headers an object store keeps with a blob and answers it with (materialized documents, docs/DEPLOYMENT.md). */
 export interface BlobMeta {
   readonly contentType: string;
@@ -28,7 +33,7 @@ export interface BlobStore {
   /** Takes ownership of a finished temporary file and stores it under `key` (replacing any previous content). */
   putFile(key: string, tempFile: string): Promise<void>;
   /** Opens a blob for streaming, or null when it does not exist. */
-  open(key: string): Promise<BlobContent | null>;
+  open(key: string, options?: OpenOptions): Promise<BlobContent | null>;
   /**
    * The bytes of `[start, start + length)` of a blob, fewer where the blob ends, or null when it does not exist: parts
    * of a package (its entry list, one file in it) without fetching or copying the rest.

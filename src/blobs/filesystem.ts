@@ -1,41 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { access, copyFile, link, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { BlobContent, BlobListing, BlobMeta, BlobStore } from './blob-store.js';
+import type { BlobContent, BlobListing, BlobMeta, BlobStore, OpenOptions } from './blob-store.js';
+import { OpenFiles } from './open-files.js';
 
-/**
- * Files up to this size are read in one synchronous call: most packages are a few KiB and sit in the page cache, where
- * one read on the main thread costs microseconds, while a stream costs five thread-pool round trips and a 64 KiB buffer.
- */
-const SMALL_FILE_BYTES = 256 * 1024;
-const TOO_LARGE = Symbol('too large');
-
-/** The whole file if it is small, TOO_LARGE if not, null if it does not exist. */
-function readSmallFile(path: string): Buffer | null | typeof TOO_LARGE {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-  try {
-    const { size } = fstatSync(fd);
-    if (size > SMALL_FILE_BYTES) return TOO_LARGE;
-    const bytes = Buffer.allocUnsafe(size);
-    let offset = 0;
-    while (offset < size) {
-      const read = readSync(fd, bytes, offset, size - offset, offset);
-      if (read === 0) break;
-      offset += read;
-    }
-    return offset === size ? bytes : bytes.subarray(0, offset);
-  } finally {
-    closeSync(fd);
-  }
-}
+/** One for the process: the number of files kept open is bounded however many feeds (stores) it serves. */
+const openFiles = new OpenFiles();
 
 /** Blobs as plain files under one root folder; keys map to relative paths. */
 export class FilesystemBlobStore implements BlobStore {
@@ -106,29 +78,22 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async open(key: string): Promise<BlobContent | null> {
+  async open(key: string, options?: OpenOptions): Promise<BlobContent | null> {
     const path = this.path(key);
-    const small = readSmallFile(path);
-    if (small === null) return null;
-    if (small !== TOO_LARGE) {
+    const opened = await openFiles.read(path, options?.immutable === true);
+    if (!opened) return null;
+    if ('bytes' in opened) {
+      const { bytes } = opened;
       return {
-        size: small.length,
-        bytes: small,
+        size: bytes.length,
+        bytes,
         get stream() {
-          return Readable.from([small]);
+          return Readable.from([bytes]);
         },
       };
     }
-    let handle;
-    try {
-      handle = await open(path, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
-    const { size } = await handle.stat();
-    // The stream owns the handle and closes it, also when the client goes away mid-download.
-    return { stream: handle.createReadStream({ autoClose: true }), size };
+    // The stream owns the descriptor and closes it, also when the client goes away mid-download.
+    return { stream: createReadStream('', { fd: opened.fd, autoClose: true }), size: opened.size };
   }
 
   async readRange(key: string, start: number, length: number): Promise<Buffer | null> {

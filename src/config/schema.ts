@@ -166,8 +166,11 @@ const configObject = z
     headersTimeout: z.coerce.number().int().min(100).max(600_000).default(30_000),
     /** An idle keep-alive connection is closed after this long (ms); raise it above a proxy's idle timeout. */
     keepAliveTimeout: z.coerce.number().int().min(100).max(600_000).default(5_000),
-    /** Bytes of small package files (up to 256 KiB each) kept in memory to answer downloads; 0 turns it off. */
-    packageBytesCacheSize: z.coerce.number().int().min(0).default(64 * MiB),
+    /**
+     * Bytes of small package files (up to 256 KiB each) kept in memory to answer downloads; 0 turns it off. Small, as
+     * the files it misses are kept open and read with one call from the page cache, which costs no process memory.
+     */
+    packageBytesCacheSize: z.coerce.number().int().min(0).default(16 * MiB),
     /**
      * Bytes of rendered JSON documents (versions lists, registration) kept in memory with their gzip forms; every
      * host name clients use shares one rendering, so no client can make it grow past this.

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from './kysely.js';
 import { keepingOriginalErrors } from './keep-original-errors.js';
 import { KyselyPackageDatabase } from './kysely-database.js';
+import { cachingStatements } from './statement-cache.js';
 import type { Tables } from './schema.js';
 
 /**
@@ -17,7 +18,7 @@ export async function openSqliteDatabase(file: string): Promise<KyselyPackageDat
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new KyselyPackageDatabase(new Kysely<Tables>({ dialect: keepingOriginalErrors(new SqliteDialect({ database: sqlite }), () => !sqlite.inTransaction) }), 'sqlite');
+  const db = new KyselyPackageDatabase(new Kysely<Tables>({ dialect: keepingOriginalErrors(new SqliteDialect({ database: cachingStatements(sqlite) }), () => !sqlite.inTransaction) }), 'sqlite');
   await db.migrate();
   return db;
 }

@@ -110,7 +110,7 @@ export class PackageReader {
   async open(record: PackageFile): Promise<BlobContent | null> {
     const cached = this.fileBytes?.get(record.blobKey);
     if (cached) return bytesContent(cached);
-    const content = await this.blobs.open(record.blobKey);
+    const content = await this.blobs.open(record.blobKey, { immutable: true });
     if (content?.bytes) this.fileBytes?.set(record.blobKey, content.bytes);
     return content;
   }

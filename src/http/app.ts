@@ -208,8 +208,9 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   metricsRoutes(app, metrics, root);
   if (root) healthRoutes(app, feed);
   // Bounded by bytes, whatever Host names clients send (docs/ARCHITECTURE.md, the restore flow).
-  const cache = new ResponseCache(config.responseCacheSize, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' }));
+  const cache = new ResponseCache(config.responseCacheSize, (hit) => (hit ? metrics.cacheHits++ : metrics.cacheMisses++));
   metrics.caches.add(cache);
+  if (feed.fileBytes) metrics.packageBytes.add(feed.fileBytes);
   app.addHook('onClose', (_instance, done) => {
     metrics.caches.delete(cache);
     done();
@@ -235,7 +236,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   searchRoutes(app, mergedSearch ?? search.index, config.baseUrl, (lowerId) => feed.ownership.isVerifiedId(lowerId));
   const downloads: DownloadRecorder = {
     record(lowerId, lowerVersion) {
-      metrics.downloads.inc();
+      metrics.downloadsServed++;
       search.downloads.record(lowerId, lowerVersion);
     },
   };

@@ -6,7 +6,7 @@ import { lowerId } from '../nuget/id.js';
 import { packageFileKind } from '../nuget/identity.js';
 import { isValidHost } from './base-url.js';
 import { feedPathOf } from './feed-router.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics, RouteRequests } from './metrics.js';
 import { documentAnswer, etagMatches, REVALIDATE, type ResponseCache } from './response-cache.js';
 import { cacheKeys, routes } from './routes.js';
 import type { DownloadRecorder } from './v3/flat-container.js';
@@ -41,21 +41,16 @@ const HIVES = new Map(Object.values(routes.registration).map((h) => [h.path.spli
  */
 export function restoreFastPath(deps: FastPathDeps): Handler {
   const configuredBase = deps.configuredBase?.replace(/\/+$/, '');
-  // Metric children resolved once per label set: prom-client hashes the labels on every unbound call.
-  const counters = new Map<string, { inc(): void }>();
-  const timers = new Map<string, { observe(v: number): void }>();
-  const observe = (route: string, status: number, started: bigint) => {
-    const key = `${route}|${status}`;
-    let counter = counters.get(key);
-    if (!counter) counters.set(key, (counter = deps.metrics.requests.labels({ route, method: 'GET', status: String(status) })));
-    counter.inc();
-    let timer = timers.get(route);
-    if (!timer) timers.set(route, (timer = deps.metrics.latency.labels({ route, method: 'GET' })));
-    timer.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  // Each route's counters looked up once: a request then costs a few additions (see Metrics).
+  const counted = new Map<string, RouteRequests>();
+  const observe = (route: string, status: number, started: number) => {
+    let requests = counted.get(route);
+    if (!requests) counted.set(route, (requests = deps.metrics.requestsOf(route, 'GET')));
+    requests.record(status, (performance.now() - started) / 1000);
   };
 
   /** Answered synchronously: a cached document costs no promise, no microtask. */
-  const document = (req: IncomingMessage, res: ServerResponse, key: string, route: string, started: bigint, base?: string): boolean => {
+  const document = (req: IncomingMessage, res: ServerResponse, key: string, route: string, started: number, base?: string): boolean => {
     const doc = deps.cache.peek(key, base);
     if (!doc) return false;
     const answer = documentAnswer(req.headers as Record<string, string | undefined>, doc, REVALIDATE);
@@ -73,7 +68,7 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
   });
 
   /** Sends a package file's bytes (200), or 304 when the client has them. */
-  const sendFile = (req: IncomingMessage, res: ServerResponse, record: PackageFile, content: FileBody | null, started: bigint) => {
+  const sendFile = (req: IncomingMessage, res: ServerResponse, record: PackageFile, content: FileBody | null, started: number) => {
     const headers = fileHeaders(record);
     if (etagMatches(req.headers['if-none-match'], headers.etag)) {
       res.writeHead(304, headers).end();
@@ -97,7 +92,7 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
   const memoryHeaders = new WeakMap<PackageFile, string[]>();
 
   /** A package seen recently whose bytes are in memory: answered without waiting on anything. */
-  const download = (req: IncomingMessage, res: ServerResponse, parts: string[], started: bigint): boolean | Promise<boolean> => {
+  const download = (req: IncomingMessage, res: ServerResponse, parts: string[], started: number): boolean | Promise<boolean> => {
     const [id, version, file] = parts as [string, string, string];
     // The other files of a version (.nuspec, icon, readme) are the routes' without a lookup here.
     if (!file.toLowerCase().endsWith('.nupkg')) return false;
@@ -120,7 +115,7 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
     return true;
   };
 
-  const downloadFromStorage = async (req: IncomingMessage, res: ServerResponse, id: string, version: string, file: string, started: bigint) => {
+  const downloadFromStorage = async (req: IncomingMessage, res: ServerResponse, id: string, version: string, file: string, started: number) => {
     const record = await deps.reader.findFile(id, version);
     if (!record || packageFileKind(file, record, ['nupkg'] as const) !== 'nupkg') return false;
     let content: BlobContent | null = null;
@@ -145,7 +140,7 @@ export function restoreFastPath(deps: FastPathDeps): Handler {
       if (!isValidHost(host)) return false;
       validHost = host;
     }
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const parts = url.split('/'); // ['', 'v3', segment, ...]
     if (parts[1] !== FLAT[0]) return false;
     if (parts[2] === FLAT[1]) {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, gzipSync, inflateRawSync } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Estimated bytes of bookkeeping (objects, maps, header strings) behind each finished answer, variant and entry. */
@@ -135,12 +135,19 @@ export class DocumentTemplate {
   private readonly variants = new Map<string, CachedDocument>();
   private readonly single: CachedDocument | undefined;
 
+  /**
+   * The template's bytes, compressed when it has cuts: only a new base or a plain answer needs them (each once), while
+   * the finished gzip answers serve every request; a registration index is several times smaller so.
+   */
+  private readonly packed: Buffer;
+
   private constructor(
-    private readonly bytes: Buffer,
-    /** Offsets in `bytes` where the base URL goes. */
+    bytes: Buffer,
+    /** Offsets in the template's bytes where the base URL goes. */
     private readonly cuts: Uint32Array,
   ) {
-    this.size = bytes.length + cuts.byteLength;
+    this.packed = cuts.length === 0 ? bytes : own(deflateRawSync(bytes, { level: 1 }));
+    this.size = this.packed.length + cuts.byteLength;
     if (cuts.length === 0) {
       this.single = new CachedDocument(bytes);
       this.single.onGrow = (n) => this.grow(n);
@@ -224,15 +231,16 @@ export class DocumentTemplate {
   }
 
   private fill(insert: Buffer): Buffer {
-    const out = Buffer.allocUnsafeSlow(this.bytes.length + this.cuts.length * insert.length);
+    const bytes = inflateRawSync(this.packed);
+    const out = Buffer.allocUnsafeSlow(bytes.length + this.cuts.length * insert.length);
     let read = 0;
     let written = 0;
     for (const cut of this.cuts) {
-      written += this.bytes.copy(out, written, read, cut);
+      written += bytes.copy(out, written, read, cut);
       written += insert.copy(out, written);
       read = cut;
     }
-    this.bytes.copy(out, written, read);
+    bytes.copy(out, written, read);
     return out;
   }
 

@@ -81,7 +81,7 @@ export function virtualFeedRoutes(app: FastifyInstance, feed: Feed, virtual: Vir
 
   const downloads: DownloadRecorder = {
     record(lowerId, lowerVersion) {
-      metrics.downloads.inc();
+      metrics.downloadsServed++;
       // Counted for the member that served it (just resolved for this download); not counted if a change came between.
       const member = reader.recentMemberOf(lowerId);
       if (!member) return;
