@@ -157,7 +157,7 @@ program
   .option('--workers <n>', 'with --full: worker_processes (default auto)')
   .option('--worker-connections <n>', 'with --full: worker_connections (default 4096)')
   .option('--user <name>', 'with --full: the user of the worker processes when nginx starts as root')
-  .option('--access-log <file>', 'with --full: the access log, naming the node that answered each request (default access.log)')
+  .option('--access-log <file>', 'with --full: the access log, naming the node that answered each request (default access.log; off: none)')
   .action(async (flags: { dataDir?: string; config?: string } & import('./nginx-config.js').NginxConfigFlags) => {
     const { dataDir, config, ...rest } = flags;
     await (await import('./nginx-config.js')).nginxConfigCommand(configOf({ dataDir, config }), rest);

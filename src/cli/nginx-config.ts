@@ -44,7 +44,7 @@ export interface FullConfigOptions {
   readonly openFileLimit: number;
   /** `user` of the worker processes, when nginx is started as root. */
   readonly user?: string;
-  /** The access log of every request, with the upstream that answered it (`-` when nginx answered itself). */
+  /** The access log of every request, with the upstream that answered it (`-` when nginx answered itself); `off`: none. */
   readonly accessLog: string;
 }
 
@@ -80,8 +80,9 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;`;
-  const downloadLog = `access_log ${quote(o.downloadLog)} pawket_downloads buffer=64k flush=1s;${o.full ? `
-      access_log ${quote(o.full.accessLog)} pawket_upstream;` : ''}`;
+  const accessLog = o.full && o.full.accessLog !== 'off' ? o.full.accessLog : null;
+  const downloadLog = `access_log ${quote(o.downloadLog)} pawket_downloads buffer=64k flush=1s;${accessLog ? `
+      access_log ${quote(accessLog)} pawket_upstream;` : ''}`;
   // Files of a private feed: served after Pawket said yes to the request's credentials. An absent file is Node's to
   // answer (a 404, or a document of a feed that is not materialized), with no question asked first.
   const privateLocation = (name: string, body: string) => `
@@ -136,9 +137,10 @@ map $request_uri $pawket_auth_path {
 proxy_cache_path ${quote(o.authCacheDir)} levels=1:2 keys_zone=pawket_auth:1m max_size=16m inactive=${Math.max(60, o.authCacheSeconds * 2)}s use_temp_path=off;
 
 # Downloads nginx answered itself, which Pawket counts (setting nginxDownloadLog): "$status $request_method $uri".
-log_format pawket_downloads '$status $request_method $uri';${o.full ? `
+log_format pawket_downloads '$status $request_method $uri';${accessLog ? `
 log_format pawket_upstream '$remote_addr [$time_local] "$request" $status $body_bytes_sent "$upstream_addr"';
-access_log ${quote(o.full.accessLog)} pawket_upstream;` : ''}
+access_log ${quote(accessLog)} pawket_upstream;` : o.full ? `
+access_log off;` : ''}
 
 server {
     listen ${o.listen};
