@@ -25,8 +25,6 @@ export interface NginxConfigOptions {
   readonly authCacheSeconds: number;
   /** Open-file cache entries (each may hold a descriptor: keep well within the open-file limit). */
   readonly openFileCache: number;
-  /** Largest request body nginx passes on (a push); Pawket checks the exact limit itself. */
-  readonly maxBodyBytes: number;
   /**
    * Feeds whose package files never change under one URL (allowOverwrite off), by the path prefix of their URLs (`''`
    * for the default feed, `/f/{name}` for the others): their `.nupkg` and `.nuspec` are immutable, every other feed's
@@ -145,7 +143,8 @@ access_log off;` : ''}
 server {
     listen ${o.listen};
     server_name ${o.serverName};
-    client_max_body_size ${o.maxBodyBytes};
+    # Pawket bounds pushes itself (maxPackageSize, per feed), with a message that says so.
+    client_max_body_size 0;
     sendfile on;
     tcp_nopush on;
     # Descriptors of materialized files, checked again every second: a replaced document is seen within a second.
@@ -277,7 +276,7 @@ export function nginxConfigOptions(config: Config, feeds: readonly FeedDefinitio
   const serverName = flags.serverName ?? (config.baseUrl ? new URL(config.baseUrl).hostname : '_');
   const listen = flags.listen ?? (full ? '127.0.0.1:8080' : '80');
   for (const [flag, value] of [['--listen', listen], ['--server-name', serverName], ...(flags.node ?? []).map((n) => ['--node', n])]) {
-    if (!/^[A-Za-z0-9._:[\]*-]+$/.test(value!)) throw badRequest(`${flag} '${value}' is not an address nginx takes.`);
+    if (!/^[A-Za-z0-9._:[\]* -]+$/.test(value!)) throw badRequest(`${flag} '${value}' is not an address nginx takes.`);
   }
   const immutablePrefixes = feeds
     .filter((d) => !d.virtual && !d.config.allowOverwrite)
@@ -291,8 +290,6 @@ export function nginxConfigOptions(config: Config, feeds: readonly FeedDefinitio
     authCacheDir: flags.authCacheDir ?? (full ? 'auth_cache' : '/var/cache/nginx/pawket-auth'),
     authCacheSeconds,
     openFileCache: openFileCacheSize(limit, full ? workerConnections : 1024),
-    // A multipart push carries a little more than the package.
-    maxBodyBytes: config.maxPackageSize + 1024 * 1024,
     immutablePrefixes,
     ...(full
       ? {
