@@ -130,6 +130,19 @@ program
   });
 
 program
+  .command('materialize')
+  .description('Write every feed\'s restore documents into the blob store again (resumable), or --verify them against what the routes serve and repair differences.')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file'))
+  .addOption(new Option('--feed <name>', 'only this feed (default: every feed)'))
+  .option('--verify', 'compare each document with what the routes serve; rewrite and report what differs (exit code 1)')
+  .action(async (flags: { dataDir?: string; config?: string; verify?: boolean; feed?: string }) => {
+    const { verify, feed, ...rest } = flags;
+    const { materializeCommand } = await import('./materialize.js');
+    process.exitCode = await materializeCommand(configOf(rest), { verify: verify === true, ...(feed === undefined ? {} : { feed }) });
+  });
+
+program
   .command('gc')
   .description("Apply each feed's retention policy and remove orphaned files; --dry-run only prints what it would do.")
   .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))

@@ -78,7 +78,17 @@ export async function serve(config: Config): Promise<void> {
   const stagingTimer = setInterval(stagingSweep, config.stagingSweepInterval);
   stagingTimer.unref();
 
-  // Downloads nginx in front answered from the materialized files are counted from its log (docs/DEPLOYMENT.md).
+  // Restore documents written by other nodes and commands, and whole feeds whose folder changed (docs/DEPLOYMENT.md).
+  const materializer = feed.hub.shared.materializer;
+  let unwatchDefinitions = () => {};
+  if (materializer) {
+    const { KyselyMaterializeDatabase } = await import('../db/kysely-materialize-database.js');
+    const { watchDefinitions } = await import('../materialize/feeds.js');
+    materializer.start();
+    unwatchDefinitions = watchDefinitions(feed.hub, materializer, new KyselyMaterializeDatabase(feed.hub.shared.kysely), (err) => logBackground(err));
+  }
+
+  // Downloads nginx in front answered from the materialized files are counted from its log (docs/NGINX.md).
   const downloadLog = config.nginxDownloadLog ? countNginxDownloads(app, feed, config.nginxDownloadLog, logBackground) : null;
 
   void feed.sweepOrphans().then(
@@ -100,6 +110,7 @@ export async function serve(config: Config): Promise<void> {
     await downloadLog?.stop();
     await app.close();
     clearInterval(stagingTimer);
+    unwatchDefinitions();
     await webhooks.stop();
     await feed.close();
     clearTimeout(force);

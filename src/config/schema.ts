@@ -114,6 +114,16 @@ const configObject = z
     dataDir: z.string().min(1).default('./data'),
     /** Public URL of the feed when behind a proxy (e.g. https://nuget.example.com); derived from requests otherwise. */
     baseUrl: z.url().optional(),
+    /**
+     * Keep every feed's restore documents as finished files in the blob store (under `static/`, private feeds under
+     * `static-private/`), for nginx, an object store or a CDN to serve (docs/DEPLOYMENT.md). Needs `baseUrl`.
+     */
+    materialize: boolish.default(false),
+    /**
+     * Public URL of the materialized files (a CDN or the bucket in front of `static/`): the service index sends restore
+     * there (docs/DEPLOYMENT.md). Implies `materialize`.
+     */
+    readBaseUrl: z.url().optional(),
     /** Bootstrap admin keys (not stored in the database); several allowed. Other keys: `pawket keys create`. */
     apiKeys: keyList.default([]),
     /** Refused keys (invalid, revoked, expired) an address may send per minute before it gets 429s; 0: no limit. */
@@ -249,10 +259,16 @@ const configObject = z
   })
   .strict();
 
-export const configSchema = configObject.refine((c) => c.storage !== 's3' || c.s3Bucket, {
-  path: ['s3Bucket'],
-  message: 'required when storage is "s3"',
-});
+export const configSchema = configObject
+  .refine((c) => c.storage !== 's3' || c.s3Bucket, {
+    path: ['s3Bucket'],
+    message: 'required when storage is "s3"',
+  })
+  // Materialized documents carry absolute URLs: they are rendered for one public URL, not per request.
+  .refine((c) => !(c.materialize || c.readBaseUrl) || c.baseUrl, {
+    path: ['baseUrl'],
+    message: 'required when materialize or readBaseUrl is set (materialized documents link to the public URL)',
+  });
 
 /** What each feed may set for itself (docs/FEEDS.md); a feed's effective value is its own, else the configuration's. */
 export const FEED_SETTINGS = [

@@ -8,12 +8,13 @@ export class FeedEvents {
     this.emitter.setMaxListeners(100);
   }
 
-  packageChanged(lowerId: string): void {
-    this.emitter.emit('changed', lowerId);
+  /** `remote`: the change was made by another node or process (the change log told us), not through this feed here. */
+  packageChanged(lowerId: string, remote = false): void {
+    this.emitter.emit('changed', lowerId, remote);
   }
 
   /** Returns what stops the listening (for listeners that outlive their source: a virtual feed's on its members). */
-  onPackageChanged(listener: (lowerId: string) => void): () => void {
+  onPackageChanged(listener: (lowerId: string, remote: boolean) => void): () => void {
     this.emitter.on('changed', listener);
     return () => this.emitter.off('changed', listener);
   }

@@ -201,9 +201,11 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     sweepOrphans: (dryRun = false) => hub.sweepOrphans(dryRun),
     close: () => hub.close(),
   };
+  const unwatch = shared.materializer?.watch(feed);
   return {
     feed,
     stop: () => {
+      unwatch?.();
       upstream?.close();
       members?.stop();
     },

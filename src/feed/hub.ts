@@ -26,6 +26,8 @@ import { FileBytesCache } from './file-bytes-cache.js';
 import { sweepOrphanBlobs } from './orphans.js';
 import { ReadFence } from './read-fence.js';
 import { IssuerKeys } from '../trust/issuer-keys.js';
+import { KyselyMaterializeDatabase } from '../db/kysely-materialize-database.js';
+import { Materializer } from '../materialize/materializer.js';
 import { openTempArea, type TempArea } from './temp-area.js';
 
 /** A push in flight writes its file moments before its row; anything older and unreferenced is an orphan. */
@@ -55,6 +57,8 @@ export interface HubShared {
   readonly sessions: SessionStore;
   /** Signing keys of the OIDC issuers trust policies name (trusted publishing). */
   readonly issuerKeys: IssuerKeys;
+  /** Writes restore documents into the blob store when `materialize` is on (docs/DEPLOYMENT.md); null otherwise. */
+  readonly materializer: Materializer | null;
 }
 
 /**
@@ -92,8 +96,15 @@ export class FeedHub {
     const people = new People(peopleDb, config.signIn);
     const auth = new ApiKeyAuthenticator(new KyselyAccessDatabase(db.kysely), config.apiKeys, { onError });
     auth.setKeyHolders(people);
+    const nodeId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+    let hub: FeedHub | undefined;
+    const materializer =
+      config.materialize || config.readBaseUrl
+        ? new Materializer(config, new KyselyMaterializeDatabase(db.kysely), blobs, { byId: (id) => hub!.feedById(id) }, { holder: nodeId, onError })
+        : null;
     const shared: HubShared = {
       config,
+      materializer,
       db,
       kysely: db.kysely,
       blobs,
@@ -106,10 +117,9 @@ export class FeedHub {
       tempDir: temp.dir,
       onError,
     };
-    let hub: FeedHub | undefined;
     // Other nodes (or processes on the same SQLite file) change feeds too; their changes reach our caches here.
     const watcher = new ChangeWatcher(db, (change) => hub?.dispatch(change), onError);
-    const fence = new ReadFence(new KyselyFenceDatabase(db.kysely), `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`, {
+    const fence = new ReadFence(new KyselyFenceDatabase(db.kysely), nodeId, {
       catchUp: () => watcher.catchUp(),
       onError,
     });
@@ -145,6 +155,12 @@ export class FeedHub {
   /** A feed's use cases by name, composed on first use; null when there is no such feed. */
   async feed(name: string): Promise<Feed | null> {
     const definition = this.definition(name);
+    return definition ? (await this.openFeed(definition)).feed : null;
+  }
+
+  /** A feed's use cases by id, composed on first use; null when there is no such feed. */
+  async feedById(id: number): Promise<Feed | null> {
+    const definition = this.definitionById(id);
     return definition ? (await this.openFeed(definition)).feed : null;
   }
 
@@ -213,7 +229,7 @@ export class FeedHub {
     for (const [id, opened] of this.opened) {
       const definition = this.definitionById(id);
       if (id !== change.feedId && !definition?.members?.includes(change.feedId)) continue;
-      void opened.then((o) => o.feed.events.packageChanged(change.lowerId), () => {});
+      void opened.then((o) => o.feed.events.packageChanged(change.lowerId, true), () => {});
     }
   }
 
@@ -236,6 +252,9 @@ export class FeedHub {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A command that changed something leaves its documents written before it exits.
+    await this.shared.materializer?.idle();
+    this.shared.materializer?.stop();
     this.watcher.stop();
     await this.fence.stop();
     for (const opened of this.opened.values()) {

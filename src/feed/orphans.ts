@@ -1,5 +1,6 @@
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase } from '../db/database.js';
+import { MATERIALIZED_ROOTS } from '../materialize/layout.js';
 
 /**
  * Removes package files no row points to: left by a crash between writing a file and committing its row.
@@ -14,6 +15,8 @@ export async function sweepOrphanBlobs(
 ): Promise<string[]> {
   const removed: string[] = [];
   for await (const blob of blobs.list()) {
+    // Materialized documents are rewritten from the rows, never referenced by them.
+    if (MATERIALIZED_ROOTS.some((root) => blob.key.startsWith(root))) continue;
     if (now - blob.modified.getTime() < minAgeMs) continue;
     if (await db.isBlobReferenced(blob.key)) continue;
     if (!dryRun) await blobs.delete(blob.key);

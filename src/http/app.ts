@@ -269,6 +269,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     tempDir: feed.tempDir,
     maxPackageSize: config.maxPackageSize,
     configuredBase: config.baseUrl,
+    ...(feed.hub.shared.materializer ? { materialized: (lid: string) => feed.hub.shared.materializer!.settled(feed.definition.id, lid) } : {}),
     onPushAnswered: (status: number, replaced: boolean) =>
       metrics.pushes.inc({ outcome: status === 201 ? (replaced ? 'replaced' : 'created') : String(status) }),
   };
