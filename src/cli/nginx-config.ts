@@ -48,8 +48,8 @@ export interface FullConfigOptions {
 
 /** The restore documents the materialized read path writes: versions lists and registration hives (docs/ARCHITECTURE.md). */
 const HIVES = 'flatcontainer|registration|registration-gz|registration-gz-semver2';
-/** An optional `/f/{name}` prefix: feed names are lower-case in materialized paths. */
-const FEED_PREFIX = '(/f/[a-z0-9][a-z0-9._-]*)?';
+/** An optional `/f/{name}` prefix: materialized paths keep the feed's name as it was created, as its URLs do. */
+const FEED_PREFIX = '(/f/[A-Za-z0-9][A-Za-z0-9._-]*)?';
 const SEGMENT = '[a-z0-9._+-]+';
 
 /** A value as one nginx token, quoted (nginx's double-quoted strings take `\\` and `\\"` escapes). */
@@ -273,14 +273,16 @@ export function nginxConfigOptions(config: Config, feeds: readonly FeedDefinitio
   const workerConnections = positive('--worker-connections', flags.workerConnections, 4096);
   const limit = positive('--open-files', flags.openFiles, openFileLimit() ?? 1024);
   const authCacheSeconds = positive('--auth-cache', flags.authCache, 30);
-  const serverName = flags.serverName ?? (config.baseUrl ? new URL(config.baseUrl).hostname : '_');
+  // Restore goes to readBaseUrl when it is set (this nginx, or a CDN in front of it), the rest to baseUrl.
+  const hosts = [...new Set([config.baseUrl, config.readBaseUrl].filter((u) => u !== undefined).map((u) => new URL(u).hostname))];
+  const serverName = flags.serverName ?? (hosts.length ? hosts.join(' ') : '_');
   const listen = flags.listen ?? (full ? '127.0.0.1:8080' : '80');
   for (const [flag, value] of [['--listen', listen], ['--server-name', serverName], ...(flags.node ?? []).map((n) => ['--node', n])]) {
     if (!/^[A-Za-z0-9._:[\]* -]+$/.test(value!)) throw badRequest(`${flag} '${value}' is not an address nginx takes.`);
   }
   const immutablePrefixes = feeds
     .filter((d) => !d.virtual && !d.config.allowOverwrite)
-    .map((d) => (d.id === DEFAULT_FEED_ID ? '' : `/f/${d.lowerName}`));
+    .map((d) => (d.id === DEFAULT_FEED_ID ? '' : `/f/${d.name}`));
   return {
     listen,
     serverName,
@@ -312,7 +314,7 @@ export function nginxConfigCommand(config: Config, flags: NginxConfigFlags): Pro
     const options = nginxConfigOptions(config, feeds, flags);
     process.stdout.write(renderNginxConfig(options));
     const notes: string[] = [];
-    if (!(config as { materialize?: boolean }).materialize) {
+    if (!config.materialize && !config.readBaseUrl) {
       notes.push('materialize is off: there are no files to serve, so nginx passes every request to the nodes.');
     }
     const dynamic = feeds.filter((d) => d.virtual || d.config.upstreams.length > 0).map((d) => d.name);

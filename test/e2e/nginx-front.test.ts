@@ -45,6 +45,8 @@ describe.skipIf(skip)('nginx in front of two nodes, serving restore from the mat
   let front: string;
   let frontDir: string;
   let nodes: PawketServer[] = [];
+  /** The nodes' own addresses (their printed URL is the public one, nginx's). */
+  const nodeUrls: string[] = [];
   let nginx: ChildProcess | undefined;
   let env: Record<string, string>;
 
@@ -69,10 +71,13 @@ describe.skipIf(skip)('nginx in front of two nodes, serving restore from the mat
     front = `http://127.0.0.1:${port}`;
     env = { ...(await freshBackendEnv()), PAWKET_API_KEY: KEY, PAWKET_MATERIALIZE: 'true', PAWKET_BASE_URL: front, PAWKET_TRUST_PROXY: '127.0.0.1' };
     // One node reads nginx's download log (one reader per log); both serve and materialize.
-    nodes.push(await startPawket({ dataDir, env: { ...env, PAWKET_NGINX_DOWNLOAD_LOG: join(frontDir, 'downloads.log') } }));
-    nodes.push(await startPawket({ dataDir, env }));
+    for (const nodeEnv of [{ ...env, PAWKET_NGINX_DOWNLOAD_LOG: join(frontDir, 'downloads.log') }, env]) {
+      const nodePort = await freePort();
+      nodes.push(await startPawket({ dataDir, env: nodeEnv, args: ['--port', String(nodePort)] }));
+      nodeUrls.push(`http://127.0.0.1:${nodePort}`);
+    }
     for (const body of [{ name: 'dev', settings: { allowOverwrite: true, deleteMode: 'delete' } }, { name: 'secret', settings: { private: true } }]) {
-      const res = await fetch(`${nodes[0]!.baseUrl}/api/admin/feeds`, {
+      const res = await fetch(`${nodeUrls[0]}/api/admin/feeds`, {
         method: 'POST',
         headers: { 'x-nuget-apikey': KEY, 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -81,7 +86,7 @@ describe.skipIf(skip)('nginx in front of two nodes, serving restore from the mat
     }
     const generated = await pawket([
       'nginx-config', '--full', '--workers', '1', '--listen', `127.0.0.1:${port}`,
-      ...nodes.flatMap((n) => ['--node', new URL(n.baseUrl).host]),
+      ...nodeUrls.flatMap((u) => ['--node', new URL(u).host]),
       '--auth-cache', String(AUTH_CACHE_S), '--download-log', join(frontDir, 'downloads.log'), '--access-log', join(frontDir, 'access.log'),
       ...(userInfo().uid === 0 ? ['--user', 'root'] : []),
     ]);
@@ -126,7 +131,7 @@ describe.skipIf(skip)('nginx in front of two nodes, serving restore from the mat
     }
     // The node reading nginx's download log counts the download (written in its next batch).
     const downloads = () =>
-      fetch(`${nodes[0]!.baseUrl}/v3/search?q=packageid:Contoso.Front`)
+      fetch(`${nodeUrls[0]}/v3/search?q=packageid:Contoso.Front`)
         .then((r) => r.json() as Promise<{ data: Array<{ totalDownloads: number }> }>)
         .then((b) => b.data[0]?.totalDownloads ?? 0);
     await eventually('the download counted', downloads, (n) => n >= 1, 20_000);
@@ -145,7 +150,7 @@ describe.skipIf(skip)('nginx in front of two nodes, serving restore from the mat
     await eventually('both versions', () => versions('/f/dev', 'contoso.changes'), (v) => JSON.stringify(v) === '["1.0.0","2.0.0"]');
 
     // A delete (deleteMode delete on this feed), through the second node directly: nginx serves what it materialized.
-    const deleted = await fetch(`${nodes[1]!.baseUrl}/f/dev/api/v2/package/Contoso.Changes/1.0.0`, { method: 'DELETE', headers: { 'x-nuget-apikey': KEY } });
+    const deleted = await fetch(`${nodeUrls[1]}/f/dev/api/v2/package/Contoso.Changes/1.0.0`, { method: 'DELETE', headers: { 'x-nuget-apikey': KEY } });
     expect(deleted.status).toBe(200);
     await eventually('the delete', () => versions('/f/dev', 'contoso.changes'), (v) => JSON.stringify(v) === '["2.0.0"]');
     expect(await nupkg('1.0.0')).toBe(404);

@@ -16,7 +16,7 @@ import { nginxBinary } from '../../support/nginx.js';
 const config = configSchema.parse({ dataDir: '/srv/pawket', baseUrl: 'https://nuget.example.com', port: 5000 });
 const record = (id: number, name: string, settings: Record<string, unknown>, members: number[] | null = null) =>
   toDefinition(config, { id, name, description: '', settings, members, created: '2026-01-01T00:00:00Z' } as never, id === 1);
-const feeds = [record(1, 'default', {}), record(2, 'Dev', { allowOverwrite: true }), record(3, 'release', {}), record(4, 'all', {}, [1, 3])];
+const feeds = [record(1, 'default', {}), record(2, 'dev', { allowOverwrite: true }), record(3, 'Release', {}), record(4, 'all', {}, [1, 3])];
 
 describe('pawket nginx-config', () => {
   let dir: string;
@@ -32,11 +32,11 @@ describe('pawket nginx-config', () => {
     expect(o.nodes).toEqual(['127.0.0.1:5000']);
     expect(o.serverName).toBe('nuget.example.com');
     expect(o.blobRoot).toBe('/srv/pawket/blobs');
-    expect(o.immutablePrefixes).toEqual(['', '/f/release']);
+    expect(o.immutablePrefixes).toEqual(['', '/f/Release']);
     const text = renderNginxConfig(o);
     expect(text).toContain('root "/srv/pawket/blobs/static";');
     expect(text).toContain('root "/srv/pawket/blobs/static-private";');
-    expect(text).toContain('"~^\\/f\\/release/v3/flatcontainer/" "public, max-age=31536000, immutable";');
+    expect(text).toContain('"~^\\/f\\/Release/v3/flatcontainer/" "public, max-age=31536000, immutable";');
     expect(text).not.toContain('f\\/dev');
     expect(nginxConfigOptions(config, feeds, { node: ['10.0.0.1:5000', '10.0.0.2:5000'] }).nodes).toHaveLength(2);
   });
