@@ -156,7 +156,7 @@ program
 
 program
   .command('nginx-config')
-  .description('Print an nginx configuration that serves restore from the materialized files and passes the rest to the nodes (docs/DEPLOYMENT.md).')
+  .description('Print an nginx configuration that serves restore from the materialized files and passes the rest to the nodes (docs/NGINX.md).')
   .addOption(new Option('--data-dir <dir>', 'data dir of the server (default ./data)'))
   .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'))
   .option('--listen <address>', "nginx's listen address: a port or address:port (default 80; with --full 127.0.0.1:8080)")

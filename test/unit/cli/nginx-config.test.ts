@@ -36,8 +36,8 @@ describe('pawket nginx-config', () => {
     const text = renderNginxConfig(o);
     expect(text).toContain('root "/srv/pawket/blobs/static";');
     expect(text).toContain('root "/srv/pawket/blobs/static-private";');
-    expect(text).toContain('"~^\\/f\\/Release/v3/flatcontainer/" "public, max-age=31536000, immutable";');
-    expect(text).not.toContain('f\\/dev');
+    expect(text).toContain('"~^/f/Release/v3/flatcontainer/" "public, max-age=31536000, immutable";');
+    expect(text).not.toContain('/f/dev/');
     expect(nginxConfigOptions(config, feeds, { node: ['10.0.0.1:5000', '10.0.0.2:5000'] }).nodes).toHaveLength(2);
   });
 
