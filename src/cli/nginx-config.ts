@@ -51,6 +51,8 @@ const HIVES = 'flatcontainer|registration|registration-gz|registration-gz-semver
 /** An optional `/f/{name}` prefix: materialized paths keep the feed's name as it was created, as its URLs do. */
 const FEED_PREFIX = '(/f/[A-Za-z0-9][A-Za-z0-9._-]*)?';
 const SEGMENT = '[a-z0-9._+-]+';
+/** How long nginx reuses an open package file before checking it again: an overwrite or delete is seen within it. */
+export const FILE_REVALIDATE_S = 10;
 
 /** A value as one nginx token, quoted (nginx's double-quoted strings take `\\` and `\\"` escapes). */
 function quote(value: string): string {
@@ -100,7 +102,10 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
       gzip_static on;
       add_header Cache-Control ${quote(cacheControl)};
       add_header Vary Accept-Encoding;`;
+  // A package file changes only when it is overwritten or deleted: checking its descriptor again every second would cost
+  // a stat per file per second under load (measured: about a tenth of nginx's CPU for downloads).
   const fileHeaders = (type: string, cacheControl: string, disposition: boolean) => `
+      open_file_cache_valid ${FILE_REVALIDATE_S}s;
       types { }
       default_type ${quote(type)};
       add_header Cache-Control ${cacheControl};${disposition ? `
@@ -149,7 +154,8 @@ server {
     client_max_body_size 0;
     sendfile on;
     tcp_nopush on;
-    # Descriptors of materialized files, checked again every second: a replaced document is seen within a second.
+    # Descriptors of materialized files, checked again every second (package files every ${FILE_REVALIDATE_S} s): a
+    # replaced document is seen within a second, an overwritten or deleted package file within ${FILE_REVALIDATE_S} s.
     open_file_cache max=${o.openFileCache} inactive=60s;
     open_file_cache_valid 1s;
     open_file_cache_errors off;

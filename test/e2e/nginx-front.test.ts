@@ -11,6 +11,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, freshBackendEnv } from '../support/backend.js';
+import { FILE_REVALIDATE_S } from '../../src/cli/nginx-config.js';
 import { nginxBinary } from '../support/nginx.js';
 import { buildNupkg } from '../support/nupkg.js';
 import { freePort } from '../support/postgres.js';
@@ -23,6 +24,8 @@ const KEY = 'nginx-front-admin-key';
 const AUTH_CACHE_S = 2;
 /** A change is seen through nginx within this long (change polling, the open-file cache's 1 s, slack for CI). */
 const PROPAGATION_MS = 5_000;
+/** The same for an overwritten or deleted package file, which nginx checks again less often. */
+const FILE_PROPAGATION_MS = (FILE_REVALIDATE_S + 3) * 1000;
 // nginx serves the files from the filesystem store: the SQLite pass (its data dir) is where this runs.
 const missing = [...(nginxBinary ? [] : ['nginx']), ...(hasDotnet ? [] : ['dotnet'])];
 const { skip } = backend === 'sqlite' ? requireClients('nginx in front (pawket nginx-config, two nodes)', missing) : { skip: true };
@@ -153,14 +156,14 @@ describe.skipIf(skip)('nginx in front of two nodes, serving restore from the mat
     const deleted = await fetch(`${nodeUrls[1]}/f/dev/api/v2/package/Contoso.Changes/1.0.0`, { method: 'DELETE', headers: { 'x-nuget-apikey': KEY } });
     expect(deleted.status).toBe(200);
     await eventually('the delete', () => versions('/f/dev', 'contoso.changes'), (v) => JSON.stringify(v) === '["2.0.0"]');
-    expect(await nupkg('1.0.0')).toBe(404);
+    await eventually('the deleted file gone', () => nupkg('1.0.0'), (b) => b === 404, FILE_PROPAGATION_MS);
 
     await push('/f/dev', await buildNupkg({ id: 'Contoso.Changes', version: '3.0.0' }));
     await eventually('the new version', () => versions('/f/dev', 'contoso.changes'), (v) => JSON.stringify(v) === '["2.0.0","3.0.0"]');
 
     const replacement = await buildNupkg({ id: 'Contoso.Changes', version: '2.0.0', description: 'second' });
     await push('/f/dev', replacement);
-    await eventually('the overwrite', () => nupkg('2.0.0'), (b) => Buffer.isBuffer(b) && b.equals(replacement));
+    await eventually('the overwrite', () => nupkg('2.0.0'), (b) => Buffer.isBuffer(b) && b.equals(replacement), FILE_PROPAGATION_MS);
 
     // An unlist on the default feed (deleteMode unlist): the registration says listed false.
     await push('', await buildNupkg({ id: 'Contoso.Changes', version: '1.0.0' }));
