@@ -43,6 +43,8 @@ export async function serve(config: Config): Promise<void> {
   const lines = [
     `Pawket is serving the ${config.private ? 'private ' : ''}feed in ${feed.dataDir}`,
     `Feed URL: ${base}${routes.serviceIndex}`,
+    // Behind a proxy the public URL is not where this process listens: say both.
+    ...(config.baseUrl ? [`Listening: http://${shownHost}:${port}`] : []),
     ...otherFeedLines(base, feed.hub.definitions()),
     hasKeys
       ? `Push:     dotnet nuget push My.Package.1.0.0.nupkg --source ${base}${routes.serviceIndex} --api-key <your key>`
@@ -84,7 +86,7 @@ export async function serve(config: Config): Promise<void> {
   if (materializer) {
     const { KyselyMaterializeDatabase } = await import('../db/kysely-materialize-database.js');
     const { watchDefinitions } = await import('../materialize/feeds.js');
-    materializer.start();
+    await materializer.start();
     unwatchDefinitions = watchDefinitions(feed.hub, materializer, new KyselyMaterializeDatabase(feed.hub.shared.kysely), (err) => logBackground(err));
   }
 

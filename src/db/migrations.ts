@@ -11,6 +11,7 @@ import { fenceMigrations } from './fence-migrations.js';
 import { trustMigrations } from './trust-migrations.js';
 import { stagingMigrations } from './staging-migrations.js';
 import { materializeMigrations } from './materialize-migrations.js';
+import { signerPolicyMigrations } from './signer-policy-migrations.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -99,6 +100,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   ...trustMigrations(dialect),
   // The materialized read path: what was written per id (materialize-migrations.ts).
   ...materializeMigrations(dialect),
+  // Trusted-signer policies per feed (signer-policy-migrations.ts).
+  ...signerPolicyMigrations(dialect),
   };
 }
 

@@ -29,6 +29,7 @@ import { IssuerKeys } from '../trust/issuer-keys.js';
 import { KyselyMaterializeDatabase } from '../db/kysely-materialize-database.js';
 import { Materializer } from '../materialize/materializer.js';
 import { openTempArea, type TempArea } from './temp-area.js';
+import { loadRepositorySigningKeys, type RepositorySigningKeys } from '../signing/repository-signer.js';
 
 /** A push in flight writes its file moments before its row; anything older and unreferenced is an orphan. */
 const ORPHAN_MIN_AGE_MS = 10 * 60 * 1000;
@@ -59,6 +60,8 @@ export interface HubShared {
   readonly issuerKeys: IssuerKeys;
   /** Writes restore documents into the blob store when `materialize` is on (docs/DEPLOYMENT.md); null otherwise. */
   readonly materializer: Materializer | null;
+  /** The repository certificate and key packages are signed with (docs/SIGNING.md); null when signing is off. */
+  readonly repositorySigning: RepositorySigningKeys | null;
 }
 
 /**
@@ -87,6 +90,8 @@ export class FeedHub {
   static async open(config: Config, options: OpenHubOptions = {}): Promise<FeedHub> {
     const dataDir = resolve(config.dataDir);
     const onError = options.onBackgroundError ?? (() => {});
+    // First: a certificate that cannot be used stops start-up before anything is opened.
+    const repositorySigning = await loadRepositorySigningKeys(config);
     const db = await openDatabase(config.database, dataDir);
     const blobs = await openBlobStore(config, dataDir);
     // Other processes may be using the data dir at this moment (a server beside `pawket gc`): each has its own temporary
@@ -111,6 +116,7 @@ export class FeedHub {
       auth,
       people,
       issuerKeys: new IssuerKeys(),
+      repositorySigning,
       sessions: new SessionStore(peopleDb, { idleTimeoutMs: config.signIn.idleTimeout * 1000, maxAgeMs: config.signIn.maxAge * 1000 }),
       fileBytes: config.packageBytesCacheSize > 0 ? new FileBytesCache(config.packageBytesCacheSize) : null,
       dataDir,

@@ -297,18 +297,18 @@ export class Materializer {
    * the ids changed by other nodes or commands whose documents are older than their change (a node that stopped
    * mid-write is caught up here). It looks back only to where the last sweep found everything written.
    */
-  start(): void {
-    const interval = this.options.sweepIntervalMs ?? 5_000;
-    void (async () => {
+  async start(): Promise<void> {
+    // Every few change polls: one indexed query over the changes since the low-water mark.
+    const interval = this.options.sweepIntervalMs ?? Math.max(1000, this.config.changePollInterval * 4);
+    try {
       if ((await this.db.progress(LOW_WATER)) === null) await this.db.setProgress(LOW_WATER, String(await this.db.head()));
-    })()
-      .catch(this.options.onError)
-      .finally(() => {
-        if (this.stopped) return;
-        void this.sweep();
-        this.timer = setInterval(() => void this.sweep(), interval);
-        this.timer.unref();
-      });
+    } catch (e) {
+      this.options.onError(e);
+    }
+    if (this.stopped) return;
+    void this.sweep();
+    this.timer = setInterval(() => void this.sweep(), interval);
+    this.timer.unref();
   }
 
   /** One sweep; concurrent calls share it. */
