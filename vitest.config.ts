@@ -22,6 +22,9 @@ export const BACKEND_INDEPENDENT = [
   'test/e2e/advisories.test.ts',
   'test/e2e/private-feed.test.ts',
   'test/e2e/v2-autocomplete.test.ts',
+  'test/unit/http/read-base-url.test.ts',
+  // Runs its own S3 server (the bucket dotnet reads from) and SQLite, whatever the pass.
+  'test/e2e/object-storage.test.ts',
   'test/unit/signing/signer-policy-match.test.ts',
   'test/unit/ui/signer-pages.test.ts',
   'test/e2e/signer-policies.test.ts',

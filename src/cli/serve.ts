@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import type { Config } from '../config/schema.js';
+import { ConfigError } from '../config/load.js';
+import { privateUnderReadBaseUrl, type Config } from '../config/schema.js';
 import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import { KyselyWebhookQueue } from '../db/kysely-webhook-database.js';
 import { openFeed } from '../feed/feed.js';
 import { WebhookWorker } from '../feed/webhook-worker.js';
-import type { FeedDefinition } from '../feed/feed-definitions.js';
+import { staticReadAllowed, type FeedDefinition } from '../feed/feed-definitions.js';
 import { buildApp } from '../http/app.js';
 import { feedUrls } from '../http/feed-urls.js';
 import { sweepStaging } from '../feed/staging-sweep.js';
@@ -32,6 +33,15 @@ export async function serve(config: Config): Promise<void> {
   // Background failures (change polling, temporary-area sweeps, upstream refreshes) go to the server's log once it exists.
   let logBackground = (err: unknown): void => void process.stderr.write(`background task failed: ${String(err)}\n`);
   const feed = await openFeed(config, { onBackgroundError: (err) => logBackground(err) });
+  // Feeds made private while readBaseUrl was not set yet: serving them would publish them.
+  const exposed = feed.hub.definitions().find((d) => !staticReadAllowed(d.config, d));
+  if (exposed) {
+    await feed.close();
+    throw new ConfigError(
+      `Invalid configuration: setting "readBaseUrl": ${privateUnderReadBaseUrl(exposed.name)}; ` +
+        `\`pawket feeds update ${exposed.name} --set private=false\` makes it public`,
+    );
+  }
   const app = await buildApp(feed, config);
   logBackground = (err) => app.log.error({ err }, 'background task failed');
   await app.listen({ host: config.host, port: config.port });

@@ -120,10 +120,14 @@ const configObject = z
      */
     materialize: boolish.default(false),
     /**
-     * Public URL of the materialized files (a CDN or the bucket in front of `static/`): the service index sends restore
-     * there (docs/DEPLOYMENT.md). Implies `materialize`.
+     * Public URL of the materialized files (a CDN or the bucket in front of `static/`): the service index sends
+     * clients there for versions lists, package files and registration; push, search and everything else stay on the
+     * nodes (docs/DEPLOYMENT.md). Implies `materialize`.
      */
-    readBaseUrl: z.url().optional(),
+    readBaseUrl: z
+      .url({ protocol: /^https?$/, error: 'expected the http(s) URL the static files are read from, e.g. https://cdn.example.com/nuget' })
+      .refine((u) => !/[?#]/.test(u), 'a URL without ? or #: documents append paths to it')
+      .optional(),
     /** Bootstrap admin keys (not stored in the database); several allowed. Other keys: `pawket keys create`. */
     apiKeys: keyList.default([]),
     /** Refused keys (invalid, revoked, expired) an address may send per minute before it gets 429s; 0: no limit. */
@@ -299,7 +303,20 @@ export const configSchema = configObject
   .refine((c) => !c.repositorySigningCertificate || c.baseUrl?.startsWith('https://'), {
     path: ['baseUrl'],
     message: 'an https URL is required when repositorySigningCertificate is set: repository signatures name the feed\'s service index, which NuGet accepts over https only',
+  })
+  .refine((c) => !c.readBaseUrl || !c.private, {
+    path: ['readBaseUrl'],
+    message: privateUnderReadBaseUrl('default'),
   });
+
+/**
+ * Why a private feed and `readBaseUrl` do not go together: whoever knows the URL reads the files there, so a private
+ * feed's packages would be public.
+ */
+export function privateUnderReadBaseUrl(feedName: string): string {
+  return `the feed '${feedName}' cannot be private while readBaseUrl is set, since the files there are served to anyone ` +
+    'without a key: keep the feed public, or serve restore without readBaseUrl (docs/DEPLOYMENT.md)';
+}
 
 /** What each feed may set for itself (docs/FEEDS.md); a feed's effective value is its own, else the configuration's. */
 export const FEED_SETTINGS = [

@@ -4,6 +4,7 @@ import type { Tables } from './schema.js';
 
 /** Table shapes of materialize-migrations.ts. */
 export type MaterializeTables = {
+  nodes: { node_id: string; seen_at: string };
   materialized_ids: { feed_id: number; lower_id: string; seq: number | string; manifest: string | null; holder: string | null; lease_until: number | string };
   materialize_progress: { name: string; value: string };
 };
@@ -19,7 +20,7 @@ export class KyselyMaterializeDatabase implements MaterializeDatabase {
     this.k = db as unknown as Kysely<Db>;
   }
 
-  async claim(feedId: number, lowerId: string, holder: string, now: number, until: number): Promise<MaterializedState | null> {
+  async claim(feedId: number, lowerId: string, holder: string, now: number, until: number, aliveSince: string): Promise<MaterializedState | null> {
     const inserted = await this.k
       .insertInto('materialized_ids')
       .values({ feed_id: feedId, lower_id: lowerId, seq: 0, manifest: null, holder, lease_until: until })
@@ -32,7 +33,13 @@ export class KyselyMaterializeDatabase implements MaterializeDatabase {
       .set({ holder, lease_until: until })
       .where('feed_id', '=', feedId)
       .where('lower_id', '=', lowerId)
-      .where((eb) => eb.or([eb('lease_until', '<', now), eb('holder', '=', holder)]))
+      .where((eb) =>
+        eb.or([
+          eb('lease_until', '<', now),
+          eb('holder', '=', holder),
+          eb('holder', 'not in', eb.selectFrom('nodes').select('node_id').where('seen_at', '>', aliveSince)),
+        ]),
+      )
       .returning(['seq', 'manifest'])
       .executeTakeFirst();
     return row ? state(row) : null;

@@ -16,10 +16,11 @@ export interface IdChange {
 /** Bookkeeping of the materialized read path: one row per id and a few named progress values. */
 export interface MaterializeDatabase {
   /**
-   * Takes the id's lease until `until` (ms) unless another holder has an unexpired one; the id's state when taken,
-   * null when someone else is writing it.
+   * Takes the id's lease until `until` (ms) unless another holder has an unexpired one and is alive (a node seen since
+   * `aliveSince`, ISO; holders are node ids of the read fence's `nodes`); the id's state when taken, null when someone
+   * else is writing it. A node that died mid-write holds nothing once it stops being seen.
    */
-  claim(feedId: number, lowerId: string, holder: string, now: number, until: number): Promise<MaterializedState | null>;
+  claim(feedId: number, lowerId: string, holder: string, now: number, until: number, aliveSince: string): Promise<MaterializedState | null>;
   /** Extends a lease this holder has; false when it lost it (expired and taken). */
   renew(feedId: number, lowerId: string, holder: string, until: number): Promise<boolean>;
   /** Records what was written and lets go of the lease. */

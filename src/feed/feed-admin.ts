@@ -6,7 +6,7 @@ import { KyselySymbolDatabase } from '../db/kysely-symbol-database.js';
 import { badRequest, notFound, PawketError } from '../errors.js';
 import { AuditLog } from './audit.js';
 import type { Actor } from './auth.js';
-import { checkFeedName, parseFeedSettings, type FeedDefinition } from './feed-definitions.js';
+import { checkFeedName, parseFeedSettings, refusePrivateUnderReadBaseUrl, type FeedDefinition } from './feed-definitions.js';
 import type { FeedHub } from './hub.js';
 
 /** Settings about storing packages: a virtual feed stores none, so it has none of them. */
@@ -93,6 +93,7 @@ export class FeedAdmin {
     await this.hub.reloadDefinitions();
     const members = input.members == null ? null : this.memberIds(input.members);
     if (members) refuseStorageSettings(name, settings);
+    refusePrivateUnderReadBaseUrl({ ...this.hub.shared.config, ...settings }, { name, virtual: members !== null });
     const existing = this.hub.definition(name);
     if (existing) throw taken(existing.name);
     const record = await this.hub.feedDb.createFeed({ name, description, settings, members, created: new Date().toISOString() });
@@ -121,6 +122,7 @@ export class FeedAdmin {
       members = this.memberIds(change.members, definition.id);
     }
     if (members) refuseStorageSettings(definition.name, settings);
+    refusePrivateUnderReadBaseUrl({ ...this.hub.shared.config, ...settings }, { name: definition.name, virtual: members !== null });
     const description = change.description === undefined ? stored.description : checkDescription(change.description);
     const next: FeedRecord = { ...stored, description, settings, members };
     if (!(await this.hub.feedDb.updateFeed(next))) throw noSuchFeed(name);

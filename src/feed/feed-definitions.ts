@@ -1,4 +1,4 @@
-import { feedSettingsSchema, FEED_SETTINGS, type Config, type FeedSettings } from '../config/schema.js';
+import { feedSettingsSchema, FEED_SETTINGS, privateUnderReadBaseUrl, type Config, type FeedSettings } from '../config/schema.js';
 import type { FeedRecord } from '../db/feed-database.js';
 import { badRequest } from '../errors.js';
 
@@ -54,4 +54,17 @@ export function toDefinition(base: Config, record: FeedRecord, isDefault: boolea
     config: feedConfig(base, record, settings, isDefault),
     virtual: record.members !== null,
   };
+}
+
+/**
+ * Whether a feed may run with the server's `readBaseUrl`: not when it holds packages and is private (its files would
+ * be readable by anyone there); a virtual feed is served by the nodes only, so it may be private.
+ */
+export function staticReadAllowed(config: Config, feed: { readonly virtual: boolean }): boolean {
+  return !config.readBaseUrl || !config.private || feed.virtual;
+}
+
+/** Refuses feed settings {@link staticReadAllowed} does not allow, with a 400 naming the feed. */
+export function refusePrivateUnderReadBaseUrl(config: Config, feed: { readonly name: string; readonly virtual: boolean }): void {
+  if (!staticReadAllowed(config, feed)) throw badRequest(`Feed setting 'private': ${privateUnderReadBaseUrl(feed.name)}.`);
 }

@@ -23,7 +23,7 @@ export interface RaisedFence {
 }
 
 /** A node not seen for this long is gone: its acknowledgement is not waited for. */
-const ALIVE_MS = 10_000;
+export const ALIVE_MS = 10_000;
 /** A fence that is never lowered (its raiser died) stops holding after this long. */
 const FENCE_MS = 60_000;
 

@@ -47,6 +47,8 @@ import { uploadFormRoute } from './ui/upload-route.js';
 import { FeedRouter } from './feed-router.js';
 import { readCheckRoutes } from './read-check.js';
 import { compositionStamp } from '../feed/virtual/members.js';
+import { materializedBase } from '../materialize/layout.js';
+import { Materializer } from '../materialize/materializer.js';
 import { virtualFeedRoutes } from './virtual-feed.js';
 import { installViewer, WebSessions } from './session.js';
 import { pruneSessionsRegularly, signInRoutes } from './ui/sign-in-routes.js';
@@ -221,7 +223,9 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     return app;
   }
 
-  serviceIndexRoutes(app, config.baseUrl, feed.repositoryCertificates !== null);
+  // With readBaseUrl, clients read a materialized feed's restore documents there (docs/DEPLOYMENT.md).
+  const readBase = config.readBaseUrl && Materializer.materializes(feed) ? materializedBase(config, feed.definition) : undefined;
+  serviceIndexRoutes(app, config.baseUrl, feed.repositoryCertificates !== null, readBase);
   staticResourceRoutes(app, config.baseUrl, feed.advisories, feed.upstream?.vulnerabilities ?? null, feed.repositoryCertificates);
   // Search belongs to the serving process, not to the feed (CLI jobs open the feed without it): it loads in the
   // background, and its close hook writes the download counts before the database closes (app.close() runs first).

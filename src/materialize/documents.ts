@@ -56,13 +56,15 @@ const entryInputs = (v: RegistrationVersion) => [...leafInputs(v), JSON.stringif
 /**
  * The documents of one id for one public base URL (`https://host[/f/name]`), made by the same functions the routes
  * use, so a materialized file equals what the dynamic route answers for that base. Leaves and linked pages are
- * rendered only when asked for: a change to an id with thousands of versions renders what it changed.
+ * rendered only when asked for: a change to an id with thousands of versions renders what it changed. `nodeBase`,
+ * when the files are read from elsewhere (`readBaseUrl`): where icons and readmes are linked, which only nodes serve.
  */
-export function renderIdDocuments(base: string, lid: string, versions: SortedVersion[], advisories: IdAdvisories): IdDocuments {
+export function renderIdDocuments(base: string, lid: string, versions: SortedVersion[], advisories: IdAdvisories, nodeBase = base): IdDocuments {
   const flatContainer = base + routes.flatContainer;
   const pages: PageDocument[] = [];
   const indexes: JsonDocument[] = [];
-  const hives = HIVES.map((hive) => ({ hive, urls: { hive: base + hive.path, flatContainer } as RegistrationUrls }));
+  const embeddedFiles = nodeBase === base ? {} : { embeddedFiles: nodeBase + routes.flatContainer };
+  const hives = HIVES.map((hive) => ({ hive, urls: { hive: base + hive.path, flatContainer, ...embeddedFiles } as RegistrationUrls }));
   for (const { hive, urls } of hives) {
     const visible = withAdvisories(filterHive(versions, hive), advisories);
     if (!visible.length) continue;

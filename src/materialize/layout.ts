@@ -1,4 +1,6 @@
 import type { BlobMeta } from '../blobs/blob-store.js';
+import type { Config } from '../config/schema.js';
+import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import { IMMUTABLE, REVALIDATE } from '../http/response-cache.js';
 import { routes } from '../http/routes.js';
 
@@ -33,6 +35,15 @@ export interface FeedFolder {
 }
 
 export const blobKeyOf = (folder: FeedFolder, path: string) => `${folder.root}${folder.prefix}${path}`;
+
+/**
+ * The public URL a feed's materialized documents are read at and link to: `readBaseUrl`, else `baseUrl`, with the
+ * feed's folder (`/f/{name}` as in {@link FeedFolder}) for feeds other than the default.
+ */
+export function materializedBase(config: Pick<Config, 'readBaseUrl' | 'baseUrl'>, feed: { readonly id: number; readonly name: string }): string {
+  const root = (config.readBaseUrl ?? config.baseUrl!).replace(/\/+$/, '');
+  return feed.id === DEFAULT_FEED_ID ? root : `${root}/f/${feed.name}`;
+}
 
 export const JSON_META: BlobMeta = { contentType: 'application/json; charset=utf-8', cacheControl: REVALIDATE };
 export const JSON_GZIP_META: BlobMeta = { ...JSON_META, contentEncoding: 'gzip' };

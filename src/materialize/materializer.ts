@@ -6,8 +6,9 @@ import type { Config } from '../config/schema.js';
 import type { MaterializeDatabase } from '../db/materialize-database.js';
 import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import type { Feed } from '../feed/feed.js';
+import { ALIVE_MS } from '../feed/read-fence.js';
 import { indexPaths, pagePath, renderIdDocuments, versionPaths, type IdDocuments, type JsonDocument } from './documents.js';
-import { blobKeyOf, documentPaths, JSON_GZIP_META, JSON_META, nupkgMeta, nuspecMeta, PRIVATE_ROOT, PUBLIC_ROOT, type FeedFolder } from './layout.js';
+import { blobKeyOf, documentPaths, JSON_GZIP_META, materializedBase, JSON_META, nupkgMeta, nuspecMeta, PRIVATE_ROOT, PUBLIC_ROOT, type FeedFolder } from './layout.js';
 
 const gzip = promisify(gzipCallback);
 const gunzip = promisify(gunzipCallback);
@@ -81,8 +82,12 @@ export class Materializer {
 
   /** The public base URL a feed's documents link to. */
   baseOf(feed: Pick<MaterializedFeed, 'definition'>): string {
-    const root = (this.config.readBaseUrl ?? this.config.baseUrl!).replace(/\/+$/, '');
-    return feed.definition.id === DEFAULT_FEED_ID ? root : `${root}/f/${feed.definition.name}`;
+    return materializedBase(this.config, feed.definition);
+  }
+
+  /** The nodes' base URL of a feed: where its documents link icons and readmes, which no static file holds. */
+  private nodeBaseOf(feed: Pick<MaterializedFeed, 'definition'>): string {
+    return materializedBase({ baseUrl: this.config.baseUrl }, feed.definition);
   }
 
   folderOf(feed: Pick<MaterializedFeed, 'definition' | 'config'>): FeedFolder {
@@ -150,11 +155,12 @@ export class Materializer {
     const feed = await this.feeds.byId(feedId);
     if (!feed || !Materializer.materializes(feed)) return { written: 0, removed: 0, mismatched: [] };
     const { holder } = this.options;
-    let state = await this.db.claim(feedId, lowerId, holder, Date.now(), Date.now() + this.leaseMs);
+    const claim = () => this.db.claim(feedId, lowerId, holder, Date.now(), Date.now() + this.leaseMs, new Date(Date.now() - ALIVE_MS).toISOString());
+    let state = await claim();
     for (let wait = 50; !state; wait = Math.min(wait * 2, 1000)) {
       if (this.stopped) throw new Error('The materializer stopped.');
       await new Promise((r) => setTimeout(r, wait));
-      state = await this.db.claim(feedId, lowerId, holder, Date.now(), Date.now() + this.leaseMs);
+      state = await claim();
     }
     const renewal = setInterval(() => void this.db.renew(feedId, lowerId, holder, Date.now() + this.leaseMs).catch(this.options.onError), this.leaseMs / 3);
     renewal.unref();
@@ -179,7 +185,7 @@ export class Materializer {
    */
   private async materialize(feed: MaterializedFeed, lid: string, old: Manifest, mode: MaterializeMode): Promise<{ report: IdReport; manifest: Manifest }> {
     const versions = await feed.reader.versions(lid);
-    const docs = renderIdDocuments(this.baseOf(feed), lid, versions, await feed.advisories.forId(lid));
+    const docs = renderIdDocuments(this.baseOf(feed), lid, versions, await feed.advisories.forId(lid), this.nodeBaseOf(feed));
     const folder = this.folderOf(feed);
     const key = (path: string) => blobKeyOf(folder, path);
     const allowOverwrite = feed.config.allowOverwrite;

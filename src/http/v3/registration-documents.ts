@@ -16,6 +16,11 @@ const UNLISTED_PUBLISHED = '1900-01-01T00:00:00+00:00';
 export interface RegistrationUrls {
   readonly hive: string;
   readonly flatContainer: string;
+  /**
+   * The flat container that serves versions' icons and readmes, when not `flatContainer`: documents read from static
+   * files (`readBaseUrl`) send clients to the nodes for them, since only the nodes read them out of the packages.
+   */
+  readonly embeddedFiles?: string;
 }
 
 const indexUrl = (u: RegistrationUrls, lid: string) => `${u.hive}${lid}/index.json`;
@@ -96,7 +101,7 @@ export function catalogEntry(u: RegistrationUrls, v: RegistrationVersion) {
     authors: m.authors,
     dependencyGroups: dependencyGroups(u, leaf, m.dependencyGroups),
     description: m.description,
-    iconUrl: iconUrlOf(u.flatContainer, v.record, m) ?? '',
+    iconUrl: iconUrlOf(u.embeddedFiles ?? u.flatContainer, v.record, m) ?? '',
     id: v.record.id,
     language: m.language ?? '',
     licenseExpression: m.license?.type === 'expression' ? m.license.value : '',
@@ -115,7 +120,7 @@ export function catalogEntry(u: RegistrationUrls, v: RegistrationVersion) {
     packageHashAlgorithm: 'SHA512',
     packageSize: v.record.size,
     // NuGet's client reads it as the version's ReadmeUrl (its readme file, as the service index's ReadmeUriTemplate).
-    ...(m.readme ? { readmeUrl: readmeUrlOf(u.flatContainer, v.record, m) } : {}),
+    ...(m.readme ? { readmeUrl: readmeUrlOf(u.embeddedFiles ?? u.flatContainer, v.record, m) } : {}),
     ...(m.releaseNotes ? { releaseNotes: m.releaseNotes } : {}),
     ...(m.copyright ? { copyright: m.copyright } : {}),
     ...(m.repository?.url ? { repository: m.repository.url } : {}),
