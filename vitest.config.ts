@@ -37,6 +37,8 @@ export const BACKEND_INDEPENDENT = [
   // test/unit/signing/repository-rows.test.ts.
   'test/unit/signing/repository-signer.test.ts',
   'test/e2e/repository-signing.test.ts',
+  'test/unit/feed/download-log.test.ts',
+  'test/unit/cli/nginx-config.test.ts',
 ];
 
 const secondBackend = process.env.PAWKET_TEST_BACKEND === 'postgres-s3';

@@ -21,6 +21,9 @@
 #                       PostgreSQL cluster and s3rver, started by backends.ts)    [BENCH_BACKEND=sqlite]
 #   --nodes N           1, or 2: two Pawket processes on the same backend (for sqlite,
 #                       the same data dir) behind nginx as a round-robin balancer [BENCH_NODES=1]
+#   --front nginx       put nginx with the configuration of `pawket nginx-config` in front of
+#                       the node (materialize on): restore is answered from the materialized
+#                       files, and measured against the plain static nginx reference  [BENCH_FRONT=]
 #   --compare-modes     run sqlite 1 node, postgres-s3 1 node and postgres-s3 2 nodes,
 #                       seeding once per backend, and print a comparison table    [BENCH_COMPARE_MODES=1]
 #   --baseline REF      also build git revision REF (e.g. a release tag, main~5) and measure it
@@ -52,6 +55,7 @@ while [[ $# -gt 0 ]]; do
     --results) export BENCH_RESULTS="$(realpath -m "$2")"; shift 2 ;;
     --backend) export BENCH_BACKEND="$2"; shift 2 ;;
     --nodes) export BENCH_NODES="$2"; shift 2 ;;
+    --front) export BENCH_FRONT="$2"; shift 2 ;;
     --compare-modes) export BENCH_COMPARE_MODES=1; shift ;;
     --baseline) export BENCH_BASELINE="$2"; shift 2 ;;
     --keep) export BENCH_KEEP=1; shift ;;
@@ -67,6 +71,11 @@ NODES="${BENCH_NODES:-1}"
 case "$BACKEND" in sqlite|postgres-s3) ;; *) echo "bench/restore: --backend must be sqlite or postgres-s3" >&2; exit 2 ;; esac
 case "$NODES" in 1|2) ;; *) echo "bench/restore: --nodes must be 1 or 2" >&2; exit 2 ;; esac
 BASELINE="${BENCH_BASELINE:-}"
+FRONT="${BENCH_FRONT:-}"
+case "$FRONT" in ''|nginx) ;; *) echo "bench/restore: --front must be nginx" >&2; exit 2 ;; esac
+if [[ -n "$FRONT" && ( "$BACKEND" != sqlite || "$NODES" != 1 || -n "$BASELINE" || "${BENCH_COMPARE_MODES:-}" == 1 ) ]]; then
+  echo "bench/restore: --front nginx runs on --backend sqlite with 1 node (nginx serves the files from its data dir)" >&2; exit 2
+fi
 if [[ -n "$BASELINE" ]]; then
   # An older build cannot read a database a newer one migrated, so the two builds cannot share one backend: each gets
   # its own copy of an SQLite data dir, which rules out PostgreSQL and a second node.
@@ -82,6 +91,13 @@ if [[ -n "$BASELINE" ]]; then
 fi
 export BENCH_CLK_TCK="$(getconf CLK_TCK)"
 SERVER_CPUS="${BENCH_SERVER_CPUS:-}"
+# nginx's open-file cache holds a descriptor per entry: within the open-file limit, less what 4,096 connections
+# (a client's and, in front of Pawket, a node's each) take; the same formula as `pawket nginx-config`.
+OPEN_FILES="$(ulimit -n)"
+[[ "$OPEN_FILES" == unlimited ]] && OPEN_FILES=1048576
+OPEN_FILE_CACHE=$(( OPEN_FILES - 2 * 4096 - 64 ))
+(( OPEN_FILE_CACHE > 100000 )) && OPEN_FILE_CACHE=100000
+(( OPEN_FILE_CACHE < 100 )) && OPEN_FILE_CACHE=100
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
@@ -302,7 +318,7 @@ http {
   tcp_nodelay on;
   keepalive_timeout 75s;
   keepalive_requests 100000000;
-  open_file_cache max=30000 inactive=120s;
+  open_file_cache max=$OPEN_FILE_CACHE inactive=120s;
   open_file_cache_valid 120s;
   client_body_temp_path $BW/nginx/tmp/body;
   proxy_temp_path $BW/nginx/tmp/proxy;
@@ -338,6 +354,21 @@ EOF
   echo "nginx (reference) is up at $BENCH_NGINX_URL (pid $NGINX_PID, 1 worker)."
 }
 
+# nginx with the generated configuration in front of the node: restore from the materialized files, the rest proxied.
+start_front() {
+  local dir="$BW/front" user=()
+  [[ $(id -u) -eq 0 ]] && user=(--user root)
+  node dist/cli/main.js nginx-config --full --data-dir "$1" --listen "127.0.0.1:$FRONT_PORT" --node "${NODE_ADDRS[0]}" \
+    --workers 1 --worker-connections 4096 --open-files "$OPEN_FILES" --access-log off \
+    --download-log "$dir/downloads.log" "${user[@]}" >"$dir/nginx.conf"
+  "${PIN[@]}" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/out.log" 2>&1 &
+  LB_PID=$!
+  export BENCH_LB_PID="$LB_PID"
+  export BENCH_PAWKET_URL="http://127.0.0.1:$FRONT_PORT"
+  wait_for "$BENCH_PAWKET_URL/v3/index.json" 10 "$LB_PID" || { cat "$dir/error.log" >&2; exit 1; }
+  echo "nginx in front (pawket nginx-config, 1 worker) is up at $BENCH_PAWKET_URL (pid $LB_PID)."
+}
+
 MODE_FILES=()
 # measure LABEL: the load runs against BENCH_PAWKET_URL (a node or the balancer) and the nginx reference.
 measure() {
@@ -361,12 +392,20 @@ run_backend() {
   # sqlite: both nodes share one data dir; postgres-s3: the data lives in PostgreSQL and S3, each node gets its own dir.
   local data1="$BW/data" data2="$BW/data"
   [[ "$backend" == postgres-s3 ]] && { data1="$BW/data-1"; data2="$BW/data-2"; }
+  if [[ -n "$FRONT" ]]; then
+    # Documents link to the front's URL; the node writes them into its data dir and counts nginx's downloads.
+    FRONT_PORT="$(free_port)"
+    mkdir -p "$BW/front"
+    export PAWKET_MATERIALIZE=true PAWKET_BASE_URL="http://127.0.0.1:$FRONT_PORT" PAWKET_NGINX_DOWNLOAD_LOG="$BW/front/downloads.log"
+  fi
   start_node 1 "$data1"
   export BENCH_PAWKET_URL="http://${NODE_ADDRS[0]}"
   npx tsx bench/restore/seed.ts || { tail -n 20 "$BW/pawket-1.log" >&2; exit 1; }
+  [[ -n "$FRONT" ]] && start_front "$data1"
   npx tsx bench/restore/snapshot.ts
   start_nginx_ref
-  [[ "$2" == 1 ]] && measure "$backend, 1 node"
+  if [[ "$2" == 1 && -n "$FRONT" ]]; then measure "$backend, 1 node, nginx in front"
+  elif [[ "$2" == 1 ]]; then measure "$backend, 1 node"; fi
   if [[ "$3" == 1 ]]; then
     start_node 2 "$data2"
     start_lb

@@ -167,6 +167,28 @@ program
     return operate().then((m) => m.gcCommand(configOf(rest), dryRun === true, feed));
   });
 
+program
+  .command('nginx-config')
+  .description('Print an nginx configuration that serves restore from the materialized files and passes the rest to the nodes (docs/NGINX.md).')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the server (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file; environment PAWKET_* and flags override it'))
+  .option('--listen <address>', "nginx's listen address: a port or address:port (default 80; with --full 127.0.0.1:8080)")
+  .option('--server-name <name>', 'server_name (default: the host of baseUrl, else any)')
+  .option('--node <host:port...>', "the Pawket nodes (default: this server's host and port)")
+  .option('--download-log <file>', 'where nginx logs the downloads it answers, for the nodes to count (setting nginxDownloadLog)')
+  .option('--auth-cache <seconds>', "how long nginx reuses Pawket's answer to a private feed's credentials (default 30)")
+  .option('--auth-cache-dir <dir>', "where nginx keeps those answers (default /var/cache/nginx/pawket-auth)")
+  .option('--open-files <n>', "the nginx workers' open-file limit, which bounds its open-file cache (default: this process's)")
+  .option('--full', 'a whole nginx.conf (daemon off, paths relative to nginx -p DIR) instead of what goes inside http {}')
+  .option('--workers <n>', 'with --full: worker_processes (default auto)')
+  .option('--worker-connections <n>', 'with --full: worker_connections (default 4096)')
+  .option('--user <name>', 'with --full: the user of the worker processes when nginx starts as root')
+  .option('--access-log <file>', 'with --full: the access log, naming the node that answered each request (default access.log; off: none)')
+  .action(async (flags: { dataDir?: string; config?: string } & import('./nginx-config.js').NginxConfigFlags) => {
+    const { dataDir, config, ...rest } = flags;
+    await (await import('./nginx-config.js')).nginxConfigCommand(configOf({ dataDir, config }), rest);
+  });
+
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`pawket: ${error.message}\n`);

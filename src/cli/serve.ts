@@ -10,6 +10,10 @@ import { buildApp } from '../http/app.js';
 import { feedUrls } from '../http/feed-urls.js';
 import { sweepStaging } from '../feed/staging-sweep.js';
 import { routes } from '../http/routes.js';
+import { DownloadLogReader } from '../feed/download-log.js';
+import type { Feed } from '../feed/feed.js';
+import type { FastifyInstance } from 'fastify';
+import { join } from 'node:path';
 
 /** Longest a shutdown waits for requests in flight (a big push on a slow link) before giving up. */
 const SHUTDOWN_GRACE_MS = 60_000;
@@ -96,6 +100,9 @@ export async function serve(config: Config): Promise<void> {
     unwatchDefinitions = watchDefinitions(feed.hub, materializer, new KyselyMaterializeDatabase(feed.hub.shared.kysely), (err) => logBackground(err));
   }
 
+  // Downloads nginx in front answered from the materialized files are counted from its log (docs/NGINX.md).
+  const downloadLog = config.nginxDownloadLog ? countNginxDownloads(app, feed, config.nginxDownloadLog, logBackground) : null;
+
   void feed.sweepOrphans().then(
     (removed) => removed.length && app.log.info({ count: removed.length }, 'removed orphaned package files'),
     (err: unknown) => app.log.warn({ err }, 'orphan sweep failed'),
@@ -112,6 +119,7 @@ export async function serve(config: Config): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     // Stops accepting, lets pushes and downloads in flight finish, then closes the database.
+    await downloadLog?.stop();
     await app.close();
     clearInterval(stagingTimer);
     unwatchDefinitions();
@@ -122,4 +130,23 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Reads nginx's download log and adds each download to its feed's counts (feeds not materialized never appear in it). */
+function countNginxDownloads(app: FastifyInstance, feed: Feed, path: string, onError: (err: unknown) => void): DownloadLogReader {
+  const reader = new DownloadLogReader(
+    path,
+    join(feed.dataDir, 'nginx-download-log.position'),
+    ({ feed: name, lowerId, lowerVersion }) => {
+      const definition = name === null ? feed.hub.definitionById(DEFAULT_FEED_ID) : feed.hub.definition(name);
+      if (!definition || definition.virtual) return;
+      app.pawketFeedApp(definition.id).then(
+        (feedApp) => feedApp.pawketSearch.downloads.record(lowerId, lowerVersion),
+        () => {},
+      );
+    },
+    { onError },
+  );
+  reader.start();
+  return reader;
 }

@@ -193,6 +193,11 @@ const configObject = z
     s3SecretAccessKey: z.string().optional(),
     /** Answer downloads with a redirect to a presigned URL instead of streaming through the node. */
     s3RedirectDownloads: boolish.default(false),
+    /**
+     * The log of the package downloads nginx in front answers itself (`pawket nginx-config`): this node reads it and
+     * counts them. Set it on one node per log (docs/DEPLOYMENT.md).
+     */
+    nginxDownloadLog: z.string().min(1).optional(),
     /** How often a node looks for changes made by other nodes (ms). */
     changePollInterval: z.coerce.number().int().min(50).max(60_000).default(250),
     /** Upstream V3 feeds asked, in order, for ids and versions this feed lacks; a comma list of URLs in the environment. */

@@ -45,6 +45,7 @@ import { stagingPageRoutes } from './ui/staging-routes.js';
 import { signInOffer } from './ui/sign-in-offer.js';
 import { uploadFormRoute } from './ui/upload-route.js';
 import { FeedRouter } from './feed-router.js';
+import { readCheckRoutes } from './read-check.js';
 import { compositionStamp } from '../feed/virtual/members.js';
 import { materializedBase } from '../materialize/layout.js';
 import { Materializer } from '../materialize/materializer.js';
@@ -201,6 +202,8 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     // Browsers are offered the sign-in page rather than a password prompt.
     browserDenied: signInOffer(feed.scope, config.signIn),
   });
+  // nginx asks it before serving a private feed's materialized files (docs/DEPLOYMENT.md).
+  readCheckRoutes(app);
   if (root && config.private && config.apiKeys.length === 0 && (await feed.accessDb.countUsableKeys(new Date().toISOString())) === 0) {
     app.log.warn('the feed is private but has no API key yet: create one with `pawket keys create`');
   }
