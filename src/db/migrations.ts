@@ -10,6 +10,7 @@ import { webhookMigrations } from './webhook-migrations.js';
 import { fenceMigrations } from './fence-migrations.js';
 import { trustMigrations } from './trust-migrations.js';
 import { stagingMigrations } from './staging-migrations.js';
+import { pendingBlobMigrations } from './pending-blob-migrations.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -96,6 +97,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   ...fenceMigrations(),
   // Trusted publishing: policies and used tokens (trust-migrations.ts).
   ...trustMigrations(dialect),
+  // The journal of blob writes in flight, for the incremental orphan sweep (pending-blob-migrations.ts).
+  ...pendingBlobMigrations(),
   };
 }
 

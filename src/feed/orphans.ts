@@ -1,9 +1,17 @@
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase } from '../db/database.js';
 
+/** Key prefixes of the materialized restore documents (public and private feeds): written from rows, never pointed to by one. */
+const MATERIALIZED_PREFIXES = ['static/', 'static-private/'];
+
+export function isMaterializedKey(key: string): boolean {
+  return MATERIALIZED_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
+
 /**
- * Removes package files no row points to: left by a crash between writing a file and committing its row.
- * Only files older than `minAge` go, so a push in flight on another node keeps its file.
+ * Removes package files no row points to, by listing the whole store (`pawket gc`): files left by a crash before the
+ * journal of writes existed (feed/pending-blobs.ts), or by a deleted feed. Only files older than `minAge` go, so a push
+ * in flight on another node keeps its file; materialized documents are left alone.
  */
 export async function sweepOrphanBlobs(
   db: Pick<PackageDatabase, 'isBlobReferenced'>,
@@ -14,6 +22,7 @@ export async function sweepOrphanBlobs(
 ): Promise<string[]> {
   const removed: string[] = [];
   for await (const blob of blobs.list()) {
+    if (isMaterializedKey(blob.key)) continue;
     if (now - blob.modified.getTime() < minAgeMs) continue;
     if (await db.isBlobReferenced(blob.key)) continue;
     if (!dryRun) await blobs.delete(blob.key);
