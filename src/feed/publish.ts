@@ -130,7 +130,7 @@ export class PublishService {
       throw conflict();
     }
     if (previous && previous !== blobKey) await this.blobs.delete(previous);
-    this.events.packageChanged(key.lowerId);
+    this.events.packageChanged(key.lowerId, [key.lowerVersion]);
     await this.access.record(principal, 'push', display, replaced ? 'replaced an existing version' : null);
     await this.options.notifier?.notify(principal, { event: 'package.pushed', package: { id: metadata.id, version: row.fullVersion, size: upload.size, sha512: upload.sha512, replaced } });
     return { id: metadata.id, version: fullVersion(metadata.version), replaced };
