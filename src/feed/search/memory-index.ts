@@ -28,6 +28,11 @@ export interface MemorySearchIndexOptions {
   readonly countsReloadMs?: number;
   /** How long a request waits for the first load before answering 503 (ms). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Load only once {@link start} is called (or a query or `whenLoaded` needs the index): a server starts it once it
+   * listens, so reading a large feed never delays the first answers.
+   */
+  readonly deferLoad?: boolean;
   /** Rows per database read while loading. */
   readonly loadPageSize?: number;
 }
@@ -326,7 +331,7 @@ export class MemorySearchIndex implements SearchIndex {
   private activeReads = 0;
   private readonly readWaiters: Array<() => void> = [];
   private loaded = false;
-  private readonly loading: Promise<void>;
+  private loading: Promise<void> | undefined;
   private countsTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -336,7 +341,7 @@ export class MemorySearchIndex implements SearchIndex {
     private readonly options: MemorySearchIndexOptions = {},
   ) {
     events.onPackageChanged((lowerId, versions) => this.changed(lowerId, versions));
-    this.loading = this.loadUntilDone();
+    if (!options.deferLoad) this.start();
     if (options.countsReloadMs) {
       this.countsTimer = setInterval(() => void this.reloadCounts().catch((e) => this.report(e, 'reloading download counts')), options.countsReloadMs);
       this.countsTimer.unref();
@@ -345,6 +350,12 @@ export class MemorySearchIndex implements SearchIndex {
 
   /** Resolves once the first load finished (with every change announced during it applied). */
   whenLoaded(): Promise<void> {
+    return this.start();
+  }
+
+  /** Begins the first load, once; returns when it finished. */
+  start(): Promise<void> {
+    this.loading ??= this.loadUntilDone();
     return this.loading;
   }
 
@@ -722,7 +733,7 @@ export class MemorySearchIndex implements SearchIndex {
       const timeout = this.options.readyTimeoutMs ?? 15_000;
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeout)));
-      const outcome = await Promise.race([this.loading.then(() => 'ready' as const), late]);
+      const outcome = await Promise.race([this.start().then(() => 'ready' as const), late]);
       clearTimeout(timer);
       if (outcome === 'late') {
         throw new PawketError(503, 'The search index is still loading; try again in a few seconds.', { 'retry-after': '5' });
@@ -824,6 +835,9 @@ export class MemorySearchIndex implements SearchIndex {
       group = [];
     };
     for (;;) {
+      // An embedded database answers synchronously, so the pages would follow one another without letting a request
+      // in: each page waits for the event loop's next turn.
+      await new Promise((resolve) => setImmediate(resolve));
       const page = await this.source.scanByIdentity(after, pageSize);
       if (this.closed) return;
       for (const record of page) {
