@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { access, copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, copyFile, link, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { BlobContent, BlobListing, BlobStore } from './blob-store.js';
+import type { BlobContent, BlobListing, BlobMeta, BlobStore } from './blob-store.js';
 
 /**
  * Files up to this size are read in one synchronous call: most packages are a few KiB and sit in the page cache, where
@@ -71,6 +71,41 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
+  async putBytes(key: string, bytes: Buffer, _meta: BlobMeta): Promise<void> {
+    await this.replace(key, (partial) => writeFile(partial, bytes));
+  }
+
+  async copy(from: string, to: string, _meta: BlobMeta): Promise<boolean> {
+    const source = this.path(from);
+    try {
+      // A hard link costs no space and no copying; another filesystem (or one without links) gets a copy.
+      await this.replace(to, (partial) => link(source, partial).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? Promise.reject(e) : copyFile(source, partial))));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
+  /** Writes beside the target and renames into place: a reader never sees a partial file. */
+  private async replace(key: string, write: (partial: string) => Promise<void>): Promise<void> {
+    const target = this.path(key);
+    const partial = `${target}.${randomUUID()}.partial`;
+    try {
+      await write(partial);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await mkdir(dirname(target), { recursive: true });
+      await write(partial);
+    }
+    try {
+      await rename(partial, target);
+    } catch (e) {
+      await rm(partial, { force: true });
+      throw e;
+    }
+  }
+
   async open(key: string): Promise<BlobContent | null> {
     const path = this.path(key);
     const small = readSmallFile(path);
@@ -127,10 +162,10 @@ export class FilesystemBlobStore implements BlobStore {
     await rm(this.path(key), { force: true });
   }
 
-  async *list(): AsyncIterable<BlobListing> {
+  async *list(prefix = ''): AsyncIterable<BlobListing> {
     let entries;
     try {
-      entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+      entries = await readdir(prefix ? this.path(prefix.replace(/\/$/, '')) : this.root, { recursive: true, withFileTypes: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
@@ -138,7 +173,13 @@ export class FilesystemBlobStore implements BlobStore {
     for (const entry of entries) {
       if (!entry.isFile()) continue;
       const path = join(entry.parentPath, entry.name);
-      const { mtime } = await stat(path);
+      let mtime: Date;
+      try {
+        ({ mtime } = await stat(path));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed since the listing
+        throw e;
+      }
       yield { key: relative(this.root, path).split(sep).join('/'), modified: mtime };
     }
   }

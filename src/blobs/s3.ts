@@ -2,17 +2,19 @@ import { createReadStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   NoSuchKey,
+  PutObjectCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { BlobContent, BlobListing, BlobStore } from './blob-store.js';
+import type { BlobContent, BlobListing, BlobMeta, BlobStore } from './blob-store.js';
 
 export interface S3BlobStoreOptions {
   readonly bucket: string;
@@ -59,6 +61,29 @@ export class S3BlobStore implements BlobStore {
     });
     await upload.done();
     await unlink(tempFile);
+  }
+
+  async putBytes(key: string, bytes: Buffer, meta: BlobMeta): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: this.key(key), Body: bytes, ...headers(meta) }));
+  }
+
+  async copy(from: string, to: string, meta: BlobMeta): Promise<boolean> {
+    try {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.options.bucket,
+          Key: this.key(to),
+          CopySource: `${this.options.bucket}/${this.key(from)}`.split('/').map(encodeURIComponent).join('/'),
+          MetadataDirective: 'REPLACE',
+          ...headers(meta),
+        }),
+      );
+      return true;
+    } catch (e) {
+      const name = (e as { name?: string }).name;
+      if (e instanceof NoSuchKey || name === 'NoSuchKey' || name === 'NotFound') return false;
+      throw e;
+    }
   }
 
   async open(key: string): Promise<BlobContent | null> {
@@ -111,11 +136,11 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
   }
 
-  async *list(): AsyncIterable<BlobListing> {
+  async *list(prefix = ''): AsyncIterable<BlobListing> {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.prefix, ContinuationToken: token }),
+        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }),
       );
       for (const object of page.Contents ?? []) {
         if (!object.Key) continue;
@@ -128,4 +153,14 @@ export class S3BlobStore implements BlobStore {
   close(): void {
     this.client.destroy();
   }
+}
+
+/** A blob's headers as S3 object metadata: what a bucket or a CDN in front of it answers with. */
+function headers(meta: BlobMeta) {
+  return {
+    ContentType: meta.contentType,
+    CacheControl: meta.cacheControl,
+    ...(meta.contentEncoding ? { ContentEncoding: meta.contentEncoding } : {}),
+    ...(meta.contentDisposition ? { ContentDisposition: meta.contentDisposition } : {}),
+  };
 }

@@ -69,6 +69,6 @@ function report(feed: string, result: CopyResult): void {
       `${result.advisories} deprecations and advisories.\n` +
       `  Copied symbols of ${symbols.copied} versions, ${symbols.skipped} were already there, ${symbols.failed.length} failed (of ${symbols.total}).\n` +
       `  New at the target: ${ownership.registrations} id registrations or owners, ${ownership.prefixes} prefix reservations; ` +
-      `download counts of ${result.downloadCounts} versions.\n`,
+      `download counts of ${result.downloadCounts} versions; ${result.signerPolicies} signer policies.\n`,
   );
 }

@@ -18,6 +18,7 @@ const SHORTHANDS: ReadonlyArray<{ flags: string; setting: FeedSettingName; help:
   { flags: '--keep-stable <n>', setting: 'retentionKeepStable', help: 'retention: newest stable versions kept per id (0: all)' },
   { flags: '--keep-prerelease <n>', setting: 'retentionKeepPrerelease', help: 'retention: newest prerelease versions kept per id (0: all)' },
   { flags: '--retention-action <action>', setting: 'retentionAction', help: 'retention: unlist or delete older versions' },
+  { flags: '--signatures <mode>', setting: 'signatures', help: 'package signatures: accept (not checked), verify (a signature present must be valid) or require (author-signed)' },
   {
     flags: '--require-staging <patterns>',
     setting: 'requireStaging',

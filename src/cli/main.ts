@@ -11,6 +11,7 @@ import { userCommands } from './users.js';
 import { openStorage } from './storage.js';
 import { trustCommands } from './trust.js';
 import { webhookCommands } from './webhooks.js';
+import { signerCommands } from './signers.js';
 
 // Commands other than serve are loaded when run: their libraries (tar, progress bars) stay out of a server's memory.
 const backup = () => import('./backup.js');
@@ -91,6 +92,7 @@ orgCommands(program, configOf);
 userCommands(program, configOf);
 webhookCommands(program, configOf);
 trustCommands(program, configOf);
+signerCommands(program, configOf);
 
 program
   .command('promote <packages...>')
@@ -127,6 +129,30 @@ program
   .action((dir: string, flags: { dataDir?: string; config?: string; feed?: string }) => {
     const { feed, ...rest } = flags;
     return operate().then((m) => m.exportCommand(configOf(rest), dir, feed));
+  });
+
+program
+  .command('materialize')
+  .description('Write every feed\'s restore documents into the blob store again (resumable), or --verify them against what the routes serve and repair differences.')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file'))
+  .addOption(new Option('--feed <name>', 'only this feed (default: every feed)'))
+  .option('--verify', 'compare each document with what the routes serve; rewrite and report what differs (exit code 1)')
+  .action(async (flags: { dataDir?: string; config?: string; verify?: boolean; feed?: string }) => {
+    const { verify, feed, ...rest } = flags;
+    const { materializeCommand } = await import('./materialize.js');
+    process.exitCode = await materializeCommand(configOf(rest), { verify: verify === true, ...(feed === undefined ? {} : { feed }) });
+  });
+
+program
+  .command('resign')
+  .description('Repository-sign every package not signed with the current repository certificate (after a rotation); resumable.')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the feed (default ./data)'))
+  .addOption(new Option('--config <file>', 'JSON config file'))
+  .addOption(feedFlag())
+  .action(async (flags: { dataDir?: string; config?: string; feed?: string }) => {
+    const { feed, ...rest } = flags;
+    process.exitCode = await (await import('./resign.js')).resignCommand(configOf(rest), feed);
   });
 
 program

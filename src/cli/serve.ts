@@ -42,6 +42,8 @@ export async function serve(config: Config): Promise<void> {
   const lines = [
     `Pawket is serving the ${config.private ? 'private ' : ''}feed in ${feed.dataDir}`,
     `Feed URL: ${base}${routes.serviceIndex}`,
+    // Behind a proxy the public URL is not where this process listens: say both.
+    ...(config.baseUrl ? [`Listening: http://${shownHost}:${port}`] : []),
     ...otherFeedLines(base, feed.hub.definitions()),
     hasKeys
       ? `Push:     dotnet nuget push My.Package.1.0.0.nupkg --source ${base}${routes.serviceIndex} --api-key <your key>`
@@ -77,6 +79,16 @@ export async function serve(config: Config): Promise<void> {
   const stagingTimer = setInterval(stagingSweep, config.stagingSweepInterval);
   stagingTimer.unref();
 
+  // Restore documents written by other nodes and commands, and whole feeds whose folder changed (docs/DEPLOYMENT.md).
+  const materializer = feed.hub.shared.materializer;
+  let unwatchDefinitions = () => {};
+  if (materializer) {
+    const { KyselyMaterializeDatabase } = await import('../db/kysely-materialize-database.js');
+    const { watchDefinitions } = await import('../materialize/feeds.js');
+    await materializer.start();
+    unwatchDefinitions = watchDefinitions(feed.hub, materializer, new KyselyMaterializeDatabase(feed.hub.shared.kysely), (err) => logBackground(err));
+  }
+
   // Files left by a crash between a file and its row go once their journal entry is old enough (feed/pending-blobs.ts):
   // at start and every few minutes, with work proportional to recent writes, never a listing of the store.
   let sweepingOrphans = false;
@@ -109,6 +121,7 @@ export async function serve(config: Config): Promise<void> {
     await app.close();
     clearInterval(stagingTimer);
     clearInterval(orphanTimer);
+    unwatchDefinitions();
     await webhooks.stop();
     await feed.close();
     clearTimeout(force);

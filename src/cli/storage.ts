@@ -9,6 +9,8 @@ import { KyselyAccessDatabase } from '../db/kysely-access-database.js';
 import { KyselyAdvisoryDatabase } from '../db/kysely-advisory-database.js';
 import { KyselyFeedDatabase } from '../db/kysely-feed-database.js';
 import { KyselySymbolDatabase } from '../db/kysely-symbol-database.js';
+import { KyselySignerPolicyDatabase } from '../db/kysely-signer-policy-database.js';
+import type { SignerPolicyDatabase } from '../db/signer-policy-database.js';
 import { KyselyPendingBlobDatabase } from '../db/kysely-pending-blob-database.js';
 import { openDatabase } from '../db/open.js';
 import type { SymbolDatabase } from '../db/symbol-database.js';
@@ -20,6 +22,7 @@ export interface OpenedFeedStorage extends FeedStorage {
   readonly advisoryDb: AdvisoryDatabase;
   readonly accessDb: AccessDatabase;
   readonly symbolDb: SymbolDatabase;
+  readonly signerDb: SignerPolicyDatabase;
 }
 
 /** A server's stores, and the default feed's beside them. */
@@ -40,6 +43,7 @@ export async function openStorage(config: Config): Promise<OpenedStorage> {
     advisoryDb: new KyselyAdvisoryDatabase(db.kysely, id),
     accessDb: new KyselyAccessDatabase(db.kysely, id),
     symbolDb: new KyselySymbolDatabase(db.kysely, id),
+    signerDb: new KyselySignerPolicyDatabase(db.kysely, id),
   });
   return {
     ...feed(DEFAULT_FEED_ID),

@@ -114,6 +114,16 @@ const configObject = z
     dataDir: z.string().min(1).default('./data'),
     /** Public URL of the feed when behind a proxy (e.g. https://nuget.example.com); derived from requests otherwise. */
     baseUrl: z.url().optional(),
+    /**
+     * Keep every feed's restore documents as finished files in the blob store (under `static/`, private feeds under
+     * `static-private/`), for nginx, an object store or a CDN to serve (docs/DEPLOYMENT.md). Needs `baseUrl`.
+     */
+    materialize: boolish.default(false),
+    /**
+     * Public URL of the materialized files (a CDN or the bucket in front of `static/`): the service index sends restore
+     * there (docs/DEPLOYMENT.md). Implies `materialize`.
+     */
+    readBaseUrl: z.url().optional(),
     /** Bootstrap admin keys (not stored in the database); several allowed. Other keys: `pawket keys create`. */
     apiKeys: keyList.default([]),
     /** Refused keys (invalid, revoked, expired) an address may send per minute before it gets 429s; 0: no limit. */
@@ -224,12 +234,38 @@ const configObject = z
     stagingMaxPerOwner: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
     /** Ids that must be staged (docs/STAGING.md): a plain push of an id matching one of these patterns is refused. */
     requireStaging: idPatternList.default([]),
+    /**
+     * What a feed checks of package signatures at push, stage, import and mirroring (docs/SIGNING.md): `accept`
+     * nothing, `verify` that a signature present is valid, `require` a valid author signature.
+     */
+    signatures: z.enum(['accept', 'verify', 'require']).default('verify'),
+    /**
+     * PEM bundles of the roots signatures must chain to (comma-separated in the environment). Unset: the bundles NuGet
+     * uses on this machine (the system's code signing bundle, else the .NET SDK's trustedroots).
+     */
+    signatureTrustedRoots: keyList.default([]),
     /** Longest a key issued by trusted publishing lives, in seconds (docs/TRUSTED-PUBLISHING.md). */
     trustedKeyLifetime: z.coerce.number().int().min(60).max(3600).default(3600),
     /** Most token exchanges per trust policy per minute, over every node. */
     trustExchangesPerMinute: z.coerce.number().int().min(1).max(10_000).default(30),
     /** Let keys promote staged packages through the staging API (a feed setting); otherwise only people, in the web UI. */
     stagingApiPromotion: boolish.default(false),
+    /**
+     * Repository signing (docs/SIGNING.md): the certificate Pawket signs every package it takes in with, a PEM file (the
+     * certificate, then its issuers) with `repositorySigningKey`, or a PKCS#12 file (.pfx/.p12). Needs an https `baseUrl`.
+     */
+    repositorySigningCertificate: z.string().min(1).optional(),
+    /** The PEM private key of a PEM repository certificate. */
+    repositorySigningKey: z.string().min(1).optional(),
+    /** The PKCS#12 (or encrypted key) password: set it in the environment, or name a file with repositorySigningPasswordFile. */
+    repositorySigningPassword: z.string().min(1).optional(),
+    repositorySigningPasswordFile: z.string().min(1).optional(),
+    /** An RFC 3161 timestamp authority that timestamps every repository signature. */
+    repositorySigningTimestampUrl: z.url().optional(),
+    /** Certificates packages were signed with before a rotation (PEM or DER files): listed until `pawket resign` is done. */
+    repositorySigningPreviousCertificates: z
+      .union([z.array(z.string().min(1)), z.string().transform((s) => s.split(',').map((f) => f.trim()).filter((f) => f.length > 0))])
+      .default([]),
     /** Sign-in of people (OpenID Connect providers, sessions); JSON text in the environment. */
     signIn: z
       .union([signInSchema, z.string().transform((s, ctx) => {
@@ -244,10 +280,21 @@ const configObject = z
   })
   .strict();
 
-export const configSchema = configObject.refine((c) => c.storage !== 's3' || c.s3Bucket, {
-  path: ['s3Bucket'],
-  message: 'required when storage is "s3"',
-});
+export const configSchema = configObject
+  .refine((c) => c.storage !== 's3' || c.s3Bucket, {
+    path: ['s3Bucket'],
+    message: 'required when storage is "s3"',
+  })
+  // Materialized documents carry absolute URLs: they are rendered for one public URL, not per request.
+  .refine((c) => !(c.materialize || c.readBaseUrl) || c.baseUrl, {
+    path: ['baseUrl'],
+    message: 'required when materialize or readBaseUrl is set (materialized documents link to the public URL)',
+  })
+  // The service index URL goes into every repository signature, and NuGet accepts only https ones.
+  .refine((c) => !c.repositorySigningCertificate || c.baseUrl?.startsWith('https://'), {
+    path: ['baseUrl'],
+    message: 'an https URL is required when repositorySigningCertificate is set: repository signatures name the feed\'s service index, which NuGet accepts over https only',
+  });
 
 /** What each feed may set for itself (docs/FEEDS.md); a feed's effective value is its own, else the configuration's. */
 export const FEED_SETTINGS = [
@@ -265,6 +312,7 @@ export const FEED_SETTINGS = [
   'quotaPackages',
   'requireStaging',
   'stagingApiPromotion',
+  'signatures',
 ] as const;
 
 export type FeedSettingName = (typeof FEED_SETTINGS)[number];

@@ -91,10 +91,25 @@ export interface PackageDatabase {
   /** Replaces an existing identity (overwrite mode) or inserts it, with its `mirroredFrom` mark; returns the replaced blob key, if any. */
   replacePackage(pkg: NewPackage): Promise<string | null>;
   getPackage(lowerId: string, lowerVersion: string): Promise<PackageRecord | null>;
+  /**
+   * Points a version at a new file of the same package (re-signing): size, hash, file key and metadata change, nothing
+   * else; only while the row still has `expectedBlobKey` (a concurrent overwrite or delete wins). Returns whether it did.
+   */
+  replacePackageFile(
+    lowerId: string,
+    lowerVersion: string,
+    expectedBlobKey: string,
+    file: { readonly size: number; readonly sha512: string; readonly blobKey: string; readonly metadata: string },
+  ): Promise<boolean>;
   getNuspec(lowerId: string, lowerVersion: string): Promise<Buffer | null>;
   /** Every package, in pages ordered by an opaque increasing cursor (start with 0); for copy and export. */
   scanPackages(after: number, limit: number): Promise<{ records: NewPackage[]; cursor: number }>;
   countPackages(): Promise<number>;
+  /**
+   * How many of the feed's packages carry a repository signature by each certificate (upper-case SHA-256) in their
+   * stored metadata (`signature.repository.sha256`, written first), for RepositorySignatures and rotation.
+   */
+  countRepositorySigned(fingerprints: readonly string[]): Promise<Record<string, number>>;
   /** What the feed keeps, for quotas: its packages and its staged packages (one aggregate query each). */
   usage(): Promise<FeedUsage>;
   /**

@@ -172,6 +172,27 @@ export class KyselyPackageDatabase implements PackageDatabase {
     });
   }
 
+  async replacePackageFile(
+    lowerId: string,
+    lowerVersion: string,
+    expectedBlobKey: string,
+    file: { readonly size: number; readonly sha512: string; readonly blobKey: string; readonly metadata: string },
+  ): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const result = await tx
+        .updateTable('packages')
+        .set({ size: file.size, sha512: file.sha512, blob_key: file.blobKey, metadata: file.metadata })
+        .where('feed_id', '=', this.feedId)
+        .where('lower_id', '=', lowerId)
+        .where('lower_version', '=', lowerVersion)
+        .where('blob_key', '=', expectedBlobKey)
+        .executeTakeFirst();
+      const updated = Number(result.numUpdatedRows ?? 0) === 1;
+      if (updated) await recordChange(tx, this.feedId, lowerId);
+      return updated;
+    });
+  }
+
   async getPackage(lowerId: string, lowerVersion: string): Promise<PackageRecord | null> {
     const row = await this.db
       .selectFrom('packages')
@@ -218,6 +239,21 @@ export class KyselyPackageDatabase implements PackageDatabase {
       .where('feed_id', '=', this.feedId)
       .executeTakeFirst();
     return Number(row?.n ?? 0);
+  }
+
+  async countRepositorySigned(fingerprints: readonly string[]): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const fingerprint of fingerprints) {
+      if (!/^[0-9A-F]{64}$/.test(fingerprint)) throw new Error(`not a SHA-256 fingerprint: ${fingerprint}`);
+      const row = await this.db
+        .selectFrom('packages')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('feed_id', '=', this.feedId)
+        .where('metadata', 'like', `%"repository":{"sha256":"${fingerprint}"%`)
+        .executeTakeFirst();
+      counts[fingerprint] = Number(row?.n ?? 0);
+    }
+    return counts;
   }
 
   async usage(): Promise<FeedUsage> {

@@ -10,6 +10,8 @@ import { webhookMigrations } from './webhook-migrations.js';
 import { fenceMigrations } from './fence-migrations.js';
 import { trustMigrations } from './trust-migrations.js';
 import { stagingMigrations } from './staging-migrations.js';
+import { materializeMigrations } from './materialize-migrations.js';
+import { signerPolicyMigrations } from './signer-policy-migrations.js';
 import { pendingBlobMigrations } from './pending-blob-migrations.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -97,6 +99,10 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   ...fenceMigrations(),
   // Trusted publishing: policies and used tokens (trust-migrations.ts).
   ...trustMigrations(dialect),
+  // The materialized read path: what was written per id (materialize-migrations.ts).
+  ...materializeMigrations(dialect),
+  // Trusted-signer policies per feed (signer-policy-migrations.ts).
+  ...signerPolicyMigrations(dialect),
   // The journal of blob writes in flight, for the incremental orphan sweep (pending-blob-migrations.ts).
   ...pendingBlobMigrations(),
   };

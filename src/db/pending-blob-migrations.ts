@@ -8,7 +8,7 @@ import type { Kysely, Migration } from 'kysely';
  */
 export function pendingBlobMigrations(): Record<string, Migration> {
   return {
-    '0016_pending_blobs': {
+    '0018_pending_blobs': {
       async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('pending_blobs')

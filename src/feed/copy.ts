@@ -4,13 +4,14 @@ import type { AccessDatabase, AuditEntry } from '../db/access-database.js';
 import type { AdvisoryDatabase } from '../db/advisory-database.js';
 import type { NewPackage, PackageDatabase } from '../db/database.js';
 import type { FeedDatabase, FeedRecord } from '../db/feed-database.js';
+import type { SignerPolicyDatabase } from '../db/signer-policy-database.js';
 import type { NewSymbolPackage, SymbolDatabase } from '../db/symbol-database.js';
 import { PawketError } from '../errors.js';
 import { spoolToTempFile, type SpooledFile } from './spool.js';
 
 /**
  * One feed's rows on one side of a copy: its packages and the stores beside them (deprecations and advisories; owners
- * and prefixes; symbols), each copied when both sides have it, and the blob store (the server's, keys carry the feed).
+ * and prefixes; symbols; signer policies), each copied when both sides have it, and the blob store (the server's, keys carry the feed).
  */
 export interface FeedStorage {
   readonly db: PackageDatabase;
@@ -18,6 +19,7 @@ export interface FeedStorage {
   readonly advisoryDb?: AdvisoryDatabase;
   readonly accessDb?: AccessDatabase;
   readonly symbolDb?: SymbolDatabase;
+  readonly signerDb?: SignerPolicyDatabase;
 }
 
 /** One side of a copy of a whole server: its feed definitions, what the feeds share (keys, audit log, files), each feed's rows. */
@@ -67,6 +69,8 @@ export interface CopyResult extends CopyProgress {
   readonly symbols: SymbolsCopyResult;
   /** Versions whose download total was set at the target. */
   readonly downloadCounts: number;
+  /** Trusted-signer policies added at the target (those it has by name are left as they are). */
+  readonly signerPolicies: number;
 }
 
 /** Feed definitions at the target: added (with their ids), brought up to date, or already as at the source. */
@@ -173,7 +177,15 @@ export async function copyFeed(
   const symbols = from.symbolDb && to.symbolDb ? await copySymbols(from, to, from.symbolDb, to.symbolDb, tempDir) : NO_SYMBOLS;
   const ownership = from.accessDb && to.accessDb ? await copyOwnership(from.accessDb, to.accessDb) : NO_OWNERSHIP;
   const downloadCounts = await copyDownloadCounts(from.db, to.db);
-  return { ...packages, advisories, symbols, ownership, downloadCounts };
+  const signerPolicies = from.signerDb && to.signerDb ? await copySignerPolicies(from.signerDb, to.signerDb) : 0;
+  return { ...packages, advisories, symbols, ownership, downloadCounts, signerPolicies };
+}
+
+/** A feed's signer policies: a target that lacks them would take packages its source refuses. */
+async function copySignerPolicies(from: SignerPolicyDatabase, to: SignerPolicyDatabase): Promise<number> {
+  let added = 0;
+  for (const { policyId: _policyId, ...policy } of await from.listPolicies()) if (await to.createPolicy(policy)) added++;
+  return added;
 }
 
 const NO_SYMBOLS: SymbolsCopyResult = { total: 0, copied: 0, skipped: 0, failed: [] };

@@ -14,12 +14,16 @@ export class FeedEvents {
     this.emitter.setMaxListeners(100);
   }
 
-  packageChanged(lowerId: string, versions?: ChangedVersions): void {
-    this.emitter.emit('changed', lowerId, versions);
+  /**
+   * `remote`: the change was made by another node or process (the change log told us), not through this feed here.
+   * `versions`: the versions it changed, when the writer knows them.
+   */
+  packageChanged(lowerId: string, remote = false, versions?: ChangedVersions): void {
+    this.emitter.emit('changed', lowerId, remote, versions);
   }
 
   /** Returns what stops the listening (for listeners that outlive their source: a virtual feed's on its members). */
-  onPackageChanged(listener: (lowerId: string, versions: ChangedVersions) => void): () => void {
+  onPackageChanged(listener: (lowerId: string, remote: boolean, versions: ChangedVersions) => void): () => void {
     this.emitter.on('changed', listener);
     return () => this.emitter.off('changed', listener);
   }

@@ -13,7 +13,7 @@ import { AuditLog } from './audit.js';
 import type { ApiKeyAuthenticator } from './auth.js';
 import { FeedEvents } from './events.js';
 import type { FeedDefinition } from './feed-definitions.js';
-import { feedScope, type FeedScope } from './feed-scope.js';
+import { DEFAULT_FEED_SCOPE, feedScope, type FeedScope } from './feed-scope.js';
 import type { FeedHub, HubShared, OpenHubOptions } from './hub.js';
 import { KeyManager } from './keys.js';
 import { TokenExchange } from '../trust/exchange.js';
@@ -34,6 +34,12 @@ import { VirtualAdvisories } from './virtual/virtual-advisories.js';
 import { VirtualReader } from './virtual/virtual-reader.js';
 import { VirtualSymbols } from './virtual/virtual-symbols.js';
 import { WebhookService } from './webhooks.js';
+import { KyselySignerPolicyDatabase } from '../db/kysely-signer-policy-database.js';
+import { SignerPolicies } from './signer-policies.js';
+import { PackageSignatureCheck } from '../signing/package-signatures.js';
+import { trustedRoots, type TrustedRoots } from '../signing/trusted-roots.js';
+import { RepositoryCertificates } from '../signing/repository-listing.js';
+import { feedServiceIndexUrl, FeedRepositorySigning, RepositorySigner } from '../signing/repository-signer.js';
 
 /** Everything the web layer needs for one feed, wired once: the composition root of a feed. */
 export interface Feed {
@@ -67,8 +73,14 @@ export interface Feed {
   readonly staging: StagingService;
   /** Trusted publishing's token exchange (docs/TRUSTED-PUBLISHING.md). */
   readonly trust: TokenExchange;
+  /** Repository signing of every package the feed takes in, when a repository certificate is configured (docs/SIGNING.md). */
+  readonly repositorySigning: FeedRepositorySigning | null;
+  /** The repository certificates the feed lists (RepositorySignatures), when it signs. */
+  readonly repositoryCertificates: RepositoryCertificates | null;
   /** The feed's webhooks; the use cases above tell it what changed (docs/WEBHOOKS.md). */
   readonly webhooks: WebhookService;
+  /** Trusted-signer policies: which ids must be signed, by whom (docs/SIGNING.md). */
+  readonly signers: SignerPolicies;
   /** Read-through to upstream feeds, when configured (docs/UPSTREAMS.md). */
   readonly upstream: UpstreamService | null;
   /** The read side the protocol routes use: `reader`, merged with the upstreams when configured. */
@@ -135,9 +147,26 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       ? { members, reader: virtualReader, advisories: new VirtualAdvisories(virtualReader, members), symbols: new VirtualSymbols(virtualReader, members, blobs) }
       : null;
   const reader = virtualReader ?? new PackageReader(db, blobs, events, fileBytes);
+  // Trusted-signer policies decide per id; the feed's `signatures` setting is their default (docs/SIGNING.md).
+  const signers = new SignerPolicies(new KyselySignerPolicyDatabase(kysely, definition.id), audit, events, {
+    feedName: scope.name,
+    feedSetting: config.signatures,
+    virtual: definition.virtual,
+    onError,
+  });
+  const signatures = await signatureCheck(config, signers, onError);
+  // A virtual feed takes nothing in; its members sign what they hold.
+  const repositorySigning =
+    shared.repositorySigning && config.baseUrl && !virtual
+      ? new FeedRepositorySigning(
+          new RepositorySigner(shared.repositorySigning),
+          feedServiceIndexUrl(config.baseUrl, { isDefault: definition.id === DEFAULT_FEED_SCOPE.id, name: scope.name }),
+          (id) => ownership.owners(id),
+        )
+      : null;
   const upstream =
     !virtual && config.upstreams.length
-      ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)))
+      ? new UpstreamService(db, kysely as never, blobs, events, config, tempDir, scope, (m) => onError(new Error(m)), signatures, repositorySigning)
       : null;
   const webhooks = new WebhookService(new KyselyWebhookDatabase(kysely, definition.id), audit, {
     feedName: scope.name,
@@ -147,6 +176,8 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     onError,
   });
   const keys = new KeyManager(accessDb, auth, audit);
+  const repositoryCertificates = repositorySigning && shared.repositorySigning ? new RepositoryCertificates(shared.repositorySigning, db) : null;
+  const stopCounting = repositoryCertificates ? events.onPackageChanged(() => repositoryCertificates.invalidate()) : () => {};
   const feed: Feed = {
     scope,
     definition,
@@ -176,6 +207,8 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
       notifier: webhooks,
       requireStaging: config.requireStaging,
+      signatures,
+      repositorySigning,
     }),
     manage: new ManageService(db, blobs, access, events, config.deleteMode, symbols, webhooks),
     symbols,
@@ -190,7 +223,9 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
       maxPerOwner: config.stagingMaxPerOwner,
       quota: { feedName: scope.name, quotaBytes: config.quotaBytes, quotaPackages: config.quotaPackages },
       notifier: webhooks,
+      signatures,
       promotion: { events, fence: hub.fence, deleteUnreferencedSymbols: (keys) => symbols.deleteUnreferenced(keys), onWarning: (m) => onError(new Error(m)) },
+      repositorySigning,
     }),
     trust: new TokenExchange(new KyselyTrustDatabase(kysely), shared.issuerKeys, keys, audit, {
       maxKeyLifetime: config.trustedKeyLifetime,
@@ -198,16 +233,37 @@ export async function composeFeed(hub: FeedHub, shared: HubShared, definition: F
     }),
     advisories: new AdvisoryService(new KyselyAdvisoryDatabase(kysely, definition.id), db, access, events, webhooks),
     webhooks,
+    signers,
+    repositorySigning,
+    repositoryCertificates,
     sweepOrphans: (dryRun = false) => hub.sweepOrphans(dryRun),
     close: () => hub.close(),
   };
+  const unwatch = shared.materializer?.watch(feed);
   return {
     feed,
     stop: () => {
+      unwatch?.();
       upstream?.close();
       members?.stop();
+      stopCounting();
     },
   };
+}
+
+/**
+ * Signature verification for a feed under its `signatures` setting. The trusted roots are loaded once per process:
+ * configured bundles at start-up (a bad file stops it), the machine's otherwise (in the background, with a warning
+ * when there are none: chains are then checked only up to their own root).
+ */
+async function signatureCheck(config: Config, policies: SignerPolicies, onError: (err: Error) => void): Promise<PackageSignatureCheck> {
+  const warn = (roots: TrustedRoots) => {
+    if (!roots.enforced) onError(new Error('signatures: no trusted root bundle found (set signatureTrustedRoots): signature chains are checked up to their own root, which is not checked against any trust store.'));
+  };
+  const roots = () => trustedRoots(config.signatureTrustedRoots, warn);
+  if (config.signatureTrustedRoots.length) await roots();
+  else if (config.signatures !== 'accept') roots().catch((e: unknown) => onError(e as Error));
+  return new PackageSignatureCheck(policies, roots);
 }
 
 export interface OpenFeedOptions extends OpenHubOptions {

@@ -28,7 +28,10 @@ import { JournaledBlobStore, PENDING_BLOB_GRACE_MS, sweepPendingBlobs } from './
 import { KyselyPendingBlobDatabase } from '../db/kysely-pending-blob-database.js';
 import { ReadFence } from './read-fence.js';
 import { IssuerKeys } from '../trust/issuer-keys.js';
+import { KyselyMaterializeDatabase } from '../db/kysely-materialize-database.js';
+import { Materializer } from '../materialize/materializer.js';
 import { openTempArea, type TempArea } from './temp-area.js';
+import { loadRepositorySigningKeys, type RepositorySigningKeys } from '../signing/repository-signer.js';
 
 export interface OpenHubOptions {
   /** Log sink for background failures (change polling); the server passes its logger. */
@@ -54,6 +57,10 @@ export interface HubShared {
   readonly sessions: SessionStore;
   /** Signing keys of the OIDC issuers trust policies name (trusted publishing). */
   readonly issuerKeys: IssuerKeys;
+  /** Writes restore documents into the blob store when `materialize` is on (docs/DEPLOYMENT.md); null otherwise. */
+  readonly materializer: Materializer | null;
+  /** The repository certificate and key packages are signed with (docs/SIGNING.md); null when signing is off. */
+  readonly repositorySigning: RepositorySigningKeys | null;
 }
 
 /**
@@ -82,6 +89,8 @@ export class FeedHub {
   static async open(config: Config, options: OpenHubOptions = {}): Promise<FeedHub> {
     const dataDir = resolve(config.dataDir);
     const onError = options.onBackgroundError ?? (() => {});
+    // First: a certificate that cannot be used stops start-up before anything is opened.
+    const repositorySigning = await loadRepositorySigningKeys(config);
     const db = await openDatabase(config.database, dataDir);
     // Every write of a file a row will point to is journaled first, so orphans are found without listing the store.
     const blobs = new JournaledBlobStore(await openBlobStore(config, dataDir), new KyselyPendingBlobDatabase(db.kysely));
@@ -92,24 +101,31 @@ export class FeedHub {
     const people = new People(peopleDb, config.signIn);
     const auth = new ApiKeyAuthenticator(new KyselyAccessDatabase(db.kysely), config.apiKeys, { onError });
     auth.setKeyHolders(people);
+    const nodeId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+    let hub: FeedHub | undefined;
+    const materializer =
+      config.materialize || config.readBaseUrl
+        ? new Materializer(config, new KyselyMaterializeDatabase(db.kysely), blobs, { byId: (id) => hub!.feedById(id) }, { holder: nodeId, onError })
+        : null;
     const shared: HubShared = {
       config,
+      materializer,
       db,
       kysely: db.kysely,
       blobs,
       auth,
       people,
       issuerKeys: new IssuerKeys(),
+      repositorySigning,
       sessions: new SessionStore(peopleDb, { idleTimeoutMs: config.signIn.idleTimeout * 1000, maxAgeMs: config.signIn.maxAge * 1000 }),
       fileBytes: config.packageBytesCacheSize > 0 ? new FileBytesCache(config.packageBytesCacheSize) : null,
       dataDir,
       tempDir: temp.dir,
       onError,
     };
-    let hub: FeedHub | undefined;
     // Other nodes (or processes on the same SQLite file) change feeds too; their changes reach our caches here.
     const watcher = new ChangeWatcher(db, (change) => hub?.dispatch(change), onError);
-    const fence = new ReadFence(new KyselyFenceDatabase(db.kysely), `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`, {
+    const fence = new ReadFence(new KyselyFenceDatabase(db.kysely), nodeId, {
       catchUp: () => watcher.catchUp(),
       onError,
     });
@@ -145,6 +161,12 @@ export class FeedHub {
   /** A feed's use cases by name, composed on first use; null when there is no such feed. */
   async feed(name: string): Promise<Feed | null> {
     const definition = this.definition(name);
+    return definition ? (await this.openFeed(definition)).feed : null;
+  }
+
+  /** A feed's use cases by id, composed on first use; null when there is no such feed. */
+  async feedById(id: number): Promise<Feed | null> {
+    const definition = this.definitionById(id);
     return definition ? (await this.openFeed(definition)).feed : null;
   }
 
@@ -213,7 +235,7 @@ export class FeedHub {
     for (const [id, opened] of this.opened) {
       const definition = this.definitionById(id);
       if (id !== change.feedId && !definition?.members?.includes(change.feedId)) continue;
-      void opened.then((o) => o.feed.events.packageChanged(change.lowerId), () => {});
+      void opened.then((o) => o.feed.events.packageChanged(change.lowerId, true), () => {});
     }
   }
 
@@ -244,6 +266,9 @@ export class FeedHub {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A command that changed something leaves its documents written before it exits.
+    await this.shared.materializer?.idle();
+    this.shared.materializer?.stop();
     this.watcher.stop();
     await this.fence.stop();
     for (const opened of this.opened.values()) {

@@ -1,11 +1,10 @@
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase } from '../db/database.js';
+import { MATERIALIZED_ROOTS } from '../materialize/layout.js';
 
-/** Key prefixes of the materialized restore documents (public and private feeds): written from rows, never pointed to by one. */
-const MATERIALIZED_PREFIXES = ['static/', 'static-private/'];
-
+/** Materialized restore documents are rewritten from the rows, never pointed to by one. */
 export function isMaterializedKey(key: string): boolean {
-  return MATERIALIZED_PREFIXES.some((prefix) => key.startsWith(prefix));
+  return MATERIALIZED_ROOTS.some((root) => key.startsWith(root));
 }
 
 /**

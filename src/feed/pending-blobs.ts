@@ -1,4 +1,4 @@
-import type { BlobContent, BlobListing, BlobStore } from '../blobs/blob-store.js';
+import type { BlobContent, BlobListing, BlobMeta, BlobStore } from '../blobs/blob-store.js';
 import type { PendingBlob, PendingBlobDatabase } from '../db/pending-blob-database.js';
 import { isMaterializedKey } from './orphans.js';
 
@@ -36,6 +36,16 @@ export class JournaledBlobStore implements BlobStore {
     await this.store.putFile(key, tempFile);
   }
 
+  async putBytes(key: string, bytes: Buffer, meta: BlobMeta): Promise<void> {
+    await this.note(key);
+    await this.store.putBytes(key, bytes, meta);
+  }
+
+  async copy(from: string, to: string, meta: BlobMeta): Promise<boolean> {
+    await this.note(to);
+    return this.store.copy(from, to, meta);
+  }
+
   open(key: string): Promise<BlobContent | null> {
     return this.store.open(key);
   }
@@ -48,8 +58,8 @@ export class JournaledBlobStore implements BlobStore {
     return this.store.delete(key);
   }
 
-  list(): AsyncIterable<BlobListing> {
-    return this.store.list();
+  list(prefix?: string): AsyncIterable<BlobListing> {
+    return this.store.list(prefix);
   }
 
   get redirectUrl(): ((key: string) => Promise<string | null>) | undefined {

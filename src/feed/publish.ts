@@ -7,10 +7,12 @@ import { identityKey } from '../nuget/identity.js';
 import { fullVersion, isPrerelease, normalizeVersion } from '../nuget/version.js';
 import { loadPackageReader } from '../package/load.js';
 import type { PackageLimits } from '../package/read.js';
+import type { PackageSignatureCheck } from '../signing/package-signatures.js';
 import type { PackageGuard } from './access.js';
 import type { Principal } from './auth.js';
 import type { FeedEvents } from './events.js';
 import { toStoredMetadata } from './stored-metadata.js';
+import { withRepositorySigner, type FeedRepositorySigning } from '../signing/repository-signer.js';
 import { DEFAULT_FEED_SCOPE, packageBlobKey, type FeedScope } from './feed-scope.js';
 import { enforceQuota, hasQuota, type FeedQuota } from './quota.js';
 import type { FeedNotifier } from './webhook-events.js';
@@ -40,6 +42,10 @@ export interface PublishOptions {
   readonly notifier?: FeedNotifier;
   /** Id patterns whose packages must be staged and promoted: a push of a matching id is refused (docs/STAGING.md). */
   readonly requireStaging?: readonly string[];
+  /** Verifies package signatures under the feed's signature policies (none: signatures are not looked at). */
+  readonly signatures?: PackageSignatureCheck;
+  /** Adds the repository signature to every package pushed (docs/SIGNING.md); none: packages are stored as pushed. */
+  readonly repositorySigning?: FeedRepositorySigning | null;
 }
 
 /** Where a push came from, for its messages. */
@@ -83,6 +89,11 @@ export class PublishService {
     const display = `${metadata.id} ${fullVersion(metadata.version)}`;
     const conflict = () =>
       new PawketError(409, `Package ${display} already exists and cannot be modified. Push a new version instead.`);
+    // The package as pushed is verified; then repository signing rewrites the file, and what follows (quota, blob,
+    // row, webhooks) sees the signed package.
+    const signature = await this.checkSignature(upload, principal, metadata.id, display);
+    const signed = await this.options.repositorySigning?.sign(upload, metadata.id);
+    if (signed) upload = signed.upload;
 
     const { allowOverwrite, quota } = this.options;
     const existing = !allowOverwrite || hasQuota(quota) ? await this.db.getPackage(key.lowerId, key.lowerVersion) : null;
@@ -106,7 +117,7 @@ export class PublishService {
       size: upload.size,
       sha512: upload.sha512,
       blobKey,
-      metadata: toStoredMetadata(metadata),
+      metadata: withRepositorySigner(toStoredMetadata(metadata, signature), signed?.signer),
       nuspec,
     };
 
@@ -133,7 +144,7 @@ export class PublishService {
       throw conflict();
     }
     if (previous && previous !== blobKey) await this.blobs.delete(previous);
-    this.events.packageChanged(key.lowerId, [key.lowerVersion]);
+    this.events.packageChanged(key.lowerId, false, [key.lowerVersion]);
     await this.access.record(principal, 'push', display, replaced ? 'replaced an existing version' : null);
     await this.options.notifier?.notify(principal, { event: 'package.pushed', package: { id: metadata.id, version: row.fullVersion, size: upload.size, sha512: upload.sha512, replaced } });
     return { id: metadata.id, version: fullVersion(metadata.version), replaced };
@@ -153,6 +164,16 @@ export class PublishService {
       403,
       `Feed '${scope.name}' requires staging for ${id} (requireStaging: ${pattern}): stage the package at ${url} (PackageStaging/1.0.0) for a person to promote; it cannot be pushed directly.`,
     );
+  }
+
+  /** The signature policy's decision; a refusal by policy (403) is recorded like other denied pushes. */
+  private async checkSignature(upload: ReceivedUpload, principal: Principal, id: string, display: string) {
+    try {
+      return await this.options.signatures?.check(upload.file, { id, display, owner: principal.owner });
+    } catch (e) {
+      if (e instanceof PawketError && e.status === 403) await this.access.record(principal, 'push.denied', display, 'signature policy');
+      throw e;
+    }
   }
 
   private async removeUnlessReferenced(blobKey: string): Promise<void> {

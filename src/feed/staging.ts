@@ -15,7 +15,9 @@ import { packageBlobKey, symbolsBlobFolder, type FeedScope } from './feed-scope.
 import type { ReceivedUpload } from './publish.js';
 import { copyPackageToTemp } from './package-file-copy.js';
 import { enforceQuota, type FeedQuota } from './quota.js';
+import type { PackageSignatureCheck } from '../signing/package-signatures.js';
 import { toStoredMetadata } from './stored-metadata.js';
+import { withRepositorySigner, type FeedRepositorySigning } from '../signing/repository-signer.js';
 import { promoteStagedPackages, type PromotionDeps, type PromotionView } from './staging-promotion.js';
 import type { FeedNotifier } from './webhook-events.js';
 
@@ -94,8 +96,12 @@ export interface StagingOptions {
   /** The feed's quota: staged packages count as stored ones do. */
   readonly quota?: FeedQuota;
   readonly notifier?: FeedNotifier;
+  /** Verifies package signatures under the feed's signature policies, as a push does. */
+  readonly signatures?: PackageSignatureCheck;
   /** What promotion needs besides (staging-promotion.ts); without it, nothing can be promoted here. */
   readonly promotion?: Pick<PromotionDeps, 'events' | 'fence' | 'deleteUnreferencedSymbols' | 'onWarning'>;
+  /** Adds the repository signature to every staged package (promotion then publishes the signed bytes). */
+  readonly repositorySigning?: FeedRepositorySigning | null;
   readonly now?: () => Date;
 }
 
@@ -140,6 +146,9 @@ export class StagingService {
       await this.access.authorizeStage(principal, metadata.id);
       const key = identityKey(metadata.id, metadata.version);
       const display = `${metadata.id} ${fullVersion(metadata.version)}`;
+      const signature = await this.options.signatures?.check(upload.file, { id: metadata.id, display, owner: principal.owner }).catch((e: unknown) => {
+        throw invalid(e, 'InvalidSignature');
+      });
       if (await this.db.getPackage(key.lowerId, key.lowerVersion)) {
         throw new StagingError(409, 'AlreadyPublished', `Package ${display} is already published on this feed: stage a new version instead.`);
       }
@@ -156,6 +165,10 @@ export class StagingService {
       // A replacement (same identity) adds nothing to its owner's staged packages, nor to the group it stays in.
       if (!existing) await this.checkOwnerLimit(owner, now);
       if (group && existing?.lowerGroupId !== group.lowerGroupId) await this.checkGroupSize(group, now);
+      // Repository signing rewrites the file: the quota, the stored bytes and the row see the signed package. A new id
+      // has no owners before promotion: the signature names the one it is staged for.
+      const signed = await this.options.repositorySigning?.sign(upload, metadata.id, [owner]);
+      if (signed) upload = signed.upload;
       await enforceQuota(this.db, this.options.quota, existing ? { packages: 0, bytes: upload.size - existing.size } : { packages: 1, bytes: upload.size }, 'staging this package');
 
       const blobKey = packageBlobKey(this.options.scope, key.lowerId, key.lowerVersion, upload.sha512);
@@ -176,7 +189,7 @@ export class StagingService {
         size: upload.size,
         sha512: upload.sha512,
         blobKey,
-        metadata: toStoredMetadata(metadata),
+        metadata: withRepositorySigner(toStoredMetadata(metadata, signature), signed?.signer),
         nuspec,
         uploaded: at,
         // Validation ran while the request waited.

@@ -10,6 +10,7 @@ import { adminRoutes, feedAdminRoutes } from './admin.js';
 import { adminPromotionRoutes } from './admin-promotions.js';
 import { adminFeedRoutes } from './admin-feeds.js';
 import { adminWebhookRoutes } from './admin-webhooks.js';
+import { adminSignerRoutes } from './admin-signers.js';
 import { advisoryRoutes } from './advisories.js';
 import { refuseMalformedHosts } from './base-url.js';
 import { installBodyIdleTimeout } from './body-timeout.js';
@@ -53,6 +54,7 @@ import { adminPeopleRoutes } from './admin-people.js';
 import { orgRoutes } from './ui/org-routes.js';
 import { adminPageRoutes } from './ui/admin-routes.js';
 import { webhookPageRoutes } from './ui/webhook-routes.js';
+import { signerPageRoutes } from './ui/signer-routes.js';
 import { keyRoutes } from './ui/key-routes.js';
 import { userAdminRoutes } from './ui/user-admin-routes.js';
 import { UserAdmin } from '../people/user-admin.js';
@@ -216,8 +218,8 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     return app;
   }
 
-  serviceIndexRoutes(app, config.baseUrl);
-  staticResourceRoutes(app, config.baseUrl, feed.advisories, feed.upstream?.vulnerabilities ?? null);
+  serviceIndexRoutes(app, config.baseUrl, feed.repositoryCertificates !== null);
+  staticResourceRoutes(app, config.baseUrl, feed.advisories, feed.upstream?.vulnerabilities ?? null, feed.repositoryCertificates);
   // Search belongs to the serving process, not to the feed (CLI jobs open the feed without it): it loads in the
   // background, and its close hook writes the download counts before the database closes (app.close() runs first).
   // Reading every row of a large feed takes seconds of database reads on the event loop: it begins once the server
@@ -271,6 +273,7 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
     tempDir: feed.tempDir,
     maxPackageSize: config.maxPackageSize,
     configuredBase: config.baseUrl,
+    ...(feed.hub.shared.materializer ? { materialized: (lid: string) => feed.hub.shared.materializer!.settled(feed.definition.id, lid) } : {}),
     onPushAnswered: (status: number, replaced: boolean) =>
       metrics.pushes.inc({ outcome: status === 201 ? (replaced ? 'replaced' : 'created') : String(status) }),
   };
@@ -319,6 +322,9 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   adminWebhookRoutes(app, { auth: feed.auth, requestAuth, webhooks: feed.webhooks, feedName: feed.scope.name, testWaitMs });
   // The same for the feed's admins in the browser.
   webhookPageRoutes(app, { scope: feed.scope, access: feed.access, webhooks: feed.webhooks, testWaitMs });
+  // Trusted-signer policies (docs/SIGNING.md): the feed's admins, as JSON and pages.
+  adminSignerRoutes(app, { auth: feed.auth, requestAuth, signers: feed.signers, feedName: feed.scope.name });
+  signerPageRoutes(app, { scope: feed.scope, access: feed.access, signers: feed.signers });
   advisoryRoutes(app, feed.advisories, requestAuth);
   // Owners manage their ids in the browser: "My packages" and the package page's forms.
   const management = new PackageManagement(feed);

@@ -4,6 +4,7 @@ import type { Principal } from '../feed/auth.js';
 import type { DeniedAs, RequestAuthenticator } from './access-control.js';
 import type { ManageService } from '../feed/manage.js';
 import type { PublishService, PushOrigin } from '../feed/publish.js';
+import { lowerId } from '../nuget/id.js';
 import { baseUrl } from './base-url.js';
 import { receiveUpload } from './receive-upload.js';
 import { routes } from './routes.js';
@@ -19,6 +20,8 @@ export interface PublishRouteDeps {
   readonly onPushAnswered?: (status: number, replaced: boolean) => void;
   /** The server's public URL, when configured (a refused push names the feed's staging endpoint). */
   readonly configuredBase?: string | undefined;
+  /** Resolves once the id's materialized documents show a change made here (docs/DEPLOYMENT.md); absent when off. */
+  readonly materialized?: (lowerId: string) => Promise<void>;
 }
 
 /** How a push's client reaches the feed's staging endpoint: the URL a refusal for an id that must be staged names. */
@@ -69,17 +72,20 @@ export function publishRoutes(app: FastifyInstance, deps: PublishRouteDeps): voi
       const upload = await receiveUpload(request, deps.tempDir, deps.maxPackageSize);
       const result = await deps.publish.publish(upload, principal, pushOrigin(request, deps.configuredBase));
       request.log.info({ id: result.id, version: result.version, by: principal.name }, 'package pushed');
+      await deps.materialized?.(lowerId(result.id));
       reply.raw.statusMessage = result.replaced ? 'Replaced' : 'Created';
       return reply.code(201).type('text/plain; charset=utf-8').send(`Package ${result.id} ${result.version} was ${result.replaced ? 'replaced' : 'pushed'}.`);
     };
     const remove = async (request: FastifyRequest<{ Params: { id: string; version: string } }>, reply: FastifyReply) => {
       const { id, version } = request.params;
       const mode = await deps.manage.delete(id, version, await principalOf(deps, request, { action: 'unlist.denied', target: id }));
+      await deps.materialized?.(lowerId(id));
       return reply.code(200).type('text/plain; charset=utf-8').send(`Package ${id} ${version} was ${mode === 'unlist' ? 'unlisted' : 'deleted'}.`);
     };
     const relist = async (request: FastifyRequest<{ Params: { id: string; version: string } }>, reply: FastifyReply) => {
       const { id, version } = request.params;
       await deps.manage.relist(id, version, await principalOf(deps, request, { action: 'unlist.denied', target: id }));
+      await deps.materialized?.(lowerId(id));
       return reply.code(200).type('text/plain; charset=utf-8').send(`Package ${id} ${version} was relisted.`);
     };
     // V2 clients given the feed URL (`/api/v2/`) push to it and delete below it, as NuGet.Server lays it out.

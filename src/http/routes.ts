@@ -24,6 +24,8 @@ export const routes = {
   /** Deprecations and vulnerability advisories: `{this}{id}/advisories`, `…/deprecation`, `…/vulnerabilities` (JSON). */
   packageApi: '/api/packages/',
   repositorySignatures: '/v3/repository-signatures/index.json',
+  /** The repository certificates the feed lists: `{this}{sha256 lower-case hex}.crt` (DER). */
+  repositoryCertificates: '/v3/repository-signatures/certificates/',
   search: '/v3/search',
   autocomplete: '/v3/autocomplete',
   /** Registration hives: the plain ones hide SemVer 2.0.0 packages from clients that cannot handle them. */

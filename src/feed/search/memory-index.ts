@@ -340,7 +340,7 @@ export class MemorySearchIndex implements SearchIndex {
     events: FeedEvents,
     private readonly options: MemorySearchIndexOptions = {},
   ) {
-    events.onPackageChanged((lowerId, versions) => this.changed(lowerId, versions));
+    events.onPackageChanged((lowerId, _remote, versions) => this.changed(lowerId, versions));
     if (!options.deferLoad) this.start();
     if (options.countsReloadMs) {
       this.countsTimer = setInterval(() => void this.reloadCounts().catch((e) => this.report(e, 'reloading download counts')), options.countsReloadMs);

@@ -12,7 +12,9 @@ import { parseRange, rangeIsSemVer2 } from '../../nuget/range.js';
 import { fullVersion, isPrerelease, isSemVer2, normalizeVersion, parseVersion } from '../../nuget/version.js';
 import type { FeedEvents } from '../events.js';
 import type { StoredMetadata } from '../stored-metadata.js';
+import type { PackageSignatureCheck } from '../../signing/package-signatures.js';
 import { toStoredMetadata } from '../stored-metadata.js';
+import { withRepositorySigner, type FeedRepositorySigning } from '../../signing/repository-signer.js';
 import type { VersionAdvisories } from '../advisories.js';
 import { UpstreamClient, UpstreamDown, type UpstreamCatalogEntry } from './client.js';
 import { catalogEntryAdvisories } from './upstream-advisories.js';
@@ -73,6 +75,10 @@ export class UpstreamService {
     /** The feed whose upstreams these are: mirrored packages are stored as its rows and files. */
     private readonly scope: FeedScope,
     private readonly log: (message: string) => void = () => {},
+    /** Verifies mirrored packages' signatures: one with a broken signature is not cached. */
+    private readonly signatures?: PackageSignatureCheck,
+    /** Adds the repository signature to every mirrored package before it is stored. */
+    private readonly repositorySigning: FeedRepositorySigning | null = null,
   ) {
     this.store = new UpstreamStore(kysely, scope.id);
     this.vulnerabilities = new UpstreamVulnerabilities(
@@ -217,9 +223,19 @@ export class UpstreamService {
       if (got.lowerId !== key.lowerId || got.lowerVersion !== key.lowerVersion) {
         throw fail(`the file is ${read.metadata.id} ${fullVersion(read.metadata.version)}`);
       }
+      let signature;
+      try {
+        signature = await this.signatures?.check(downloaded.file, { id: read.metadata.id, display, owner: null });
+      } catch (err) {
+        this.log(`upstream: not caching ${display} from ${u.url}: ${(err as Error).message}`);
+        throw fail((err as Error).message);
+      }
       // Mirrored versions count against the feed's quota like pushed ones (they take the same disk): over it, the
       // download is refused with the quota named rather than cached.
       const quota = { feedName: this.scope.name, quotaBytes: this.settings.quotaBytes ?? 0, quotaPackages: this.settings.quotaPackages ?? 0 };
+      // Signed after the upstream's hash was checked; what is stored and served is the signed package.
+      const signed = await this.repositorySigning?.sign(downloaded, read.metadata.id);
+      if (signed) downloaded = signed.upload;
       await enforceQuota(this.db, quota, { packages: 1, bytes: downloaded.size }, `caching ${display} from ${u.url}`);
       const blobKey = packageBlobKey(this.scope, key.lowerId, key.lowerVersion, downloaded.sha512);
       await this.blobs.putFile(blobKey, downloaded.file);
@@ -237,7 +253,7 @@ export class UpstreamService {
         size: downloaded.size,
         sha512: downloaded.sha512,
         blobKey,
-        metadata: toStoredMetadata(m),
+        metadata: withRepositorySigner(toStoredMetadata(m, signature), signed?.signer),
         nuspec: read.nuspec,
         // The mark commits with the row: a visible mirrored row is always marked, a row that lost to a push never.
         mirroredFrom: u.url,

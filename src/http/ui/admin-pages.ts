@@ -58,6 +58,7 @@ function feedSection(paths: UiPaths, m: ManagedFeed, admin: boolean): Html {
 ${feed.description ? html`<p>${feed.description}</p>` : ''}
 <p class="muted">${feed.kind === 'virtual' ? html`Members: ${(feed.members ?? []).join(', ')}. ` : html`${feed.packages} package versions. `}Its own settings: ${settingsText(feed)}.</p>
 ${admin && feed.kind !== 'virtual' ? html`<p><a href="${m.isDefault ? '' : `/f/${encodeURIComponent(feed.name)}`}/admin/webhooks">Webhooks of ${feed.name}</a>: URLs told of its pushes, deletions and staging, with their delivery logs.</p>` : ''}
+${admin && feed.kind !== 'virtual' ? html`<p><a href="${m.isDefault ? '' : `/f/${encodeURIComponent(feed.name)}`}/admin/signers">Signer policies of ${feed.name}</a>: which ids must be signed, and by which author certificates.</p>` : ''}
 <h3>Roles</h3>
 ${
   m.roles.length === 0

@@ -43,6 +43,7 @@ button.primary{background:var(--accent);color:var(--accent-fg);border-color:var(
 .tag{display:inline-block;background:var(--code);border-radius:4px;padding:0 6px;margin:2px 4px 0 0;font-size:.85rem;text-decoration:none;color:var(--fg)}
 .verified{color:var(--ok);font-weight:600}
 .mirrored{font-style:italic}
+.fingerprint{font-size:.75em;word-break:break-all}
 .pager{display:flex;gap:12px;align-items:center;margin:16px 0}
 .layout{display:grid;grid-template-columns:minmax(0,1fr) 300px;gap:28px}
 @media (max-width:800px){.layout{grid-template-columns:minmax(0,1fr)}}

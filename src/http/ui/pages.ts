@@ -5,6 +5,7 @@
 import type { SearchResultPackage } from '../../feed/search/search-index.js';
 import { severityName, type Deprecation, type DeprecationReason, type Vulnerability } from '../../nuget/advisory.js';
 import type { StoredMetadata } from '../../feed/stored-metadata.js';
+import type { PackageSignatureInfo, SignerSummary } from '../../signing/signature-info.js';
 import { html, safeUrl, type Html } from './html.js';
 import { routes } from '../routes.js';
 import type { UiPaths } from './paths.js';
@@ -175,6 +176,8 @@ export interface PackageInput {
   readonly verified: boolean;
   /** Of this version: the upstream it was mirrored from (see {@link VersionRow}). */
   readonly mirroredFrom?: string | undefined;
+  /** Of this version: who signed it (author, repository); absent when unsigned. */
+  readonly signature?: PackageSignatureInfo | undefined;
   /** Of this version. */
   readonly deprecation: Deprecation | null;
   readonly vulnerabilities: readonly Vulnerability[];
@@ -271,6 +274,24 @@ function vulnerabilityBanner(list: readonly Vulnerability[]): Html {
   })}</ul></div>`;
 }
 
+/** A signer: its certificate's subject, SHA-256 fingerprint (what `trustedSigners` names) and timestamp. */
+function signerText(s: SignerSummary & { readonly timestamp?: string }): Html {
+  return html`${s.subject}<br><code class="fingerprint" title="SHA-256 fingerprint of the certificate">${s.sha256}</code>${
+    s.timestamp ? html`<br><span class="muted">timestamped ${date(s.timestamp)}</span>` : ''
+  }`;
+}
+
+/**
+ * The package page's signature entries: author and repository signers. Nothing for an unsigned version (and for one
+ * stored before signatures were read, which may be signed: better silent than wrong).
+ */
+function signatureDetails(signature: PackageSignatureInfo | undefined): Html {
+  if (!signature) return html``;
+  return html`${signature.author ? html`<dt>Author signature</dt><dd class="signer">${signerText(signature.author)}</dd>` : ''}${
+    signature.repository ? html`<dt>Repository signature</dt><dd class="signer">${signerText(signature.repository)}</dd>` : ''
+  }`;
+}
+
 /** "Mirrored from <upstream host>", the full service index URL on hover. */
 function mirroredMark(word: string, upstream: string): Html {
   let name = upstream;
@@ -332,6 +353,7 @@ ${p.manage ?? ''}
 <dt>Published</dt><dd>${p.listed ? date(p.published) : 'unlisted'}</dd>
 <dt>Size</dt><dd>${bytes(p.size)}</dd>
 <dt>Authors</dt><dd>${m.authors}</dd>
+${signatureDetails(p.signature)}
 ${m.owners ? html`<dt>Owners</dt><dd>${m.owners}</dd>` : ''}
 <dt>License</dt><dd>${license(m, p.licenseText)}</dd>
 ${link('Project', m.projectUrl)}

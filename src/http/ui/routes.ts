@@ -18,6 +18,7 @@ import { readmeLinks } from './readme-links.js';
 import { DEFAULT_ICON, feedPage, homePage, notFoundPage, packagePage, PAGE_SIZE, uploadPage, type VersionRow } from './pages.js';
 import type { PackageManagement } from './manage-routes.js';
 import { UiPaths } from './paths.js';
+import { storedSignature } from '../../signing/signature-display.js';
 
 export interface UiOptions {
   /** What the pages read of the feed (a virtual feed's read through its members), and which feed it is (its links). */
@@ -171,6 +172,7 @@ export function uiRoutes(app: FastifyInstance, opts: UiOptions): void {
         totalDownloads: counts.reduce((sum, c) => sum + c.count, 0),
         verified: feed.ownership.isVerifiedId(record.lowerId),
         mirroredFrom: record.mirroredFrom,
+        signature: storedSignature(metadata),
         deprecation: mine.deprecation,
         vulnerabilities: mine.vulnerabilities,
         readme,

@@ -4,6 +4,7 @@ import type { VersionAdvisories } from '../../feed/advisories.js';
 import type { SortedVersion } from '../../feed/package-reader.js';
 import type { DependencyGroup } from '../../package/metadata.js';
 import { iconUrlOf, readmeUrlOf } from './embedded-files.js';
+import { signatureExtension, storedSignature } from '../../signing/signature-display.js';
 
 /** nuget.org's page size and inlining threshold: ids with more versions get linked pages. */
 export const PAGE_SIZE = 64;
@@ -122,7 +123,14 @@ export function catalogEntry(u: RegistrationUrls, v: RegistrationVersion) {
     ...advisoryProperties(leaf, v.advisories),
     // Pawket's extension (clients ignore unknown properties): the upstream a mirrored or upstream-only version comes from.
     ...(v.record.mirroredFrom ? { mirroredFrom: v.record.mirroredFrom } : {}),
+    // Pawket's extension: who signed (author, repository), by subject and SHA-256 fingerprint.
+    ...signed(m),
   };
+}
+
+function signed(m: object): { signature?: ReturnType<typeof signatureExtension> } {
+  const signature = signatureExtension(storedSignature(m));
+  return signature ? { signature } : {};
 }
 
 function leafItem(u: RegistrationUrls, v: SortedVersion) {

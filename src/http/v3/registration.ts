@@ -81,7 +81,8 @@ export function registrationRoutes(
   }
 }
 
-function withAdvisories(versions: SortedVersion[], all: IdAdvisories): RegistrationVersion[] {
+/** Versions with their deprecation and advisories, as registration shows them. */
+export function withAdvisories(versions: SortedVersion[], all: IdAdvisories): RegistrationVersion[] {
   if (all === NO_ADVISORIES && !versions.some((v) => v.upstreamAdvisories)) return versions;
   return versions.map((v) => ({ ...v, advisories: advisoriesOfVersion(all, v) }));
 }

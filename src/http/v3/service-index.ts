@@ -6,7 +6,7 @@ import { routes } from '../routes.js';
 import { readmeUriTemplate } from './embedded-files.js';
 
 /** Every resource type and version string the clients look for; a client that misses one silently does less. */
-function serviceIndex(base: string, underFeedPath: boolean) {
+function serviceIndex(base: string, underFeedPath: boolean, signs: boolean) {
   const r = (path: string, types: string[], comment: string, extra: Record<string, string> = {}) =>
     types.map((type) => ({ '@id': base + path, '@type': type, comment, ...extra }));
   const reg = routes.registration;
@@ -28,21 +28,25 @@ function serviceIndex(base: string, underFeedPath: boolean) {
       ...r(readmeUriTemplate(routes.flatContainer), ['ReadmeUriTemplate/6.13.0'], 'The readme file of a package version.'),
       // nuget.exe 6.x refuses a RepositorySignatures resource served over plain HTTP and then refuses to install.
       ...(base.startsWith('https:')
-        ? r(routes.repositorySignatures, ['RepositorySignatures/4.7.0', 'RepositorySignatures/5.0.0'], 'This feed does not sign packages.')
+        ? r(
+            routes.repositorySignatures,
+            ['RepositorySignatures/4.7.0', 'RepositorySignatures/4.9.0', 'RepositorySignatures/5.0.0'],
+            signs ? 'The certificates this feed repository-signs packages with.' : 'This feed does not sign packages.',
+          )
         : []),
     ],
     '@context': { '@vocab': 'http://schema.nuget.org/services#', comment: 'http://www.w3.org/2000/01/rdf-schema#comment' },
   };
 }
 
-export function serviceIndexRoutes(app: FastifyInstance, configuredBase: string | undefined): void {
+export function serviceIndexRoutes(app: FastifyInstance, configuredBase: string | undefined, signs = false): void {
   const byBase = new Map<string, CachedDocument>();
   // Anonymous even on a private feed: clients read it before they send credentials.
   app.get(routes.serviceIndex, { config: { access: 'anonymous' } }, (request, reply) => {
     const base = baseUrl(request, configuredBase);
     let doc = byBase.get(base);
     if (!doc) {
-      doc = new CachedDocument(Buffer.from(JSON.stringify(serviceIndex(base, feedPathOf(request.raw) !== ''))));
+      doc = new CachedDocument(Buffer.from(JSON.stringify(serviceIndex(base, feedPathOf(request.raw) !== '', signs))));
       if (byBase.size < 16) byBase.set(base, doc);
     }
     return sendDocument(request, reply, doc, REVALIDATE);

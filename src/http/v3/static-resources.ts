@@ -3,19 +3,22 @@ import { notFound } from '../../errors.js';
 import type { AdvisoryService, VulnerabilityData } from '../../feed/advisories.js';
 import type { UpstreamVulnerabilities } from '../../feed/upstream/vulnerabilities.js';
 import { baseUrl } from '../base-url.js';
-import { CachedDocument, REVALIDATE, sendDocument } from '../response-cache.js';
+import type { RepositoryCertificateListing, RepositoryCertificates } from '../../signing/repository-listing.js';
+import { CachedDocument, IMMUTABLE, REVALIDATE, sendDocument } from '../response-cache.js';
 import { routes } from '../routes.js';
 
 /**
  * VulnerabilityInfo (NuGetAudit during restore reads it; advertised even when empty, because recent clients warn
  * when an audit source is missing): this feed's advisories, and one file per upstream with the upstream's. And
- * RepositorySignatures saying this feed does not sign.
+ * RepositorySignatures: the certificates the feed signs with (docs/SIGNING.md), or none.
  */
 export function staticResourceRoutes(
   app: FastifyInstance,
   configuredBase: string | undefined,
   advisories: Pick<AdvisoryService, 'vulnerabilityData'>,
   upstream: Pick<UpstreamVulnerabilities, 'files'> | null,
+  /** The feed's repository certificates, when it signs packages; otherwise the document says it signs none. */
+  certificates: Pick<RepositoryCertificates, 'listing' | 'certificate'> | null = null,
 ): void {
   const started = new Date().toISOString();
   const signatures = new CachedDocument(Buffer.from(JSON.stringify({ allRepositorySigned: false, signingCertificates: [] })));
@@ -64,5 +67,43 @@ export function staticResourceRoutes(
     }
     return sendDocument(request, reply, doc, REVALIDATE);
   });
-  app.get(routes.repositorySignatures, (request, reply) => sendDocument(request, reply, signatures, REVALIDATE));
+  if (!certificates) {
+    app.get(routes.repositorySignatures, (request, reply) => sendDocument(request, reply, signatures, REVALIDATE));
+    return;
+  }
+  // One rendering per listing and base URL (the listing object changes only when counts are taken again).
+  const listed = new WeakMap<RepositoryCertificateListing, Map<string, CachedDocument>>();
+  app.get(routes.repositorySignatures, async (request, reply) => {
+    const base = baseUrl(request, configuredBase);
+    const listing = await certificates.listing();
+    let byBase = listed.get(listing);
+    if (!byBase) listed.set(listing, (byBase = new Map()));
+    let doc = byBase.get(base);
+    if (!doc) {
+      doc = new CachedDocument(Buffer.from(JSON.stringify(repositorySignaturesDocument(base, listing))));
+      if (byBase.size < 16) byBase.set(base, doc);
+    }
+    return sendDocument(request, reply, doc, REVALIDATE);
+  });
+  app.get<{ Params: { file: string } }>(`${routes.repositoryCertificates}:file`, async (request, reply) => {
+    const sha256 = /^([0-9a-f]{64})\.crt$/.exec(request.params.file)?.[1];
+    const cert = sha256 ? await certificates.certificate(sha256.toUpperCase()) : undefined;
+    if (!cert) throw notFound(`This feed lists no repository certificate ${request.params.file}.`);
+    return reply.header('content-type', 'application/pkix-cert').header('cache-control', IMMUTABLE).send(cert.der);
+  });
+}
+
+/** NuGet's RepositorySignatures document (5.0.0): SHA-256 fingerprints in lower-case hex, certificates by URL. */
+function repositorySignaturesDocument(base: string, listing: RepositoryCertificateListing) {
+  return {
+    allRepositorySigned: listing.allRepositorySigned,
+    signingCertificates: listing.certificates.map((c) => ({
+      fingerprints: { '2.16.840.1.101.3.4.2.1': c.sha256.toLowerCase() },
+      subject: c.subject,
+      issuer: c.issuer,
+      notBefore: c.notBefore,
+      notAfter: c.notAfter,
+      contentUrl: `${base}${routes.repositoryCertificates}${c.sha256.toLowerCase()}.crt`,
+    })),
+  };
 }

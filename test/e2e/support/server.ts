@@ -34,7 +34,8 @@ export interface StartPawketOptions {
   readonly startTimeoutMs?: number;
 }
 
-const FEED_URL_LINE = /(http:\/\/127\.0\.0\.1:(\d+))\/v3\/index\.json/;
+/** The feed URL line, or (with a public baseUrl) the line saying where the server listens. */
+const FEED_URL_LINE = /(http:\/\/127\.0\.0\.1:(\d+))(?:\/v3\/index\.json|\n)/;
 
 /** Path of the built CLI; tests run against the build, as a user would run the package. */
 export const pawketMain = join(repoRoot, 'dist', 'cli', 'main.js');
@@ -99,7 +100,7 @@ export async function startPawket(opts: StartPawketOptions = {}): Promise<Pawket
         const m = FEED_URL_LINE.exec(stdout);
         if (m) {
           clearTimeout(timer);
-          resolve({ feedUrl: m[0], baseUrl: m[1]! });
+          resolve({ feedUrl: `${m[1]}/v3/index.json`, baseUrl: m[1]! });
         }
       });
       child.once('error', (err) => {

@@ -1,6 +1,6 @@
 /**
  * `pawket copy` carries a whole server, not only packages (both backends): every feed with its id, settings and
- * members; in each feed its packages, symbols, owners, prefix reservations and download counts; keys (with the feeds
+ * members; in each feed its packages, symbols, owners, prefix reservations, download counts and signer policies; keys (with the feeds
  * they are valid on) that keep working; the audit log; and a second run changes nothing.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import type { FeedRecord } from '../../../src/db/feed-database.js';
 import { KyselyAccessDatabase } from '../../../src/db/kysely-access-database.js';
 import { KyselyAdvisoryDatabase } from '../../../src/db/kysely-advisory-database.js';
 import { KyselySymbolDatabase } from '../../../src/db/kysely-symbol-database.js';
+import { KyselySignerPolicyDatabase } from '../../../src/db/kysely-signer-policy-database.js';
 import { copyServer, type FeedStorage, type ServerCopyResult, type ServerStorage } from '../../../src/feed/copy.js';
 import { openFeed, type Feed } from '../../../src/feed/feed.js';
 import type { FeedHub } from '../../../src/feed/hub.js';
@@ -38,6 +39,7 @@ function storageOf(hub: FeedHub): ServerStorage {
       advisoryDb: new KyselyAdvisoryDatabase(kysely, id),
       accessDb: new KyselyAccessDatabase(kysely, id),
       symbolDb: new KyselySymbolDatabase(kysely, id),
+      signerDb: new KyselySignerPolicyDatabase(kysely, id),
     }),
   };
 }
@@ -111,6 +113,7 @@ describe('pawket copy of a server with several feeds', () => {
       { lowerId: 'same.lib', lowerVersion: '1.0.0', count: 2 },
     ]);
     await dev.db.addDownloadCounts([{ lowerId: 'same.lib', lowerVersion: '1.0.0', count: 40 }]);
+    await dev.signers.add(cli, { name: 'dev-signed', pattern: 'Dev.Signed.*', mode: 'require', fingerprints: ['E5'.repeat(32)] });
 
     sourceStorage = storageOf(hub);
     targetDir = await mkdtemp(join(tmpdir(), 'pawket-copy-target-'));
@@ -136,6 +139,7 @@ describe('pawket copy of a server with several feeds', () => {
       expect(result.ownership).toEqual({ registrations: 3, prefixes: 1 });
     }
     expect(first!.feeds.map((f) => f.result.downloadCounts)).toEqual([2, 1]);
+    expect(first!.feeds.map((f) => f.result.signerPolicies)).toEqual([0, 1]);
     expect(first!.keys).toBe(3);
     expect(first!.auditEntries).toBeGreaterThan(10);
     expect(first!.complete).toBe(true);
@@ -144,6 +148,7 @@ describe('pawket copy of a server with several feeds', () => {
     for (const { result } of second!.feeds) {
       expect(result).toMatchObject({ copied: 0, skipped: 3, failed: [], symbols: { copied: 0, skipped: 1, failed: [] } });
       expect(result.ownership).toEqual({ registrations: 0, prefixes: 0 });
+      expect(result.signerPolicies).toBe(0);
     }
     expect(second).toMatchObject({ keys: 3, auditEntries: 0, complete: true });
   });
@@ -186,6 +191,9 @@ describe('pawket copy of a server with several feeds', () => {
       expect((await target.feed(dev.scope.id).accessDb.registration('same.lib')).owners).toEqual(['admin', 'dev-team']);
       expect((await target.feed(dev.scope.id).accessDb.registration('team.lib')).registered).toBe(false);
       expect((await target.feed(dev.scope.id).accessDb.listPrefixes()).map((p) => p.pattern)).toEqual(['dev.*']);
+      const policies = async (s: FeedStorage) => (await s.signerDb!.listPolicies()).map(({ policyId: _id, ...p }) => p);
+      expect(await policies(target.feed(dev.scope.id))).toEqual(await policies(sourceStorage.feed(dev.scope.id)));
+      expect((await policies(target.feed(dev.scope.id))).map((p) => p.name)).toEqual(['dev-signed']);
 
       const log = await auditLog(from);
       expect(new Set(log.map((e) => e.feedId))).toEqual(new Set([1, dev.scope.id]));
@@ -223,6 +231,9 @@ describe('pawket copy of a server with several feeds', () => {
       await refused.arrayBuffer();
       expect(refused.status).toBe(401);
       expect((await pushRaw(`${url}/f/dev`, await buildNupkg({ id: 'Dev.Lib', version: '2.0.0' }), devKey)).status).toBe(201);
+      // The copied signer policy holds there too.
+      const unsigned = await pushRaw(`${url}/f/dev`, await buildNupkg({ id: 'Dev.Signed.Core', version: '1.0.0' }), devKey);
+      expect([unsigned.status, await unsigned.text()]).toEqual([403, expect.stringContaining("signature policy 'dev-signed'")]);
 
       // Feeds made at the target afterwards get new ids (PostgreSQL's sequence moved past the copied ones).
       const made = await feed.hub.feedDb.createFeed({ name: 'later', description: '', settings: {}, members: null, created: new Date().toISOString() });

@@ -239,7 +239,7 @@ describe('MemorySearchIndex', () => {
     source.listVersions = async (id) => (wholeReads++, read(id));
     const change = (version: string, apply: () => void) => {
       apply();
-      events.packageChanged('big', [version]);
+      events.packageChanged('big', false, [version]);
     };
     // A push of a new latest, an unlist of it (the previous latest shows again), a delete, a relist.
     change('3.0.0', () => source.rows.push(record('Big', '3.0.0', { tags: ['newest'] })));
