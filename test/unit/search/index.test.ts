@@ -260,6 +260,17 @@ describe('MemorySearchIndex', () => {
     await Promise.all([index.close(), fresh.close()]);
   });
 
+  it('with deferLoad, reads nothing until started (a server starts it once listening) or a search needs it', async () => {
+    const source = new FakeSource();
+    source.rows.push(record('Deferred', '1.0.0'));
+    const index = new MemorySearchIndex(source, new FeedEvents(), { deferLoad: true });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(source.pages).toBe(0);
+    expect((await index.search({ ...anyFilter, query: 'deferred' })).packages.map((p) => p.id)).toEqual(['Deferred']);
+    expect(source.pages).toBe(1);
+    await index.close();
+  });
+
   it('answers 503 when the first load takes too long, and retries a failed load', async () => {
     const source = new FakeSource();
     source.rows.push(record('Late', '1.0.0'));
