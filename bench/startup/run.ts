@@ -110,7 +110,7 @@ async function measure(args: (port: number) => string[], path: string, watch = f
         const first = usage(child.pid!);
         if (!watch) return { ms, ...first };
         let searchMs: number | undefined;
-        const search = `http://127.0.0.1:${port}/query?q=package&take=1`;
+        const search = `http://127.0.0.1:${port}/v3/search?q=package&take=1`;
         while (performance.now() - started < ms + WATCH_MS) {
           if (searchMs === undefined && (await probe(search)) === 200) searchMs = performance.now() - started;
           await new Promise((r) => setTimeout(r, 20));
