@@ -4,7 +4,12 @@
  * is measured for a bare Node HTTP server (`node -e`, http.createServer answering 200): the floor of starting a Node
  * process that answers HTTP on this machine, so the ratio travels better than the milliseconds.
  *
- *   npm run bench:startup [-- --runs 10] [-- --main OTHER/dist/cli/main.js]
+ *   npm run bench:startup [-- --runs 10] [-- --main OTHER/dist/cli/main.js] [-- --packages 100000]
+ *
+ * With `--packages N`, Pawket starts on a data dir holding a feed of N packages (N/10 ids x 10 versions, rows and
+ * files made directly, once, before the runs) instead of a fresh one: the first 200 must not wait for anything that
+ * grows with the store. For those runs it also prints when search answered (the index loads in the background after
+ * listening) and the CPU the server used in the 3 s after its first 200 (a sweep listing the store would show there).
  *
  * (The npm script builds first; `npx tsx bench/startup/run.ts` uses dist/ as it is.)
  *
@@ -17,12 +22,16 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildStore } from './store.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const runs = Number(arg('--runs') ?? process.env.BENCH_RUNS ?? 10);
+const packages = Number(arg('--packages') ?? process.env.BENCH_PACKAGES ?? 0);
+/** How long after its first 200 a server with a store is watched. */
+const WATCH_MS = 3000;
 /** Extra Node flags for the Pawket process, e.g. `--cpu-prof --cpu-prof-dir=.tmp/prof`. */
 const nodeArgs = (process.env.BENCH_PAWKET_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** The CLI to start: this checkout's build, or another build's (`--main OTHER/dist/cli/main.js`) to compare two. */
@@ -37,6 +46,9 @@ interface Sample {
   readonly ms: number;
   readonly cpuMs: number;
   readonly rssMiB: number;
+  /** With a store: when search first answered 200 (ms from spawn), and CPU used in the WATCH_MS after the first 200. */
+  readonly searchMs?: number;
+  readonly laterCpuMs?: number;
 }
 
 function freePort(): Promise<number> {
@@ -82,7 +94,7 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 /** Spawns a server, polls until it answers 200, and returns the time from spawn to that answer. */
-async function measure(args: (port: number) => string[], path: string): Promise<Sample> {
+async function measure(args: (port: number) => string[], path: string, watch = false): Promise<Sample> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}${path}`;
   let output = '';
@@ -95,7 +107,20 @@ async function measure(args: (port: number) => string[], path: string): Promise<
       const status = await probe(url);
       if (status === 200) {
         const ms = performance.now() - started;
-        return { ms, ...usage(child.pid!) };
+        const first = usage(child.pid!);
+        if (!watch) return { ms, ...first };
+        let searchMs: number | undefined;
+        const search = `http://127.0.0.1:${port}/v3/search?q=package&take=1`;
+        while (performance.now() - started < ms + WATCH_MS) {
+          if (searchMs === undefined && (await probe(search)) === 200) searchMs = performance.now() - started;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const laterCpuMs = usage(child.pid!).cpuMs - first.cpuMs;
+        while (searchMs === undefined && performance.now() - started < 60_000) {
+          if ((await probe(search)) === 200) searchMs = performance.now() - started;
+          else await new Promise((r) => setTimeout(r, 20));
+        }
+        return { ms, ...first, searchMs, laterCpuMs };
       }
       if (status !== 0) throw new Error(`${url} answered ${status}`);
       if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}) before it answered:\n${output}`);
@@ -125,6 +150,11 @@ function row(name: string, samples: Sample[]): string {
 }
 
 const work = await mkdtemp(join(tmpdir(), 'pawket-bench-startup-'));
+const store = join(work, 'store');
+if (packages > 0) {
+  process.stderr.write(`making a store of ${packages} packages...\n`);
+  await buildStore(store, packages, (what) => process.stderr.write(`  ${what}\n`));
+}
 const pawket: Sample[] = [];
 const bare: Sample[] = [];
 const loadBefore = loadavg()[0]!;
@@ -135,11 +165,11 @@ try {
   for (let i = 0; i < runs; i++) {
     // Alternate, so both see the same moments of a machine whose load changes.
     bare.push(await measure((port) => ['-e', BARE_SERVER, String(port)], '/'));
-    const dataDir = join(work, `run-${i}`);
+    const dataDir = packages > 0 ? store : join(work, `run-${i}`);
     pawket.push(
-      await measure((port) => [...nodeArgs, main, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], '/v3/index.json'),
+      await measure((port) => [...nodeArgs, main, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], '/v3/index.json', packages > 0),
     );
-    await rm(dataDir, { recursive: true, force: true });
+    if (packages === 0) await rm(dataDir, { recursive: true, force: true });
     process.stderr.write('.');
   }
   process.stderr.write('\n');
@@ -148,10 +178,17 @@ try {
 }
 
 const header = ['median ms', 'min ms', 'max ms', 'CPU ms', 'RSS MiB'];
-console.log(`Cold start to the first 200 (${runs} runs each, alternating; Node ${process.version}; fresh data dir each run)`);
+console.log(
+  `Cold start to the first 200 (${runs} runs each, alternating; Node ${process.version}; ${packages > 0 ? `a store of ${packages} packages and their files` : 'fresh data dir each run'})`,
+);
 console.log(`${''.padEnd(26)}${header.map((h) => h.padStart(10)).join('')}`);
 console.log(row('pawket serve', pawket));
 console.log(row('bare node:http server', bare));
 console.log(`pawket / bare (median time): ${(median(pawket.map((s) => s.ms)) / median(bare.map((s) => s.ms))).toFixed(1)}x`);
+if (packages > 0) {
+  const searchMs = pawket.map((s) => s.searchMs).filter((x): x is number => x !== undefined);
+  console.log(`search answering (index loaded in the background): median ${searchMs.length ? median(searchMs).toFixed(0) : 'never'} ms after spawn`);
+  console.log(`server CPU in the ${WATCH_MS / 1000} s after the first 200: median ${median(pawket.map((s) => s.laterCpuMs ?? 0)).toFixed(0)} ms (search index load included)`);
+}
 console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after, on ${cpus().length} cores`);
 if (loadBefore / cpus().length > 0.5) console.log('note: the machine was busy before the run; times are inflated (CPU ms and the ratio less so)');

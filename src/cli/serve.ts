@@ -18,6 +18,9 @@ import { join } from 'node:path';
 /** Longest a shutdown waits for requests in flight (a big push on a slow link) before giving up. */
 const SHUTDOWN_GRACE_MS = 60_000;
 
+/** How often the journal of writes is checked for orphans; an entry is looked at once it is 10 minutes old. */
+const ORPHAN_SWEEP_INTERVAL_MS = 5 * 60_000;
+
 /** Feeds beyond the default one listed at start-up; a server with many says how many more (`pawket feeds list`). */
 const SHOWN_FEEDS = 10;
 
@@ -103,10 +106,23 @@ export async function serve(config: Config): Promise<void> {
   // Downloads nginx in front answered from the materialized files are counted from its log (docs/NGINX.md).
   const downloadLog = config.nginxDownloadLog ? countNginxDownloads(app, feed, config.nginxDownloadLog, logBackground) : null;
 
-  void feed.sweepOrphans().then(
-    (removed) => removed.length && app.log.info({ count: removed.length }, 'removed orphaned package files'),
-    (err: unknown) => app.log.warn({ err }, 'orphan sweep failed'),
-  );
+  // Files left by a crash between a file and its row go once their journal entry is old enough (feed/pending-blobs.ts):
+  // at start and every few minutes, with work proportional to recent writes, never a listing of the store.
+  let sweepingOrphans = false;
+  const orphanSweep = () => {
+    if (sweepingOrphans) return;
+    sweepingOrphans = true;
+    void feed.hub
+      .sweepPendingBlobs()
+      .then(
+        (removed) => removed.length && app.log.info({ count: removed.length }, 'removed orphaned package files'),
+        (err: unknown) => app.log.warn({ err }, 'orphan sweep failed'),
+      )
+      .finally(() => (sweepingOrphans = false));
+  };
+  orphanSweep();
+  const orphanTimer = setInterval(orphanSweep, ORPHAN_SWEEP_INTERVAL_MS);
+  orphanTimer.unref();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -122,6 +138,7 @@ export async function serve(config: Config): Promise<void> {
     await downloadLog?.stop();
     await app.close();
     clearInterval(stagingTimer);
+    clearInterval(orphanTimer);
     unwatchDefinitions();
     await webhooks.stop();
     await feed.close();

@@ -11,9 +11,11 @@ import { KyselyFeedDatabase } from '../db/kysely-feed-database.js';
 import { KyselySymbolDatabase } from '../db/kysely-symbol-database.js';
 import { KyselySignerPolicyDatabase } from '../db/kysely-signer-policy-database.js';
 import type { SignerPolicyDatabase } from '../db/signer-policy-database.js';
+import { KyselyPendingBlobDatabase } from '../db/kysely-pending-blob-database.js';
 import { openDatabase } from '../db/open.js';
 import type { SymbolDatabase } from '../db/symbol-database.js';
 import type { FeedStorage, ServerStorage } from '../feed/copy.js';
+import { JournaledBlobStore } from '../feed/pending-blobs.js';
 
 /** Every store of one feed. */
 export interface OpenedFeedStorage extends FeedStorage {
@@ -33,7 +35,8 @@ export interface OpenedStorage extends ServerStorage, OpenedFeedStorage {
 export async function openStorage(config: Config): Promise<OpenedStorage> {
   const dataDir = resolve(config.dataDir);
   const db = await openDatabase(config.database, dataDir);
-  const blobs = await openBlobStore(config, dataDir);
+  // Copies write files before rows, like pushes: journaled, so a crash in between leaves nothing a server cannot find.
+  const blobs = new JournaledBlobStore(await openBlobStore(config, dataDir), new KyselyPendingBlobDatabase(db.kysely));
   const feed = (id: number): OpenedFeedStorage => ({
     db: id === db.feedId ? db : db.forFeed(id),
     blobs,

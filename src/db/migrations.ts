@@ -12,6 +12,7 @@ import { trustMigrations } from './trust-migrations.js';
 import { stagingMigrations } from './staging-migrations.js';
 import { materializeMigrations } from './materialize-migrations.js';
 import { signerPolicyMigrations } from './signer-policy-migrations.js';
+import { pendingBlobMigrations } from './pending-blob-migrations.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -102,6 +103,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   ...materializeMigrations(dialect),
   // Trusted-signer policies per feed (signer-policy-migrations.ts).
   ...signerPolicyMigrations(dialect),
+  // The journal of blob writes in flight, for the incremental orphan sweep (pending-blob-migrations.ts).
+  ...pendingBlobMigrations(),
   };
 }
 

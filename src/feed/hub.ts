@@ -24,15 +24,14 @@ import { composeFeed, type Feed, type OpenedFeed } from './feed.js';
 import { toDefinition, type FeedDefinition } from './feed-definitions.js';
 import { FileBytesCache } from './file-bytes-cache.js';
 import { sweepOrphanBlobs } from './orphans.js';
+import { JournaledBlobStore, PENDING_BLOB_GRACE_MS, sweepPendingBlobs } from './pending-blobs.js';
+import { KyselyPendingBlobDatabase } from '../db/kysely-pending-blob-database.js';
 import { ReadFence } from './read-fence.js';
 import { IssuerKeys } from '../trust/issuer-keys.js';
 import { KyselyMaterializeDatabase } from '../db/kysely-materialize-database.js';
 import { Materializer } from '../materialize/materializer.js';
 import { openTempArea, type TempArea } from './temp-area.js';
 import { loadRepositorySigningKeys, type RepositorySigningKeys } from '../signing/repository-signer.js';
-
-/** A push in flight writes its file moments before its row; anything older and unreferenced is an orphan. */
-const ORPHAN_MIN_AGE_MS = 10 * 60 * 1000;
 
 export interface OpenHubOptions {
   /** Log sink for background failures (change polling); the server passes its logger. */
@@ -45,7 +44,7 @@ export interface HubShared {
   /** The database as the default feed sees it; `forFeed` gives the others. */
   readonly db: KyselyPackageDatabase;
   readonly kysely: Kysely<Tables>;
-  readonly blobs: BlobStore;
+  readonly blobs: JournaledBlobStore;
   /** Keys are the server's: one authenticator, each feed checks that a key is valid on it. */
   readonly auth: ApiKeyAuthenticator;
   /** Blob keys carry their feed's prefix, so one cache serves every feed. */
@@ -93,7 +92,8 @@ export class FeedHub {
     // First: a certificate that cannot be used stops start-up before anything is opened.
     const repositorySigning = await loadRepositorySigningKeys(config);
     const db = await openDatabase(config.database, dataDir);
-    const blobs = await openBlobStore(config, dataDir);
+    // Every write of a file a row will point to is journaled first, so orphans are found without listing the store.
+    const blobs = new JournaledBlobStore(await openBlobStore(config, dataDir), new KyselyPendingBlobDatabase(db.kysely));
     // Other processes may be using the data dir at this moment (a server beside `pawket gc`): each has its own temporary
     // folder, and only what a gone process left is removed (feed/temp-area.ts).
     const temp = await openTempArea(join(dataDir, 'tmp'), { onError });
@@ -239,20 +239,28 @@ export class FeedHub {
     }
   }
 
+  /** Whether any row of any feed points to a blob: rows store full keys, so a reference is a global question. */
+  private isBlobReferenced(): (key: string) => Promise<boolean> {
+    const { db, kysely } = this.shared;
+    const symbolDb = new KyselySymbolDatabase(kysely);
+    return async (key) => (await db.isBlobReferenced(key)) || (await symbolDb.isSymbolBlobReferenced(key));
+  }
+
   /**
-   * Removes files left by crashed pushes (or a deleted feed) in any feed: rows store full keys, so a reference is a
-   * global question. `now` is for tests, which cannot wait for a file to be old enough.
+   * Removes files left by crashed writes, from the journal of writes (feed/pending-blobs.ts): the work is proportional to
+   * recent writes, so the server runs it at start-up and on a timer. `now` is for tests.
+   */
+  sweepPendingBlobs(now = Date.now()): Promise<string[]> {
+    const { blobs, kysely } = this.shared;
+    return sweepPendingBlobs(new KyselyPendingBlobDatabase(kysely), blobs.unjournaled, { isReferenced: this.isBlobReferenced(), now });
+  }
+
+  /**
+   * Removes every file no row points to by listing the whole store (`pawket gc`): also files a crash left before the
+   * journal existed, and a deleted feed's. `now` is for tests, which cannot wait for a file to be old enough.
    */
   sweepOrphans(dryRun = false, now = Date.now()): Promise<string[]> {
-    const { db, kysely, blobs } = this.shared;
-    const symbolDb = new KyselySymbolDatabase(kysely);
-    return sweepOrphanBlobs(
-      { isBlobReferenced: async (key) => (await db.isBlobReferenced(key)) || (await symbolDb.isSymbolBlobReferenced(key)) },
-      blobs,
-      ORPHAN_MIN_AGE_MS,
-      now,
-      dryRun,
-    );
+    return sweepOrphanBlobs({ isBlobReferenced: this.isBlobReferenced() }, this.shared.blobs.unjournaled, PENDING_BLOB_GRACE_MS, now, dryRun);
   }
 
   async close(): Promise<void> {

@@ -47,7 +47,7 @@ export class ManageService {
     const symbolBlobs = (await this.symbols?.blobKeysOf(key.lowerId, key.lowerVersion)) ?? [];
     const blobKey = await this.db.deletePackage(key.lowerId, key.lowerVersion);
     if (blobKey === null) throw missing(id, version);
-    this.events.packageChanged(key.lowerId);
+    this.events.packageChanged(key.lowerId, false, [key.lowerVersion]);
     await this.access.record(principal, 'delete', `${id} ${version}`);
     await this.notifier.notify(principal, { event: 'package.deleted', package: { id, version } });
     if (!(await this.db.isBlobReferenced(blobKey))) await this.blobs.delete(blobKey);
@@ -70,7 +70,7 @@ export class ManageService {
 
   private async setListed(id: string, version: string, key: ReturnType<typeof identityKey>, listed: boolean) {
     if (!(await this.db.setListed(key.lowerId, key.lowerVersion, listed))) throw missing(id, version);
-    this.events.packageChanged(key.lowerId);
+    this.events.packageChanged(key.lowerId, false, [key.lowerVersion]);
   }
 }
 

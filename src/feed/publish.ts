@@ -1,10 +1,11 @@
-import { rm } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase } from '../db/database.js';
 import { PawketError } from '../errors.js';
 import { matchesIdPattern } from '../nuget/id-pattern.js';
 import { identityKey } from '../nuget/identity.js';
 import { fullVersion, isPrerelease, normalizeVersion } from '../nuget/version.js';
+import { loadPackageReader } from '../package/load.js';
 import type { PackageLimits } from '../package/read.js';
 import type { PackageSignatureCheck } from '../signing/package-signatures.js';
 import type { PackageGuard } from './access.js';
@@ -71,13 +72,15 @@ export class PublishService {
     try {
       return await this.store(upload, principal, origin);
     } finally {
-      await rm(upload.file, { force: true });
+      // Gone already when the store took the file over (a rename): plain unlink, no recursive removal.
+      await unlink(upload.file).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
     }
   }
 
   private async store(upload: ReceivedUpload, principal: Principal, origin: PushOrigin): Promise<PublishResult> {
-    // The zip and nuspec readers (yauzl, fast-xml-parser) load with the first push, not at start-up.
-    const { readPackageFile } = await import('../package/read.js');
+    const { readPackageFile } = await loadPackageReader();
     const { metadata, nuspec } = await readPackageFile(upload.file, this.options.limits);
     // Before authorizePush, which claims a new id.
     await this.refuseUnstaged(principal, metadata.id, origin);
@@ -141,7 +144,7 @@ export class PublishService {
       throw conflict();
     }
     if (previous && previous !== blobKey) await this.blobs.delete(previous);
-    this.events.packageChanged(key.lowerId);
+    this.events.packageChanged(key.lowerId, false, [key.lowerVersion]);
     await this.access.record(principal, 'push', display, replaced ? 'replaced an existing version' : null);
     await this.options.notifier?.notify(principal, { event: 'package.pushed', package: { id: metadata.id, version: row.fullVersion, size: upload.size, sha512: upload.sha512, replaced } });
     return { id: metadata.id, version: fullVersion(metadata.version), replaced };

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { loadPackageReader } from '../package/load.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { PackageDatabase } from '../db/database.js';
 import type { NewStagedArtifact, StagedArtifactRecord, StagedKind, StagingDatabase, StagingGroupRecord, StagingSweepDatabase } from '../db/staging-database.js';
@@ -138,7 +139,7 @@ export class StagingService {
 
   async stagePackage(upload: ReceivedUpload, principal: Principal, groupId: string | undefined): Promise<ArtifactView> {
     try {
-      const { readPackageFile } = await import('../package/read.js');
+      const { readPackageFile } = await loadPackageReader();
       const { metadata, nuspec } = await readPackageFile(upload.file, this.options.limits).catch((e: unknown) => {
         throw invalid(e, 'InvalidPackage');
       });

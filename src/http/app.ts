@@ -230,7 +230,12 @@ async function buildFeedApp(feed: Feed, config: Config, parts: ServerParts, rout
   staticResourceRoutes(app, config.baseUrl, feed.advisories, feed.upstream?.vulnerabilities ?? null, feed.repositoryCertificates);
   // Search belongs to the serving process, not to the feed (CLI jobs open the feed without it): it loads in the
   // background, and its close hook writes the download counts before the database closes (app.close() runs first).
-  const search = openSearch(feed.db, feed.events, { onError: (err, what) => app.log.warn({ err }, `search: ${what} failed`) });
+  // Reading every row of a large feed takes seconds of database reads on the event loop: it begins once the server
+  // listens (or a search needs it), so start-up answers at once whatever the size of the feed.
+  const search = openSearch(feed.db, feed.events, { onError: (err, what) => app.log.warn({ err }, `search: ${what} failed`), deferLoad: true });
+  const startSearch = () => void search.index.start();
+  if (app.server.listening) startSearch();
+  else app.server.once('listening', startSearch);
   app.decorate('pawketSearch', search);
   app.addHook('onClose', () => search.close());
   // With `upstreamSearch: merged`, V3 search and the web UI also ask the upstreams (docs/UPSTREAMS.md); V2 stays local.

@@ -5,6 +5,7 @@
  * entry name is checked for path tricks, and an entry is inflated only after its declared sizes and compression ratio
  * pass, and then only up to a byte cap, so a zip bomb costs at most the cap in memory and time.
  */
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { badRequest, PawketError } from '../errors.js';
@@ -211,11 +212,28 @@ const ZIP_OPTIONS = {
   strictFileNames: false,
 } as const;
 
+/**
+ * Packages up to this size are read in one go and unzipped from memory: most are a few KiB, and reading the central
+ * directory and each local header from the file is a dozen small reads through the thread pool.
+ */
+const IN_MEMORY_ZIP_BYTES = 1024 * 1024;
+
 async function openZip(path: string): Promise<ZipFile> {
+  const bytes = await readIfSmall(path);
   try {
-    return await yauzl.openPromise(path, ZIP_OPTIONS);
+    return await (bytes ? yauzl.fromBufferPromise(bytes, ZIP_OPTIONS) : yauzl.openPromise(path, ZIP_OPTIONS));
   } catch (error) {
     throw zipError(error, 'The file is not a valid zip/NuGet package');
+  }
+}
+
+async function readIfSmall(path: string): Promise<Buffer | null> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    return size <= IN_MEMORY_ZIP_BYTES ? await handle.readFile() : null;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -2,7 +2,7 @@ import type { DownloadCount, PackageDatabase, PackageRecord } from '../../db/dat
 import { PawketError } from '../../errors.js';
 import { lowerId as toLowerId } from '../../nuget/id.js';
 import { compareVersions, lowerNormalizedVersion, parseVersion } from '../../nuget/version.js';
-import type { FeedEvents } from '../events.js';
+import type { ChangedVersions, FeedEvents } from '../events.js';
 import type { StoredMetadata } from '../stored-metadata.js';
 import { editDistanceWithin, typoBudget } from './fuzzy.js';
 import { parseQuery, type ParsedQuery, type QueryField, type QueryTerm } from './query.js';
@@ -19,7 +19,7 @@ import type {
 import { containsPhrase, idShape, phraseWords, textWords, type IdShape } from './tokenize.js';
 
 /** What the index reads from the database: the same calls on every backend. */
-export type SearchSource = Pick<PackageDatabase, 'scanByIdentity' | 'listVersions' | 'listDownloadCounts'>;
+export type SearchSource = Pick<PackageDatabase, 'scanByIdentity' | 'listVersions' | 'listDownloadCounts' | 'getPackage'>;
 
 export interface MemorySearchIndexOptions {
   /** Where background failures go (loading, refreshing an id). */
@@ -28,6 +28,11 @@ export interface MemorySearchIndexOptions {
   readonly countsReloadMs?: number;
   /** How long a request waits for the first load before answering 503 (ms). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Load only once {@link start} is called (or a query or `whenLoaded` needs the index): a server starts it once it
+   * listens, so reading a large feed never delays the first answers.
+   */
+  readonly deferLoad?: boolean;
   /** Rows per database read while loading. */
   readonly loadPageSize?: number;
 }
@@ -274,6 +279,18 @@ export function matchId(term: IdShape, id: IdShape, allowSubstring: boolean): nu
 /** Most id refreshes reading the database at once. */
 const REFRESH_READS = 4;
 
+/** A refresh told of more changed versions than this reads the whole id instead of each version. */
+const PATCH_VERSIONS = 16;
+
+/** What a refresh must read: the versions named by the changes announced, or the whole id. */
+type Pending = Set<string> | 'all';
+
+function withChanges(pending: Pending, versions: ChangedVersions): Pending {
+  if (pending === 'all' || versions === undefined) return 'all';
+  for (const v of versions) pending.add(v);
+  return pending.size > PATCH_VERSIONS ? 'all' : pending;
+}
+
 /**
  * The in-memory search index: every id's versions and up to four search documents (the latest listed version for
  * each combination of `prerelease` and SemVer 2.0.0), with inverted indexes over id words and text words.
@@ -309,12 +326,12 @@ export class MemorySearchIndex implements SearchIndex {
   private generation = 0;
   private browseCache: { generation: number; lists: (Doc[] | undefined)[] } = { generation: -1, lists: [] };
 
-  private readonly refreshing = new Map<string, { again: boolean; done: Promise<void> }>();
+  private readonly refreshing = new Map<string, { again: boolean; pending: Pending; done: Promise<void> }>();
   private changedWhileLoading: Set<string> | null = new Set();
   private activeReads = 0;
   private readonly readWaiters: Array<() => void> = [];
   private loaded = false;
-  private readonly loading: Promise<void>;
+  private loading: Promise<void> | undefined;
   private countsTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -323,8 +340,8 @@ export class MemorySearchIndex implements SearchIndex {
     events: FeedEvents,
     private readonly options: MemorySearchIndexOptions = {},
   ) {
-    events.onPackageChanged((lowerId) => this.changed(lowerId));
-    this.loading = this.loadUntilDone();
+    events.onPackageChanged((lowerId, _remote, versions) => this.changed(lowerId, versions));
+    if (!options.deferLoad) this.start();
     if (options.countsReloadMs) {
       this.countsTimer = setInterval(() => void this.reloadCounts().catch((e) => this.report(e, 'reloading download counts')), options.countsReloadMs);
       this.countsTimer.unref();
@@ -333,6 +350,12 @@ export class MemorySearchIndex implements SearchIndex {
 
   /** Resolves once the first load finished (with every change announced during it applied). */
   whenLoaded(): Promise<void> {
+    return this.start();
+  }
+
+  /** Begins the first load, once; returns when it finished. */
+  start(): Promise<void> {
+    this.loading ??= this.loadUntilDone();
     return this.loading;
   }
 
@@ -710,7 +733,7 @@ export class MemorySearchIndex implements SearchIndex {
       const timeout = this.options.readyTimeoutMs ?? 15_000;
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeout)));
-      const outcome = await Promise.race([this.loading.then(() => 'ready' as const), late]);
+      const outcome = await Promise.race([this.start().then(() => 'ready' as const), late]);
       clearTimeout(timer);
       if (outcome === 'late') {
         throw new PawketError(503, 'The search index is still loading; try again in a few seconds.', { 'retry-after': '5' });
@@ -734,30 +757,41 @@ export class MemorySearchIndex implements SearchIndex {
     }
   }
 
-  private changed(lowerId: string): void {
+  private changed(lowerId: string, versions?: ChangedVersions): void {
     if (this.closed) return;
     if (this.changedWhileLoading) this.changedWhileLoading.add(lowerId);
-    else void this.refresh(lowerId);
+    else void this.refresh(lowerId, versions);
   }
 
   /**
-   * Re-reads one id from the database. A change announced while a refresh of the same id runs makes it run again, so
-   * the promise resolves only once the index holds a state read after the last announced change.
+   * Re-reads one id from the database: the versions a change names (a push reads its own version, not the id's
+   * thousands of others), else every version. A change announced while a refresh of the same id runs makes it run
+   * again, so the promise resolves only once the index holds a state read after the last announced change.
    */
-  refresh(lowerId: string): Promise<void> {
+  refresh(lowerId: string, versions?: ChangedVersions): Promise<void> {
     const running = this.refreshing.get(lowerId);
     if (running) {
       running.again = true;
+      running.pending = withChanges(running.pending, versions);
       return running.done;
     }
-    const state = { again: false, done: Promise.resolve() };
+    const state = { again: false, pending: withChanges(new Set(), versions), done: Promise.resolve() };
     state.done = (async () => {
       try {
         do {
           state.again = false;
-          const [records, counts] = await this.reading(() => Promise.all([this.source.listVersions(lowerId), this.source.listDownloadCounts(lowerId)]));
+          const pending = state.pending;
+          state.pending = new Set();
+          const old = this.entries.get(lowerId);
+          const entry =
+            pending === 'all' || !old
+              ? await this.reading(async () => {
+                  const [records, counts] = await Promise.all([this.source.listVersions(lowerId), this.source.listDownloadCounts(lowerId)]);
+                  return buildEntry(records, countsOf(counts));
+                })
+              : await this.reading(() => patchEntry(old, pending, (v) => this.source.getPackage(lowerId, v)));
           if (this.closed) return;
-          this.replace(lowerId, buildEntry(records, countsOf(counts)));
+          this.replace(lowerId, entry);
         } while (state.again);
       } catch (err) {
         this.report(err, `refreshing ${lowerId}`);
@@ -801,6 +835,9 @@ export class MemorySearchIndex implements SearchIndex {
       group = [];
     };
     for (;;) {
+      // An embedded database answers synchronously, so the pages would follow one another without letting a request
+      // in: each page waits for the event loop's next turn.
+      await new Promise((resolve) => setImmediate(resolve));
       const page = await this.source.scanByIdentity(after, pageSize);
       if (this.closed) return;
       for (const record of page) {
@@ -972,28 +1009,92 @@ function buildEntry(records: readonly PackageRecord[], counts: ReadonlyMap<strin
     .filter((r): r is { record: PackageRecord; parsed: NonNullable<typeof r.parsed> } => r.parsed !== null)
     .sort((a, b) => compareVersions(a.parsed, b.parsed));
   if (sorted.length === 0) return null;
-  const versions: VersionInfo[] = sorted.map(({ record }) => ({
+  const versions = sorted.map(({ record }) => versionInfo(record, counts.get(record.lowerVersion) ?? 0));
+  const latest = sorted.at(-1)!.record;
+  const entry = newEntry(latest.lowerId, idShape(latest.id), versions);
+  fillViews(entry, (version, at) => makeDoc(entry, version, sorted[at]!.record));
+  return entry;
+}
+
+/**
+ * An id's entry after changes of a few of its versions: those are read again (null: deleted), the others kept as they
+ * were, with their documents; a version that becomes the latest under a filter without having been read is read then.
+ * The work is a few queries and a copy of the version list, whatever the number of versions.
+ */
+async function patchEntry(old: Entry, changed: ReadonlySet<string>, read: (lowerVersion: string) => Promise<PackageRecord | null>): Promise<Entry | null> {
+  const fresh = new Map<string, PackageRecord>();
+  for (const record of await Promise.all([...changed].map(read))) if (record) fresh.set(record.lowerVersion, record);
+  const before = new Map(old.versions.filter((v) => changed.has(v.lowerVersion)).map((v) => [v.lowerVersion, v] as const));
+  const versions = old.versions.filter((v) => !changed.has(v.lowerVersion));
+  for (const record of fresh.values()) {
+    const parsed = parseVersion(record.fullVersion);
+    if (!parsed) continue;
+    let lo = 0;
+    let hi = versions.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareVersions(parseVersion(versions[mid]!.fullVersion)!, parsed) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    versions.splice(lo, 0, versionInfo(record, before.get(record.lowerVersion)?.downloads ?? 0));
+  }
+  if (versions.length === 0) return null;
+  const latest = versions.at(-1)!;
+  const latestRecord = fresh.get(latest.lowerVersion);
+  const entry = newEntry(old.lowerId, latestRecord ? idShape(latestRecord.id) : old.shape, versions);
+  // Unchanged versions keep their documents (the same objects); one newly shown without a document is read.
+  const unread = viewIndexes(versions)
+    .filter((at) => at >= 0)
+    .map((at) => versions[at]!)
+    .filter((v) => !fresh.has(v.lowerVersion) && !old.docs.some((d) => d.version === v));
+  for (const record of await Promise.all(unread.map((v) => read(v.lowerVersion)))) if (record) fresh.set(record.lowerVersion, record);
+  fillViews(entry, (version) => {
+    const kept = old.docs.find((d) => d.version === version);
+    if (kept) return { ...kept, slot: -1, entry };
+    const record = fresh.get(version.lowerVersion);
+    // Deleted since this refresh began: the refresh that change announced reads the id again.
+    return record ? makeDoc(entry, version, record) : null;
+  });
+  return entry;
+}
+
+/** Sets an entry's views, the latest version each filter shows, with one document per version shown. */
+function fillViews(entry: Entry & { views: (Doc | null)[]; docs: Doc[] }, docOf: (version: VersionInfo, at: number) => Doc | null): void {
+  const made = new Map<VersionInfo, Doc | null>();
+  for (const at of viewIndexes(entry.versions)) {
+    if (at < 0) {
+      entry.views.push(null);
+      continue;
+    }
+    const version = entry.versions[at]!;
+    if (!made.has(version)) {
+      const doc = docOf(version, at);
+      made.set(version, doc);
+      if (doc) entry.docs.push(doc);
+    }
+    entry.views.push(made.get(version)!);
+  }
+}
+
+function versionInfo(record: PackageRecord, downloads: number): VersionInfo {
+  return {
     fullVersion: record.fullVersion,
     lowerVersion: record.lowerVersion,
     isPrerelease: record.isPrerelease,
     isSemVer2: record.isSemVer2,
     listed: record.listed,
     ...(record.mirroredFrom ? { mirroredFrom: record.mirroredFrom } : {}),
-    downloads: counts.get(record.lowerVersion) ?? 0,
-  }));
-  const latest = sorted.at(-1)!.record;
-  const views: (Doc | null)[] = [];
-  const docs: Doc[] = [];
-  const entry: Entry = {
-    lowerId: latest.lowerId,
-    shape: idShape(latest.id),
-    versions,
-    views,
-    docs,
-    totalDownloads: versions.reduce((sum, v) => sum + v.downloads, 0),
-    mark: 0,
+    downloads,
   };
-  const byVersion = new Map<number, Doc>();
+}
+
+function newEntry(lowerId: string, shape: IdShape, versions: readonly VersionInfo[]): Entry & { views: (Doc | null)[]; docs: Doc[] } {
+  return { lowerId, shape, versions, views: [], docs: [], totalDownloads: versions.reduce((sum, v) => sum + v.downloads, 0), mark: 0 };
+}
+
+/** For each filter (0..3), the index of the latest version it shows, -1 when it hides them all. */
+function viewIndexes(versions: readonly VersionInfo[]): number[] {
+  const out: number[] = [];
   for (let f = 0; f < 4; f++) {
     let at = -1;
     for (let i = versions.length - 1; i >= 0; i--) {
@@ -1002,19 +1103,9 @@ function buildEntry(records: readonly PackageRecord[], counts: ReadonlyMap<strin
         break;
       }
     }
-    if (at < 0) {
-      views.push(null);
-      continue;
-    }
-    let doc = byVersion.get(at);
-    if (!doc) {
-      doc = makeDoc(entry, versions[at]!, sorted[at]!.record);
-      byVersion.set(at, doc);
-      docs.push(doc);
-    }
-    views.push(doc);
+    out.push(at);
   }
-  return entry;
+  return out;
 }
 
 /** A search document from one version's stored metadata; long text is cut to bound memory. */

@@ -10,6 +10,8 @@ export interface SearchServiceOptions {
   readonly downloadFlushIntervalMs?: number;
   /** How often every download count is re-read, to see other nodes' downloads (ms); default 5 min, 0 = never. */
   readonly countsReloadMs?: number;
+  /** The index loads once its `start()` is called (or a search needs it), not at once. */
+  readonly deferLoad?: boolean;
 }
 
 /** Search and download counting, wired together: counts written by the counter go into the index's totals. */
@@ -32,6 +34,7 @@ export function openSearch(db: PackageDatabase, events: FeedEvents, options: Sea
   const index = new MemorySearchIndex(db, events, {
     onError: options.onError,
     countsReloadMs: options.countsReloadMs ?? 5 * 60_000,
+    deferLoad: options.deferLoad,
   });
   const downloads = new DownloadCounter(db, {
     flushIntervalMs: options.downloadFlushIntervalMs,

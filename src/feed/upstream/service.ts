@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { loadPackageReader } from '../../package/load.js';
 import type { Kysely } from 'kysely';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { Config } from '../../config/schema.js';
@@ -213,7 +214,7 @@ export class UpstreamService {
       }
       let read;
       try {
-        const { readPackageFile } = await import('../../package/read.js');
+        const { readPackageFile } = await loadPackageReader();
         read = await readPackageFile(downloaded.file, { maxEntries: this.settings.maxPackageEntries });
       } catch (err) {
         throw fail(`not a readable package (${(err as Error).message})`);

@@ -1,5 +1,5 @@
 /**
- * The orphan sweep (`pawket gc`, and at start-up) covers every feed: a feed's files under `feeds/{id}/` stay while a row
+ * The full orphan sweep (`pawket gc`) covers every feed: a feed's files under `feeds/{id}/` stay while a row
  * refers to them, and go once none does (a crashed push, a deleted feed whose files were not removed).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -63,6 +63,17 @@ describe('the orphan sweep with several feeds', () => {
     const res = await fetch(`${server.url}/f/dev/v3/flatcontainer/pawket.e2e.core/1.0.0/pawket.e2e.core.1.0.0.nupkg`);
     await res.arrayBuffer();
     expect(res.status).toBe(200);
+  });
+
+  it('leaves materialized documents alone: no row points to them', async () => {
+    const file = join(work, 'index.json');
+    const documents = ['static/v3/flatcontainer/kept.lib/index.json', 'static-private/f/dev/v3/flatcontainer/pawket.e2e.core/index.json'];
+    for (const key of documents) {
+      await writeFile(file, '{"versions":["1.0.0"]}');
+      await dev.blobs.putFile(key, file);
+    }
+    expect(await server.feed.hub.sweepOrphans(false, LATER())).toEqual([]);
+    for (const key of documents) await dev.blobs.delete(key);
   });
 
   it("removes a deleted feed's files, and only those", async () => {

@@ -159,6 +159,9 @@ class FakeSource implements SearchSource {
   async listDownloadCounts(id?: string): Promise<DownloadCount[]> {
     return this.counts.filter((c) => id === undefined || c.lowerId === id);
   }
+  async getPackage(id: string, version: string): Promise<PackageRecord | null> {
+    return this.rows.find((r) => r.lowerId === id && r.lowerVersion === version) ?? null;
+  }
 }
 
 const anyFilter = { prerelease: true, semVer2: true, packageType: null, skip: 0, take: 100 };
@@ -220,6 +223,51 @@ describe('MemorySearchIndex', () => {
     events.packageChanged('racy');
     expect((await index.search({ ...anyFilter, query: 'racy' })).packages[0]?.version).toBe('2.0.0');
     expect(calls).toBe(2);
+    await index.close();
+  });
+
+  it('reads only the versions a change names, and ends where a full read of the id would', async () => {
+    const source = new FakeSource();
+    const events = new FeedEvents();
+    for (let k = 0; k < 300; k++) source.rows.push(record('Big', `1.${k}.0`, { description: `Big version ${k}` }));
+    source.rows.push(record('Big', '2.0.0-beta.1'));
+    source.counts.push({ lowerId: 'big', lowerVersion: '1.5.0', count: 7 });
+    const index = new MemorySearchIndex(source, events);
+    await index.whenLoaded();
+    let wholeReads = 0;
+    const read = source.listVersions.bind(source);
+    source.listVersions = async (id) => (wholeReads++, read(id));
+    const change = (version: string, apply: () => void) => {
+      apply();
+      events.packageChanged('big', false, [version]);
+    };
+    // A push of a new latest, an unlist of it (the previous latest shows again), a delete, a relist.
+    change('3.0.0', () => source.rows.push(record('Big', '3.0.0', { tags: ['newest'] })));
+    change('3.0.0', () => (source.rows = source.rows.map((r) => (r.lowerVersion === '3.0.0' ? { ...r, listed: false } : r))));
+    change('1.5.0', () => (source.rows = source.rows.filter((r) => r.lowerVersion !== '1.5.0')));
+    change('1.7.0', () => (source.rows = source.rows.map((r) => (r.lowerVersion === '1.7.0' ? { ...r, listed: false } : r))));
+    change('1.7.0', () => (source.rows = source.rows.map((r) => (r.lowerVersion === '1.7.0' ? { ...r, listed: true } : r))));
+    const stable = { ...anyFilter, prerelease: false, query: 'big' };
+    const patched = [await index.search({ ...anyFilter, query: 'big' }), await index.search(stable), await index.search({ ...anyFilter, query: 'newest' })];
+    expect(wholeReads).toBe(0);
+    expect(patched[0]!.packages[0]).toMatchObject({ version: '2.0.0-beta.1', totalDownloads: 0 });
+    expect(patched[1]!.packages[0]).toMatchObject({ version: '1.299.0', description: 'Big version 299' });
+    expect(patched[2]!.totalHits).toBe(0);
+
+    const fresh = new MemorySearchIndex(source, new FeedEvents());
+    source.counts = [];
+    expect([await fresh.search({ ...anyFilter, query: 'big' }), await fresh.search(stable), await fresh.search({ ...anyFilter, query: 'newest' })]).toEqual(patched);
+    await Promise.all([index.close(), fresh.close()]);
+  });
+
+  it('with deferLoad, reads nothing until started (a server starts it once listening) or a search needs it', async () => {
+    const source = new FakeSource();
+    source.rows.push(record('Deferred', '1.0.0'));
+    const index = new MemorySearchIndex(source, new FeedEvents(), { deferLoad: true });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(source.pages).toBe(0);
+    expect((await index.search({ ...anyFilter, query: 'deferred' })).packages.map((p) => p.id)).toEqual(['Deferred']);
+    expect(source.pages).toBe(1);
     await index.close();
   });
 
