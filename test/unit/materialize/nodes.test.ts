@@ -7,11 +7,9 @@ import { gunzipSync } from 'node:zlib';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema, type Config } from '../../../src/config/schema.js';
-import { openFeed, type Feed } from '../../../src/feed/feed.js';
-import { buildApp } from '../../../src/http/app.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { startNode, stopNodes, type Node } from '../../support/nodes.js';
 import { documentPaths } from '../../../src/materialize/layout.js';
 import { freshBackendSettings } from '../../support/backend.js';
 import { buildNupkg } from '../../support/nupkg.js';
@@ -19,19 +17,8 @@ import { buildNupkg } from '../../support/nupkg.js';
 const KEY = 'materialize-nodes-key-0123456789';
 const BASE = 'http://restore.example.test';
 
-interface Node {
-  readonly feed: Feed;
-  readonly app: FastifyInstance;
-  readonly url: string;
-}
 let dataDir: string;
 const nodes: Node[] = [];
-
-async function startNode(config: Config): Promise<Node> {
-  const feed = await openFeed(config);
-  const app = await buildApp(feed, config);
-  return { feed, app, url: await app.listen({ host: '127.0.0.1', port: 0 }) };
-}
 
 const push = async (node: Node, id: string, version: string) => {
   const res = await fetch(`${node.url}/api/v2/package`, { method: 'PUT', headers: { 'x-nuget-apikey': KEY }, body: new Uint8Array(await buildNupkg({ id, version })) });
@@ -74,10 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const node of nodes) {
-    await node.app.close();
-    await node.feed.close();
-  }
+  await stopNodes(nodes);
   await rm(dataDir, { recursive: true, force: true });
 });
 

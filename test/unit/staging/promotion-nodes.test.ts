@@ -5,28 +5,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema, type Config } from '../../../src/config/schema.js';
-import { openFeed, type Feed } from '../../../src/feed/feed.js';
-import { buildApp } from '../../../src/http/app.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { startNode, stopNodes, type Node } from '../../support/nodes.js';
 import { freshBackendSettings } from '../../support/backend.js';
 import { buildNupkg } from '../../support/nupkg.js';
 
 const KEY = 'fence-test-key-0123456789';
-interface Node {
-  readonly feed: Feed;
-  readonly app: FastifyInstance;
-  readonly url: string;
-}
 let dataDir: string;
 const nodes: Node[] = [];
-
-async function startNode(config: Config): Promise<Node> {
-  const feed = await openFeed(config);
-  const app = await buildApp(feed, config);
-  return { feed, app, url: await app.listen({ host: '127.0.0.1', port: 0 }) };
-}
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'pawket-fence-'));
@@ -38,10 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const node of nodes) {
-    await node.app.close();
-    await node.feed.close();
-  }
+  await stopNodes(nodes);
   await rm(dataDir, { recursive: true, force: true });
 });
 
