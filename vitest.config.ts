@@ -40,8 +40,11 @@ export const BACKEND_INDEPENDENT = [
   'test/unit/feed/download-log.test.ts',
   'test/unit/cli/nginx-config.test.ts',
   // What these drive (a CLI, a browser, a token exchange, a killed process) is the same on either backend; the rows and
-  // files behind them are covered on both by test/unit/feeds, test/unit/staging, test/unit/trust and test/unit/materialize.
+  // files behind them are covered on both by test/unit/feeds, test/unit/staging, test/unit/trust, test/unit/people and
+  // test/unit/materialize.
   'test/e2e/feeds-cli.test.ts',
+  'test/e2e/orgs-cli.test.ts',
+  'test/e2e/staging-preview.test.ts',
   'test/e2e/staging-flow.test.ts',
   'test/e2e/trusted-publishing.test.ts',
   'test/e2e/materialize-crash.test.ts',
