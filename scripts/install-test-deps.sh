@@ -2,6 +2,7 @@
 # Installs what Pawket's tests need beyond npm packages (run by `npm test` as `pretest`):
 #   - postgresql (Debian): server binaries for the PostgreSQL + S3 pass of the suite;
 #   - nginx-light (Debian): load balancer of the multi-node test and reference server of the benchmarks;
+#   - openssl (Debian): the signing tests' certificates and timestamp authority;
 #   - chromium (Debian): the browser of the web UI tests (driven by playwright-core; no browser is downloaded);
 #   - mono-complete (Debian): the runtime that runs nuget.exe on Linux;
 #   - nuget.exe (NuGet.CommandLine, from the NuGet registry) into .tools/ of this repo (git-ignored);
@@ -121,6 +122,15 @@ install_nginx() {
   apt_install nginx-light
 }
 
+# openssl: makes the signing tests' certificates and answers their RFC 3161 timestamp requests (test/support/test-pki.ts).
+install_openssl() {
+  if command -v openssl >/dev/null 2>&1; then
+    log "openssl: present"
+    return 0
+  fi
+  apt_install openssl
+}
+
 # Installs a .NET tool into .tools/<dir> unless <command> is already there.
 install_dotnet_tool() {
   local dir="$1" package="$2" version="$3" command="$4"
@@ -157,6 +167,7 @@ install_chromium() {
 main() {
   install_postgres
   install_nginx
+  install_openssl
   install_mono
   install_nuget_exe
   install_pwsh
