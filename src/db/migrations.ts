@@ -100,7 +100,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
   // Trusted publishing: policies and used tokens (trust-migrations.ts).
   ...trustMigrations(dialect),
   // The materialized read path: what was written per id (materialize-migrations.ts).
-  ...materializeMigrations(dialect),
+  ...materializeMigrations(),
   // Trusted-signer policies per feed (signer-policy-migrations.ts).
   ...signerPolicyMigrations(dialect),
   // The journal of blob writes in flight, for the incremental orphan sweep (pending-blob-migrations.ts).

@@ -3,7 +3,8 @@ import type { MaterializeDatabase } from '../db/materialize-database.js';
 import { DEFAULT_FEED_ID } from '../db/feed-migrations.js';
 import type { Feed } from '../feed/feed.js';
 import type { FeedHub } from '../feed/hub.js';
-import { MATERIALIZED_ROOTS, documentPaths, type FeedFolder } from './layout.js';
+import { routes } from '../http/routes.js';
+import { MATERIALIZED_ROOTS, type FeedFolder } from './layout.js';
 import { Materializer, type MaterializeMode } from './materializer.js';
 
 export interface FeedsProgress {
@@ -81,7 +82,7 @@ export async function materializeFeeds(
     // Ids the store has documents for and the database no longer has: materializing them removes their files.
     if (!resumeAfter) {
       const folder = materializer.folderOf(feed);
-      const flat = `${folder.root}${folder.prefix}${documentPaths.flatIndex('x').split('x/')[0]}`;
+      const flat = `${folder.root}${folder.prefix}${routes.flatContainer.slice(1)}`;
       const gone = new Set<string>();
       for await (const blob of hub.shared.blobs.list(flat)) {
         const lowerId = blob.key.slice(flat.length).split('/')[0]!;
@@ -96,16 +97,17 @@ export async function materializeFeeds(
 
 /**
  * Removes a feed's documents from where they were when they are no longer wanted there (the feed turned private or
- * public, gained upstreams, or was deleted) and makes it start over; records where they are now.
+ * public, gained upstreams, or was deleted) and makes it start over; records where they are now. True when it moved.
  */
-export async function moveFolder(blobs: BlobStore, db: MaterializeDatabase, materializer: Materializer, feed: Feed | null, feedId = feed?.definition.id): Promise<void> {
-  if (feedId === undefined) return;
+export async function moveFolder(blobs: BlobStore, db: MaterializeDatabase, materializer: Materializer, feed: Feed | null, feedId = feed?.definition.id): Promise<boolean> {
+  if (feedId === undefined) return false;
   const now = feed && Materializer.materializes(feed) ? materializer.folderOf(feed) : null;
   const before = await db.progress(folderName(feedId));
-  if (before === folderText(now)) return;
+  if (before === folderText(now)) return false;
   if (before) await removeTree(blobs, before, feedId === DEFAULT_FEED_ID);
   await db.forgetFeed(feedId);
   await db.setProgress(folderName(feedId), folderText(now));
+  return true;
 }
 
 /** Removes every document under a feed's folder; the default feed's folder holds the other feeds' (`f/`): kept. */
@@ -131,11 +133,8 @@ export function watchDefinitions(hub: FeedHub, materializer: Materializer, db: M
       const current = hub.definitions();
       for (const definition of current) {
         const feed = await hub.feedById(definition.id);
-        const before = await db.progress(folderName(definition.id));
-        const now = feed && Materializer.materializes(feed) ? folderText(materializer.folderOf(feed)) : '';
-        if (before === now) continue;
-        await moveFolder(hub.shared.blobs, db, materializer, feed);
-        if (now) await materializeFeeds(hub, materializer, db, { mode: 'rebuild', feed: definition.name });
+        const moved = await moveFolder(hub.shared.blobs, db, materializer, feed);
+        if (moved && feed && Materializer.materializes(feed)) await materializeFeeds(hub, materializer, db, { mode: 'rebuild', feed: definition.name });
       }
       const ids = new Set(current.map((d) => d.id));
       for (const id of known) if (!ids.has(id)) await moveFolder(hub.shared.blobs, db, materializer, null, id);

@@ -270,7 +270,7 @@ export class Materializer {
 
   private async jsonMatches(key: string, bytes: Buffer): Promise<boolean> {
     if (!(await this.bytesMatch(key, bytes))) return false;
-    const gz = await this.readAll(`${key}.gz`, bytes.length * 2 + 1024);
+    const gz = await this.blobs.readRange(`${key}.gz`, 0, bytes.length * 2 + 1024);
     if (!gz) return false;
     try {
       return (await gunzip(gz)).equals(bytes);
@@ -280,7 +280,7 @@ export class Materializer {
   }
 
   private async bytesMatch(key: string, bytes: Buffer): Promise<boolean> {
-    const stored = await this.readAll(key, bytes.length + 1);
+    const stored = await this.blobs.readRange(key, 0, bytes.length + 1);
     return stored !== null && stored.equals(bytes);
   }
 
@@ -292,10 +292,6 @@ export class Materializer {
     if (content.bytes) return hash.update(content.bytes).digest('base64') === sha512;
     for await (const chunk of content.stream) hash.update(chunk as Buffer);
     return hash.digest('base64') === sha512;
-  }
-
-  private async readAll(key: string, limit: number): Promise<Buffer | null> {
-    return this.blobs.readRange(key, 0, limit);
   }
 
   /**
